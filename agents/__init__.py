@@ -1,0 +1,1 @@
+"""Faust agents: thin adapters that decode, load state, decide, save and send."""

@@ -1,0 +1,1 @@
+"""Pure retail decisions: no Kafka, no Faust, no DuckDB, no clock."""

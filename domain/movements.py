@@ -1,0 +1,96 @@
+"""Which stock movements a source event causes: one per line, ids derived from the event."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from functools import singledispatch
+
+from streams.base import Event
+from streams.inventory import MovementKind, StockMovement
+from streams.orders import OrderCancelled, OrderPlaced
+from streams.pos import PosReturn, PosSale, PosVoid
+from streams.stock import StockCounted, StockDamaged, StockReceived, TransferReceived, TransferShipped
+
+# (sku, node, kind, quantity) before ids are attached.
+Line = tuple[str, str, MovementKind, int]
+
+
+def movements_for(event: Event) -> list[StockMovement]:
+    """The movements of `event`, numbered so that a replay yields the very same ids."""
+    return [
+        StockMovement(
+            event_id=f"{event.event_id}:{n}",
+            occurred_at=event.occurred_at,
+            source_node=node,
+            sku=sku,
+            node=node,
+            kind=kind,
+            quantity=quantity,
+            cause_event_id=event.event_id,
+            cause_type=getattr(event, "type", type(event).__name__),
+        )
+        for n, (sku, node, kind, quantity) in enumerate(_lines(event))
+    ]
+
+
+@singledispatch
+def _lines(event: Event) -> Iterable[Line]:
+    return ()  # identity, pricing: no stock effect
+
+
+@_lines.register
+def _(event: PosSale) -> Iterable[Line]:
+    return [(line.sku, event.source_node, "sale", -line.quantity) for line in event.lines]
+
+
+@_lines.register
+def _(event: PosReturn) -> Iterable[Line]:
+    # Returned goods go back at the store where they are handed in, whoever sold them.
+    return [
+        (line.sku, event.source_node, "return" if line.condition == "sellable" else "return_damaged", line.quantity)
+        for line in event.lines
+    ]
+
+
+@_lines.register
+def _(event: PosVoid) -> Iterable[Line]:
+    return [(line.sku, event.source_node, "void", line.quantity) for line in event.lines]
+
+
+@_lines.register
+def _(event: OrderPlaced) -> Iterable[Line]:
+    return [(line.sku, event.fulfilment_node, "order", -line.quantity) for line in event.lines]
+
+
+@_lines.register
+def _(event: OrderCancelled) -> Iterable[Line]:
+    return [(line.sku, event.fulfilment_node, "order_cancel", line.quantity) for line in event.lines]
+
+
+@_lines.register
+def _(event: StockReceived) -> Iterable[Line]:
+    return [(line.sku, event.source_node, "receipt", line.quantity) for line in event.lines]
+
+
+@_lines.register
+def _(event: StockCounted) -> Iterable[Line]:
+    return [(line.sku, event.source_node, "count", line.counted) for line in event.lines]
+
+
+@_lines.register
+def _(event: StockDamaged) -> Iterable[Line]:
+    return [(line.sku, event.source_node, "damage", line.quantity) for line in event.lines]
+
+
+@_lines.register
+def _(event: TransferShipped) -> Iterable[Line]:
+    return [(line.sku, event.from_node, "transfer_out", -line.quantity) for line in event.lines]
+
+
+@_lines.register
+def _(event: TransferReceived) -> Iterable[Line]:
+    return [
+        (line.sku, event.to_node, "transfer_in", line.quantity_received)
+        for line in event.lines
+        if line.quantity_received > 0
+    ]

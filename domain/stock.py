@@ -1,0 +1,134 @@
+"""Stock per SKU per node, and the one decision that changes it: apply a movement, once.
+
+Exactly-once on an at-least-once pipeline rests on three facts kept in the SKU's own
+table value, which Faust writes as one changelog record:
+
+- `watermark`: the last `inventory.movements` offset applied to this SKU. A record at or
+  below it is a redelivery after a crash or rebalance: its effect is already in the state.
+- `unflushed`: the ledger entries emitted at offsets not yet known to be flushed, so a
+  redelivered record re-emits its entry instead of losing it (the entry and the state are
+  separate Kafka records; a crash can keep one and drop the other).
+- the first offset a movement id was applied at (a second table, `first_offset` here): the
+  same movement at a *different* offset is an upstream duplicate or a replay, and is skipped.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from pydantic import Field
+
+from streams.base import Record
+from streams.inventory import StockChanged, StockMovement
+
+Verdict = Literal["applied", "redelivered", "duplicate"]
+
+
+class Position(Record):
+    """One SKU at one node."""
+
+    on_hand: int = 0
+    damaged: int = Field(default=0, ge=0)
+
+
+class SkuStock(Record):
+    """Every node's position of one SKU, plus what exactly-once needs (see module doc)."""
+
+    sku: str
+    positions: dict[str, Position] = Field(default_factory=dict)
+    watermark: int = -1
+    unflushed: dict[int, StockChanged] = Field(default_factory=dict)
+
+    def position(self, node: str) -> Position:
+        return self.positions.get(node, Position())
+
+    @property
+    def total_on_hand(self) -> int:
+        return sum(p.on_hand for p in self.positions.values())
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What applying a movement decided: the new state, what to emit, what to remember."""
+
+    stock: SkuStock
+    emitted: list[StockChanged]
+    verdict: Verdict
+    remember_first_offset: int | None  # write to the first-offset table when not None
+
+
+def apply_movement(
+    stock: SkuStock,
+    movement: StockMovement,
+    offset: int,
+    first_offset: int | None,
+    flushed_below: int,
+) -> Outcome:
+    """Apply `movement`, read at `offset`, to `stock` unless it was applied already.
+
+    `first_offset` is the offset this movement id was first applied at (None if never);
+    `flushed_below` is an offset below which every output of this partition reached Kafka.
+    """
+    if offset <= stock.watermark:
+        entry = stock.unflushed.get(offset)
+        remember = offset if first_offset is None else None
+        return Outcome(stock, [entry] if entry else [], "redelivered", remember)
+    if first_offset is not None and first_offset != offset:
+        return Outcome(stock, [], "duplicate", None)
+    before = stock.position(movement.node)
+    after = _moved(before, movement)
+    entry = StockChanged(
+        event_id=movement.event_id,
+        occurred_at=movement.occurred_at,
+        source_node=movement.node,
+        movement_id=movement.event_id,
+        sku=movement.sku,
+        node=movement.node,
+        kind=movement.kind,
+        on_hand_delta=after.on_hand - before.on_hand,
+        damaged_delta=after.damaged - before.damaged,
+        on_hand_after=after.on_hand,
+        damaged_after=after.damaged,
+        cause_event_id=movement.cause_event_id,
+        cause_type=movement.cause_type,
+    )
+    unflushed = {o: e for o, e in stock.unflushed.items() if o >= flushed_below}
+    unflushed[offset] = entry
+    new_stock = stock.model_copy(
+        update={
+            "positions": {**stock.positions, movement.node: after},
+            "watermark": offset,
+            "unflushed": unflushed,
+        }
+    )
+    return Outcome(new_stock, [entry], "applied", offset)
+
+
+def _moved(before: Position, movement: StockMovement) -> Position:
+    """The position after one movement. A till sale may drive on hand below zero: the
+    shelf had what the books did not, and the next count corrects it."""
+    q = movement.quantity
+    match movement.kind:
+        case "count":
+            return Position(on_hand=q, damaged=before.damaged)
+        case "damage":
+            moved = max(0, min(q, before.on_hand))
+            return Position(on_hand=before.on_hand - moved, damaged=before.damaged + moved)
+        case "return_damaged":
+            return Position(on_hand=before.on_hand, damaged=before.damaged + q)
+        case _:
+            return Position(on_hand=before.on_hand + q, damaged=before.damaged)
+
+
+def replay(movements: list[StockMovement]) -> dict[tuple[str, str], Position]:
+    """The reference model: positions after applying each distinct movement once, in order."""
+    seen: set[str] = set()
+    positions: dict[tuple[str, str], Position] = {}
+    for movement in movements:
+        if movement.event_id in seen:
+            continue
+        seen.add(movement.event_id)
+        key = (movement.sku, movement.node)
+        positions[key] = _moved(positions.get(key, Position()), movement)
+    return positions

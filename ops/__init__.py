@@ -1,0 +1,1 @@
+"""Operability shared by every process: logging, metrics, health."""

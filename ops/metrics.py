@@ -1,0 +1,31 @@
+"""Prometheus metrics of a worker: what it processed, dead-lettered, and how far behind it is."""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Gauge
+
+REGISTRY = CollectorRegistry()
+
+EVENTS = Counter(
+    "omnistream_events_processed_total", "Records consumed and handled, by topic", ["topic"], registry=REGISTRY
+)
+DEAD_LETTERS = Counter(
+    "omnistream_dead_letters_total", "Records sent to a dead-letter topic, by source topic", ["topic"],
+    registry=REGISTRY,
+)
+MOVEMENTS = Counter(
+    "omnistream_stock_movements_total",
+    "Stock movements by verdict: applied, redelivered (after a crash) or duplicate (same id again)",
+    ["verdict"],
+    registry=REGISTRY,
+)
+NEGATIVE_ON_HAND = Counter(
+    "omnistream_stock_negative_on_hand_total", "Movements that left a position below zero", registry=REGISTRY
+)
+CONSUMER_LAG = Gauge(
+    "omnistream_consumer_lag", "High watermark minus the next offset to read, per assigned partition",
+    ["topic", "partition"], registry=REGISTRY,
+)
+TABLE_KEYS = Gauge(
+    "omnistream_table_keys", "Keys held locally per table (assigned partitions)", ["table"], registry=REGISTRY
+)

@@ -1,0 +1,169 @@
+"""One settings object for every Omnistream process, read from environment variables."""
+
+from __future__ import annotations
+
+import os
+import ssl
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+REPO_ROOT = Path(__file__).resolve().parent
+
+# Every variable, its default and what it does; docs/operations.md is generated from this table.
+ENV_DEFAULTS: dict[str, tuple[str, str]] = {
+    "KAFKA_BOOTSTRAP": ("127.0.0.1:9092", "Kafka bootstrap servers, comma separated"),
+    "KAFKA_SECURITY_PROTOCOL": ("PLAINTEXT", "PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL"),
+    "KAFKA_SASL_MECHANISM": ("PLAIN", "PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512"),
+    "KAFKA_SASL_USERNAME": ("", "SASL user name"),
+    "KAFKA_SASL_PASSWORD": ("", "SASL password"),
+    "KAFKA_SSL_CAFILE": ("", "CA bundle (PEM) to verify the brokers"),
+    "KAFKA_SSL_CERTFILE": ("", "client certificate (PEM) for mutual TLS"),
+    "KAFKA_SSL_KEYFILE": ("", "client key (PEM) for mutual TLS"),
+    "OMNI_APP_ID": ("omnistream", "Faust app id: consumer group and changelog prefix (renaming it is a migration)"),
+    "OMNI_REPLICATION_FACTOR": ("1", "replication factor of every topic the registry creates (3 on a real cluster)"),
+    "OMNI_TOPIC_PREFIX": ("", "prefix for every topic name (isolates test runs sharing a cluster)"),
+    "OMNI_DATA_DIR": (".run/worker", "worker state directory (RocksDB tables)"),
+    "OMNI_STORE": ("rocksdb://", "table store URL: rocksdb:// in production, memory:// in unit tests"),
+    "OMNI_WEB_HOST": ("127.0.0.1", "worker web server bind address"),
+    "OMNI_WEB_PORT": ("6066", "worker web port: /health, /metrics, /stock/{sku}"),
+    "OMNI_DUCKDB_PATH": (".run/duckdb/omnistream.duckdb", "the sink's DuckDB file (single writer)"),
+    "OMNI_ANALYTICS_PATH": ("", "read-only snapshot for analysts (default: analytics.duckdb beside the sink file)"),
+    "OMNI_SNAPSHOT_INTERVAL_S": ("5", "how often the sink publishes the analyst snapshot"),
+    "OMNI_SINK_HOST": ("127.0.0.1", "sink web server bind address"),
+    "OMNI_SINK_PORT": ("6070", "sink web port: /health, /metrics"),
+    "OMNI_SINK_BATCH_MAX": ("5000", "most records the sink applies in one DuckDB transaction"),
+    "OMNI_SINK_BATCH_WAIT_MS": ("500", "longest the sink waits to fill a batch"),
+    "OMNI_MAX_EVENT_BYTES": ("262144", "records larger than this are dead-lettered"),
+    "OMNI_SESSION_TIMEOUT_S": ("10", "consumer session timeout: how fast a dead worker's partitions move"),
+    "OMNI_COMMIT_INTERVAL_S": ("1.0", "how often the worker commits offsets"),
+    "OMNI_PRODUCER_LINGER_S": ("0.005", "producer linger: batches sends at a small latency cost"),
+    "LOG_FORMAT": ("text", "text for people, json for log shippers"),
+    "LOG_LEVEL": ("INFO", "DEBUG, INFO, WARNING or ERROR"),
+}
+
+
+def _env(name: str) -> str:
+    return os.environ.get(name, ENV_DEFAULTS[name][0])
+
+
+def _path(name: str) -> Path:
+    value = Path(_env(name))
+    return value if value.is_absolute() else REPO_ROOT / value
+
+
+@dataclass(frozen=True)
+class KafkaSecurity:
+    """How every client authenticates to a secured cluster; PLAINTEXT needs nothing."""
+
+    protocol: str = "PLAINTEXT"
+    sasl_mechanism: str = "PLAIN"
+    sasl_username: str = ""
+    sasl_password: str = ""
+    ssl_cafile: str = ""
+    ssl_certfile: str = ""
+    ssl_keyfile: str = ""
+
+    def ssl_context(self) -> ssl.SSLContext | None:
+        if "SSL" not in self.protocol:
+            return None
+        context = ssl.create_default_context(cafile=self.ssl_cafile or None)
+        if self.ssl_certfile:
+            context.load_cert_chain(self.ssl_certfile, self.ssl_keyfile or None)
+        return context
+
+    def kafka_python_kwargs(self) -> dict[str, Any]:
+        """Keyword arguments for kafka-python producers, consumers and admin clients."""
+        kwargs: dict[str, Any] = {"security_protocol": self.protocol}
+        if self.protocol.startswith("SASL"):
+            kwargs.update(
+                sasl_mechanism=self.sasl_mechanism,
+                sasl_plain_username=self.sasl_username,
+                sasl_plain_password=self.sasl_password,
+            )
+        if "SSL" in self.protocol:
+            kwargs.update(
+                ssl_cafile=self.ssl_cafile or None,
+                ssl_certfile=self.ssl_certfile or None,
+                ssl_keyfile=self.ssl_keyfile or None,
+            )
+        return kwargs
+
+    def aiokafka_kwargs(self) -> dict[str, Any]:
+        """Keyword arguments for raw aiokafka clients (benchmarks)."""
+        kwargs: dict[str, Any] = {"security_protocol": self.protocol}
+        if self.protocol.startswith("SASL"):
+            kwargs.update(
+                sasl_mechanism=self.sasl_mechanism,
+                sasl_plain_username=self.sasl_username,
+                sasl_plain_password=self.sasl_password,
+            )
+        if "SSL" in self.protocol:
+            kwargs["ssl_context"] = self.ssl_context()
+        return kwargs
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything a worker, the sink or the simulator needs to know about its surroundings."""
+
+    bootstrap: str
+    security: KafkaSecurity
+    app_id: str
+    topic_prefix: str
+    replication_factor: int
+    data_dir: Path
+    store: str
+    web_host: str
+    web_port: int
+    duckdb_path: Path
+    analytics_path: Path
+    snapshot_interval_s: float
+    sink_host: str
+    sink_port: int
+    sink_batch_max: int
+    sink_batch_wait_ms: int
+    max_event_bytes: int
+    session_timeout_s: float
+    commit_interval_s: float
+    producer_linger_s: float
+    log_format: str
+    log_level: str
+    extra: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_env(cls) -> Settings:
+        duckdb_path = _path("OMNI_DUCKDB_PATH")
+        analytics = _env("OMNI_ANALYTICS_PATH")
+        return cls(
+            bootstrap=_env("KAFKA_BOOTSTRAP"),
+            security=KafkaSecurity(
+                protocol=_env("KAFKA_SECURITY_PROTOCOL"),
+                sasl_mechanism=_env("KAFKA_SASL_MECHANISM"),
+                sasl_username=_env("KAFKA_SASL_USERNAME"),
+                sasl_password=_env("KAFKA_SASL_PASSWORD"),
+                ssl_cafile=_env("KAFKA_SSL_CAFILE"),
+                ssl_certfile=_env("KAFKA_SSL_CERTFILE"),
+                ssl_keyfile=_env("KAFKA_SSL_KEYFILE"),
+            ),
+            app_id=_env("OMNI_APP_ID"),
+            topic_prefix=_env("OMNI_TOPIC_PREFIX"),
+            replication_factor=int(_env("OMNI_REPLICATION_FACTOR")),
+            data_dir=_path("OMNI_DATA_DIR"),
+            store=_env("OMNI_STORE"),
+            web_host=_env("OMNI_WEB_HOST"),
+            web_port=int(_env("OMNI_WEB_PORT")),
+            duckdb_path=duckdb_path,
+            analytics_path=Path(analytics) if analytics else duckdb_path.with_name("analytics.duckdb"),
+            snapshot_interval_s=float(_env("OMNI_SNAPSHOT_INTERVAL_S")),
+            sink_host=_env("OMNI_SINK_HOST"),
+            sink_port=int(_env("OMNI_SINK_PORT")),
+            sink_batch_max=int(_env("OMNI_SINK_BATCH_MAX")),
+            sink_batch_wait_ms=int(_env("OMNI_SINK_BATCH_WAIT_MS")),
+            max_event_bytes=int(_env("OMNI_MAX_EVENT_BYTES")),
+            session_timeout_s=float(_env("OMNI_SESSION_TIMEOUT_S")),
+            commit_interval_s=float(_env("OMNI_COMMIT_INTERVAL_S")),
+            producer_linger_s=float(_env("OMNI_PRODUCER_LINGER_S")),
+            log_format=_env("LOG_FORMAT"),
+            log_level=_env("LOG_LEVEL"),
+        )

@@ -1,0 +1,1 @@
+"""The contract: every topic, every event model, the codec and dead letters."""

@@ -1,0 +1,73 @@
+"""Creates every registered topic (and its dead-letter topic) at start-up; checks the rest."""
+
+from __future__ import annotations
+
+import logging
+
+from kafka.admin import KafkaAdminClient, NewTopic
+from kafka.errors import TopicAlreadyExistsError
+
+from settings import Settings
+from streams.topics import ALL_TOPICS, dead_letter_topics
+
+log = logging.getLogger("omnistream.topics")
+
+
+def wanted_topics(settings: Settings) -> list[NewTopic]:
+    rf = settings.replication_factor
+    prefix = settings.topic_prefix
+    topics = [NewTopic(spec.full_name(prefix), spec.partitions, rf, topic_configs=spec.config()) for spec in ALL_TOPICS]
+    topics += [NewTopic(prefix + name, n, rf, topic_configs=config) for name, n, config in dead_letter_topics()]
+    return topics
+
+
+def ensure_topics(settings: Settings) -> list[str]:
+    """Create missing topics; refuse to run if an existing one has another partition count."""
+    admin = KafkaAdminClient(
+        bootstrap_servers=settings.bootstrap.split(","),
+        client_id=f"{settings.app_id}-admin",
+        **settings.security.kafka_python_kwargs(),
+    )
+    try:
+        existing = set(admin.list_topics())
+        wanted = wanted_topics(settings)
+        missing = [t for t in wanted if t.name not in existing]
+        created = _create(admin, missing)
+        _check_partitions(admin, [t for t in wanted if t.name in existing])
+        return created
+    finally:
+        admin.close()
+
+
+def _create(admin: KafkaAdminClient, missing: list[NewTopic]) -> list[str]:
+    created = []
+    for topic in missing:  # one by one: a race with another worker must not fail the rest
+        try:
+            admin.create_topics([topic])
+            created.append(topic.name)
+        except TopicAlreadyExistsError:
+            pass
+    if created:
+        log.info("created %d topics: %s", len(created), ", ".join(created))
+    return created
+
+
+def _check_partitions(admin: KafkaAdminClient, topics: list[NewTopic]) -> None:
+    if not topics:
+        return
+    described = admin.describe_topics([t.name for t in topics])
+    actual = {d.get("name", d.get("topic")): len(d["partitions"]) for d in described}
+    for topic in topics:
+        if actual.get(topic.name) != topic.num_partitions:
+            raise SystemExit(
+                f"topic {topic.name} has {actual.get(topic.name)} partitions, the registry says "
+                f"{topic.num_partitions}. Changing partition counts re-homes keys and breaks "
+                "co-partitioned tables: migrate (new topic names or a new OMNI_TOPIC_PREFIX) "
+                "instead of altering the topic."
+            )
+
+
+if __name__ == "__main__":
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    names = ensure_topics(Settings.from_env())
+    print(f"{len(names)} topics created")

@@ -1,0 +1,58 @@
+"""Internal inventory events: movements routed by SKU, and the stock ledger the table emits."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from streams.base import Event, Id, NodeId, Sku
+
+MovementKind = Literal[
+    "sale",
+    "return",
+    "return_damaged",
+    "void",
+    "order",
+    "order_cancel",
+    "receipt",
+    "count",
+    "damage",
+    "transfer_out",
+    "transfer_in",
+]
+
+
+class StockMovement(Event):
+    """One line of a source event, re-keyed by SKU for the stock table.
+
+    `event_id` is `<cause_event_id>:<n>`: a redelivered or replayed source event yields the
+    same ids, which is how the stock table recognises it. `quantity` is a signed delta,
+    except for `count`, where it is the counted quantity that replaces on hand.
+    """
+
+    type: Literal["stock.movement"] = "stock.movement"
+    event_id: Id
+    sku: Sku
+    node: NodeId
+    kind: MovementKind
+    quantity: int = Field(ge=-100_000, le=10_000_000)
+    cause_event_id: Id
+    cause_type: str
+
+
+class StockChanged(Event):
+    """A ledger entry: what a movement did to one position, and the position after it."""
+
+    type: Literal["stock.changed"] = "stock.changed"
+    event_id: Id
+    movement_id: Id
+    sku: Sku
+    node: NodeId
+    kind: MovementKind
+    on_hand_delta: int
+    damaged_delta: int
+    on_hand_after: int
+    damaged_after: int
+    cause_event_id: Id
+    cause_type: str

@@ -1,0 +1,154 @@
+"""The one registry of topics: name, partitions, key, retention and the events each carries."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Annotated, Any, Union
+
+from pydantic import Field, TypeAdapter
+
+from streams.base import Event
+from streams.customers import CustomerIdentifierLinked
+from streams.inventory import StockChanged, StockMovement
+from streams.orders import OrderCancelled, OrderPlaced
+from streams.pos import PosReturn, PosSale, PosVoid
+from streams.pricing import PriceChanged, PromotionChanged
+from streams.stock import StockCounted, StockDamaged, StockReceived, TransferReceived, TransferShipped
+
+# The stock table's changelog and every topic that writes it share this count: changing it
+# re-homes every SKU and discards the table's partitioning. Treat a change as a migration.
+STOCK_PARTITIONS = 4
+# Ingest topics are re-keyed before any table sees them, so their count may differ.
+INGEST_PARTITIONS = 4
+
+WEEK_MS = 7 * 24 * 3600 * 1000
+INGEST_RETENTION_MS = 30 * 24 * 3600 * 1000
+
+
+@dataclass(frozen=True)
+class TopicSpec:
+    """A topic's contract. `name` is the logical name; `full_name(prefix)` is on the wire."""
+
+    name: str
+    events: tuple[type[Event], ...]
+    key: str
+    writer: str
+    partitions: int
+    description: str
+    compacted: bool = False
+    retention_ms: int | None = INGEST_RETENTION_MS
+
+    def full_name(self, prefix: str = "") -> str:
+        return f"{prefix}{self.name}"
+
+    @property
+    def dlq_name(self) -> str:
+        return f"{self.name}.dlq"
+
+    @cached_property
+    def adapter(self) -> TypeAdapter[Any]:
+        """Validates a payload into the one event type its `type` field names."""
+        if len(self.events) == 1:
+            return TypeAdapter(self.events[0])
+        union = Annotated[Union[self.events], Field(discriminator="type")]  # noqa: UP007
+        return TypeAdapter(union)
+
+    def config(self) -> dict[str, str]:
+        """Broker-side topic configuration."""
+        if self.compacted:
+            return {"cleanup.policy": "compact"}
+        return {"cleanup.policy": "delete", "retention.ms": str(self.retention_ms or -1)}
+
+
+POS_TRANSACTIONS = TopicSpec(
+    name="pos.transactions",
+    events=(PosSale, PosReturn, PosVoid),
+    key="source_node (the store): keeps one store's till events in order",
+    writer="store tills (POS)",
+    partitions=INGEST_PARTITIONS,
+    description="Till sales, returns and post-voids from every store.",
+)
+WEB_ORDERS = TopicSpec(
+    name="web.orders",
+    events=(OrderPlaced, OrderCancelled),
+    key="order_id: keeps an order's placement and cancellation in order",
+    writer="web shop and app backend",
+    partitions=INGEST_PARTITIONS,
+    description="Online orders placed and cancelled, any delivery mode.",
+)
+INVENTORY_ADJUSTMENTS = TopicSpec(
+    name="inventory.adjustments",
+    events=(StockReceived, StockCounted, StockDamaged),
+    key="source_node (the store or warehouse)",
+    writer="warehouse and store back-office systems",
+    partitions=INGEST_PARTITIONS,
+    description="Supplier receipts, cycle counts and damage reports.",
+)
+INVENTORY_TRANSFERS = TopicSpec(
+    name="inventory.transfers",
+    events=(TransferShipped, TransferReceived),
+    key="transfer_id: keeps shipment before receipt",
+    writer="warehouse and store back-office systems",
+    partitions=INGEST_PARTITIONS,
+    description="Transfers between nodes: shipped at the source, received at the destination.",
+)
+CUSTOMER_IDENTIFIERS = TopicSpec(
+    name="customers.identifiers",
+    events=(CustomerIdentifierLinked,),
+    key="the known identifier's value",
+    writer="tills, web shop and app (enrolment, account changes)",
+    partitions=INGEST_PARTITIONS,
+    description="A customer identifier linked to another; raw values, read by identity only.",
+)
+PRICING_CHANGES = TopicSpec(
+    name="pricing.changes",
+    events=(PriceChanged, PromotionChanged),
+    key="sku for prices, promotion_id for promotions",
+    writer="head-office pricing",
+    partitions=INGEST_PARTITIONS,
+    description="Central price changes and promotions.",
+)
+INVENTORY_MOVEMENTS = TopicSpec(
+    name="inventory.movements",
+    events=(StockMovement,),
+    key="sku: co-partitioned with the stock table",
+    writer="agent route_movements",
+    partitions=STOCK_PARTITIONS,
+    description="Every source line that moves stock, re-keyed by SKU (internal).",
+    retention_ms=WEEK_MS,
+)
+INVENTORY_LEDGER = TopicSpec(
+    name="inventory.ledger",
+    events=(StockChanged,),
+    key="sku",
+    writer="agent apply_movements",
+    partitions=STOCK_PARTITIONS,
+    description="What each movement did to a position, with the position after it.",
+)
+
+# Topics that outside systems publish to: each gets a dead-letter topic.
+INGEST_TOPICS: tuple[TopicSpec, ...] = (
+    POS_TRANSACTIONS,
+    WEB_ORDERS,
+    INVENTORY_ADJUSTMENTS,
+    INVENTORY_TRANSFERS,
+    CUSTOMER_IDENTIFIERS,
+    PRICING_CHANGES,
+)
+INTERNAL_TOPICS: tuple[TopicSpec, ...] = (INVENTORY_MOVEMENTS, INVENTORY_LEDGER)
+ALL_TOPICS: tuple[TopicSpec, ...] = INGEST_TOPICS + INTERNAL_TOPICS
+BY_NAME: dict[str, TopicSpec] = {spec.name: spec for spec in ALL_TOPICS}
+
+
+def dead_letter_topics() -> list[tuple[str, int, dict[str, str]]]:
+    """(name, partitions, config) of every dead-letter topic; kept as long as their sources."""
+    return [
+        (spec.dlq_name, 1, {"cleanup.policy": "delete", "retention.ms": str(INGEST_RETENTION_MS)})
+        for spec in ALL_TOPICS
+    ]
+
+
+def spec_for(wire_name: str, prefix: str = "") -> TopicSpec:
+    """The spec of a topic as named on the wire."""
+    return BY_NAME[wire_name.removeprefix(prefix)]

@@ -1,0 +1,1 @@
+"""HTTP views of a worker: health, Prometheus metrics, and stock answers."""

@@ -1,0 +1,47 @@
+"""`/health` for load balancers and `/metrics` for Prometheus, on the worker's web port."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from faust.web import Request, Response, View
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from app import app
+from ops.metrics import CONSUMER_LAG, REGISTRY, TABLE_KEYS
+from tables.applied import applied_table
+from tables.stock import stock_table
+
+
+def _refresh_gauges() -> None:
+    consumer = app.consumer
+    CONSUMER_LAG.clear()
+    for tp in consumer.assignment():
+        highwater = consumer.highwater(tp)
+        read = consumer._read_offset.get(tp)
+        position = 0 if read is None else read + 1
+        if highwater is not None:
+            CONSUMER_LAG.labels(tp.topic, str(tp.partition)).set(max(0, highwater - position))
+    for table in (stock_table, applied_table):
+        TABLE_KEYS.labels(table.name).set(sum(1 for _ in table.keys()))
+
+
+@app.page("/metrics")
+class Metrics(View):
+    async def get(self, request: Request) -> Response:
+        _refresh_gauges()
+        return self.bytes(generate_latest(REGISTRY), content_type=CONTENT_TYPE_LATEST.split(";")[0])
+
+
+@app.page("/health")
+class Health(View):
+    async def get(self, request: Request) -> Response:
+        assigned = sorted(f"{tp.topic}[{tp.partition}]" for tp in app.consumer.assignment())
+        recovering = not app.tables.recovery.completed.is_set()
+        body: dict[str, Any] = {
+            "status": "recovering" if recovering else "ok",
+            "app_id": app.conf.id,
+            "assigned": assigned,
+            "rebalancing": bool(app.rebalancing),
+        }
+        return self.json(body, status=503 if recovering else 200)

@@ -1,0 +1,23 @@
+"""`/stock/{sku}`: every node's position of a SKU, answered by the worker that owns it."""
+
+from __future__ import annotations
+
+from faust.web import Request, Response, View
+
+from app import app
+from tables.stock import get_stock, stock_table
+
+
+@app.page("/stock/{sku}/")
+class StockView(View):
+    @app.table_route(table=stock_table, match_info="sku")
+    async def get(self, request: Request, sku: str) -> Response:
+        stock = get_stock(sku)
+        return self.json(
+            {
+                "sku": sku,
+                "total_on_hand": stock.total_on_hand,
+                "nodes": {node: p.model_dump() for node, p in sorted(stock.positions.items())},
+                "applied_through_offset": stock.watermark,
+            }
+        )
