@@ -36,5 +36,5 @@ async def send_dead_letter(spec: TopicSpec, message: Message, reason: str, consu
     DEAD_LETTERS.labels(spec.name).inc()
     log.warning(
         "dead-lettered %s[%d]@%d to %s: %s",
-        message.topic, message.partition, message.offset, spec.dlq_name, reason,
+        message.topic, message.partition, message.offset, settings.topic_prefix + spec.dlq_name, reason,
     )

@@ -92,6 +92,7 @@ def apply_movement(
         damaged_after=after.damaged,
         cause_event_id=movement.cause_event_id,
         cause_type=movement.cause_type,
+        movement_offset=offset,
     )
     unflushed = {o: e for o, e in stock.unflushed.items() if o >= flushed_below}
     unflushed[offset] = entry

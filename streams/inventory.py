@@ -56,3 +56,4 @@ class StockChanged(Event):
     damaged_after: int
     cause_event_id: Id
     cause_type: str
+    movement_offset: int = Field(ge=0)  # orders one SKU's entries: later offset, later state

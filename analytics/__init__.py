@@ -1,0 +1,1 @@
+"""Projections out: the DuckDB sink, its SQL models and the analyst snapshot."""

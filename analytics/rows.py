@@ -1,0 +1,95 @@
+"""Pure projections: which fact rows an event becomes. No DuckDB, no Kafka."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from functools import singledispatch
+from typing import Any
+
+from streams.base import Event
+from streams.inventory import StockChanged
+from streams.orders import OrderPlaced
+from streams.pos import PosReturn, PosSale
+
+Row = dict[str, Any]
+FACT_TABLES = ("fct_sales_lines", "fct_return_lines", "fct_stock_movements")
+
+
+def rows_for(event: Event, projected_at: datetime) -> dict[str, list[Row]]:
+    """Rows per fact table; an event with no projection gives {}."""
+    return _rows(event, projected_at)
+
+
+@singledispatch
+def _rows(event: Event, projected_at: datetime) -> dict[str, list[Row]]:
+    return {}
+
+
+@_rows.register
+def _(event: PosSale, projected_at: datetime) -> dict[str, list[Row]]:
+    return {"fct_sales_lines": [
+        _sale_line(event, line, "pos.sale", "store", event.receipt_id, event.source_node, None, projected_at)
+        for line in event.lines
+    ]}
+
+
+@_rows.register
+def _(event: OrderPlaced, projected_at: datetime) -> dict[str, list[Row]]:
+    return {"fct_sales_lines": [
+        _sale_line(
+            event, line, "order.placed", event.channel, event.order_id, event.fulfilment_node, event.delivery,
+            projected_at,
+        )
+        for line in event.lines
+    ]}
+
+
+def _sale_line(
+    event: PosSale | OrderPlaced, line: Any, source_type: str, channel: str, document_id: str, node: str,
+    delivery: str | None, projected_at: datetime,
+) -> Row:
+    return {
+        "event_id": event.event_id,
+        "line_no": line.line_no,
+        "source_type": source_type,
+        "channel": channel,
+        "document_id": document_id,
+        "node": node,
+        "delivery": delivery,
+        "sku": line.sku,
+        "quantity": line.quantity,
+        "unit_price_cents": line.unit_price_cents,
+        "discount_cents": line.discount_cents,
+        "net_cents": line.net_cents,
+        "has_customer": event.customer is not None,
+        "occurred_at": event.occurred_at,
+        "projected_at": projected_at,
+    }
+
+
+@_rows.register
+def _(event: PosReturn, projected_at: datetime) -> dict[str, list[Row]]:
+    return {"fct_return_lines": [
+        {
+            "event_id": event.event_id,
+            "line_no": line.line_no,
+            "return_id": event.return_id,
+            "node": event.source_node,
+            "original_receipt_id": event.original_receipt_id,
+            "original_node": event.original_node,
+            "sku": line.sku,
+            "quantity": line.quantity,
+            "refund_cents": line.refund_cents,
+            "condition": line.condition,
+            "occurred_at": event.occurred_at,
+            "projected_at": projected_at,
+        }
+        for line in event.lines
+    ]}
+
+
+@_rows.register
+def _(event: StockChanged, projected_at: datetime) -> dict[str, list[Row]]:
+    row = event.model_dump(exclude={"event_id", "source_node", "schema_version", "type"})
+    row["projected_at"] = projected_at
+    return {"fct_stock_movements": [row]}

@@ -1,0 +1,209 @@
+"""The DuckDB sink: micro-batches from Kafka into fact tables, offsets in the same transaction.
+
+Run with `python -m analytics.sink`. It reads partitions by assignment (no consumer group):
+DuckDB allows one writer, so one sink owns the file, and its position lives in the file
+itself (`sink_offsets`). A restart seeks to the stored offsets, so no row is lost or counted
+twice; primary keys on event ids make a replayed event a no-op.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import polars as pl
+from kafka import KafkaConsumer, TopicPartition
+from kafka.consumer.fetcher import ConsumerRecord
+
+from analytics import sink_metrics as m
+from analytics.rows import rows_for
+from analytics.store import Projection
+from ops import http, logs
+from settings import Settings
+from streams import admin
+from streams.codec import DecodeError, decode
+from streams.deadletter import DeadLetter
+from streams.topics import INVENTORY_LEDGER, POS_TRANSACTIONS, WEB_ORDERS, ALL_TOPICS, TopicSpec, spec_for
+
+log = logging.getLogger("omnistream.sink")
+
+FACT_SOURCES: tuple[TopicSpec, ...] = (POS_TRANSACTIONS, WEB_ORDERS, INVENTORY_LEDGER)
+PK = {
+    "fct_sales_lines": ["event_id", "line_no"],
+    "fct_return_lines": ["event_id", "line_no"],
+    "fct_stock_movements": ["movement_id"],
+    "dead_letters": ["dlq_topic", "dlq_partition", "dlq_offset"],
+}
+
+
+@dataclass
+class Batch:
+    """Rows and next offsets gathered from one or more polls, written as one transaction."""
+
+    rows: dict[str, list[dict[str, Any]]] = field(default_factory=lambda: defaultdict(list))
+    offsets: dict[tuple[str, int], int] = field(default_factory=dict)
+    append_ms: list[int] = field(default_factory=list)
+    records: int = 0
+
+    def frames(self) -> dict[str, pl.DataFrame]:
+        return {
+            table: pl.DataFrame(rows, infer_schema_length=None).unique(subset=PK[table], keep="first")
+            for table, rows in self.rows.items()
+        }
+
+
+class Sink:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.prefix = settings.topic_prefix
+        self.projection = Projection(settings.duckdb_path, settings.analytics_path)
+        self.consumer = KafkaConsumer(
+            bootstrap_servers=settings.bootstrap.split(","),
+            client_id=f"{settings.app_id}-sink",
+            group_id=None,
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            max_poll_records=settings.sink_batch_max,
+            **settings.security.kafka_python_kwargs(),
+        )
+        self.dlq_names = {self.prefix + spec.dlq_name for spec in ALL_TOPICS}
+        self.running = True
+        self.last_commit = time.time()
+        self.last_snapshot = 0.0
+        self.last_lag_check = 0.0
+
+    def assign(self) -> list[TopicPartition]:
+        names = [spec.full_name(self.prefix) for spec in FACT_SOURCES] + sorted(self.dlq_names)
+        tps = [TopicPartition(t, p) for t in names for p in sorted(self.consumer.partitions_for_topic(t) or ())]
+        self.consumer.assign(tps)
+        stored = self.projection.next_offsets()
+        for tp in tps:
+            if (tp.topic, tp.partition) in stored:
+                self.consumer.seek(tp, stored[(tp.topic, tp.partition)])
+            else:
+                self.consumer.seek_to_beginning(tp)
+        log.info("sink reading %d partitions of %d topics into %s", len(tps), len(names), self.settings.duckdb_path)
+        return tps
+
+    def run(self) -> None:
+        tps = self.assign()
+        while self.running:
+            batch = self.gather()
+            if batch.records:
+                self.commit(batch)
+            self.housekeeping(tps)
+        self.projection.publish_snapshot()
+        self.projection.close()
+        self.consumer.close()
+        log.info("sink stopped cleanly")
+
+    def gather(self) -> Batch:
+        """Poll until the batch is full or the wait is over."""
+        batch = Batch()
+        deadline = time.monotonic() + self.settings.sink_batch_wait_ms / 1000
+        while self.running and batch.records < self.settings.sink_batch_max:
+            left_ms = int((deadline - time.monotonic()) * 1000)
+            if left_ms <= 0:
+                break
+            polled = self.consumer.poll(timeout_ms=left_ms, max_records=self.settings.sink_batch_max - batch.records)
+            for tp, records in polled.items():
+                for record in records:
+                    self.add(batch, record)
+        return batch
+
+    def add(self, batch: Batch, record: ConsumerRecord) -> None:
+        batch.records += 1
+        batch.offsets[(record.topic, record.partition)] = record.offset + 1
+        batch.append_ms.append(record.timestamp)
+        m.RECORDS.labels(record.topic.removeprefix(self.prefix)).inc()
+        if record.topic in self.dlq_names:
+            try:
+                batch.rows["dead_letters"].append(_dead_letter_row(record))
+            except (KeyError, ValueError, UnicodeDecodeError):
+                m.SKIPPED.labels(record.topic.removeprefix(self.prefix)).inc()
+                log.error("unreadable dead letter %s[%d]@%d skipped", record.topic, record.partition, record.offset)
+            return
+        spec = spec_for(record.topic, self.prefix)
+        try:
+            event = decode(spec, record.value, self.settings.max_event_bytes)
+        except DecodeError:
+            m.SKIPPED.labels(spec.name).inc()  # the worker dead-letters it; the sink only counts
+            return
+        for table, rows in rows_for(event, datetime.now(UTC)).items():
+            batch.rows[table].extend(rows)
+
+    def commit(self, batch: Batch) -> None:
+        inserted = self.projection.write(batch.frames(), batch.offsets)
+        now_ms = time.time() * 1000
+        for ts in batch.append_ms:
+            m.PROJECTION_LAG.observe(max(0.0, (now_ms - ts) / 1000))
+        m.BATCHES.inc()
+        m.BATCH_SIZE.observe(batch.records)
+        for table, count in inserted.items():
+            m.ROWS.labels(table).inc(count)
+        self.last_commit = time.time()
+        log.info("committed %d records: %s", batch.records, ", ".join(f"{t}+{n}" for t, n in inserted.items()) or "no new rows")
+
+    def housekeeping(self, tps: list[TopicPartition]) -> None:
+        now = time.time()
+        if now - self.last_snapshot >= self.settings.snapshot_interval_s:
+            if self.projection.publish_snapshot():
+                m.SNAPSHOTS.inc()
+                self.last_snapshot = now
+        m.SNAPSHOT_AGE.set(now - self.last_snapshot if self.last_snapshot else 0)
+        if now - self.last_lag_check >= 5:
+            self.last_lag_check = now
+            for tp, end in self.consumer.end_offsets(tps).items():
+                m.LAG_RECORDS.labels(tp.topic, str(tp.partition)).set(max(0, end - self.consumer.position(tp)))
+
+    def health(self) -> dict[str, Any]:
+        return {
+            "status": "ok" if self.running else "stopping",
+            "duckdb": str(self.settings.duckdb_path),
+            "analytics_snapshot": str(self.settings.analytics_path),
+            "seconds_since_commit": round(time.time() - self.last_commit, 1),
+        }
+
+    def stop(self, *_: object) -> None:
+        log.info("stop requested: finishing the current batch")
+        self.running = False
+
+
+def _dead_letter_row(record: ConsumerRecord) -> dict[str, Any]:
+    letter = DeadLetter.from_record(record.key, record.value, list(record.headers or []))
+    return {
+        "dlq_topic": record.topic,
+        "dlq_partition": record.partition,
+        "dlq_offset": record.offset,
+        "source_topic": letter.source_topic,
+        "source_partition": letter.source_partition,
+        "source_offset": letter.source_offset,
+        "reason": letter.reason,
+        "consumer": letter.consumer,
+        "raw_bytes": len(letter.raw or b""),
+        "failed_at": letter.failed_at,
+    }
+
+
+def main() -> None:
+    settings = Settings.from_env()
+    logs.setup(settings.log_format, settings.log_level)
+    admin.ensure_topics(settings)
+    sink = Sink(settings)
+    signal.signal(signal.SIGTERM, sink.stop)
+    signal.signal(signal.SIGINT, sink.stop)
+    server = http.serve(settings.sink_host, settings.sink_port, m.REGISTRY, sink.health)
+    log.info("sink metrics on http://%s:%d/metrics", settings.sink_host, settings.sink_port)
+    try:
+        sink.run()
+    finally:
+        server.shutdown()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,28 @@
+"""Prometheus metrics of the DuckDB sink."""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+REGISTRY = CollectorRegistry()
+
+BATCHES = Counter("omnistream_sink_batches_total", "DuckDB transactions committed", registry=REGISTRY)
+RECORDS = Counter("omnistream_sink_records_total", "Kafka records consumed, by topic", ["topic"], registry=REGISTRY)
+ROWS = Counter("omnistream_sink_rows_inserted_total", "New rows inserted, by table", ["table"], registry=REGISTRY)
+SKIPPED = Counter(
+    "omnistream_sink_invalid_records_total",
+    "Records the sink could not decode (the worker dead-letters them), by topic", ["topic"], registry=REGISTRY,
+)
+BATCH_SIZE = Histogram(
+    "omnistream_sink_batch_records", "Records per DuckDB transaction",
+    buckets=(1, 10, 100, 500, 1000, 2500, 5000, 10000, 50000), registry=REGISTRY,
+)
+LAG_RECORDS = Gauge(
+    "omnistream_sink_lag_records", "End offset minus next offset to read", ["topic", "partition"], registry=REGISTRY
+)
+PROJECTION_LAG = Histogram(
+    "omnistream_sink_projection_lag_seconds", "Kafka append time to committed in DuckDB, per record",
+    buckets=(0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300), registry=REGISTRY,
+)
+SNAPSHOTS = Counter("omnistream_sink_snapshots_total", "Analyst snapshots published", registry=REGISTRY)
+SNAPSHOT_AGE = Gauge("omnistream_sink_snapshot_age_seconds", "Seconds since the last snapshot", registry=REGISTRY)

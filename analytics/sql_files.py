@@ -1,0 +1,27 @@
+"""Loads SQL models by name from analytics/sql: one model per file, no SQL in Python."""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+
+SQL_DIR = Path(__file__).with_name("sql")
+
+# Tables first, then views that read them.
+SCHEMA = (
+    "sink_offsets",
+    "fct_sales_lines",
+    "fct_return_lines",
+    "fct_stock_movements",
+    "dead_letters",
+    "stock_on_hand",
+    "sales_by_channel_node_day",
+)
+
+
+@cache
+def sql(name: str) -> str:
+    path = SQL_DIR / f"{name}.sql"
+    if not path.exists():
+        raise FileNotFoundError(f"no SQL model {name!r}: expected {path}")
+    return path.read_text()
