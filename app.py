@@ -52,7 +52,7 @@ def create_app(s: Settings) -> faust.App:
         producer_acks=-1,
         stream_wait_empty=False,
         web_host=s.web_host,
-        web_bind=s.web_host,
+        web_bind=s.web_bind,
         web_port=s.web_port,
         web_in_thread=False,
         logging_config=logs.logging_config(s.log_format, s.log_level),

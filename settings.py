@@ -25,7 +25,8 @@ ENV_DEFAULTS: dict[str, tuple[str, str]] = {
     "OMNI_TOPIC_PREFIX": ("", "prefix for every topic name (isolates test runs sharing a cluster)"),
     "OMNI_DATA_DIR": (".run/worker", "worker state directory (RocksDB tables)"),
     "OMNI_STORE": ("rocksdb://", "table store URL: rocksdb:// in production, memory:// in unit tests"),
-    "OMNI_WEB_HOST": ("127.0.0.1", "worker web server bind address"),
+    "OMNI_WEB_HOST": ("127.0.0.1", "host name other workers use to reach this one (table routing)"),
+    "OMNI_WEB_BIND": ("127.0.0.1", "worker web server bind address (0.0.0.0 in containers)"),
     "OMNI_WEB_PORT": ("6066", "worker web port: /health, /metrics, /stock/{sku}"),
     "OMNI_DUCKDB_PATH": (".run/duckdb/omnistream.duckdb", "the sink's DuckDB file (single writer)"),
     "OMNI_ANALYTICS_PATH": ("", "read-only snapshot for analysts (default: analytics.duckdb beside the sink file)"),
@@ -115,6 +116,7 @@ class Settings:
     data_dir: Path
     store: str
     web_host: str
+    web_bind: str
     web_port: int
     duckdb_path: Path
     analytics_path: Path
@@ -152,6 +154,7 @@ class Settings:
             data_dir=_path("OMNI_DATA_DIR"),
             store=_env("OMNI_STORE"),
             web_host=_env("OMNI_WEB_HOST"),
+            web_bind=_env("OMNI_WEB_BIND"),
             web_port=int(_env("OMNI_WEB_PORT")),
             duckdb_path=duckdb_path,
             analytics_path=Path(analytics) if analytics else duckdb_path.with_name("analytics.duckdb"),

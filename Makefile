@@ -1,0 +1,44 @@
+# Omnistream: `make demo` runs the whole system on this machine, `make test` the whole test suite.
+# Needs Python 3.11, Java 17 and Maven; everything else is fetched into .venv and .cache.
+
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test setup broker stop status lint clean
+
+demo: setup ## broker, worker, sink, a simulated retail day, answers from DuckDB
+	$(PY) -m demo
+
+test: setup ## every test: unit, component and integration (against a real broker)
+	$(PY) -m broker fetch
+	$(PY) -m streams.schemas --check
+	$(PY) -m pytest -q
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@command -v $(PYTHON) >/dev/null || { echo "need $(PYTHON) on PATH (or run: make PYTHON=/path/to/python3.11 ...)"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e ".[dev]"
+	touch $(STAMP)
+
+broker: setup ## start (or reuse) the local Kafka broker
+	$(PY) -m broker start
+
+stop: ## stop the demo's worker and sink, then the broker
+	-$(PY) -m demo --stop
+	-$(PY) -m broker stop
+
+status:
+	-$(PY) -m broker status
+	-$(PY) -m demo --status
+
+lint: setup
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy domain streams analytics/rows.py
+
+clean: stop
+	rm -rf .run

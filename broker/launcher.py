@@ -1,0 +1,196 @@
+"""Start, reuse, check and stop the local single-node Kafka broker (or check an existing cluster)."""
+
+from __future__ import annotations
+
+import fcntl
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from broker import jars, probe, process
+from broker.config import (
+    ENV_BOOTSTRAP,
+    ENV_CONTROLLER_PORT,
+    ENV_PORT,
+    HOST,
+    BrokerSettings,
+    settings_from_env,
+)
+
+log = logging.getLogger("omnistream.broker")
+
+START_TIMEOUT_S = 120.0
+EXTERNAL_TIMEOUT_S = 30.0
+
+
+@dataclass(frozen=True)
+class Broker:
+    """A Kafka cluster that answers at `bootstrap`; `pid` is set only for the broker this launcher runs."""
+
+    bootstrap: str
+    started_here: bool
+    pid: int | None
+
+
+@dataclass(frozen=True)
+class BrokerStatus:
+    running: bool
+    answering: bool
+    pid: int | None
+    bootstrap: str
+    data_dir: Path | None
+
+
+def ensure_broker(settings: BrokerSettings | None = None, timeout_s: float = START_TIMEOUT_S) -> Broker:
+    """Return a broker that answers: KAFKA_BOOTSTRAP's cluster, ours if already running, or a new one."""
+    settings = settings or settings_from_env()
+    if settings.external_bootstrap:
+        wait_until_ready(settings.bootstrap, min(timeout_s, EXTERNAL_TIMEOUT_S), settings=settings)
+        log.info("Using the existing cluster at %s=%s", ENV_BOOTSTRAP, settings.bootstrap)
+        return Broker(settings.bootstrap, started_here=False, pid=None)
+    settings.data.mkdir(parents=True, exist_ok=True)
+    with _launch_lock(settings):
+        pid = process.running_pid(settings)
+        if pid is not None:
+            log.info(
+                "Reusing the broker already running at %s (pid %d)",
+                settings.bootstrap,
+                pid,
+            )
+            wait_until_ready(settings.bootstrap, timeout_s, pid=pid, settings=settings)
+            return Broker(settings.bootstrap, started_here=False, pid=pid)
+        if _foreign_kafka_on_port(settings):
+            return Broker(settings.bootstrap, started_here=False, pid=None)
+        pid = _start(settings)
+        wait_until_ready(settings.bootstrap, timeout_s, pid=pid, settings=settings)
+        log.info("Kafka broker ready at %s (pid %d)", settings.bootstrap, pid)
+        return Broker(settings.bootstrap, started_here=True, pid=pid)
+
+
+def _start(settings: BrokerSettings) -> int:
+    java = jars.java_executable()
+    libs = jars.fetch_jars(settings)
+    jars.write_config(settings)
+    jars.format_storage(settings, java, libs)
+    pid = process.spawn(jars.broker_command(settings, java, libs), settings)
+    log.info("Started Kafka broker pid %d; logs in %s", pid, settings.log_file)
+    return pid
+
+
+def _foreign_kafka_on_port(settings: BrokerSettings) -> bool:
+    """True if some other Kafka already serves our port; raise if anything else holds our ports."""
+    if not process.port_is_free(settings.port):
+        if probe.answers(settings.bootstrap):
+            log.warning(
+                "A Kafka broker not started by this launcher answers at %s; using it "
+                "(set %s to start our own on another port).",
+                settings.bootstrap,
+                ENV_PORT,
+            )
+            return True
+        raise RuntimeError(
+            f"Port {settings.port} on {HOST} is in use by something that is not a Kafka broker. "
+            f"Stop that program or choose another port with {ENV_PORT}=<port>."
+        )
+    if not process.port_is_free(settings.controller_port):
+        raise RuntimeError(
+            f"The KRaft controller port {settings.controller_port} on {HOST} is in use. Stop that program "
+            f"or choose another port with {ENV_CONTROLLER_PORT}=<port> (default: {ENV_PORT} + 1)."
+        )
+    return False
+
+
+def wait_until_ready(
+    bootstrap: str,
+    timeout_s: float = START_TIMEOUT_S,
+    *,
+    pid: int | None = None,
+    settings: BrokerSettings | None = None,
+) -> None:
+    """Block until the cluster at `bootstrap` answers; raise RuntimeError saying what to do if it doesn't."""
+    settings = settings or settings_from_env()
+    host, _, port = bootstrap.split(",")[0].rpartition(":")
+    alive = (lambda: process.is_alive(pid)) if pid is not None else (lambda: True)
+    reachable = (lambda: process.accepts_connections(host, int(port))) if port.isdigit() else (lambda: True)
+    if probe.wait_for(bootstrap, timeout_s, still_starting=alive, reachable=reachable):
+        return
+    if settings.external_bootstrap:
+        raise RuntimeError(
+            f"The cluster at {ENV_BOOTSTRAP}={bootstrap} did not answer within {timeout_s:.0f} s. Check the "
+            f"address, the network and the KAFKA_SECURITY_PROTOCOL / KAFKA_SASL_* / KAFKA_SSL_CAFILE "
+            f"settings, or unset {ENV_BOOTSTRAP} to run a local broker."
+        )
+    if pid is not None and not process.is_alive(pid):
+        settings.pidfile.unlink(missing_ok=True)
+        raise RuntimeError(
+            f"The Kafka broker (pid {pid}) exited while starting. Read {settings.log_file} and "
+            f"{settings.console_file}; to start from scratch run `python -m broker stop` and delete "
+            f"{settings.data}.\n{_tail(settings.log_file)}{_tail(settings.console_file)}"
+        )
+    raise RuntimeError(
+        f"Kafka at {bootstrap} did not answer within {timeout_s:.0f} s. Read {settings.log_file}; "
+        f"then `python -m broker stop` and `python -m broker start` to retry.\n{_tail(settings.log_file)}"
+    )
+
+
+def stop_broker(settings: BrokerSettings | None = None) -> None:
+    """Stop the broker this launcher started (SIGTERM, then SIGKILL after 30 s); no-op if none runs."""
+    settings = settings or settings_from_env()
+    if settings.external_bootstrap:
+        log.info(
+            "%s is set: the cluster at %s is not ours to stop",
+            ENV_BOOTSTRAP,
+            settings.bootstrap,
+        )
+        return
+    pid = process.running_pid(settings)
+    if pid is None:
+        log.info("No Kafka broker from this launcher is running (data dir %s)", settings.data)
+        return
+    log.info("Stopping Kafka broker pid %d...", pid)
+    clean = process.terminate(pid)
+    settings.pidfile.unlink(missing_ok=True)
+    log.info("Stopped Kafka broker pid %d%s", pid, "" if clean else " (killed after 30 s)")
+
+
+def broker_status(settings: BrokerSettings | None = None) -> BrokerStatus:
+    """Whether our broker (or the KAFKA_BOOTSTRAP cluster) is running and answering."""
+    settings = settings or settings_from_env()
+    if settings.external_bootstrap:
+        answering = probe.answers(settings.bootstrap)
+        return BrokerStatus(answering, answering, None, settings.bootstrap, None)
+    pid = process.running_pid(settings)
+    answering = pid is not None and probe.answers(settings.bootstrap)
+    return BrokerStatus(pid is not None, answering, pid, settings.bootstrap, settings.data)
+
+
+def log_tail(settings: BrokerSettings | None = None, lines: int = 50) -> str:
+    """The last `lines` lines of broker.log ("" if there is none yet)."""
+    settings = settings or settings_from_env()
+    return _last_lines(settings.log_file, lines)
+
+
+def _last_lines(path: Path, lines: int) -> str:
+    try:
+        text = path.read_text(errors="replace").splitlines()[-lines:]
+    except FileNotFoundError:
+        return ""
+    return "".join(line + "\n" for line in text)
+
+
+def _tail(path: Path, lines: int = 20) -> str:
+    text = _last_lines(path, lines)
+    return f"--- last lines of {path} ---\n{text}" if text else ""
+
+
+@contextmanager
+def _launch_lock(settings: BrokerSettings) -> Iterator[None]:
+    # Parallel test processes may all call ensure_broker(); only one of them may start the broker.
+    with open(settings.lock_file, "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)

@@ -1,0 +1,91 @@
+"""Shared fixtures: the real Kafka broker for the session, and isolated pipelines per test."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from ops import processes
+from ops.processes import Service
+
+
+@pytest.fixture(scope="session")
+def kafka_bootstrap() -> Iterator[str]:
+    """The broker every integration test talks to: started here unless one already runs.
+
+    There is no skip: if the broker cannot start, every integration test errors and CI fails.
+    """
+    from broker import ensure_broker, stop_broker
+
+    broker = ensure_broker()
+    yield broker.bootstrap
+    if broker.started_here and not os.environ.get("OMNI_KEEP_BROKER"):
+        stop_broker()
+
+
+@dataclass
+class Pipeline:
+    """One test's private Omnistream: its own topic prefix, app id, state, DuckDB and ports."""
+
+    env: dict[str, str]
+    root: Path
+    services: list[Service] = field(default_factory=list)
+
+    @property
+    def prefix(self) -> str:
+        return self.env["OMNI_TOPIC_PREFIX"]
+
+    @property
+    def duckdb_path(self) -> Path:
+        return Path(self.env["OMNI_DUCKDB_PATH"])
+
+    @property
+    def analytics_path(self) -> Path:
+        return Path(self.env["OMNI_DUCKDB_PATH"]).with_name("analytics.duckdb")
+
+    def worker(self, name: str = "worker", **overrides: str) -> Service:
+        env = {**self.env, "OMNI_DATA_DIR": str(self.root / name), "OMNI_WEB_PORT": str(processes.free_port())}
+        env.update(overrides)
+        service = processes.worker(env, self.root / "logs", name)
+        self.services.append(service)
+        return service
+
+    def sink(self) -> Service:
+        service = processes.sink(self.env, self.root / "logs")
+        self.services.append(service)
+        return service
+
+    def stop_all(self) -> None:
+        for service in self.services:
+            service.stop(timeout_s=15)
+
+
+@pytest.fixture
+def pipeline(kafka_bootstrap: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Pipeline]:
+    run = uuid.uuid4().hex[:8]
+    env = {
+        "KAFKA_BOOTSTRAP": kafka_bootstrap,
+        "OMNI_TOPIC_PREFIX": f"t{run}.",
+        "OMNI_APP_ID": f"omni-test-{run}",
+        "OMNI_DUCKDB_PATH": str(tmp_path / "duckdb" / "omnistream.duckdb"),
+        "OMNI_SINK_PORT": str(processes.free_port()),
+        "OMNI_SNAPSHOT_INTERVAL_S": "1",
+        "OMNI_SESSION_TIMEOUT_S": "10",
+        "LOG_LEVEL": "INFO",
+    }
+    for key, value in env.items():  # the test's own clients (simulator, admin) see the same
+        monkeypatch.setenv(key, value)
+    pipe = Pipeline(env=env, root=tmp_path)
+    yield pipe
+    pipe.stop_all()
+    artifacts = os.environ.get("OMNI_TEST_ARTIFACTS")
+    if artifacts:  # keep logs of every run for CI to show
+        dest = Path(artifacts) / run
+        dest.mkdir(parents=True, exist_ok=True)
+        for log in (tmp_path / "logs").glob("*.log"):
+            (dest / log.name).write_bytes(log.read_bytes())
