@@ -1,0 +1,131 @@
+"""`python -m demo`: broker, worker, sink, a simulated retail day, then answers from DuckDB."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import sys
+import time
+import urllib.request
+
+import duckdb
+
+from analytics.sql_files import sql
+from broker import ensure_broker
+from demo import services
+from ops.processes import get_json
+from settings import REPO_ROOT, Settings
+from sim.config import SimConfig
+from sim.publish import run
+from sim.report import Report
+from streams import admin
+
+
+def main() -> int:
+    args = _parse()
+    if args.stop:
+        services.stop_all()
+        return 0
+    if args.status:
+        services.status()
+        return 0
+    print("1/5 Kafka broker")
+    broker = ensure_broker()
+    os.environ["KAFKA_BOOTSTRAP"] = broker.bootstrap
+    settings = Settings.from_env()
+    print(f"  bootstrap {broker.bootstrap} ({'started' if broker.started_here else 'reused'})")
+    print("2/5 topics")
+    created = admin.ensure_topics(settings)
+    print(f"  {len(created)} created, the rest already there")
+    print("3/5 worker and DuckDB sink")
+    services.ensure_running(settings)
+    print(f"4/5 simulating a retail day: {args.events} events, seed {args.seed}")
+    report = run(SimConfig(events=args.events, seed=args.seed), settings=settings, progress=True)
+    print(f"  sent {report.events} events: {report.sales.events} till sales, {report.orders.events} online orders, "
+          f"{report.movements} stock movements")
+    print("5/5 waiting for the pipeline to catch up")
+    _wait_caught_up(settings)
+    _answers(settings, report)
+    return 0
+
+
+def _parse() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m demo", description=__doc__)
+    parser.add_argument("--events", type=int, default=10_000)
+    parser.add_argument("--seed", type=int, default=42, help="the same seed re-sends the same events (deduplicated)")
+    parser.add_argument("--stop", action="store_true", help="stop the demo's worker and sink")
+    parser.add_argument("--status", action="store_true")
+    return parser.parse_args()
+
+
+def _metric_sum(url: str, pattern: str) -> float:
+    with urllib.request.urlopen(url, timeout=5) as response:
+        text = response.read().decode()
+    return sum(float(v) for v in re.findall(pattern, text, re.M))
+
+
+def _wait_caught_up(settings: Settings, timeout_s: float = 300) -> None:
+    """Until the worker and the sink have read everything and a fresh snapshot is published."""
+    worker = f"http://127.0.0.1:{settings.web_port}/metrics"
+    sink = f"http://127.0.0.1:{settings.sink_port}/metrics"
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        time.sleep(2)
+        worker_lag = _metric_sum(worker, r"^omnistream_consumer_lag\{[^}]*\} (\S+)$")
+        sink_lag = _metric_sum(sink, r"^omnistream_sink_lag_records\{[^}]*\} (\S+)$")
+        print(f"  lag: worker {worker_lag:.0f} records, sink {sink_lag:.0f} records", flush=True)
+        if worker_lag == 0 and sink_lag == 0:
+            time.sleep(settings.snapshot_interval_s + 6)  # one more sink lag check and snapshot
+            if _metric_sum(sink, r"^omnistream_sink_lag_records\{[^}]*\} (\S+)$") == 0:
+                return
+    print("  the pipeline did not catch up in time: see .run/logs/worker.log and .run/logs/sink.log", file=sys.stderr)
+
+
+def _answers(settings: Settings, report: Report) -> None:
+    snapshot = settings.analytics_path
+    con = duckdb.connect(str(snapshot), read_only=True)
+    try:
+        _table("Sales by channel", con.execute(sql("demo_sales_by_channel")))
+        _table("Top SKUs", con.execute(sql("demo_top_skus")))
+        _table("Stock positions", con.execute(sql("demo_stock_summary")))
+        top_sku = con.execute(sql("demo_top_skus")).fetchone()
+        dead = con.execute("select count(*) from dead_letters").fetchone()
+    finally:
+        con.close()
+    if top_sku:
+        _stock_answer(settings, top_sku[0])
+    print(f"\nDead letters so far: {dead[0] if dead else 0}")
+    rel = snapshot.relative_to(REPO_ROOT) if snapshot.is_relative_to(REPO_ROOT) else snapshot
+    print(f"""
+DuckDB (analyst snapshot, refreshed every {settings.snapshot_interval_s:g}s): {snapshot}
+  query it:  .venv/bin/python -c "import duckdb; print(duckdb.connect('{rel}', read_only=True).sql('select * from sales_by_channel_node_day limit 10'))"
+  the sink's own file (single writer): {settings.duckdb_path}
+Worker:  http://127.0.0.1:{settings.web_port}/health  /metrics  /stock/<SKU>/
+Sink:    http://127.0.0.1:{settings.sink_port}/health  /metrics
+Worker and sink keep running; stop everything with: make stop""")
+
+
+def _table(title: str, result: duckdb.DuckDBPyConnection) -> None:
+    columns = [d[0] for d in result.description or []]
+    rows = result.fetchall()
+    print(f"\n{title}")
+    widths = [max(len(str(c)), *(len(str(r[i])) for r in rows)) for i, c in enumerate(columns)]
+    print("  " + "  ".join(str(c).ljust(w) for c, w in zip(columns, widths, strict=True)))
+    for row in rows:
+        print("  " + "  ".join(str(v).ljust(w) for v, w in zip(row, widths, strict=True)))
+
+
+def _stock_answer(settings: Settings, sku: str) -> None:
+    status, body = get_json(f"http://127.0.0.1:{settings.web_port}/stock/{sku}/")
+    if status != 200:
+        print(f"\nstock of {sku}: the worker answered {status}")
+        return
+    nodes = sorted(body["nodes"].items(), key=lambda kv: -kv[1]["on_hand"])[:5]
+    print(f"\nStock of {sku} from the stock table (worker HTTP): {body['total_on_hand']} units on hand in total")
+    for node, position in nodes:
+        print(f"  {node:<8} on hand {position['on_hand']:>5}  damaged {position['damaged']:>3}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,78 @@
+"""The demo's long-running worker and sink: started once, found again by pidfile, stopped on request."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from pathlib import Path
+
+from ops import processes
+from ops.processes import Service
+from settings import REPO_ROOT, Settings
+
+RUN_DIR = REPO_ROOT / ".run" / "demo"
+LOG_DIR = REPO_ROOT / ".run" / "logs"
+
+
+def _pidfile(name: str) -> Path:
+    return RUN_DIR / f"{name}.pid"
+
+
+def _running_pid(name: str) -> int | None:
+    try:
+        pid = int(_pidfile(name).read_text())
+        os.kill(pid, 0)
+        return pid
+    except (FileNotFoundError, ValueError, ProcessLookupError, PermissionError):
+        return None
+
+
+def services(settings: Settings) -> list[Service]:
+    env = {
+        "KAFKA_BOOTSTRAP": settings.bootstrap,
+        "OMNI_WEB_PORT": str(settings.web_port),
+        "OMNI_SINK_PORT": str(settings.sink_port),
+    }
+    return [processes.worker(env, LOG_DIR), processes.sink(env, LOG_DIR)]
+
+
+def ensure_running(settings: Settings) -> list[Service]:
+    """Start whichever of worker and sink is not running yet; wait until both are healthy."""
+    RUN_DIR.mkdir(parents=True, exist_ok=True)
+    found = services(settings)
+    for service in found:
+        pid = _running_pid(service.name)
+        if pid:
+            print(f"  {service.name}: already running (pid {pid})")
+            continue
+        service.start()
+        assert service.proc is not None
+        _pidfile(service.name).write_text(str(service.proc.pid))
+        print(f"  {service.name}: started (pid {service.proc.pid}), log {service.log_path.relative_to(REPO_ROOT)}")
+    for service in found:
+        service.wait_healthy(180)
+    return found
+
+
+def stop_all() -> None:
+    for name in ("worker", "sink"):
+        pid = _running_pid(name)
+        if pid is None:
+            print(f"{name}: not running")
+            continue
+        os.killpg(pid, signal.SIGTERM)
+        for _ in range(60):
+            if _running_pid(name) is None:
+                break
+            time.sleep(0.5)
+        else:
+            os.killpg(pid, signal.SIGKILL)
+        _pidfile(name).unlink(missing_ok=True)
+        print(f"{name}: stopped")
+
+
+def status() -> None:
+    for name in ("worker", "sink"):
+        pid = _running_pid(name)
+        print(f"{name}: {'running, pid ' + str(pid) if pid else 'not running'}")

@@ -1,0 +1,72 @@
+"""One simulated retail day: opening stock, then a seeded mix of every channel's events."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable, Iterator
+from itertools import accumulate, islice
+
+from sim.backroom import (
+    opening_stock,
+    stock_counted,
+    stock_damaged,
+    supplier_delivery,
+    transfer_received,
+    transfer_shipped,
+)
+from sim.config import SimConfig
+from sim.head_office import identifier_linked, price_changed, promotion_changed
+from sim.network import build_network
+from sim.online import order_cancelled, order_placed
+from sim.state import DayState, Emission
+from sim.tills import pos_return, pos_void, sale
+
+Builder = Callable[[DayState], Emission | None]
+
+# The channel mix after opening: relative odds of what happens next. Transfers also emit
+# their receipt when the clock passes their eta, so they show up about twice as often.
+MIX: tuple[tuple[Builder, float], ...] = (
+    (sale, 52.0),
+    (order_placed, 14.0),
+    (identifier_linked, 6.0),
+    (pos_return, 5.0),
+    (transfer_shipped, 3.5),
+    (order_cancelled, 2.5),
+    (stock_counted, 2.0),
+    (price_changed, 2.0),
+    (pos_void, 1.5),
+    (stock_damaged, 1.5),
+    (supplier_delivery, 1.5),
+    (promotion_changed, 0.8),
+)
+BUILDERS = tuple(builder for builder, _ in MIX)
+CUMULATIVE_ODDS = tuple(accumulate(odds for _, odds in MIX))
+
+
+def simulate(config: SimConfig) -> Iterator[Emission]:
+    """Exactly `config.events` (topic, key, event) triples; the same config, the same triples."""
+    day = open_day(config)
+    yield from islice(_day(day), config.events)
+
+
+def open_day(config: SimConfig) -> DayState:
+    """The network and the morning's state. Two seeded streams: resizing the day keeps the network."""
+    network = build_network(config, random.Random(f"{config.seed}:network"))
+    prices = {(item.sku, ""): item.price_cents for item in network.catalogue}
+    return DayState(config, random.Random(f"{config.seed}:day"), network, config.start, prices=prices)
+
+
+def _day(day: DayState) -> Iterator[Emission]:
+    yield from opening_stock(day)
+    while True:
+        yield _next(day)
+
+
+def _next(day: DayState) -> Emission:
+    """A due transfer receipt first; otherwise a draw from the mix, falling back to a sale
+    and then to a supplier delivery when the draw is not possible yet (no receipt to void)."""
+    shipped = day.arrived()
+    if shipped is not None:
+        return transfer_received(day, shipped)
+    builder = day.rng.choices(BUILDERS, cum_weights=CUMULATIVE_ODDS)[0]
+    return builder(day) or sale(day) or supplier_delivery(day)

@@ -1,0 +1,95 @@
+"""The web shop and the app: orders shipped, delivered same day or picked up, and cancellations."""
+
+from __future__ import annotations
+
+from sim.network import Customer
+from sim.state import DayState, Emission, OpenOrder, take
+from sim.tills import priced_line
+from streams.orders import CancelledLine, DeliveryMode, OrderCancelled, OrderPlaced, ShippingAddress
+from streams.topics import WEB_ORDERS
+
+DELIVERIES: tuple[DeliveryMode, ...] = ("ship_to_address", "pick_up_in_store", "same_day")
+DELIVERY_WEIGHTS = (60, 25, 15)
+SHIPPING_CENTS: dict[DeliveryMode, int] = {"ship_to_address": 495, "pick_up_in_store": 0, "same_day": 795}
+CANCEL_REASONS = ("customer request", "payment failed", "found it cheaper", "delivery too slow")
+
+
+def order_placed(day: DayState) -> Emission | None:
+    """A customer's order, fulfilled by the first node that can serve every line."""
+    rng = day.rng
+    customer = day.network.customers[rng.randrange(len(day.network.customers))]
+    delivery = rng.choices(DELIVERIES, weights=DELIVERY_WEIGHTS)[0]
+    wanted = _wanted(day)
+    node = _fulfilment_node(day, customer, delivery, wanted)
+    if node is None:
+        return None
+    channel = "app" if customer.knows("app_account") and rng.random() < 0.5 else "web"
+    lines = [priced_line(day, n, sku, quantity, "") for n, (sku, quantity) in enumerate(wanted, start=1)]
+    event_id, at = day.stamp()
+    event = OrderPlaced(
+        event_id=event_id,
+        occurred_at=at,
+        source_node=channel,
+        order_id=f"or-{event_id}",
+        channel=channel,
+        customer=customer.ref("app_account" if channel == "app" else "email"),
+        delivery=delivery,
+        fulfilment_node=node,
+        ship_to=None if delivery == "pick_up_in_store" else ShippingAddress(postcode=customer.postcode, country="NL"),
+        lines=lines,
+        shipping_cents=SHIPPING_CENTS[delivery],
+    )
+    for sku, quantity in wanted:
+        day.books.move(sku, node, -quantity)
+    day.orders.append(OpenOrder(event.order_id, channel, node, tuple(wanted)))
+    return WEB_ORDERS, event.order_id.encode(), event
+
+
+def _wanted(day: DayState) -> list[tuple[str, int]]:
+    """Distinct SKUs by popularity, with quantities."""
+    wanted: dict[str, int] = {}
+    for _ in range(day.rng.choice((1, 1, 2, 2, 3, 4))):
+        wanted.setdefault(day.network.pick_item(day.rng).sku, day.rng.choice((1, 1, 2)))
+    return list(wanted.items())
+
+
+def _fulfilment_node(
+    day: DayState, customer: Customer, delivery: DeliveryMode, wanted: list[tuple[str, int]]
+) -> str | None:
+    """Pick-up is at the home store; deliveries try warehouses and the home store in turn."""
+    warehouses = [node.node_id for node in day.network.nearest_warehouses(customer.lat, customer.lon)]
+    match delivery:
+        case "pick_up_in_store":
+            candidates = [customer.home_store]
+        case "same_day":
+            candidates = [customer.home_store, *warehouses]
+        case _:
+            candidates = [*warehouses, customer.home_store]
+    for node in candidates:
+        if all(day.books.available(sku, node) >= quantity for sku, quantity in wanted):
+            return node
+    return None
+
+
+def order_cancelled(day: DayState) -> Emission | None:
+    """An earlier order cancelled whole or in part before it left its node."""
+    if not day.orders:
+        return None
+    rng = day.rng
+    order = take(day.orders, rng.randrange(len(day.orders)))
+    lines = list(order.lines)
+    if rng.random() < 0.4:  # a partial cancellation: fewer lines, maybe fewer units
+        lines = [(sku, rng.randint(1, quantity)) for sku, quantity in rng.sample(lines, rng.randint(1, len(lines)))]
+    event_id, at = day.stamp()
+    event = OrderCancelled(
+        event_id=event_id,
+        occurred_at=at,
+        source_node=order.channel,
+        order_id=order.order_id,
+        fulfilment_node=order.node,
+        reason=rng.choice(CANCEL_REASONS),
+        lines=[CancelledLine(sku=sku, quantity=quantity) for sku, quantity in lines],
+    )
+    for sku, quantity in lines:
+        day.books.move(sku, order.node, quantity)
+    return WEB_ORDERS, order.order_id.encode(), event

@@ -1,0 +1,62 @@
+"""Test-side Kafka and DuckDB helpers: produce, read a DLQ, wait, query the analyst snapshot."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import duckdb
+from kafka import KafkaConsumer, KafkaProducer, TopicPartition
+
+T = TypeVar("T")
+
+
+def producer(bootstrap: str) -> KafkaProducer:
+    return KafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=5)
+
+
+def read_all(bootstrap: str, topic: str, expect: int, timeout_s: float = 30.0) -> list[Any]:
+    """Every record of `topic` from the beginning, waiting until at least `expect` arrived."""
+    consumer = KafkaConsumer(bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False)
+    try:
+        tps = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or ())]
+        consumer.assign(tps)
+        consumer.seek_to_beginning(*tps)
+        records: list[Any] = []
+        deadline = time.monotonic() + timeout_s
+        while len(records) < expect and time.monotonic() < deadline:
+            for batch in consumer.poll(timeout_ms=500).values():
+                records.extend(batch)
+        return records
+    finally:
+        consumer.close()
+
+
+def wait_for(probe: Callable[[], T], done: Callable[[T], bool], timeout_s: float, what: str) -> T:
+    """Poll `probe` until `done(value)`; on timeout fail with the last value seen."""
+    deadline = time.monotonic() + timeout_s
+    value = probe()
+    while not done(value):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout_s}s waiting for {what}; last value: {value!r}")
+        time.sleep(0.5)
+        value = probe()
+    return value
+
+
+def query(snapshot: Path, sql: str) -> list[tuple[Any, ...]]:
+    """Run SQL on the analysts' read-only snapshot, as an analyst would; [] before the first one."""
+    if not snapshot.exists():
+        return []
+    con = duckdb.connect(str(snapshot), read_only=True)
+    try:
+        return con.execute(sql).fetchall()
+    finally:
+        con.close()
+
+
+def scalar(snapshot: Path, sql: str) -> Any:
+    rows = query(snapshot, sql)
+    return rows[0][0] if rows else None
