@@ -50,7 +50,6 @@ def create_app(s: Settings) -> faust.App:
         broker_commit_interval=s.commit_interval_s,
         producer_linger=s.producer_linger_s,
         producer_acks=-1,
-        stream_wait_empty=False,
         web_host=s.web_host,
         web_bind=s.web_bind,
         web_port=s.web_port,

@@ -8,18 +8,26 @@ from agents.dead_letters import send_dead_letter
 from app import app, channel, settings
 from domain.stock import apply_movement
 from ops.metrics import EVENTS, MOVEMENTS, NEGATIVE_ON_HAND
+from ops.offsets import HoleDetector
 from streams.codec import DecodeError, decode, encode
 from streams.topics import INVENTORY_LEDGER, INVENTORY_MOVEMENTS
 from tables.applied import first_offset, remember
 from tables.stock import get_stock, put_stock
 
 ledger = channel(INVENTORY_LEDGER)
+holes = HoleDetector("apply_movements")
+
+
+@app.on_partitions_assigned.connect
+async def _forget_positions(app: object, *args: object, **kwargs: object) -> None:
+    holes.forget()
 
 
 @app.agent(channel(INVENTORY_MOVEMENTS))
 async def apply_movements(stream: StreamT) -> None:
     async for event in stream.events():
         message = event.message
+        holes.saw(message.topic, message.partition, message.offset)
         try:
             movement = decode(INVENTORY_MOVEMENTS, message.value, settings.max_event_bytes)
         except DecodeError as err:

@@ -29,3 +29,8 @@ CONSUMER_LAG = Gauge(
 TABLE_KEYS = Gauge(
     "omnistream_table_keys", "Keys held locally per table (assigned partitions)", ["table"], registry=REGISTRY
 )
+OFFSET_HOLES = Counter(
+    "omnistream_offset_holes_total",
+    "Offsets jumped over inside a partition (expected only right after a restart)",
+    ["stage", "topic"], registry=REGISTRY,
+)

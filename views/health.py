@@ -7,6 +7,7 @@ from typing import Any
 from faust.web import Request, Response, View
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from agents import route_movements as router
 from app import app
 from ops.metrics import CONSUMER_LAG, REGISTRY, TABLE_KEYS
 from tables.applied import applied_table
@@ -22,6 +23,8 @@ def _refresh_gauges() -> None:
         position = 0 if read is None else read + 1
         if highwater is not None:
             CONSUMER_LAG.labels(tp.topic, str(tp.partition)).set(max(0, highwater - position))
+    for (topic, partition), value in router.lag.items():
+        CONSUMER_LAG.labels(topic, str(partition)).set(value)
     for table in (stock_table, applied_table):
         TABLE_KEYS.labels(table.name).set(sum(1 for _ in table.keys()))
 

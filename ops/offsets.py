@@ -1,0 +1,35 @@
+"""Spots records a consumer never saw: an offset jump inside one partition of a plain topic."""
+
+from __future__ import annotations
+
+import logging
+
+from ops.metrics import OFFSET_HOLES
+
+log = logging.getLogger("omnistream.offsets")
+
+
+class HoleDetector:
+    """Our topics are neither compacted nor transactional, so offsets within a partition are
+    consecutive. A forward jump means this process did not see the records in between: right
+    after start-up that is Faust seeking to the committed offset past records an earlier
+    process handled; at any other time it means skipped records. Both are counted."""
+
+    def __init__(self, stage: str) -> None:
+        self.stage = stage
+        self.last: dict[tuple[str, int], int] = {}
+
+    def saw(self, topic: str, partition: int, offset: int) -> None:
+        key = (topic, partition)
+        previous = self.last.get(key)
+        if previous is not None and offset > previous + 1:
+            OFFSET_HOLES.labels(self.stage, topic).inc(offset - previous - 1)
+            log.warning(
+                "%s jumped over %s[%d] offsets %d..%d (fine right after a restart; otherwise records were skipped)",
+                self.stage, topic, partition, previous + 1, offset - 1,
+            )
+        self.last[key] = offset
+
+    def forget(self) -> None:
+        """After a rebalance the next offset may legitimately be anywhere."""
+        self.last.clear()
