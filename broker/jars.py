@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import re
@@ -54,7 +55,9 @@ def fetch_jars(settings: BrokerSettings) -> Path:
     """Download the broker jars with Maven unless <home>/<version>/libs already holds them."""
     version = read_kafka_version()
     libs = settings.libs_dir(version)
-    if (libs / kafka_jar_name(version)).exists():
+    stamp = libs / ".pom.sha256"
+    pom_hash = hashlib.sha256(POM_PATH.read_bytes()).hexdigest()
+    if (libs / kafka_jar_name(version)).exists() and stamp.exists() and stamp.read_text() == pom_hash:
         log.info("Kafka %s jars already in %s", version, libs)
         return libs
     mvn = shutil.which("mvn")
@@ -83,6 +86,7 @@ def fetch_jars(settings: BrokerSettings) -> Path:
             f"Maven could not fetch Kafka {version} (exit {result.returncode}). Check that Maven Central "
             f"is reachable, then run `python -m broker fetch` again.\n{output}"
         )
+    stamp.write_text(pom_hash)  # a changed pom (another dependency) fetches again
     log.info("Fetched %d jars", len(list(libs.glob("*.jar"))))
     return libs
 

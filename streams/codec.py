@@ -29,7 +29,7 @@ def decode(spec: TopicSpec, raw: bytes | None, max_bytes: int) -> Any:
     if len(raw) > max_bytes:
         raise DecodeError(f"record too large: {len(raw)} bytes > limit {max_bytes}")
     try:
-        return spec.adapter.validate_json(raw)
+        return spec.adapter.validate_json(raw, strict=True)  # "2" is not a quantity
     except ValidationError as exc:
         raise DecodeError(_describe(exc)) from None
     except (ValueError, TypeError, RecursionError) as exc:  # pydantic-core parser edge cases

@@ -119,7 +119,7 @@ INVENTORY_MOVEMENTS = TopicSpec(
     retention_ms=WEEK_MS,
 )
 INVENTORY_LEDGER = TopicSpec(
-    name="inventory.ledger",
+    name="inventory.ledger-entries",
     events=(StockChanged,),
     key="sku",
     writer="agent apply_movements",

@@ -7,9 +7,9 @@ import pytest
 from sim.config import SimConfig
 from sim.publish import generate, run
 from streams.codec import encode
-from tests.integration.kafka_io import producer
 from tests.conftest import Pipeline
 from tests.integration.checks import assert_duckdb_equals_report, assert_stock_table_equals_report, wait_until_projected
+from tests.integration.kafka_io import producer
 
 pytestmark = pytest.mark.integration
 
