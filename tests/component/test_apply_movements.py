@@ -1,0 +1,66 @@
+"""apply_movements as Faust runs it, on a memory store: state, ledger output and idempotency."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from unittest.mock import AsyncMock, patch
+
+import pytest
+
+from streams.codec import encode
+from streams.inventory import StockMovement
+
+T0 = datetime(2026, 11, 2, 9, tzinfo=UTC)
+
+
+def movement(event_id: str, kind: str, quantity: int) -> StockMovement:
+    return StockMovement(
+        event_id=event_id, occurred_at=T0, source_node="st-001", sku="SKU-00001", node="st-001",
+        kind=kind, quantity=quantity, cause_event_id=event_id.split(":")[0], cause_type="test",  # type: ignore[arg-type]
+    )
+
+
+@pytest.fixture
+def agent_env():  # type: ignore[no-untyped-def]
+    from agents import apply_movements as module
+    from app import app
+    from tables.applied import applied_table
+    from tables.stock import stock_table
+
+    assert app.conf.store.scheme == "memory", "component tests need OMNI_STORE=memory://"
+    app.flow_control.resume()
+    stock_table.data.clear()
+    applied_table.data.clear()
+    with patch.object(module.ledger, "send", new=AsyncMock()) as sent:
+        yield module, sent
+
+
+async def test_movements_change_the_stock_table_and_each_emits_one_ledger_entry(agent_env) -> None:  # type: ignore[no-untyped-def]
+    module, sent = agent_env
+    from tables.stock import get_stock
+
+    async with module.apply_movements.test_context() as agent:
+        await agent.put(encode(movement("rcv-1:0", "receipt", 10)), key=b"SKU-00001")
+        await agent.put(encode(movement("sale-1:0", "sale", -3)), key=b"SKU-00001")
+        assert get_stock("SKU-00001").position("st-001").on_hand == 7
+    assert sent.await_count == 2
+
+
+async def test_the_same_movement_delivered_twice_is_applied_once(agent_env) -> None:  # type: ignore[no-untyped-def]
+    module, sent = agent_env
+    from tables.stock import get_stock
+
+    async with module.apply_movements.test_context() as agent:
+        for _ in range(2):
+            await agent.put(encode(movement("sale-9:0", "sale", -2)), key=b"SKU-00001")
+        assert get_stock("SKU-00001").position("st-001").on_hand == -2
+    assert sent.await_count == 1
+
+
+async def test_a_record_that_is_not_a_movement_goes_to_the_dead_letter_topic(agent_env) -> None:  # type: ignore[no-untyped-def]
+    module, _ = agent_env
+    with patch.object(module, "send_dead_letter", new=AsyncMock()) as dead:
+        async with module.apply_movements.test_context() as agent:
+            await agent.put(b"{broken", key=b"SKU-00001")
+    assert dead.await_count == 1
+    assert "invalid JSON" in dead.await_args.args[2]
