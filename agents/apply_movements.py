@@ -7,7 +7,7 @@ from faust import StreamT
 from agents.dead_letters import send_dead_letter
 from app import app, channel, settings
 from domain.stock import apply_movement
-from ops.metrics import EVENTS, MOVEMENTS, NEGATIVE_ON_HAND
+from ops.metrics import EVENTS, MOVEMENTS, NEGATIVE_ON_HAND, UNFLUSHED_DROPPED
 from ops.offsets import HoleDetector
 from streams.codec import DecodeError, decode, encode
 from streams.topics import INVENTORY_LEDGER, INVENTORY_MOVEMENTS
@@ -47,4 +47,5 @@ async def apply_movements(stream: StreamT) -> None:
         for entry in outcome.emitted:
             await ledger.send(key=entry.sku.encode(), value=encode(entry))
         MOVEMENTS.labels(outcome.verdict).inc()
+        UNFLUSHED_DROPPED.inc(outcome.dropped_unflushed)
         EVENTS.labels(INVENTORY_MOVEMENTS.name).inc()

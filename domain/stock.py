@@ -5,9 +5,11 @@ table value, which Faust writes as one changelog record:
 
 - `watermark`: the last `inventory.movements` offset applied to this SKU. A record at or
   below it is a redelivery after a crash or rebalance: its effect is already in the state.
-- `unflushed`: the ledger entries emitted at offsets not yet known to be flushed, so a
-  redelivered record re-emits its entry instead of losing it (the entry and the state are
-  separate Kafka records; a crash can keep one and drop the other).
+- `unflushed`: the numbers of the ledger entries emitted at offsets not yet known to be
+  flushed, so a redelivered record re-emits its entry instead of losing it (the entry and the
+  state are separate Kafka records; a crash can keep one and drop the other). Only the four
+  numbers are kept (the redelivered movement supplies the rest), and at most
+  `MAX_UNFLUSHED` of them, so a SKU's value stays small while commits lag.
 - the first offset a movement id was applied at (a second table, `first_offset` here): the
   same movement at a *different* offset is an upstream duplicate or a replay, and is skipped.
 """
@@ -23,6 +25,11 @@ from streams.base import Record
 from streams.inventory import StockChanged, StockMovement
 
 Verdict = Literal["applied", "redelivered", "duplicate"]
+# (on_hand_delta, damaged_delta, on_hand_after, damaged_after) of an emitted ledger entry.
+EntryNumbers = tuple[int, int, int, int]
+# Enough for minutes of commit lag on the busiest SKU; beyond it the oldest are dropped
+# (counted), which can only matter if the worker crashes before its next commit.
+MAX_UNFLUSHED = 2_000
 
 
 class Position(Record):
@@ -38,7 +45,7 @@ class SkuStock(Record):
     sku: str
     positions: dict[str, Position] = Field(default_factory=dict)
     watermark: int = -1
-    unflushed: dict[int, StockChanged] = Field(default_factory=dict)
+    unflushed: dict[int, EntryNumbers] = Field(default_factory=dict)
 
     def position(self, node: str) -> Position:
         return self.positions.get(node, Position())
@@ -56,6 +63,7 @@ class Outcome:
     emitted: list[StockChanged]
     verdict: Verdict
     remember_first_offset: int | None  # write to the first-offset table when not None
+    dropped_unflushed: int = 0
 
 
 def apply_movement(
@@ -71,31 +79,20 @@ def apply_movement(
     `flushed_below` is an offset below which every output of this partition reached Kafka.
     """
     if offset <= stock.watermark:
-        entry = stock.unflushed.get(offset)
+        numbers = stock.unflushed.get(offset)
         remember = offset if first_offset is None else None
-        return Outcome(stock, [entry] if entry else [], "redelivered", remember)
+        emitted = [_entry(movement, offset, numbers)] if numbers else []
+        return Outcome(stock, emitted, "redelivered", remember)
     if first_offset is not None and first_offset != offset:
         return Outcome(stock, [], "duplicate", None)
     before = stock.position(movement.node)
     after = _moved(before, movement)
-    entry = StockChanged(
-        event_id=movement.event_id,
-        occurred_at=movement.occurred_at,
-        source_node=movement.node,
-        movement_id=movement.event_id,
-        sku=movement.sku,
-        node=movement.node,
-        kind=movement.kind,
-        on_hand_delta=after.on_hand - before.on_hand,
-        damaged_delta=after.damaged - before.damaged,
-        on_hand_after=after.on_hand,
-        damaged_after=after.damaged,
-        cause_event_id=movement.cause_event_id,
-        cause_type=movement.cause_type,
-        movement_offset=offset,
-    )
-    unflushed = {o: e for o, e in stock.unflushed.items() if o >= flushed_below}
-    unflushed[offset] = entry
+    numbers = (after.on_hand - before.on_hand, after.damaged - before.damaged, after.on_hand, after.damaged)
+    unflushed = {o: n for o, n in stock.unflushed.items() if o >= flushed_below}
+    unflushed[offset] = numbers
+    dropped = max(0, len(unflushed) - MAX_UNFLUSHED)
+    for old in sorted(unflushed)[:dropped]:
+        del unflushed[old]
     new_stock = stock.model_copy(
         update={
             "positions": {**stock.positions, movement.node: after},
@@ -103,7 +100,27 @@ def apply_movement(
             "unflushed": unflushed,
         }
     )
-    return Outcome(new_stock, [entry], "applied", offset)
+    return Outcome(new_stock, [_entry(movement, offset, numbers)], "applied", offset, dropped)
+
+
+def _entry(movement: StockMovement, offset: int, numbers: EntryNumbers) -> StockChanged:
+    on_hand_delta, damaged_delta, on_hand_after, damaged_after = numbers
+    return StockChanged(
+        event_id=movement.event_id,
+        occurred_at=movement.occurred_at,
+        source_node=movement.node,
+        movement_id=movement.event_id,
+        sku=movement.sku,
+        node=movement.node,
+        kind=movement.kind,
+        on_hand_delta=on_hand_delta,
+        damaged_delta=damaged_delta,
+        on_hand_after=on_hand_after,
+        damaged_after=damaged_after,
+        cause_event_id=movement.cause_event_id,
+        cause_type=movement.cause_type,
+        movement_offset=offset,
+    )
 
 
 def _moved(before: Position, movement: StockMovement) -> Position:

@@ -34,3 +34,8 @@ OFFSET_HOLES = Counter(
     "Offsets jumped over inside a partition (expected only right after a restart)",
     ["stage", "topic"], registry=REGISTRY,
 )
+UNFLUSHED_DROPPED = Counter(
+    "omnistream_stock_unflushed_dropped_total",
+    "Ledger entries too old to re-emit after a crash (commits lagging far behind): 0 in health",
+    registry=REGISTRY,
+)

@@ -161,3 +161,24 @@ def test_crashes_with_partial_flushes_neither_lose_nor_repeat_a_movement(
     assert final_positions(worker) == replay(source)
     # The sink keeps the first entry per movement id: it must be the one a crash-free run wrote.
     assert first_entries(worker.ledger_log.durable) == first_entries(clean.ledger_log.durable)  # type: ignore[arg-type]
+
+
+def test_unflushed_entries_are_capped_and_the_oldest_are_dropped_first() -> None:
+    from domain.stock import MAX_UNFLUSHED
+
+    stock = SkuStock(sku="SKU-A1")
+    dropped = 0
+    for offset in range(MAX_UNFLUSHED + 5):
+        outcome = apply_movement(stock, movement(offset, "SKU-A1", "st-001", "receipt", 1), offset, None, 0)
+        stock, dropped = outcome.stock, dropped + outcome.dropped_unflushed
+    assert len(stock.unflushed) == MAX_UNFLUSHED and dropped == 5
+    assert min(stock.unflushed) == 5
+    assert len(stock.model_dump_json()) < 80 * MAX_UNFLUSHED  # stays far below Kafka's 1 MB record limit
+
+
+def test_committed_offsets_prune_the_unflushed_entries() -> None:
+    stock = SkuStock(sku="SKU-A1")
+    for offset in range(10):
+        stock = apply_movement(stock, movement(offset, "SKU-A1", "st-001", "receipt", 1), offset, None, 0).stock
+    stock = apply_movement(stock, movement(10, "SKU-A1", "st-001", "receipt", 1), 10, None, 8).stock
+    assert sorted(stock.unflushed) == [8, 9, 10]
