@@ -28,7 +28,7 @@ from settings import Settings
 from streams import admin
 from streams.codec import DecodeError, decode
 from streams.deadletter import DeadLetter
-from streams.topics import INVENTORY_LEDGER, POS_TRANSACTIONS, WEB_ORDERS, ALL_TOPICS, TopicSpec, spec_for
+from streams.topics import ALL_TOPICS, INVENTORY_LEDGER, POS_TRANSACTIONS, WEB_ORDERS, TopicSpec, spec_for
 
 log = logging.getLogger("omnistream.sink")
 

@@ -7,6 +7,7 @@ import json
 import pytest
 
 from bench import scrape
+from bench.diagnose import Commits, slow_commits
 from bench.result import RESULT_KEYS, Measured, result_line
 from bench.workload import Expected, SimConfig, expected_for, generate
 from streams.orders import OrderPlaced
@@ -89,3 +90,13 @@ def test_quantiles_interpolate_inside_the_bucket_like_prometheus() -> None:
     assert scrape.quantile(0.7, cumulative) == pytest.approx(0.75)
     assert scrape.quantile(0.99, cumulative) == 1.0  # in +Inf: the last finite bound is all we know
     assert scrape.quantile(0.5, []) is None
+
+
+def test_slow_commits_are_counted_from_the_worker_log_with_the_longest_runtime() -> None:
+    log = "\n".join([
+        "2026-11-26 17:23:36,421 WARNING mode.timers: Timer commit is overlapping (interval=1.0 runtime=2.502)",
+        "2026-11-26 17:23:40,000 INFO    faust.worker: ready",
+        "2026-11-26 17:24:00,431 WARNING mode.timers: Timer commit is overlapping (interval=1.0 runtime=23.0375)",
+    ])
+    assert slow_commits(log) == Commits(overlapping=2, longest_s=23.0375)
+    assert slow_commits("") == Commits(overlapping=0, longest_s=0.0)

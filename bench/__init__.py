@@ -1,0 +1,1 @@
+"""Benchmarks that run against the real broker: `python -m bench.pipeline`."""

@@ -1,0 +1,134 @@
+"""One private Omnistream for a benchmark: its own topics, app id, state, DuckDB and ports."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from kafka.admin import KafkaAdminClient
+
+from ops import processes
+from ops.processes import Service, get_json
+from settings import Settings
+from streams.admin import ensure_topics
+
+READY_TIMEOUT_S = 120.0
+
+
+@dataclass
+class Stack:
+    """Like tests/conftest.py's `pipeline` fixture, outside pytest."""
+
+    run: str
+    root: Path
+    env: dict[str, str]
+    services: list[Service] = field(default_factory=list)
+
+    @classmethod
+    def create(cls, bootstrap: str) -> Stack:
+        run = uuid.uuid4().hex[:8]
+        root = Path(tempfile.mkdtemp(prefix=f"omni-bench-{run}-"))
+        env = {
+            "KAFKA_BOOTSTRAP": bootstrap,
+            "OMNI_TOPIC_PREFIX": f"bench{run}.",
+            "OMNI_APP_ID": f"omni-bench-{run}",
+            "OMNI_DATA_DIR": str(root / "worker"),
+            "OMNI_WEB_PORT": str(processes.free_port()),
+            "OMNI_DUCKDB_PATH": str(root / "duckdb" / "omnistream.duckdb"),
+            "OMNI_SINK_PORT": str(processes.free_port()),
+            "LOG_LEVEL": "INFO",
+        }
+        os.environ.update(env)  # this process's own clients (publisher, floor) see the same
+        return cls(run=run, root=root, env=env)
+
+    @property
+    def settings(self) -> Settings:
+        return Settings.from_env()
+
+    @property
+    def prefix(self) -> str:
+        return self.env["OMNI_TOPIC_PREFIX"]
+
+    @property
+    def worker_url(self) -> str:
+        return f"http://127.0.0.1:{self.env['OMNI_WEB_PORT']}"
+
+    @property
+    def sink_url(self) -> str:
+        return f"http://127.0.0.1:{self.env['OMNI_SINK_PORT']}"
+
+    @property
+    def snapshot_path(self) -> Path:
+        return self.settings.analytics_path
+
+    def start(self) -> tuple[Service, Service]:
+        """Topics first, then one worker and the sink; returns once both serve and own partitions."""
+        ensure_topics(self.settings)
+        worker = processes.worker(self.env, self.root / "logs")
+        sink = processes.sink(self.env, self.root / "logs")
+        self.services += [worker.start(), sink.start()]
+        worker.wait_healthy(READY_TIMEOUT_S)
+        sink.wait_healthy(READY_TIMEOUT_S)
+        self._wait_assigned(worker)
+        return worker, sink
+
+    def _wait_assigned(self, worker: Service) -> None:
+        deadline = time.monotonic() + READY_TIMEOUT_S
+        while time.monotonic() < deadline:
+            status, body = get_json(f"{self.worker_url}/health")
+            if status == 200 and body.get("assigned") and not body.get("rebalancing"):
+                return
+            if not worker.alive:
+                raise RuntimeError(f"worker exited; see {worker.log_path}:\n{worker.tail()}")
+            time.sleep(0.5)
+        raise TimeoutError(f"worker owns no partitions after {READY_TIMEOUT_S}s; see {worker.log_path}")
+
+    def close(self, keep: bool = False) -> list[str]:
+        """Stop the services; unless `keep`, delete this run's topics and temp dir. Returns problems."""
+        problems = []
+        for service in self.services:
+            service.stop(timeout_s=20)
+            if service.returncode() not in (0, None):
+                problems.append(f"{service.name} exited with {service.returncode()} (log {service.log_path})")
+        if keep:
+            return problems
+        try:
+            self.delete_topics()
+        except Exception as exc:  # noqa: BLE001 (clean-up must not hide the results)
+            problems.append(f"could not delete topics of run {self.run}: {exc!r}")
+        shutil.rmtree(self.root, ignore_errors=True)
+        return problems
+
+    def topic_bytes(self) -> dict[str, int]:
+        """Bytes on the broker's disk per topic of this run (all partitions), via DescribeLogDirs."""
+        s = self.settings
+        admin = KafkaAdminClient(bootstrap_servers=s.bootstrap.split(","), **s.security.kafka_python_kwargs())
+        try:
+            described = admin.describe_log_dirs()
+        finally:
+            admin.close()
+        sizes: dict[str, int] = {}
+        for broker in described:
+            for log_dir in broker["log_dirs"]:
+                for topic in log_dir["topics"]:
+                    if topic["name"].startswith((self.prefix, s.app_id)):
+                        total = sum(p["partition_size"] for p in topic["partitions"])
+                        sizes[topic["name"]] = sizes.get(topic["name"], 0) + total
+        return sizes
+
+    def delete_topics(self) -> list[str]:
+        """Every topic named after this run: its prefix, its app id (changelogs) and the floor's."""
+        s = self.settings
+        admin = KafkaAdminClient(bootstrap_servers=s.bootstrap.split(","), **s.security.kafka_python_kwargs())
+        try:
+            ours = [t for t in admin.list_topics() if t.startswith((self.prefix, s.app_id))]
+            if ours:
+                admin.delete_topics(ours)
+            return ours
+        finally:
+            admin.close()
