@@ -5,6 +5,7 @@ from __future__ import annotations
 from faust import StreamT
 
 from agents.dead_letters import send_dead_letter
+from agents.ledger_acks import LedgerAcks
 from app import app, channel, settings
 from domain.stock import apply_movement
 from ops.metrics import EVENTS, MOVEMENTS, NEGATIVE_ON_HAND, UNFLUSHED_DROPPED
@@ -15,6 +16,7 @@ from tables.applied import first_offset, remember
 from tables.stock import get_stock, put_stock
 
 ledger = channel(INVENTORY_LEDGER)
+acks = LedgerAcks()
 holes = HoleDetector("apply_movements")
 
 
@@ -33,8 +35,7 @@ async def apply_movements(stream: StreamT) -> None:
         except DecodeError as err:
             await send_dead_letter(INVENTORY_MOVEMENTS, message, err.reason, "apply_movements")
             continue
-        # Faust flushes the producer before it commits: outputs below the committed offset landed.
-        flushed_below = app.consumer._committed_offset.get(message.tp) or 0
+        flushed_below = acks.acknowledged_below(message.tp, message.offset)
         outcome = apply_movement(
             get_stock(movement.sku), movement, message.offset, first_offset(movement.event_id), flushed_below
         )
@@ -45,7 +46,9 @@ async def apply_movements(stream: StreamT) -> None:
         if outcome.remember_first_offset is not None:
             remember(movement.event_id, outcome.remember_first_offset)
         for entry in outcome.emitted:
-            await ledger.send(key=entry.sku.encode(), value=encode(entry))
+            # force: send now rather than attached to the next commit, so the ack comes fast
+            future = await ledger.send(key=entry.sku.encode(), value=encode(entry), force=True)
+            acks.sending(message.tp, message.offset, future)
         MOVEMENTS.labels(outcome.verdict).inc()
         UNFLUSHED_DROPPED.inc(outcome.dropped_unflushed)
         EVENTS.labels(INVENTORY_MOVEMENTS.name).inc()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from faust.web import Request, Response, View
@@ -12,6 +13,10 @@ from app import app
 from ops.metrics import CONSUMER_LAG, REGISTRY, TABLE_KEYS
 from tables.applied import applied_table
 from tables.stock import stock_table
+
+
+KEY_COUNT_EVERY_S = 60.0
+_keys_counted_at = -KEY_COUNT_EVERY_S
 
 
 def _refresh_gauges() -> None:
@@ -25,8 +30,11 @@ def _refresh_gauges() -> None:
             CONSUMER_LAG.labels(tp.topic, str(tp.partition)).set(max(0, highwater - position))
     for (topic, partition), value in router.lag.items():
         CONSUMER_LAG.labels(topic, str(partition)).set(value)
-    for table in (stock_table, applied_table):
-        TABLE_KEYS.labels(table.name).set(sum(1 for _ in table.keys()))
+    global _keys_counted_at
+    if time.monotonic() - _keys_counted_at >= KEY_COUNT_EVERY_S:  # counting walks the store: not per scrape
+        _keys_counted_at = time.monotonic()
+        for table in (stock_table, applied_table):
+            TABLE_KEYS.labels(table.name).set(sum(1 for _ in table.keys()))
 
 
 @app.page("/metrics")
