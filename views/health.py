@@ -9,12 +9,13 @@ from faust.web import Request, Response, View
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from agents import route_movements as router
-from app import app
+from app import app, settings
 from ops.metrics import CONSUMER_LAG, REGISTRY, TABLE_KEYS
+from streams.topics import ALL_TOPICS
 from tables.applied import applied_table
 from tables.stock import stock_table
 
-
+SOURCE_TOPICS = {spec.full_name(settings.topic_prefix) for spec in ALL_TOPICS}
 KEY_COUNT_EVERY_S = 60.0
 _keys_counted_at = -KEY_COUNT_EVERY_S
 
@@ -23,6 +24,8 @@ def _refresh_gauges() -> None:
     consumer = app.consumer
     CONSUMER_LAG.clear()
     for tp in consumer.assignment():
+        if tp.topic not in SOURCE_TOPICS:  # changelogs: this worker writes them, lag means nothing
+            continue
         highwater = consumer.highwater(tp)
         read = consumer._read_offset.get(tp)
         position = 0 if read is None else read + 1
