@@ -11,7 +11,9 @@ STAMP := $(VENV)/.installed
 demo: setup ## broker, worker, sink, a simulated retail day, answers from DuckDB
 	$(PY) -m demo
 
-test: setup ## every test: unit, component and integration (against a real broker)
+test: setup ## lint, then every test: unit, component and integration (against a real broker)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy domain streams analytics/rows.py
 	$(PY) -m broker fetch
 	$(PY) -m streams.schemas --check
 	$(PY) -m pytest -q

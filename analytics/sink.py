@@ -111,7 +111,7 @@ class Sink:
             if left_ms <= 0:
                 break
             polled = self.consumer.poll(timeout_ms=left_ms, max_records=self.settings.sink_batch_max - batch.records)
-            for tp, records in polled.items():
+            for records in polled.values():
                 for record in records:
                     self.add(batch, record)
         return batch
@@ -147,7 +147,8 @@ class Sink:
         for table, count in inserted.items():
             m.ROWS.labels(table).inc(count)
         self.last_commit = time.time()
-        log.info("committed %d records: %s", batch.records, ", ".join(f"{t}+{n}" for t, n in inserted.items()) or "no new rows")
+        added = ", ".join(f"{table}+{n}" for table, n in inserted.items()) or "no new rows"
+        log.info("committed %d records: %s", batch.records, added)
 
     def housekeeping(self, tps: list[TopicPartition]) -> None:
         now = time.time()

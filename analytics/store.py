@@ -15,7 +15,12 @@ from analytics.sql_files import SCHEMA, sql
 
 log = logging.getLogger("omnistream.duckdb")
 
-OFFSETS_SCHEMA = {"topic": pl.Utf8, "partition": pl.Int32, "next_offset": pl.Int64, "updated_at": pl.Datetime("us", "UTC")}
+OFFSETS_SCHEMA = {
+    "topic": pl.Utf8,
+    "partition": pl.Int32,
+    "next_offset": pl.Int64,
+    "updated_at": pl.Datetime("us", "UTC"),
+}
 
 
 class Projection:

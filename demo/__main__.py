@@ -99,7 +99,8 @@ def _answers(settings: Settings, report: Report) -> None:
     rel = snapshot.relative_to(REPO_ROOT) if snapshot.is_relative_to(REPO_ROOT) else snapshot
     print(f"""
 DuckDB (analyst snapshot, refreshed every {settings.snapshot_interval_s:g}s): {snapshot}
-  query it:  .venv/bin/python -c "import duckdb; print(duckdb.connect('{rel}', read_only=True).sql('select * from sales_by_channel_node_day limit 10'))"
+  query it:  .venv/bin/python -c "import duckdb; print(duckdb.connect('{rel}', read_only=True)\
+.sql('select * from sales_by_channel_node_day limit 10'))"
   the sink's own file (single writer): {settings.duckdb_path}
 Worker:  http://127.0.0.1:{settings.web_port}/health  /metrics  /stock/<SKU>/
 Sink:    http://127.0.0.1:{settings.sink_port}/health  /metrics

@@ -11,7 +11,9 @@ from typing import Any
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 
 
-def serve(host: str, port: int, registry: CollectorRegistry, health: Callable[[], dict[str, Any]]) -> ThreadingHTTPServer:
+def serve(
+    host: str, port: int, registry: CollectorRegistry, health: Callable[[], dict[str, Any]]
+) -> ThreadingHTTPServer:
     """Start serving in a daemon thread and return the server (call `.shutdown()` to stop)."""
 
     class Handler(BaseHTTPRequestHandler):

@@ -51,7 +51,9 @@ class TopicSpec:
         """Validates a payload into the one event type its `type` field names."""
         if len(self.events) == 1:
             return TypeAdapter(self.events[0])
-        union = Annotated[Union[self.events], Field(discriminator="type")]  # noqa: UP007
+        # The member types are only known at run time, hence the dynamic Union.
+        members: Any = Union[self.events]  # type: ignore[name-defined]  # noqa: UP007
+        union: Any = Annotated[members, Field(discriminator="type")]
         return TypeAdapter(union)
 
     def config(self) -> dict[str, str]:

@@ -11,15 +11,22 @@ from tests.integration.kafka_io import query, scalar, wait_for
 
 def wait_until_projected(snapshot: Path, report: Report, timeout_s: float = 180) -> None:
     lines = report.sales.lines + report.orders.lines
-    wait_for(lambda: (scalar(snapshot, "select count(*) from fct_sales_lines"),
-                      scalar(snapshot, "select count(*) from fct_stock_movements")),
-             lambda got: got == (lines, report.movements), timeout_s, f"{lines} sales lines and {report.movements} movements")
+    wait_for(
+        lambda: (
+            scalar(snapshot, "select count(*) from fct_sales_lines"),
+            scalar(snapshot, "select count(*) from fct_stock_movements"),
+        ),
+        lambda got: got == (lines, report.movements),
+        timeout_s,
+        f"{lines} sales lines and {report.movements} movements",
+    )
 
 
 def assert_duckdb_equals_report(snapshot: Path, report: Report) -> None:
     """Row counts, units and money per channel equal the simulator's own totals, exactly."""
-    store = query(snapshot, "select count(*), sum(quantity), sum(net_cents) from fct_sales_lines where channel = 'store'")
-    online = query(snapshot, "select count(*), sum(quantity), sum(net_cents) from fct_sales_lines where channel <> 'store'")
+    totals = "select count(*), sum(quantity), sum(net_cents) from fct_sales_lines where "
+    store = query(snapshot, totals + "channel = 'store'")
+    online = query(snapshot, totals + "channel <> 'store'")
     assert store[0] == (report.sales.lines, report.sales.quantity, report.sales.net_cents)
     assert online[0] == (report.orders.lines, report.orders.quantity, report.orders.net_cents)
     rows = query(snapshot, "select sku, node, on_hand, damaged from stock_on_hand")

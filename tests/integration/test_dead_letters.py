@@ -49,7 +49,8 @@ def test_bad_records_are_dead_lettered_with_raw_bytes_reason_and_offset_and_good
     p.send(topic, key=b"st-001", value=encode(sale("good-1", 2))).get(timeout=10)
     p.flush()
 
-    letters = [DeadLetter.from_record(r.key, r.value, r.headers) for r in read_all(kafka_bootstrap, topic + ".dlq", len(bad))]
+    records = read_all(kafka_bootstrap, topic + ".dlq", len(bad))
+    letters = [DeadLetter.from_record(r.key, r.value, r.headers) for r in records]
     assert len(letters) == len(bad)
     by_offset = {letter.source_offset: letter for letter in letters}
     for meta, (raw, reason) in zip(sent, bad, strict=True):

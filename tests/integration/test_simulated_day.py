@@ -54,7 +54,8 @@ def wait_for_sink_to_read(sink, pipeline: Pipeline) -> None:  # type: ignore[no-
     def lag() -> float:
         with urllib.request.urlopen(f"http://127.0.0.1:{pipeline.env['OMNI_SINK_PORT']}/metrics", timeout=5) as r:
             text = r.read().decode()
-        values = re.findall(r'^omnistream_sink_lag_records\{[^}]*topic="[^"]*(?:pos|orders|ledger)[^"]*"[^}]*\} (\S+)$', text, re.M)
+        pattern = r'^omnistream_sink_lag_records\{[^}]*topic="[^"]*(?:pos|orders|ledger)[^"]*"[^}]*\} (\S+)$'
+        values = re.findall(pattern, text, re.M)
         return sum(float(v) for v in values) if values else -1
 
     wait_for(lag, lambda value: value == 0, 180, "the sink to catch up")
