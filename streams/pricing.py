@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import AwareDatetime, Field, model_validator
+from pydantic import Field, model_validator
 
-from streams.base import Cents, Event, Id, NodeId, Sku
+from streams.base import Cents, Event, Id, NodeId, Sku, UtcDatetime
 
 
 class PriceChanged(Event):
@@ -15,7 +15,7 @@ class PriceChanged(Event):
     type: Literal["price.changed"] = "price.changed"
     sku: Sku
     price_cents: Cents
-    effective_from: AwareDatetime
+    effective_from: UtcDatetime
     node: NodeId | None = None
 
 
@@ -26,8 +26,8 @@ class PromotionChanged(Event):
     promotion_id: Id
     skus: list[Sku] = Field(min_length=1, max_length=5000)
     percent_off: int = Field(ge=1, le=90)
-    starts_at: AwareDatetime
-    ends_at: AwareDatetime
+    starts_at: UtcDatetime
+    ends_at: UtcDatetime
     active: bool = True
 
     @model_validator(mode="after")

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import AwareDatetime, Field, model_validator
+from pydantic import Field, model_validator
 
-from streams.base import Event, Id, NodeId, Quantity, Record, Sku
+from streams.base import Event, Id, NodeId, Quantity, Record, Sku, UtcDatetime
 
 
 class StockLine(Record):
@@ -52,7 +52,7 @@ class TransferShipped(Event):
     transfer_id: Id
     from_node: NodeId
     to_node: NodeId
-    eta: AwareDatetime
+    eta: UtcDatetime
     lines: list[StockLine] = Field(min_length=1, max_length=2000)
 
     @model_validator(mode="after")
