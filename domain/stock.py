@@ -22,6 +22,7 @@ from typing import Literal
 from pydantic import Field
 
 from streams.base import Record
+from streams.holds import Hold
 from streams.inventory import StockChanged, StockMovement
 
 Verdict = Literal["applied", "redelivered", "duplicate"]
@@ -33,10 +34,17 @@ MAX_UNFLUSHED = 2_000
 
 
 class Position(Record):
-    """One SKU at one node."""
+    """One SKU at one node. `held` is the sum of its open holds; `safety` is never promised."""
 
     on_hand: int = 0
     damaged: int = Field(default=0, ge=0)
+    held: int = Field(default=0, ge=0)
+    safety: int = Field(default=0, ge=0)
+
+    @property
+    def atp(self) -> int:
+        """Available to promise: what a new hold may take (never below zero)."""
+        return max(0, self.on_hand - self.held - self.safety)
 
 
 class SkuStock(Record):
@@ -46,6 +54,7 @@ class SkuStock(Record):
     positions: dict[str, Position] = Field(default_factory=dict)
     watermark: int = -1
     unflushed: dict[int, EntryNumbers] = Field(default_factory=dict)
+    holds: dict[str, Hold] = Field(default_factory=dict)  # open, and resolved ones for a while
 
     def position(self, node: str) -> Position:
         return self.positions.get(node, Position())
@@ -129,14 +138,14 @@ def _moved(before: Position, movement: StockMovement) -> Position:
     q = movement.quantity
     match movement.kind:
         case "count":
-            return Position(on_hand=q, damaged=before.damaged)
+            return before.model_copy(update={"on_hand": q})
         case "damage":
             moved = max(0, min(q, before.on_hand))
-            return Position(on_hand=before.on_hand - moved, damaged=before.damaged + moved)
+            return before.model_copy(update={"on_hand": before.on_hand - moved, "damaged": before.damaged + moved})
         case "return_damaged":
-            return Position(on_hand=before.on_hand, damaged=before.damaged + q)
+            return before.model_copy(update={"damaged": before.damaged + q})
         case _:
-            return Position(on_hand=before.on_hand + q, damaged=before.damaged)
+            return before.model_copy(update={"on_hand": before.on_hand + q})
 
 
 def replay(movements: list[StockMovement]) -> dict[tuple[str, str], Position]:

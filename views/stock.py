@@ -17,7 +17,8 @@ class StockView(View):
             {
                 "sku": sku,
                 "total_on_hand": stock.total_on_hand,
-                "nodes": {node: p.model_dump() for node, p in sorted(stock.positions.items())},
+                "total_atp": sum(p.atp for p in stock.positions.values()),
+                "nodes": {node: {**p.model_dump(), "atp": p.atp} for node, p in sorted(stock.positions.items())},
                 "applied_through_offset": stock.watermark,
             }
         )
