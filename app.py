@@ -97,6 +97,8 @@ def dead_letter_channel(spec: TopicSpec) -> faust.TopicT:
 # Registered last, after `app` exists (they import it); an import error here stops the worker
 # instead of leaving it running without an agent, which is what autodiscovery would do.
 import agents.apply_movements  # noqa: E402, F401
+import agents.expire_holds  # noqa: E402, F401
 import agents.route_movements  # noqa: E402, F401
 import views.health  # noqa: E402, F401
+import views.holds  # noqa: E402, F401
 import views.stock  # noqa: E402, F401

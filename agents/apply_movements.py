@@ -1,21 +1,28 @@
-"""Applies each SKU-keyed movement to the stock table exactly once and writes the stock ledger."""
+"""Applies each record of a SKU's log (movements and hold commands) to the stock table, once.
+
+Writes the stock ledger and the hold answers. The decision is `domain.authority.apply`;
+this module only loads, saves and sends.
+"""
 
 from __future__ import annotations
 
 from faust import StreamT
 
+from agents import hold_waiters
 from agents.dead_letters import send_dead_letter
 from agents.ledger_acks import LedgerAcks
 from app import app, channel, settings
-from domain.stock import apply_movement
-from ops.metrics import EVENTS, MOVEMENTS, NEGATIVE_ON_HAND, UNFLUSHED_DROPPED
+from domain.authority import Applied, apply
+from ops.metrics import EVENTS, HOLD_ANSWERS, MOVEMENTS, NEGATIVE_ON_HAND, STOCK_CONFLICTS, UNFLUSHED_DROPPED
 from ops.offsets import HoleDetector
 from streams.codec import DecodeError, decode, encode
-from streams.topics import INVENTORY_LEDGER, INVENTORY_MOVEMENTS
+from streams.inventory import StockMovement
+from streams.topics import INVENTORY_HOLD_ANSWERS, INVENTORY_LEDGER, INVENTORY_MOVEMENTS
 from tables.applied import first_offset, remember
 from tables.stock import get_stock, put_stock
 
 ledger = channel(INVENTORY_LEDGER)
+answers = channel(INVENTORY_HOLD_ANSWERS)
 acks = LedgerAcks()
 holes = HoleDetector("apply_movements")
 
@@ -23,6 +30,7 @@ holes = HoleDetector("apply_movements")
 @app.on_partitions_assigned.connect
 async def _forget_positions(app: object, *args: object, **kwargs: object) -> None:
     holes.forget()
+    hold_waiters.expiry_index.invalidate()
 
 
 @app.agent(channel(INVENTORY_MOVEMENTS))
@@ -31,24 +39,36 @@ async def apply_movements(stream: StreamT) -> None:
         message = event.message
         holes.saw(message.topic, message.partition, message.offset)
         try:
-            movement = decode(INVENTORY_MOVEMENTS, message.value, settings.max_event_bytes)
+            command = decode(INVENTORY_MOVEMENTS, message.value, settings.max_event_bytes)
         except DecodeError as err:
             await send_dead_letter(INVENTORY_MOVEMENTS, message, err.reason, "apply_movements")
             continue
+        is_movement = isinstance(command, StockMovement)
+        seen_at = first_offset(command.event_id) if is_movement else None
         flushed_below = acks.acknowledged_below(message.tp, message.offset)
-        outcome = apply_movement(
-            get_stock(movement.sku), movement, message.offset, first_offset(movement.event_id), flushed_below
-        )
-        if outcome.verdict == "applied":
-            put_stock(outcome.stock)
-            if outcome.stock.position(movement.node).on_hand < 0:
-                NEGATIVE_ON_HAND.inc()
-        if outcome.remember_first_offset is not None:
-            remember(movement.event_id, outcome.remember_first_offset)
-        for entry in outcome.emitted:
+        outcome = apply(get_stock(command.sku), command, message.offset, seen_at, flushed_below)
+        _save(outcome, command, is_movement)
+        for entry in outcome.ledger:
             # force: send now rather than attached to the next commit, so the ack comes fast
             future = await ledger.send(key=entry.sku.encode(), value=encode(entry), force=True)
             acks.sending(message.tp, message.offset, future)
+        for answer in outcome.answers:
+            await answers.send(key=answer.order_id.encode() or b"-", value=encode(answer), force=True)
+            hold_waiters.answered(answer)
+            HOLD_ANSWERS.labels(answer.answer).inc()
+        hold_waiters.expiry_index.note(outcome.stock)
         MOVEMENTS.labels(outcome.verdict).inc()
         UNFLUSHED_DROPPED.inc(outcome.dropped_unflushed)
         EVENTS.labels(INVENTORY_MOVEMENTS.name).inc()
+
+
+def _save(outcome: Applied, command: object, is_movement: bool) -> None:
+    if outcome.verdict == "applied":
+        put_stock(outcome.stock)
+        node = getattr(command, "node", None)
+        if node and outcome.stock.position(node).on_hand < 0:
+            NEGATIVE_ON_HAND.inc()
+    if outcome.conflict:
+        STOCK_CONFLICTS.inc()
+    if is_movement and outcome.remember_first_offset is not None:
+        remember(command.event_id, outcome.remember_first_offset)  # type: ignore[attr-defined]

@@ -18,7 +18,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPa
 from aiokafka.errors import CommitFailedError, KafkaError
 
 from app import app, settings
-from domain.movements import movements_for
+from domain.movements import sku_commands_for
 from ops.metrics import DEAD_LETTERS, EVENTS
 from ops.offsets import HoleDetector
 from streams.codec import DecodeError, decode, encode
@@ -101,8 +101,8 @@ async def _route_one(producer: AIOKafkaProducer, record: ConsumerRecord) -> list
     EVENTS.labels(spec.name).inc()
     topic = INVENTORY_MOVEMENTS.full_name(settings.topic_prefix)
     return [
-        await producer.send(topic, key=movement.sku.encode(), value=encode(movement))
-        for movement in movements_for(event)
+        await producer.send(topic, key=command.sku.encode(), value=encode(command))  # type: ignore[attr-defined]
+        for command in sku_commands_for(event)
     ]
 
 

@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from functools import singledispatch
 
 from streams.base import Event
+from streams.holds import CommitHold, PlaceHold, ReleaseHold
 from streams.inventory import MovementKind, StockMovement
 from streams.orders import OrderCancelled, OrderPlaced
 from streams.pos import PosReturn, PosSale, PosVoid
@@ -13,6 +14,13 @@ from streams.stock import StockCounted, StockDamaged, StockReceived, TransferRec
 
 # (sku, node, kind, quantity) before ids are attached.
 Line = tuple[str, str, MovementKind, int]
+
+
+def sku_commands_for(event: Event) -> list[Event]:
+    """What goes on the SKU logs for `event`: hold commands as they are, else its movements."""
+    if isinstance(event, PlaceHold | CommitHold | ReleaseHold):
+        return [event]
+    return list(movements_for(event))
 
 
 def movements_for(event: Event) -> list[StockMovement]:

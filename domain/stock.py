@@ -90,7 +90,7 @@ def apply_movement(
     if offset <= stock.watermark:
         numbers = stock.unflushed.get(offset)
         remember = offset if first_offset is None else None
-        emitted = [_entry(movement, offset, numbers)] if numbers else []
+        emitted = [entry(movement, offset, numbers)] if numbers else []
         return Outcome(stock, emitted, "redelivered", remember)
     if first_offset is not None and first_offset != offset:
         return Outcome(stock, [], "duplicate", None)
@@ -109,10 +109,10 @@ def apply_movement(
             "unflushed": unflushed,
         }
     )
-    return Outcome(new_stock, [_entry(movement, offset, numbers)], "applied", offset, dropped)
+    return Outcome(new_stock, [entry(movement, offset, numbers)], "applied", offset, dropped)
 
 
-def _entry(movement: StockMovement, offset: int, numbers: EntryNumbers) -> StockChanged:
+def entry(movement: StockMovement, offset: int, numbers: EntryNumbers) -> StockChanged:
     on_hand_delta, damaged_delta, on_hand_after, damaged_after = numbers
     return StockChanged(
         event_id=movement.event_id,

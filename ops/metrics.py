@@ -39,3 +39,12 @@ UNFLUSHED_DROPPED = Counter(
     "Ledger entries too old to re-emit after a crash (commits lagging far behind): 0 in health",
     registry=REGISTRY,
 )
+HOLD_ANSWERS = Counter(
+    "omnistream_hold_answers_total", "Hold answers by kind (granted, rejected, committed, ...)", ["answer"],
+    registry=REGISTRY,
+)
+STOCK_CONFLICTS = Counter(
+    "omnistream_stock_conflicts_total",
+    "Till sales that left a node with less than its holds promised (newest holds released)",
+    registry=REGISTRY,
+)

@@ -20,6 +20,7 @@ MovementKind = Literal[
     "damage",
     "transfer_out",
     "transfer_in",
+    "hold_commit",
 ]
 
 

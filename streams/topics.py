@@ -10,6 +10,7 @@ from pydantic import Field, TypeAdapter
 
 from streams.base import Event
 from streams.customers import CustomerIdentifierLinked
+from streams.holds import CommitHold, ExpireHolds, HoldAnswered, PlaceHold, ReleaseHold
 from streams.inventory import StockChanged, StockMovement
 from streams.orders import OrderCancelled, OrderPlaced
 from streams.pos import PosReturn, PosSale, PosVoid
@@ -111,14 +112,30 @@ PRICING_CHANGES = TopicSpec(
     partitions=INGEST_PARTITIONS,
     description="Central price changes and promotions.",
 )
+INVENTORY_HOLD_REQUESTS = TopicSpec(
+    name="inventory.hold-requests",
+    events=(PlaceHold, CommitHold, ReleaseHold),
+    key="order_id of the hold (place) or hold_id (commit, release)",
+    writer="web shop checkout, app, tills, fulfilment (or POST /holds/ on a worker)",
+    partitions=INGEST_PARTITIONS,
+    description="Requests to place, commit or release a hold on units of one SKU at one node.",
+)
 INVENTORY_MOVEMENTS = TopicSpec(
     name="inventory.movements",
-    events=(StockMovement,),
+    events=(StockMovement, PlaceHold, CommitHold, ReleaseHold, ExpireHolds),
     key="sku: co-partitioned with the stock table",
-    writer="agent route_movements",
+    writer="agent route_movements (and the hold expiry timer)",
     partitions=STOCK_PARTITIONS,
-    description="Every source line that moves stock, re-keyed by SKU (internal).",
+    description="A SKU's log: every stock movement and hold command for it, in one order (internal).",
     retention_ms=WEEK_MS,
+)
+INVENTORY_HOLD_ANSWERS = TopicSpec(
+    name="inventory.hold-answers",
+    events=(HoldAnswered,),
+    key="order_id",
+    writer="agent apply_movements",
+    partitions=INGEST_PARTITIONS,
+    description="Every hold command's answer: granted, rejected, committed, released, expired or unknown.",
 )
 INVENTORY_LEDGER = TopicSpec(
     name="inventory.ledger-entries",
@@ -137,8 +154,9 @@ INGEST_TOPICS: tuple[TopicSpec, ...] = (
     INVENTORY_TRANSFERS,
     CUSTOMER_IDENTIFIERS,
     PRICING_CHANGES,
+    INVENTORY_HOLD_REQUESTS,
 )
-INTERNAL_TOPICS: tuple[TopicSpec, ...] = (INVENTORY_MOVEMENTS, INVENTORY_LEDGER)
+INTERNAL_TOPICS: tuple[TopicSpec, ...] = (INVENTORY_MOVEMENTS, INVENTORY_LEDGER, INVENTORY_HOLD_ANSWERS)
 ALL_TOPICS: tuple[TopicSpec, ...] = INGEST_TOPICS + INTERNAL_TOPICS
 BY_NAME: dict[str, TopicSpec] = {spec.name: spec for spec in ALL_TOPICS}
 

@@ -33,6 +33,8 @@ KEY_OF: dict[str, Callable[[Any], str]] = {
     "pricing.changes": lambda event: event.sku if event.type == "price.changed" else event.promotion_id,
     "inventory.movements": lambda event: event.sku,
     "inventory.ledger-entries": lambda event: event.sku,
+    "inventory.hold-requests": lambda event: event.order_id if event.type == "hold.place" else event.hold_id,
+    "inventory.hold-answers": lambda event: event.order_id or "-",
 }
 
 
@@ -113,8 +115,9 @@ def test_the_events_of_a_topic_have_distinct_type_literals(spec: TopicSpec) -> N
     assert len(types) == len(set(types)), types
 
 
-def test_type_literals_are_unique_across_the_registry() -> None:
-    types = [event_type(model) for _, model in TOPIC_EVENTS]
+def test_type_literals_name_one_model_each_across_the_registry() -> None:
+    models = dict.fromkeys(model for _, model in TOPIC_EVENTS)  # a hold command travels on two topics
+    types = [event_type(model) for model in models]
     assert len(types) == len(set(types)), types
 
 

@@ -43,8 +43,16 @@ def test_opening_stock_comes_first_and_puts_every_sku_on_every_node(day: list[Em
     assert min(stocked.values()) > 0
 
 
-def test_the_channel_mix_includes_every_event_type_of_every_ingest_topic(day: list[Emission]) -> None:
-    contract = {event.model_fields["type"].default for spec in INGEST_TOPICS for event in spec.events}
+# Holds are placed by checkouts against live ATP; the simulator's day does not model them yet
+# (its expected stock would need the hold model). The hold tests drive that topic directly.
+NOT_SIMULATED = {"inventory.hold-requests"}
+
+
+def test_the_channel_mix_includes_every_event_type_of_every_simulated_ingest_topic(day: list[Emission]) -> None:
+    contract = {
+        event.model_fields["type"].default for spec in INGEST_TOPICS if spec.name not in NOT_SIMULATED
+        for event in spec.events
+    }
     assert {event.model_dump()["type"] for _, _, event in day} == contract
 
 

@@ -1,0 +1,37 @@
+"""Puts an ExpireHolds command on the log of every owned SKU whose oldest hold ran out.
+
+Expiry is decided by the command's time when the agent applies it, so a replay decides the
+same way. While no worker owns a partition, nothing expires there; the worker that takes it
+over rebuilds its index from the table and expires everything overdue on its first tick.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from datetime import UTC, datetime
+
+from agents.hold_waiters import expiry_index
+from app import app, channel
+from domain.stock import SkuStock
+from streams.codec import encode
+from streams.holds import ExpireHolds
+from streams.topics import INVENTORY_MOVEMENTS
+from tables.stock import stock_table
+
+log = logging.getLogger("omnistream.expiry")
+movements = channel(INVENTORY_MOVEMENTS)
+
+
+@app.timer(interval=1.0)
+async def expire_holds() -> None:
+    if not app.tables.recovery.completed.is_set():
+        return
+    if not expiry_index.valid:
+        expiry_index.rebuild(SkuStock.model_validate_json(raw) for raw in stock_table.values())
+        log.info("expiry index rebuilt: %d SKUs with open holds", len(expiry_index.earliest))
+    now = datetime.now(UTC)
+    for sku in expiry_index.due(now):
+        command = ExpireHolds(event_id=f"exp-{uuid.uuid4().hex}", occurred_at=now, source_node="hq", sku=sku, as_of=now)
+        await movements.send(key=sku.encode(), value=encode(command))
+        expiry_index.earliest.pop(sku, None)  # noted again when the command is applied

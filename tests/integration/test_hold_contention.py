@@ -1,0 +1,132 @@
+"""1,000 hold attempts on 10 units from four producer processes, two workers, one SIGKILLed."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from ops.processes import get_json
+from settings import REPO_ROOT
+from streams.codec import decode, encode
+from streams.holds import PlaceHold
+from streams.stock import StockLine, StockReceived
+from streams.topics import INVENTORY_HOLD_ANSWERS, INVENTORY_MOVEMENTS
+from tests.conftest import Pipeline
+from tests.integration.kafka_io import producer, read_all, wait_for
+from tests.unit.test_holds_model import Reference
+
+pytestmark = pytest.mark.integration
+SKU, NODE, UNITS, ATTEMPTS, PRODUCERS = "SKU-00777", "st-007", 10, 1_000, 4
+
+PRODUCER_SCRIPT = """
+import sys, json
+from kafka import KafkaProducer
+bootstrap, topic, copies = sys.argv[1], sys.argv[2], int(sys.argv[3])
+lines = [line for line in sys.stdin.read().splitlines() if line]
+p = KafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=2)
+for line in lines:
+    key, value = line.split("\\t", 1)
+    for _ in range(copies):
+        p.send(topic, key=key.encode(), value=value.encode())
+p.flush()
+"""
+
+
+def attempts(expires_at: datetime) -> list[PlaceHold]:
+    now = datetime.now(UTC)
+    return [
+        PlaceHold(event_id=f"place-{n}", occurred_at=now, source_node="web", hold_id=f"or-{n}:{SKU}@{NODE}",
+                  order_id=f"or-{n}", sku=SKU, node=NODE, quantity=1, expires_at=expires_at)
+        for n in range(ATTEMPTS)
+    ]
+
+
+def publish_from_processes(pipeline: Pipeline, commands: list[PlaceHold], copies: int) -> list[subprocess.Popen[str]]:
+    topic = f"{pipeline.prefix}inventory.hold-requests"
+    procs = []
+    for i in range(PRODUCERS):
+        lines = "\n".join(f"{c.order_id}\t{encode(c).decode()}" for c in commands[i::PRODUCERS])
+        proc = subprocess.Popen(
+            [sys.executable, "-c", PRODUCER_SCRIPT, pipeline.env["KAFKA_BOOTSTRAP"], topic, str(copies)],
+            stdin=subprocess.PIPE, text=True, cwd=REPO_ROOT,
+        )
+        assert proc.stdin is not None
+        proc.stdin.write(lines)
+        proc.stdin.close()
+        procs.append(proc)
+    return procs
+
+
+def first_answers(pipeline: Pipeline, expect: int) -> dict[str, str]:
+    topic = f"{pipeline.prefix}{INVENTORY_HOLD_ANSWERS.name}"
+    records = read_all(pipeline.env["KAFKA_BOOTSTRAP"], topic, expect, timeout_s=5)
+    first: dict[str, str] = {}
+    for record in records:
+        answer = decode(INVENTORY_HOLD_ANSWERS, record.value, 1 << 20)
+        first.setdefault(answer.hold_id, answer.answer)
+    return first
+
+
+def replay_reference(pipeline: Pipeline) -> Reference:
+    """The reference model fed with the SKU's log exactly as Kafka kept it."""
+    records = read_all(pipeline.env["KAFKA_BOOTSTRAP"], f"{pipeline.prefix}{INVENTORY_MOVEMENTS.name}", 1, 5)
+    ref, seen = Reference(on_hand={NODE: 0}), set()
+    for record in sorted(records, key=lambda r: (r.partition, r.offset)):
+        command = decode(INVENTORY_MOVEMENTS, record.value, 1 << 20)
+        if command.type == "stock.movement":
+            if command.event_id not in seen:
+                seen.add(command.event_id)
+                ref.move(command.node, command.quantity)
+        elif command.type == "hold.place":
+            ref.place(command.hold_id, command.node, command.quantity, command.expires_at, command.occurred_at)
+    return ref
+
+
+@pytest.mark.parametrize("copies", [1, 2], ids=["each-command-once", "each-command-twice"])
+def test_a_thousand_concurrent_holds_on_ten_units_grant_exactly_ten_through_a_sigkill(
+    pipeline: Pipeline, copies: int
+) -> None:
+    first, second = pipeline.worker("worker-a").start(), pipeline.worker("worker-b").start()
+    first.wait_healthy()
+    second.wait_healthy()
+    receipt = StockReceived(event_id="rcv-contention", occurred_at=datetime.now(UTC), source_node=NODE,
+                            delivery_id="d-1", supplier_id="s-1", lines=[StockLine(sku=SKU, quantity=UNITS)])
+    producer(pipeline.env["KAFKA_BOOTSTRAP"]).send(
+        f"{pipeline.prefix}inventory.adjustments", key=NODE.encode(), value=encode(receipt)).get(timeout=10)
+    port = first.env["OMNI_WEB_PORT"]
+    wait_for(lambda: get_json(f"http://127.0.0.1:{port}/stock/{SKU}/")[1],
+             lambda b: bool(b) and b.get("total_atp") == UNITS, 90, "the receipt")
+
+    procs = publish_from_processes(pipeline, attempts(datetime.now(UTC) + timedelta(hours=1)), copies)
+    wait_for(lambda: len(first_answers(pipeline, 100)), lambda n: n >= 100, 120, "the first answers")
+    owner = first if _owns(first) else second  # kill the worker that holds the SKU's partition
+    owner.kill9()
+    for proc in procs:
+        assert proc.wait(timeout=120) == 0
+    owner.start()
+    answers = wait_for(lambda: first_answers(pipeline, ATTEMPTS), lambda a: len(a) == ATTEMPTS, 240,
+                       "an answer to every attempt")
+
+    granted = sorted(h for h, a in answers.items() if a == "granted")
+    assert len(granted) == UNITS
+    assert set(answers.values()) == {"granted", "rejected"}
+    ref = replay_reference(pipeline)
+    assert sorted(h for h, r in ref.holds.items() if r.status == "granted") == granted
+    final = wait_for(lambda: get_json(f"http://127.0.0.1:{second.env['OMNI_WEB_PORT']}/stock/{SKU}/")[1],
+                     lambda b: bool(b) and "nodes" in b, 60, "the stock after the run")
+    assert final["nodes"][NODE]["held"] == UNITS and final["nodes"][NODE]["atp"] == 0
+
+
+def _owns(worker) -> bool:  # type: ignore[no-untyped-def]
+    status, health = get_json(worker.health_url)
+    partition = _partition_of(SKU)
+    return status == 200 and f"{worker.env['OMNI_TOPIC_PREFIX']}inventory.movements[{partition}]" in health["assigned"]
+
+
+def _partition_of(key: str) -> int:
+    from kafka.partitioner.default import murmur2
+
+    return (murmur2(key.encode()) & 0x7FFFFFFF) % INVENTORY_MOVEMENTS.partitions

@@ -1,0 +1,92 @@
+"""Holds against the real broker: concurrent callers never get more units than there are."""
+
+from __future__ import annotations
+
+import json
+import time
+import urllib.error
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from ops.processes import get_json
+from streams.codec import encode
+from streams.stock import StockLine, StockReceived
+from tests.conftest import Pipeline
+from tests.integration.kafka_io import producer, wait_for
+
+pytestmark = pytest.mark.integration
+SKU, NODE = "SKU-00010", "st-010"
+
+
+def post(port: str, path: str, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}{path}", data=json.dumps(body).encode(), method="POST",
+        headers={"Content-Type": "application/json"},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=15) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as err:
+        return err.code, json.loads(err.read())
+
+
+def test_sixty_concurrent_holds_on_ten_units_grant_exactly_ten_and_the_rest_say_why(pipeline: Pipeline) -> None:
+    worker = pipeline.worker().start()
+    worker.wait_healthy()
+    port = worker.env["OMNI_WEB_PORT"]
+    receipt = StockReceived(
+        event_id="rcv-holds-1", occurred_at=datetime.now(UTC), source_node=NODE, delivery_id="d-1",
+        supplier_id="s-1", lines=[StockLine(sku=SKU, quantity=10)],
+    )
+    p = producer(pipeline.env["KAFKA_BOOTSTRAP"])
+    p.send(f"{pipeline.prefix}inventory.adjustments", key=NODE.encode(), value=encode(receipt)).get(timeout=10)
+    wait_for(lambda: get_json(f"http://127.0.0.1:{port}/stock/{SKU}/")[1], lambda b: bool(b) and b["total_atp"] == 10,
+             60, "the receipt in the stock table")
+
+    def place(n: int) -> tuple[int, dict[str, Any]]:
+        body = {"hold_id": f"or-{n}:{SKU}@{NODE}", "order_id": f"or-{n}", "sku": SKU, "node": NODE,
+                "quantity": 1, "ttl_s": 600}
+        return post(port, "/holds/", body)
+
+    with ThreadPoolExecutor(max_workers=12) as pool:
+        results = list(pool.map(place, range(60)))
+    granted = [body for status, body in results if status == 201]
+    rejected = [body for status, body in results if status == 409]
+    assert len(granted) == 10 and len(rejected) == 50, [s for s, _ in results]
+    assert all("insufficient stock: 0 available" in (b["reason"] or "") for b in rejected)
+
+    # Read-your-writes, and a hold resolves once: the second commit is answered with its final state.
+    winner = granted[0]["hold_id"]
+    first = post(port, "/holds/commit/", {"hold_id": winner, "sku": SKU, "cause": "pickup"})
+    second = post(port, "/holds/commit/", {"hold_id": winner, "sku": SKU, "cause": "pickup"})
+    assert first[1]["answer"] == second[1]["answer"] == "committed"
+    stock = get_json(f"http://127.0.0.1:{port}/stock/{SKU}/")[1]
+    assert stock["nodes"][NODE] == {"on_hand": 9, "damaged": 0, "held": 9, "safety": 0, "atp": 0}
+    released = post(port, "/holds/release/", {"hold_id": granted[1]["hold_id"], "sku": SKU, "reason": "cancelled"})
+    assert released[1]["answer"] == "released" and released[1]["atp_after"] == 1
+
+
+def test_a_hold_expires_by_itself_when_its_time_to_live_ends(pipeline: Pipeline) -> None:
+    worker = pipeline.worker().start()
+    worker.wait_healthy()
+    port = worker.env["OMNI_WEB_PORT"]
+    receipt = StockReceived(
+        event_id="rcv-holds-2", occurred_at=datetime.now(UTC), source_node=NODE, delivery_id="d-2",
+        supplier_id="s-1", lines=[StockLine(sku=SKU, quantity=3)],
+    )
+    p = producer(pipeline.env["KAFKA_BOOTSTRAP"])
+    p.send(f"{pipeline.prefix}inventory.adjustments", key=NODE.encode(), value=encode(receipt)).get(timeout=10)
+    wait_for(lambda: get_json(f"http://127.0.0.1:{port}/stock/{SKU}/")[1], lambda b: bool(b) and b["total_atp"] == 3,
+             60, "the receipt")
+    status, answer = post(port, "/holds/", {"hold_id": "h-exp", "order_id": "or-exp", "sku": SKU, "node": NODE,
+                                             "quantity": 3, "ttl_s": 2})
+    assert status == 201 and answer["atp_after"] == 0
+    time.sleep(2)
+    hold = wait_for(lambda: get_json(f"http://127.0.0.1:{port}/holds/{SKU}/h-exp/")[1],
+                    lambda h: bool(h) and h["status"] != "granted", 30, "the hold to expire")
+    assert hold["status"] == "expired"
+    assert get_json(f"http://127.0.0.1:{port}/stock/{SKU}/")[1]["total_atp"] == 3

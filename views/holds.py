@@ -1,0 +1,99 @@
+"""Holds over HTTP: place, commit and release on the worker that owns the SKU, and read back.
+
+`POST /holds/` with {hold_id, order_id, sku, node, quantity, ttl_s} answers once the stock
+authority decided (read-your-writes): 201 granted, 409 rejected, 504 if no answer in time.
+`POST /holds/commit/` and `/holds/release/` take {hold_id, sku, cause | reason}.
+`GET /holds/{sku}/{hold_id}/` is the hold's state. A POST reaching the wrong worker is
+forwarded with its body to the owner (Faust's own routing drops request bodies).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import aiohttp
+from faust.web import Request, Response, View
+from pydantic import ValidationError
+
+from agents import hold_waiters
+from agents.expire_holds import movements
+from app import app
+from streams.codec import encode
+from streams.holds import CommitHold, HoldAnswered, PlaceHold, ReleaseHold
+from tables.stock import get_stock, stock_table
+
+ANSWER_TIMEOUT_S = 5.0
+STATUS = {"granted": 201, "rejected": 409, "unknown": 404}
+
+
+async def _decide(command: PlaceHold | CommitHold | ReleaseHold) -> tuple[int, dict[str, Any]]:
+    future = hold_waiters.waiter(command.event_id)
+    try:
+        await movements.send(key=command.sku.encode(), value=encode(command))
+        answer: HoldAnswered = await asyncio.wait_for(future, ANSWER_TIMEOUT_S)
+    except TimeoutError:
+        return 504, {"error": f"no answer within {ANSWER_TIMEOUT_S}s; GET /holds/{command.sku}/<hold_id>/ later"}
+    finally:
+        hold_waiters.forget(command.event_id, future)
+    return STATUS.get(answer.answer, 200), answer.model_dump(mode="json")
+
+
+def _build(kind: str, body: dict[str, Any]) -> PlaceHold | CommitHold | ReleaseHold:
+    now = datetime.now(UTC)
+    common = {"event_id": f"http-{uuid.uuid4().hex}", "occurred_at": now, "source_node": "web"}
+    if kind == "place":
+        ttl = float(body.pop("ttl_s", 900))
+        return PlaceHold(**common, **body, expires_at=now + timedelta(seconds=ttl))
+    if kind == "commit":
+        return CommitHold(**common, **body)
+    return ReleaseHold(**common, **body)
+
+
+async def _post(view: View, request: Request, kind: str) -> Response:
+    try:
+        body = await request.json()
+        command = _build(kind, dict(body))
+    except (ValueError, TypeError, ValidationError) as err:
+        return view.json({"error": f"bad request: {err}"}, status=400)
+    owner = app.router.key_store(stock_table.name, command.sku)
+    if str(owner).rstrip("/") != str(app.conf.canonical_url).rstrip("/"):
+        return await _forward(view, str(owner), request.path, body)
+    status, answer = await _decide(command)
+    return view.json(answer, status=status)
+
+
+async def _forward(view: View, owner: str, path: str, body: Any) -> Response:
+    async with aiohttp.ClientSession() as session:
+        async with session.post(owner.rstrip("/") + path, json=body, timeout=aiohttp.ClientTimeout(10)) as r:
+            return view.json(await r.json(), status=r.status)
+
+
+@app.page("/holds/")
+class PlaceHoldView(View):
+    async def post(self, request: Request) -> Response:
+        return await _post(self, request, "place")
+
+
+@app.page("/holds/commit/")
+class CommitHoldView(View):
+    async def post(self, request: Request) -> Response:
+        return await _post(self, request, "commit")
+
+
+@app.page("/holds/release/")
+class ReleaseHoldView(View):
+    async def post(self, request: Request) -> Response:
+        return await _post(self, request, "release")
+
+
+@app.page("/holds/{sku}/{hold_id}/")
+class HoldView(View):
+    @app.table_route(table=stock_table, match_info="sku")
+    async def get(self, request: Request, sku: str, hold_id: str) -> Response:
+        hold = get_stock(sku).holds.get(hold_id)
+        if hold is None:
+            return self.json({"error": f"no hold {hold_id} on {sku}"}, status=404)
+        return self.json(hold.model_dump(mode="json"))
