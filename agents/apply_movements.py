@@ -12,17 +12,19 @@ from agents import hold_waiters
 from agents.dead_letters import send_dead_letter
 from agents.ledger_acks import LedgerAcks
 from app import app, channel, settings
-from domain.authority import Applied, apply
+from domain.authority import Applied, SkuCommand, apply
+from domain.availability import availability, network_availability
 from ops.metrics import EVENTS, HOLD_ANSWERS, MOVEMENTS, NEGATIVE_ON_HAND, STOCK_CONFLICTS, UNFLUSHED_DROPPED
 from ops.offsets import HoleDetector
 from streams.codec import DecodeError, decode, encode
 from streams.inventory import StockMovement
-from streams.topics import INVENTORY_HOLD_ANSWERS, INVENTORY_LEDGER, INVENTORY_MOVEMENTS
+from streams.topics import INVENTORY_AVAILABILITY, INVENTORY_HOLD_ANSWERS, INVENTORY_LEDGER, INVENTORY_MOVEMENTS
 from tables.applied import first_offset, remember
 from tables.stock import get_stock, put_stock
 
 ledger = channel(INVENTORY_LEDGER)
 answers = channel(INVENTORY_HOLD_ANSWERS)
+availabilities = channel(INVENTORY_AVAILABILITY)
 acks = LedgerAcks()
 holes = HoleDetector("apply_movements")
 
@@ -56,10 +58,24 @@ async def apply_movements(stream: StreamT) -> None:
             await answers.send(key=answer.order_id.encode() or b"-", value=encode(answer), force=True)
             hold_waiters.answered(answer)
             HOLD_ANSWERS.labels(answer.answer).inc()
+        await _publish_availability(outcome, command)
         hold_waiters.expiry_index.note(outcome.stock)
         MOVEMENTS.labels(outcome.verdict).inc()
         UNFLUSHED_DROPPED.inc(outcome.dropped_unflushed)
         EVENTS.labels(INVENTORY_MOVEMENTS.name).inc()
+
+
+async def _publish_availability(outcome: Applied, command: SkuCommand) -> None:
+    """The latest ATP of what changed; also re-sent on redelivery, so a crash cannot leave it stale."""
+    nodes = {getattr(command, "node", "")} | {a.node for a in outcome.answers}
+    nodes.discard("")
+    if not nodes:
+        return
+    at = command.occurred_at
+    for record in availability(outcome.stock, nodes, at, command.event_id):
+        await availabilities.send(key=f"{record.sku}@{record.node}".encode(), value=encode(record), force=True)
+    network = network_availability(outcome.stock, at, command.event_id)
+    await availabilities.send(key=network.sku.encode(), value=encode(network), force=True)
 
 
 def _save(outcome: Applied, command: object, is_movement: bool) -> None:

@@ -58,3 +58,28 @@ class StockChanged(Event):
     cause_event_id: Id
     cause_type: str
     movement_offset: int = Field(ge=0)  # orders one SKU's entries: later offset, later state
+
+
+class AvailabilityChanged(Event):
+    """The latest availability of one SKU at one node (compacted: the newest per key wins)."""
+
+    type: Literal["availability.changed"] = "availability.changed"
+    event_id: Id
+    sku: Sku
+    node: NodeId
+    on_hand: int
+    held: int
+    safety: int
+    atp: int
+
+
+class NetworkAvailabilityChanged(Event):
+    """The latest availability of one SKU across the whole network."""
+
+    type: Literal["availability.network_changed"] = "availability.network_changed"
+    event_id: Id
+    sku: Sku
+    on_hand: int
+    held: int
+    atp: int
+    nodes_with_atp: int

@@ -11,7 +11,7 @@ from pydantic import Field, TypeAdapter
 from streams.base import Event
 from streams.customers import CustomerIdentifierLinked
 from streams.holds import CommitHold, ExpireHolds, HoldAnswered, PlaceHold, ReleaseHold
-from streams.inventory import StockChanged, StockMovement
+from streams.inventory import AvailabilityChanged, NetworkAvailabilityChanged, StockChanged, StockMovement
 from streams.orders import OrderCancelled, OrderPlaced
 from streams.pos import PosReturn, PosSale, PosVoid
 from streams.pricing import PriceChanged, PromotionChanged
@@ -129,6 +129,16 @@ INVENTORY_MOVEMENTS = TopicSpec(
     description="A SKU's log: every stock movement and hold command for it, in one order (internal).",
     retention_ms=WEEK_MS,
 )
+INVENTORY_AVAILABILITY = TopicSpec(
+    name="inventory.availabilities",
+    events=(AvailabilityChanged, NetworkAvailabilityChanged),
+    key="sku@node for a position, sku for the network-wide figure",
+    writer="agent apply_movements",
+    partitions=STOCK_PARTITIONS,
+    description="Latest available-to-promise per position and per SKU across the network (compacted).",
+    compacted=True,
+    retention_ms=None,
+)
 INVENTORY_HOLD_ANSWERS = TopicSpec(
     name="inventory.hold-answers",
     events=(HoldAnswered,),
@@ -156,7 +166,12 @@ INGEST_TOPICS: tuple[TopicSpec, ...] = (
     PRICING_CHANGES,
     INVENTORY_HOLD_REQUESTS,
 )
-INTERNAL_TOPICS: tuple[TopicSpec, ...] = (INVENTORY_MOVEMENTS, INVENTORY_LEDGER, INVENTORY_HOLD_ANSWERS)
+INTERNAL_TOPICS: tuple[TopicSpec, ...] = (
+    INVENTORY_MOVEMENTS,
+    INVENTORY_LEDGER,
+    INVENTORY_AVAILABILITY,
+    INVENTORY_HOLD_ANSWERS,
+)
 ALL_TOPICS: tuple[TopicSpec, ...] = INGEST_TOPICS + INTERNAL_TOPICS
 BY_NAME: dict[str, TopicSpec] = {spec.name: spec for spec in ALL_TOPICS}
 

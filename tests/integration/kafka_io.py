@@ -60,3 +60,21 @@ def query(snapshot: Path, sql: str) -> list[tuple[Any, ...]]:
 def scalar(snapshot: Path, sql: str) -> Any:
     rows = query(snapshot, sql)
     return rows[0][0] if rows else None
+
+
+def read_to_end(bootstrap: str, topic: str, timeout_s: float = 30.0) -> list[Any]:
+    """Every record of `topic` up to its end offsets as of the call."""
+    consumer = KafkaConsumer(bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False)
+    try:
+        tps = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or ())]
+        consumer.assign(tps)
+        consumer.seek_to_beginning(*tps)
+        ends = consumer.end_offsets(tps)
+        records: list[Any] = []
+        deadline = time.monotonic() + timeout_s
+        while any(consumer.position(tp) < end for tp, end in ends.items()) and time.monotonic() < deadline:
+            for batch in consumer.poll(timeout_ms=500).values():
+                records.extend(batch)
+        return records
+    finally:
+        consumer.close()

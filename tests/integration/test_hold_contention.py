@@ -15,7 +15,7 @@ from streams.holds import PlaceHold
 from streams.stock import StockLine, StockReceived
 from streams.topics import INVENTORY_HOLD_ANSWERS, INVENTORY_MOVEMENTS
 from tests.conftest import Pipeline
-from tests.integration.kafka_io import producer, read_all, wait_for
+from tests.integration.kafka_io import producer, read_to_end, wait_for
 from tests.unit.test_holds_model import Reference
 
 pytestmark = pytest.mark.integration
@@ -60,9 +60,10 @@ def publish_from_processes(pipeline: Pipeline, commands: list[PlaceHold], copies
     return procs
 
 
-def first_answers(pipeline: Pipeline, expect: int) -> dict[str, str]:
+def first_answers(pipeline: Pipeline) -> dict[str, str]:
+    """The first answer Kafka holds for each hold (redelivery may repeat an answer, never change it)."""
     topic = f"{pipeline.prefix}{INVENTORY_HOLD_ANSWERS.name}"
-    records = read_all(pipeline.env["KAFKA_BOOTSTRAP"], topic, expect, timeout_s=5)
+    records = read_to_end(pipeline.env["KAFKA_BOOTSTRAP"], topic)
     first: dict[str, str] = {}
     for record in records:
         answer = decode(INVENTORY_HOLD_ANSWERS, record.value, 1 << 20)
@@ -72,7 +73,7 @@ def first_answers(pipeline: Pipeline, expect: int) -> dict[str, str]:
 
 def replay_reference(pipeline: Pipeline) -> Reference:
     """The reference model fed with the SKU's log exactly as Kafka kept it."""
-    records = read_all(pipeline.env["KAFKA_BOOTSTRAP"], f"{pipeline.prefix}{INVENTORY_MOVEMENTS.name}", 1, 5)
+    records = read_to_end(pipeline.env["KAFKA_BOOTSTRAP"], f"{pipeline.prefix}{INVENTORY_MOVEMENTS.name}")
     ref, seen = Reference(on_hand={NODE: 0}), set()
     for record in sorted(records, key=lambda r: (r.partition, r.offset)):
         command = decode(INVENTORY_MOVEMENTS, record.value, 1 << 20)
@@ -101,13 +102,13 @@ def test_a_thousand_concurrent_holds_on_ten_units_grant_exactly_ten_through_a_si
              lambda b: bool(b) and b.get("total_atp") == UNITS, 90, "the receipt")
 
     procs = publish_from_processes(pipeline, attempts(datetime.now(UTC) + timedelta(hours=1)), copies)
-    wait_for(lambda: len(first_answers(pipeline, 100)), lambda n: n >= 100, 120, "the first answers")
+    wait_for(lambda: len(first_answers(pipeline)), lambda n: n >= 100, 120, "the first answers")
     owner = first if _owns(first) else second  # kill the worker that holds the SKU's partition
     owner.kill9()
     for proc in procs:
         assert proc.wait(timeout=120) == 0
     owner.start()
-    answers = wait_for(lambda: first_answers(pipeline, ATTEMPTS), lambda a: len(a) == ATTEMPTS, 240,
+    answers = wait_for(lambda: first_answers(pipeline), lambda a: len(a) == ATTEMPTS, 240,
                        "an answer to every attempt")
 
     granted = sorted(h for h, a in answers.items() if a == "granted")

@@ -16,7 +16,7 @@ from ops.processes import get_json
 from streams.codec import encode
 from streams.stock import StockLine, StockReceived
 from tests.conftest import Pipeline
-from tests.integration.kafka_io import producer, wait_for
+from tests.integration.kafka_io import producer, read_to_end, wait_for
 
 pytestmark = pytest.mark.integration
 SKU, NODE = "SKU-00010", "st-010"
@@ -68,6 +68,19 @@ def test_sixty_concurrent_holds_on_ten_units_grant_exactly_ten_and_the_rest_say_
     assert stock["nodes"][NODE] == {"on_hand": 9, "damaged": 0, "held": 9, "safety": 0, "atp": 0}
     released = post(port, "/holds/release/", {"hold_id": granted[1]["hold_id"], "sku": SKU, "reason": "cancelled"})
     assert released[1]["answer"] == "released" and released[1]["atp_after"] == 1
+
+    # The compacted availability topic, read as a table, says the same.
+    latest = wait_for(lambda: latest_availability(pipeline), lambda t: t.get(f"{SKU}@{NODE}", {}).get("atp") == 1,
+                      30, "availability after the release")
+    assert latest[f"{SKU}@{NODE}"]["held"] == 8 and latest[SKU]["atp"] == 1 and latest[SKU]["on_hand"] == 9
+
+
+def latest_availability(pipeline: Pipeline) -> dict[str, dict[str, Any]]:
+    records = read_to_end(pipeline.env["KAFKA_BOOTSTRAP"], f"{pipeline.prefix}inventory.availabilities")
+    table: dict[str, dict[str, Any]] = {}
+    for record in sorted(records, key=lambda r: (r.partition, r.offset)):
+        table[record.key.decode()] = json.loads(record.value)
+    return table
 
 
 def test_a_hold_expires_by_itself_when_its_time_to_live_ends(pipeline: Pipeline) -> None:

@@ -34,6 +34,9 @@ KEY_OF: dict[str, Callable[[Any], str]] = {
     "inventory.movements": lambda event: event.sku,
     "inventory.ledger-entries": lambda event: event.sku,
     "inventory.hold-requests": lambda event: event.order_id if event.type == "hold.place" else event.hold_id,
+    "inventory.availabilities": lambda event: (
+        f"{event.sku}@{event.node}" if event.type == "availability.changed" else event.sku
+    ),
     "inventory.hold-answers": lambda event: event.order_id or "-",
 }
 
