@@ -31,7 +31,12 @@ def agent_env():  # type: ignore[no-untyped-def]
     app.flow_control.resume()
     stock_table.data.clear()
     applied_table.data.clear()
-    with patch.object(module.ledger, "send", new=AsyncMock()) as sent:
+    with (
+        patch.object(module.ledger, "send", new=AsyncMock()) as sent,
+        patch.object(module.availabilities, "send", new=AsyncMock()),
+        patch.object(module.answers, "send", new=AsyncMock()) as answered,
+    ):
+        module.answered_mock = answered
         yield module, sent
 
 
@@ -64,3 +69,21 @@ async def test_a_record_that_is_not_a_movement_goes_to_the_dead_letter_topic(age
             await agent.put(b"{broken", key=b"SKU-00001")
     assert dead.await_count == 1
     assert "invalid JSON" in dead.await_args.args[2]
+
+
+async def test_a_hold_on_the_sku_log_is_answered_and_holds_the_units(agent_env) -> None:  # type: ignore[no-untyped-def]
+    from datetime import timedelta
+
+    from streams.holds import PlaceHold
+    from tables.stock import get_stock
+
+    module, _ = agent_env
+    place = PlaceHold(event_id="c-1", occurred_at=T0, source_node="web", hold_id="h-1", order_id="or-1",
+                      sku="SKU-00001", node="st-001", quantity=4, expires_at=T0 + timedelta(minutes=10))
+    async with module.apply_movements.test_context() as agent:
+        await agent.put(encode(movement("rcv-2:0", "receipt", 5)), key=b"SKU-00001")
+        await agent.put(encode(place), key=b"SKU-00001")
+        position = get_stock("SKU-00001").position("st-001")
+        assert (position.on_hand, position.held, position.atp) == (5, 4, 1)
+    answer = module.answered_mock.await_args.kwargs["value"]
+    assert b'"answer":"granted"' in answer and b'"atp_after":1' in answer
