@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import re
 import sys
 import time
+import urllib.error
 import urllib.request
 
 import duckdb
@@ -95,6 +97,7 @@ def _answers(settings: Settings, report: Report) -> None:
         con.close()
     if top_sku:
         _stock_answer(settings, top_sku[0])
+        _hold_answer(settings, top_sku[0])
     print(f"\nDead letters so far: {dead[0] if dead else 0}")
     rel = snapshot.relative_to(REPO_ROOT) if snapshot.is_relative_to(REPO_ROOT) else snapshot
     print(f"""
@@ -105,6 +108,29 @@ DuckDB (analyst snapshot, refreshed every {settings.snapshot_interval_s:g}s): {s
 Worker:  http://127.0.0.1:{settings.web_port}/health  /metrics  /stock/<SKU>/
 Sink:    http://127.0.0.1:{settings.sink_port}/health  /metrics
 Worker and sink keep running; stop everything with: make stop""")
+
+
+def _hold_answer(settings: Settings, sku: str) -> None:
+    """A web checkout holds 2 units at the store with the most of them, and reads it back."""
+    _, body = get_json(f"http://127.0.0.1:{settings.web_port}/stock/{sku}/")
+    stores = {n: p for n, p in (body or {}).get("nodes", {}).items() if n.startswith("st-")}
+    if not stores:
+        return
+    node = max(stores, key=lambda n: stores[n]["atp"])
+    order = f"or-demo-{int(time.time())}"
+    request = {"hold_id": f"{order}:{sku}@{node}", "order_id": order, "sku": sku, "node": node,
+               "quantity": 2, "ttl_s": 900}
+    req = urllib.request.Request(f"http://127.0.0.1:{settings.web_port}/holds/", data=json.dumps(request).encode(),
+                                 method="POST", headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(req, timeout=15) as response:
+            answer = json.loads(response.read())
+    except urllib.error.HTTPError as err:
+        answer = json.loads(err.read())
+    print(f"\nA web checkout holds 2 x {sku} for pick-up at {node} (POST /holds/):")
+    print(f"  answer: {answer.get('answer')}, ATP left there: {answer.get('atp_after')}"
+          f"{'  reason: ' + answer['reason'] if answer.get('reason') else ''}")
+    print(f"  read it back: curl http://127.0.0.1:{settings.web_port}/holds/{sku}/{request['hold_id']}/")
 
 
 def _table(title: str, result: duckdb.DuckDBPyConnection) -> None:
