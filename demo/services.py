@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import time
 from pathlib import Path
+
+from kafka.admin import KafkaAdminClient
 
 from ops import processes
 from ops.processes import Service
@@ -37,9 +40,35 @@ def services(settings: Settings) -> list[Service]:
     return [processes.worker(env, LOG_DIR), processes.sink(env, LOG_DIR)]
 
 
+def cluster_id(settings: Settings) -> str:
+    admin = KafkaAdminClient(bootstrap_servers=settings.bootstrap.split(","), **settings.security.kafka_python_kwargs())
+    try:
+        return str(admin.describe_cluster()["cluster_id"])
+    finally:
+        admin.close()
+
+
+def forget_state_of_another_cluster(settings: Settings) -> None:
+    """The worker's tables and the DuckDB files are derived from one cluster's topics. Against a
+    different (say, re-formatted) cluster, Faust refuses to start ("persisted offset is higher
+    than the highwater"); for the demo the right move is to rebuild them from the new topics."""
+    marker = RUN_DIR / "cluster-id"
+    current = cluster_id(settings)
+    known = marker.read_text() if marker.exists() else None
+    if known != current and (settings.data_dir.exists() or settings.duckdb_path.exists()):
+        print(f"  the broker is a different cluster than last time: rebuilding {settings.data_dir.name}/ and DuckDB")
+        stop_all()
+        shutil.rmtree(settings.data_dir, ignore_errors=True)
+        for path in (settings.duckdb_path, settings.analytics_path):
+            path.unlink(missing_ok=True)
+    RUN_DIR.mkdir(parents=True, exist_ok=True)
+    marker.write_text(current)
+
+
 def ensure_running(settings: Settings) -> list[Service]:
     """Start whichever of worker and sink is not running yet; wait until both are healthy."""
     RUN_DIR.mkdir(parents=True, exist_ok=True)
+    forget_state_of_another_cluster(settings)
     found = services(settings)
     for service in found:
         pid = _running_pid(service.name)
