@@ -73,15 +73,18 @@ class KafkaSecurity:
             context.load_cert_chain(self.ssl_certfile, self.ssl_keyfile or None)
         return context
 
+    def _sasl(self) -> dict[str, Any]:
+        if not self.protocol.startswith("SASL"):
+            return {}
+        return {
+            "sasl_mechanism": self.sasl_mechanism,
+            "sasl_plain_username": self.sasl_username,
+            "sasl_plain_password": self.sasl_password,
+        }
+
     def kafka_python_kwargs(self) -> dict[str, Any]:
         """Keyword arguments for kafka-python producers, consumers and admin clients."""
-        kwargs: dict[str, Any] = {"security_protocol": self.protocol}
-        if self.protocol.startswith("SASL"):
-            kwargs.update(
-                sasl_mechanism=self.sasl_mechanism,
-                sasl_plain_username=self.sasl_username,
-                sasl_plain_password=self.sasl_password,
-            )
+        kwargs: dict[str, Any] = {"security_protocol": self.protocol, **self._sasl()}
         if "SSL" in self.protocol:
             kwargs.update(
                 ssl_cafile=self.ssl_cafile or None,
@@ -91,14 +94,8 @@ class KafkaSecurity:
         return kwargs
 
     def aiokafka_kwargs(self) -> dict[str, Any]:
-        """Keyword arguments for raw aiokafka clients (benchmarks)."""
-        kwargs: dict[str, Any] = {"security_protocol": self.protocol}
-        if self.protocol.startswith("SASL"):
-            kwargs.update(
-                sasl_mechanism=self.sasl_mechanism,
-                sasl_plain_username=self.sasl_username,
-                sasl_plain_password=self.sasl_password,
-            )
+        """Keyword arguments for raw aiokafka clients (router, benchmarks)."""
+        kwargs: dict[str, Any] = {"security_protocol": self.protocol, **self._sasl()}
         if "SSL" in self.protocol:
             kwargs["ssl_context"] = self.ssl_context()
         return kwargs

@@ -34,18 +34,24 @@ def post(port: str, path: str, body: dict[str, Any]) -> tuple[int, dict[str, Any
         return err.code, json.loads(err.read())
 
 
-def test_sixty_concurrent_holds_on_ten_units_grant_exactly_ten_and_the_rest_say_why(pipeline: Pipeline) -> None:
+def worker_with_stock(pipeline: Pipeline, units: int) -> str:
+    """A healthy worker whose stock table holds `units` of SKU at NODE; returns its web port."""
     worker = pipeline.worker().start()
     worker.wait_healthy()
     port = worker.env["OMNI_WEB_PORT"]
     receipt = StockReceived(
-        event_id="rcv-holds-1", occurred_at=datetime.now(UTC), source_node=NODE, delivery_id="d-1",
-        supplier_id="s-1", lines=[StockLine(sku=SKU, quantity=10)],
+        event_id=f"rcv-holds-{units}", occurred_at=datetime.now(UTC), source_node=NODE, delivery_id="d-1",
+        supplier_id="s-1", lines=[StockLine(sku=SKU, quantity=units)],
     )
     p = producer(pipeline.env["KAFKA_BOOTSTRAP"])
     p.send(f"{pipeline.prefix}inventory.adjustments", key=NODE.encode(), value=encode(receipt)).get(timeout=10)
-    wait_for(lambda: get_json(f"http://127.0.0.1:{port}/stock/{SKU}/")[1], lambda b: bool(b) and b["total_atp"] == 10,
-             60, "the receipt in the stock table")
+    wait_for(lambda: get_json(f"http://127.0.0.1:{port}/stock/{SKU}/")[1],
+             lambda b: bool(b) and b["total_atp"] == units, 60, "the receipt in the stock table")
+    return port
+
+
+def test_sixty_concurrent_holds_on_ten_units_grant_exactly_ten_and_the_rest_say_why(pipeline: Pipeline) -> None:
+    port = worker_with_stock(pipeline, 10)
 
     def place(n: int) -> tuple[int, dict[str, Any]]:
         body = {"hold_id": f"or-{n}:{SKU}@{NODE}", "order_id": f"or-{n}", "sku": SKU, "node": NODE,
@@ -84,17 +90,7 @@ def latest_availability(pipeline: Pipeline) -> dict[str, dict[str, Any]]:
 
 
 def test_a_hold_expires_by_itself_when_its_time_to_live_ends(pipeline: Pipeline) -> None:
-    worker = pipeline.worker().start()
-    worker.wait_healthy()
-    port = worker.env["OMNI_WEB_PORT"]
-    receipt = StockReceived(
-        event_id="rcv-holds-2", occurred_at=datetime.now(UTC), source_node=NODE, delivery_id="d-2",
-        supplier_id="s-1", lines=[StockLine(sku=SKU, quantity=3)],
-    )
-    p = producer(pipeline.env["KAFKA_BOOTSTRAP"])
-    p.send(f"{pipeline.prefix}inventory.adjustments", key=NODE.encode(), value=encode(receipt)).get(timeout=10)
-    wait_for(lambda: get_json(f"http://127.0.0.1:{port}/stock/{SKU}/")[1], lambda b: bool(b) and b["total_atp"] == 3,
-             60, "the receipt")
+    port = worker_with_stock(pipeline, 3)
     status, answer = post(port, "/holds/", {"hold_id": "h-exp", "order_id": "or-exp", "sku": SKU, "node": NODE,
                                              "quantity": 3, "ttl_s": 2})
     assert status == 201 and answer["atp_after"] == 0
