@@ -28,6 +28,7 @@ class Stack:
     root: Path
     env: dict[str, str]
     services: list[Service] = field(default_factory=list)
+    saved_env: dict[str, str | None] = field(default_factory=dict)  # this process's values before create()
 
     @classmethod
     def create(cls, bootstrap: str) -> Stack:
@@ -43,8 +44,9 @@ class Stack:
             "OMNI_SINK_PORT": str(processes.free_port()),
             "LOG_LEVEL": "INFO",
         }
+        saved = {key: os.environ.get(key) for key in env}
         os.environ.update(env)  # this process's own clients (publisher, floor) see the same
-        return cls(run=run, root=root, env=env)
+        return cls(run=run, root=root, env=env, saved_env=saved)
 
     @property
     def settings(self) -> Settings:
@@ -89,7 +91,17 @@ class Stack:
         raise TimeoutError(f"worker owns no partitions after {READY_TIMEOUT_S}s; see {worker.log_path}")
 
     def close(self, keep: bool = False) -> list[str]:
-        """Stop the services; unless `keep`, delete this run's topics and temp dir. Returns problems."""
+        """Stop the services; unless `keep`, delete this run's topics and temp dir. Returns problems.
+
+        Last, this process's environment gets back what `create` replaced: with KAFKA_BOOTSTRAP
+        left set, `broker.stop_broker()` takes the broker for a foreign one and leaves it running.
+        """
+        try:
+            return self._close(keep)
+        finally:
+            self._restore_env()
+
+    def _close(self, keep: bool) -> list[str]:
         problems = []
         for service in self.services:
             service.stop(timeout_s=20)
@@ -103,6 +115,13 @@ class Stack:
             problems.append(f"could not delete topics of run {self.run}: {exc!r}")
         shutil.rmtree(self.root, ignore_errors=True)
         return problems
+
+    def _restore_env(self) -> None:
+        for key, value in self.saved_env.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
 
     def topic_bytes(self) -> dict[str, int]:
         """Bytes on the broker's disk per topic of this run (all partitions), via DescribeLogDirs."""
