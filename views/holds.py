@@ -4,7 +4,7 @@
 authority decided (read-your-writes): 201 granted, 409 rejected, 504 if no answer in time.
 `POST /holds/commit/` and `/holds/release/` take {hold_id, sku, cause | reason}.
 `GET /holds/{sku}/{hold_id}/` is the hold's state. A POST reaching the wrong worker is
-forwarded with its body to the owner (Faust's own routing drops request bodies).
+forwarded with its body to the owner (views/owner.py: by the raw SKU, as the log is keyed).
 """
 
 from __future__ import annotations
@@ -14,7 +14,6 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import aiohttp
 from faust.web import Request, Response, View
 from pydantic import ValidationError
 
@@ -23,7 +22,8 @@ from agents.expire_holds import movements
 from app import app
 from streams.codec import encode
 from streams.holds import CommitHold, HoldAnswered, PlaceHold, ReleaseHold
-from tables.stock import get_stock, stock_table
+from tables.stock import get_stock
+from views.owner import forward, is_mine
 
 ANSWER_TIMEOUT_S = 5.0
 STATUS = {"granted": 201, "rejected": 409, "unknown": 404}
@@ -58,17 +58,10 @@ async def _post(view: View, request: Request, kind: str) -> Response:
         command = _build(kind, dict(body))
     except (ValueError, TypeError, ValidationError) as err:
         return view.json({"error": f"bad request: {err}"}, status=400)
-    owner = app.router.key_store(stock_table.name, command.sku)
-    if str(owner).rstrip("/") != str(app.conf.canonical_url).rstrip("/"):
-        return await _forward(view, str(owner), request.path, body)
+    if not is_mine(command.sku):
+        return await forward(view, request, command.sku, body)
     status, answer = await _decide(command)
     return view.json(answer, status=status)
-
-
-async def _forward(view: View, owner: str, path: str, body: Any) -> Response:
-    async with aiohttp.ClientSession() as session:
-        async with session.post(owner.rstrip("/") + path, json=body, timeout=aiohttp.ClientTimeout(10)) as r:
-            return view.json(await r.json(), status=r.status)
 
 
 @app.page("/holds/")
@@ -91,8 +84,9 @@ class ReleaseHoldView(View):
 
 @app.page("/holds/{sku}/{hold_id}/")
 class HoldView(View):
-    @app.table_route(table=stock_table, match_info="sku")
     async def get(self, request: Request, sku: str, hold_id: str) -> Response:
+        if not is_mine(sku):
+            return await forward(self, request, sku)
         hold = get_stock(sku).holds.get(hold_id)
         if hold is None:
             return self.json({"error": f"no hold {hold_id} on {sku}"}, status=404)

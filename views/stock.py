@@ -5,13 +5,15 @@ from __future__ import annotations
 from faust.web import Request, Response, View
 
 from app import app
-from tables.stock import get_stock, stock_table
+from tables.stock import get_stock
+from views.owner import forward, is_mine
 
 
 @app.page("/stock/{sku}/")
 class StockView(View):
-    @app.table_route(table=stock_table, match_info="sku")
     async def get(self, request: Request, sku: str) -> Response:
+        if not is_mine(sku):
+            return await forward(self, request, sku)
         stock = get_stock(sku)
         return self.json(
             {

@@ -99,3 +99,29 @@ def test_a_hold_expires_by_itself_when_its_time_to_live_ends(pipeline: Pipeline)
                     lambda h: bool(h) and h["status"] != "granted", 30, "the hold to expire")
     assert hold["status"] == "expired"
     assert get_json(f"http://127.0.0.1:{port}/stock/{SKU}/")[1]["total_atp"] == 3
+
+
+def test_with_two_workers_either_one_answers_stock_and_holds_for_any_sku(pipeline: Pipeline) -> None:
+    first = pipeline.worker("worker-a").start()
+    first.wait_healthy()
+    second = pipeline.worker("worker-b").start()
+    second.wait_healthy()
+    skus = [f"SKU-0{n:04d}" for n in range(8)]
+    receipt = StockReceived(
+        event_id="rcv-two-workers", occurred_at=datetime.now(UTC), source_node=NODE, delivery_id="d-2",
+        supplier_id="s-1", lines=[StockLine(sku=sku, quantity=5) for sku in skus],
+    )
+    producer(pipeline.env["KAFKA_BOOTSTRAP"]).send(
+        f"{pipeline.prefix}inventory.adjustments", key=NODE.encode(), value=encode(receipt)).get(timeout=10)
+    ports = [first.env["OMNI_WEB_PORT"], second.env["OMNI_WEB_PORT"]]
+
+    def totals() -> list[int]:
+        return [(get_json(f"http://127.0.0.1:{p}/stock/{sku}/")[1] or {}).get("total_on_hand", -1)
+                for p in ports for sku in skus]
+
+    wait_for(totals, lambda t: t == [5] * 16, 120, "every SKU's stock from both workers")
+    for n, sku in enumerate(skus):  # half of these POSTs reach a worker that must forward them
+        status, answer = post(ports[n % 2], "/holds/", {"hold_id": f"h2-{n}", "order_id": f"or2-{n}", "sku": sku,
+                                                        "node": NODE, "quantity": 2, "ttl_s": 600})
+        assert status == 201 and answer["atp_after"] == 3, (sku, status, answer)
+        assert get_json(f"http://127.0.0.1:{ports[(n + 1) % 2]}/holds/{sku}/h2-{n}/")[1]["status"] == "granted"
