@@ -19,16 +19,19 @@ class HoleDetector:
         self.stage = stage
         self.last: dict[tuple[str, int], int] = {}
 
-    def saw(self, topic: str, partition: int, offset: int) -> None:
+    def saw(self, topic: str, partition: int, offset: int) -> range:
+        """Record `offset`; return the offsets jumped over (empty when consecutive)."""
         key = (topic, partition)
         previous = self.last.get(key)
-        if previous is not None and offset > previous + 1:
-            OFFSET_HOLES.labels(self.stage, topic).inc(offset - previous - 1)
-            log.warning(
-                "%s jumped over %s[%d] offsets %d..%d (fine right after a restart; otherwise records were skipped)",
-                self.stage, topic, partition, previous + 1, offset - 1,
-            )
         self.last[key] = offset
+        if previous is None or offset <= previous + 1:
+            return range(0)
+        OFFSET_HOLES.labels(self.stage, topic).inc(offset - previous - 1)
+        log.warning(
+            "%s jumped over %s[%d] offsets %d..%d: reading them again from Kafka",
+            self.stage, topic, partition, previous + 1, offset - 1,
+        )
+        return range(previous + 1, offset)
 
     def forget(self) -> None:
         """After a rebalance the next offset may legitimately be anywhere."""
