@@ -10,8 +10,6 @@ stdout line is one JSON object.
 from __future__ import annotations
 
 import argparse
-import json
-import logging
 import os
 import subprocess
 import sys
@@ -27,7 +25,7 @@ from bench.hold_traffic import run_exchange
 from bench.holds import Network, percentile, place_holds
 from bench.pipeline import release
 from bench.recovery import SKUS, measure_recovery, node_names
-from bench.result import git_commit
+from bench.result import git_commit, run_cli
 from bench.stack import Stack
 from broker import broker_status, ensure_broker
 from broker.config import read_kafka_version
@@ -200,12 +198,7 @@ def run(args: argparse.Namespace) -> dict[str, object]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("kafka").setLevel(logging.WARNING)
-    logging.getLogger("aiokafka").setLevel(logging.WARNING)
-    line = run(parse_args(argv))
-    print(json.dumps(line), flush=True)
-    return 0
+    return run_cli(run, parse_args(argv))
 
 
 if __name__ == "__main__":

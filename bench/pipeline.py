@@ -8,8 +8,6 @@ row. Human-readable lines first; the last stdout line is one JSON object.
 from __future__ import annotations
 
 import argparse
-import json
-import logging
 import os
 import sys
 import time
@@ -19,7 +17,7 @@ from bench.cpu import CpuMeter, describe
 from bench.diagnose import byte_lines, slow_commits
 from bench.e2e import Watch, publish, wait_for_snapshot
 from bench.floor import run_floor
-from bench.result import Measured, git_commit, result_line, summary
+from bench.result import Measured, git_commit, result_line, run_cli, summary
 from bench.stack import Stack
 from bench.workload import SKUS, STORES, Workload, simulated_day
 from broker import Broker, broker_status, ensure_broker, stop_broker
@@ -147,12 +145,7 @@ def release(broker: Broker) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("kafka").setLevel(logging.WARNING)
-    logging.getLogger("aiokafka").setLevel(logging.WARNING)
-    line = run(parse_args(argv))
-    print(json.dumps(line), flush=True)
-    return 0
+    return run_cli(run, parse_args(argv))
 
 
 if __name__ == "__main__":

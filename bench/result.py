@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import json
+import logging
 import subprocess
+import sys
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from settings import REPO_ROOT
 
@@ -81,3 +86,12 @@ def git_commit() -> str | None:
     except OSError:
         return None
     return out.stdout.strip() or None
+
+
+def run_cli(run: Callable[[Any], dict[str, object]], args: Any) -> int:
+    """A benchmark's entry point: readable logs on stderr, the JSON result as the last stdout line."""
+    logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("kafka").setLevel(logging.WARNING)
+    logging.getLogger("aiokafka").setLevel(logging.WARNING)
+    print(json.dumps(run(args)), flush=True)
+    return 0
