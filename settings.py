@@ -39,6 +39,8 @@ ENV_DEFAULTS: dict[str, tuple[str, str]] = {
     "OMNI_SESSION_TIMEOUT_S": ("10", "consumer session timeout: how fast a dead worker's partitions move"),
     "OMNI_COMMIT_INTERVAL_S": ("1.0", "how often the worker commits offsets"),
     "OMNI_PRODUCER_LINGER_S": ("0.005", "producer linger: batches sends at a small latency cost"),
+    "OMNI_ORDER_HOLD_TTL_S": ("604800", "how long a delivery order's holds last before they expire unshipped"),
+    "OMNI_PICKUP_WINDOW_S": ("259200", "pick-up window of an in-store pick-up order: then a no-show releases it"),
     "LOG_FORMAT": ("text", "text for people, json for log shippers"),
     "LOG_LEVEL": ("INFO", "DEBUG, INFO, WARNING or ERROR"),
 }
@@ -126,6 +128,8 @@ class Settings:
     session_timeout_s: float
     commit_interval_s: float
     producer_linger_s: float
+    order_hold_ttl_s: float
+    pickup_window_s: float
     log_format: str
     log_level: str
     extra: dict[str, str] = field(default_factory=dict)
@@ -164,6 +168,8 @@ class Settings:
             session_timeout_s=float(_env("OMNI_SESSION_TIMEOUT_S")),
             commit_interval_s=float(_env("OMNI_COMMIT_INTERVAL_S")),
             producer_linger_s=float(_env("OMNI_PRODUCER_LINGER_S")),
+            order_hold_ttl_s=float(_env("OMNI_ORDER_HOLD_TTL_S")),
+            pickup_window_s=float(_env("OMNI_PICKUP_WINDOW_S")),
             log_format=_env("LOG_FORMAT"),
             log_level=_env("LOG_LEVEL"),
         )

@@ -15,12 +15,12 @@ from agents.dead_letters import send_dead_letter
 from agents.ledger_acks import LedgerAcks
 from agents.refetch import fetch_range
 from app import app, channel, settings
-from domain.authority import Applied, SkuCommand, apply
+from domain.authority import Applied, SkuCommand, apply, remembers_first_offset
 from domain.availability import availability, network_availability
+from ops.crashes import fatal
 from ops.metrics import EVENTS, HOLD_ANSWERS, MOVEMENTS, NEGATIVE_ON_HAND, STOCK_CONFLICTS, UNFLUSHED_DROPPED
 from ops.offsets import HoleDetector
 from streams.codec import DecodeError, decode, encode
-from streams.inventory import StockMovement
 from streams.topics import INVENTORY_AVAILABILITY, INVENTORY_HOLD_ANSWERS, INVENTORY_LEDGER, INVENTORY_MOVEMENTS
 from tables.applied import first_offset, remember
 from tables.stock import get_stock, put_stock
@@ -47,8 +47,15 @@ async def apply_movements(stream: StreamT) -> None:
             # Faust's consumer can jump over records after a restart (docs/inventory-slice.md):
             # apply them first, from Kafka itself; whatever was applied already is recognised.
             for record in await fetch_range(message.topic, message.partition, skipped):
-                await _process(record)
+                await _guarded(record)
+        await _guarded(message)
+
+
+async def _guarded(message: Any) -> None:
+    try:
         await _process(message)
+    except Exception as err:  # a bug, not bad input (that is dead-lettered): see ops/crashes.py
+        fatal("apply_movements", message.topic, message.partition, message.offset, err)
 
 
 async def _process(message: Any) -> None:
@@ -58,11 +65,11 @@ async def _process(message: Any) -> None:
     except DecodeError as err:
         await send_dead_letter(INVENTORY_MOVEMENTS, message, err.reason, "apply_movements")
         return
-    is_movement = isinstance(command, StockMovement)
-    seen_at = first_offset(command.event_id) if is_movement else None
+    deduped = remembers_first_offset(command)
+    seen_at = first_offset(command.event_id) if deduped else None
     flushed_below = acks.acknowledged_below(message.tp, message.offset)
     outcome = apply(get_stock(command.sku), command, message.offset, seen_at, flushed_below)
-    _save(outcome, command, is_movement)
+    _save(outcome, command, deduped)
     for entry in outcome.ledger:
         # force: send now rather than attached to the next commit, so the ack comes fast
         future = await ledger.send(key=entry.sku.encode(), value=encode(entry), force=True)
@@ -80,7 +87,7 @@ async def _process(message: Any) -> None:
 
 async def _publish_availability(outcome: Applied, command: SkuCommand) -> None:
     """The latest ATP of what changed; also re-sent on redelivery, so a crash cannot leave it stale."""
-    nodes = {getattr(command, "node", "")} | {a.node for a in outcome.answers}
+    nodes = {getattr(command, "node", None) or ""} | {a.node for a in outcome.answers}
     nodes.discard("")
     if not nodes:
         return
@@ -91,7 +98,7 @@ async def _publish_availability(outcome: Applied, command: SkuCommand) -> None:
     await availabilities.send(key=network.sku.encode(), value=encode(network), force=True)
 
 
-def _save(outcome: Applied, command: object, is_movement: bool) -> None:
+def _save(outcome: Applied, command: object, deduped: bool) -> None:
     if outcome.verdict == "applied":
         put_stock(outcome.stock)
         node = getattr(command, "node", None)
@@ -99,5 +106,5 @@ def _save(outcome: Applied, command: object, is_movement: bool) -> None:
             NEGATIVE_ON_HAND.inc()
     if outcome.conflict:
         STOCK_CONFLICTS.inc()
-    if is_movement and outcome.remember_first_offset is not None:
+    if deduped and outcome.remember_first_offset is not None:
         remember(command.event_id, outcome.remember_first_offset)  # type: ignore[attr-defined]

@@ -10,9 +10,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from domain.holds import HoldCommand, decide_hold, expire_due, settle_conflict
-from domain.stock import MAX_UNFLUSHED, Outcome, SkuStock, Verdict, apply_movement, entry
-from streams.holds import HoldAnswered
+from domain.holds import (
+    STORE_SALE_CONFLICT,
+    HoldCommand,
+    answers_caused_at,
+    current_answer,
+    decide_hold,
+    expire_due,
+    settle_conflict,
+    stamp_resolved,
+)
+from domain.stock import MAX_UNFLUSHED, EntryNumbers, Outcome, SkuStock, Verdict, apply_movement, entry
+from streams.holds import CommitHold, HoldAnswered, ReleaseHold
 from streams.inventory import StockChanged, StockMovement
 
 SkuCommand = StockMovement | HoldCommand
@@ -32,9 +41,16 @@ class Applied:
 def apply(
     stock: SkuStock, command: SkuCommand, offset: int, first_offset: int | None, flushed_below: int
 ) -> Applied:
+    """`first_offset`: where this command's id was first applied (movements, commits and
+    releases are deduplicated by id; a place is idempotent by its hold id)."""
     if isinstance(command, StockMovement):
         return _movement(stock, command, offset, first_offset, flushed_below)
-    return _hold(stock, command, offset, flushed_below)
+    return _hold(stock, command, offset, first_offset, flushed_below)
+
+
+def remembers_first_offset(command: SkuCommand) -> bool:
+    """Commands whose id goes into the first-offset table (a replayed one is a duplicate)."""
+    return isinstance(command, StockMovement | CommitHold | ReleaseHold)
 
 
 def _movement(
@@ -42,59 +58,83 @@ def _movement(
 ) -> Applied:
     if offset <= stock.watermark or (first_offset is not None and first_offset != offset):
         out = apply_movement(stock, movement, offset, first_offset, flushed_below)
-        return _from(out)
+        again = answers_caused_at(stock, offset, movement.event_id, movement.occurred_at)
+        return Applied(out.stock, out.emitted, again if offset <= stock.watermark else [], out.verdict,
+                       out.remember_first_offset, out.dropped_unflushed)
     now = movement.occurred_at
     expired = expire_due(stock, now, movement.event_id)  # due holds end before the movement counts
     out = apply_movement(expired.stock, movement, offset, first_offset, flushed_below)
     settled = settle_conflict(out.stock, movement.node, now, movement.event_id)
     conflict = bool(settled.answers)
+    answers = expired.answers + settled.answers
     return Applied(
-        settled.stock, out.emitted, expired.answers + settled.answers, out.verdict, out.remember_first_offset,
-        out.dropped_unflushed, conflict,
+        stamp_resolved(settled.stock, answers, offset), out.emitted, answers, out.verdict,
+        out.remember_first_offset, out.dropped_unflushed, conflict,
     )
 
 
-def _hold(stock: SkuStock, command: HoldCommand, offset: int, flushed_below: int) -> Applied:
+def _hold(
+    stock: SkuStock, command: HoldCommand, offset: int, first_offset: int | None, flushed_below: int
+) -> Applied:
+    dedupe = remembers_first_offset(command)
     if offset <= stock.watermark:  # redelivered: answer with the state it left, re-emit its ledger entry
-        decision = decide_hold(stock, command, command.occurred_at)
         numbers = stock.unflushed.get(offset)
-        ledger = [entry(m, offset, numbers) for m in _commit_movements(stock, command, offset)] if numbers else []
-        return Applied(stock, ledger, decision.answers, "redelivered")
+        ledger = [entry(_ledger_movement(stock, command, numbers), offset, numbers)] if numbers else []
+        remember = offset if dedupe and first_offset is None else None
+        own = _answers_now(stock, command)
+        caused = [
+            a for a in answers_caused_at(stock, offset, command.event_id, command.occurred_at)
+            if a.hold_id not in {o.hold_id for o in own}
+        ]
+        return Applied(stock, ledger, own + caused, "redelivered", remember)
+    if dedupe and first_offset is not None and first_offset != offset:  # the same command again
+        return Applied(stock, [], _answers_now(stock, command), "duplicate")
     decision = decide_hold(stock, command, command.occurred_at)
     new = decision.stock
     ledger = []
     unflushed = {o: n for o, n in new.unflushed.items() if o >= flushed_below}
-    for hold in decision.committed:
-        before = stock.position(hold.node)
-        after = new.position(hold.node)
+    moved_node = decision.committed[0].node if decision.committed else (
+        decision.unheld[0][0] if decision.unheld else None
+    )
+    if moved_node is not None:
+        before = stock.position(moved_node)
+        after = new.position(moved_node)
         numbers = (after.on_hand - before.on_hand, 0, after.on_hand, after.damaged)
         unflushed[offset] = numbers
-        ledger += [entry(m, offset, numbers) for m in _commit_movements(new, command, offset)]
+        ledger.append(entry(_ledger_movement(new, command, numbers), offset, numbers))
     dropped = max(0, len(unflushed) - MAX_UNFLUSHED)
     for old in sorted(unflushed)[:dropped]:
         del unflushed[old]
+    new = stamp_resolved(new, decision.answers, offset)
     new = new.model_copy(update={"watermark": offset, "unflushed": unflushed})
-    return Applied(new, ledger, decision.answers, "applied", None, dropped)
+    remember = offset if dedupe else None
+    conflict = any(a.reason == STORE_SALE_CONFLICT for a in decision.answers)
+    return Applied(new, ledger, decision.answers, "applied", remember, dropped, conflict)
 
 
-def _commit_movements(stock: SkuStock, command: HoldCommand, offset: int) -> list[StockMovement]:
-    """The movement a hold commit amounts to, for its ledger entry."""
+def _answers_now(stock: SkuStock, command: HoldCommand) -> list[HoldAnswered]:
+    """A command seen before is answered with its hold's state now, never decided again
+    (a partial release decided twice would release twice)."""
+    hold_id = getattr(command, "hold_id", None)
+    return [current_answer(stock, hold_id, command.event_id, command.occurred_at)] if hold_id else []
+
+
+def _ledger_movement(stock: SkuStock, command: HoldCommand, numbers: EntryNumbers) -> StockMovement:
+    """The movement a commit amounts to: of its open hold, or of units that left without one."""
     hold = stock.holds.get(getattr(command, "hold_id", ""))
-    if hold is None or hold.status != "committed":
-        return []
-    return [
-        StockMovement(
-            event_id=f"{command.event_id}:commit",
-            occurred_at=command.occurred_at,
-            source_node=hold.node,
-            sku=stock.sku,
-            node=hold.node,
-            kind="hold_commit",
-            quantity=-hold.quantity,
-            cause_event_id=command.event_id,
-            cause_type=command.type,
-        )
-    ]
+    held = hold is not None and hold.status == "committed"
+    node = hold.node if held and hold is not None else getattr(command, "node", None) or ""
+    return StockMovement(
+        event_id=f"{command.event_id}:commit",
+        occurred_at=command.occurred_at,
+        source_node=node,
+        sku=stock.sku,
+        node=node,
+        kind="hold_commit" if held else "unheld_commit",
+        quantity=numbers[0],
+        cause_event_id=command.event_id,
+        cause_type=command.type,
+    )
 
 
 def _from(out: Outcome) -> Applied:

@@ -25,6 +25,7 @@ class HoldDecision:
     stock: SkuStock
     answers: list[HoldAnswered] = field(default_factory=list)
     committed: list[Hold] = field(default_factory=list)  # units that left on hand
+    unheld: list[tuple[str, int]] = field(default_factory=list)  # (node, units) that left without a hold
 
 
 def decide_hold(stock: SkuStock, command: HoldCommand, now: datetime) -> HoldDecision:
@@ -39,7 +40,7 @@ def decide_hold(stock: SkuStock, command: HoldCommand, now: datetime) -> HoldDec
             decision = _commit(expired.stock, command, now)
         case ReleaseHold():
             decision = _release(expired.stock, command, now, command.reason)
-    return HoldDecision(decision.stock, expired.answers + decision.answers, decision.committed)
+    return HoldDecision(decision.stock, expired.answers + decision.answers, decision.committed, decision.unheld)
 
 
 def _place(stock: SkuStock, command: PlaceHold, now: datetime) -> HoldDecision:
@@ -69,7 +70,15 @@ def _refusal(position: Position, command: PlaceHold, now: datetime) -> str | Non
 def _commit(stock: SkuStock, command: CommitHold, now: datetime) -> HoldDecision:
     hold = stock.holds.get(command.hold_id)
     if hold is None or hold.status != "granted":
-        return HoldDecision(stock, [_final(stock, hold, command.hold_id, command.sku, command.event_id, now)])
+        if command.node is None or command.quantity is None or (hold is not None and hold.status == "committed"):
+            return HoldDecision(stock, [_final(stock, hold, command.hold_id, command.sku, command.event_id, now)])
+        # The goods left although the promise had ended: on hand follows the shelf.
+        position = stock.position(command.node)
+        after = position.model_copy(update={"on_hand": position.on_hand - command.quantity})
+        stock = stock.model_copy(update={"positions": {**stock.positions, command.node: after}})
+        settled = settle_conflict(stock, command.node, now, command.event_id)
+        answer = _final(settled.stock, hold, command.hold_id, command.sku, command.event_id, now)
+        return HoldDecision(settled.stock, [answer, *settled.answers], unheld=[(command.node, command.quantity)])
     position = stock.position(hold.node)
     after = position.model_copy(
         update={"on_hand": position.on_hand - hold.quantity, "held": position.held - hold.quantity}
@@ -83,6 +92,12 @@ def _release(stock: SkuStock, command: ReleaseHold, now: datetime, reason: str) 
     hold = stock.holds.get(command.hold_id)
     if hold is None or hold.status != "granted":
         return HoldDecision(stock, [_final(stock, hold, command.hold_id, command.sku, command.event_id, now)])
+    if command.quantity is not None and command.quantity < hold.quantity:  # part of the promise is off
+        position = stock.position(hold.node)
+        after = position.model_copy(update={"held": position.held - command.quantity})
+        smaller = hold.model_copy(update={"quantity": hold.quantity - command.quantity})
+        stock = _with(stock, hold.node, after, smaller)
+        return HoldDecision(stock, [_answer(stock, smaller, "granted", command.event_id, now)])
     stock = _free(stock, hold, "released", reason, now)
     return HoldDecision(stock, [_answer(stock, stock.holds[hold.hold_id], "released", command.event_id, now)])
 
@@ -146,6 +161,35 @@ def _final(
             command_id=command_id,
         )
     return _answer(stock, hold, hold.status, command_id, now)
+
+
+def current_answer(stock: SkuStock, hold_id: str, command_id: str, now: datetime) -> HoldAnswered:
+    """The hold's state as it is now: the answer to a command seen before (never re-decided)."""
+    return _final(stock, stock.holds.get(hold_id), hold_id, stock.sku, command_id, now)
+
+
+def answers_caused_at(stock: SkuStock, offset: int, command_id: str, now: datetime) -> list[HoldAnswered]:
+    """The answers about holds the record at `offset` resolved, again (for a redelivered record)."""
+    return [
+        _answer(stock, hold, hold.status, command_id, now)
+        for hold in stock.holds.values()
+        if hold.resolved_offset == offset
+    ]
+
+
+def stamp_resolved(stock: SkuStock, answers: list[HoldAnswered], offset: int) -> SkuStock:
+    """Mark the holds these answers resolved with the offset that resolved them."""
+    resolved = {
+        a.hold_id for a in answers
+        if a.answer in ("committed", "released", "expired") and a.hold_id in stock.holds
+        and stock.holds[a.hold_id].resolved_offset is None
+    }
+    if not resolved:
+        return stock
+    holds = dict(stock.holds)
+    for hold_id in resolved:
+        holds[hold_id] = holds[hold_id].model_copy(update={"resolved_offset": offset})
+    return stock.model_copy(update={"holds": holds})
 
 
 def _answer(stock: SkuStock, hold: Hold, answer: Answer, command_id: str, now: datetime) -> HoldAnswered:

@@ -8,7 +8,6 @@ from functools import singledispatch
 from streams.base import Event
 from streams.holds import CommitHold, PlaceHold, ReleaseHold
 from streams.inventory import MovementKind, StockMovement
-from streams.orders import OrderCancelled, OrderPlaced
 from streams.pos import PosReturn, PosSale, PosVoid
 from streams.stock import StockCounted, StockDamaged, StockReceived, TransferReceived, TransferShipped
 
@@ -43,7 +42,9 @@ def movements_for(event: Event) -> list[StockMovement]:
 
 @singledispatch
 def _lines(event: Event) -> Iterable[Line]:
-    return ()  # identity, pricing: no stock effect
+    # Identity and pricing have no stock effect; online orders reach the SKU logs as holds,
+    # through the order saga (domain/orders.py), not as movements.
+    return ()
 
 
 @_lines.register
@@ -63,16 +64,6 @@ def _(event: PosReturn) -> Iterable[Line]:
 @_lines.register
 def _(event: PosVoid) -> Iterable[Line]:
     return [(line.sku, event.source_node, "void", line.quantity) for line in event.lines]
-
-
-@_lines.register
-def _(event: OrderPlaced) -> Iterable[Line]:
-    return [(line.sku, event.fulfilment_node, "order", -line.quantity) for line in event.lines]
-
-
-@_lines.register
-def _(event: OrderCancelled) -> Iterable[Line]:
-    return [(line.sku, event.fulfilment_node, "order_cancel", line.quantity) for line in event.lines]
 
 
 @_lines.register

@@ -48,3 +48,15 @@ STOCK_CONFLICTS = Counter(
     "Till sales that left a node with less than its holds promised (newest holds released)",
     registry=REGISTRY,
 )
+ORDER_STATUSES = Counter(
+    "omnistream_order_status_total",
+    "Order status changes decided by the order saga (accepted, rejected, shipped, no_show, ...)",
+    ["status"],
+    registry=REGISTRY,
+)
+SAGA_INPUTS = Counter(
+    "omnistream_order_saga_inputs_total",
+    "Records the order saga handled, by verdict (applied, redelivered, duplicate, ignored)",
+    ["topic", "verdict"],
+    registry=REGISTRY,
+)

@@ -17,17 +17,20 @@ from sim.backroom import (
 from sim.config import SimConfig
 from sim.head_office import identifier_linked, price_changed, promotion_changed
 from sim.network import build_network
-from sim.online import order_cancelled, order_placed
+from sim.online import order_cancelled, order_fulfilled, order_placed
 from sim.state import DayState, Emission
 from sim.tills import pos_return, pos_void, sale
 
 Builder = Callable[[DayState], Emission | None]
 
 # The channel mix after opening: relative odds of what happens next. Transfers also emit
-# their receipt when the clock passes their eta, so they show up about twice as often.
+# their receipt when the clock passes their eta, so they show up about twice as often. Orders
+# leave (shipped or picked up) nearly as often as they are placed, so most of a day's orders
+# are fulfilled by its end; a draw with no open order left falls back like any other.
 MIX: tuple[tuple[Builder, float], ...] = (
     (sale, 52.0),
     (order_placed, 14.0),
+    (order_fulfilled, 12.0),
     (identifier_linked, 6.0),
     (pos_return, 5.0),
     (transfer_shipped, 3.5),

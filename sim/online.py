@@ -1,17 +1,30 @@
-"""The web shop and the app: orders shipped, delivered same day or picked up, and cancellations."""
+"""The web shop and the app: orders placed, cancelled, then shipped, delivered same day or picked up.
+
+An order holds its units at its fulfilment node (the pipeline's order saga does the same); a
+cancellation releases them, and the shipment or pick-up commits what is left of the order.
+"""
 
 from __future__ import annotations
 
 from sim.network import Customer
 from sim.state import DayState, Emission, OpenOrder, take
 from sim.tills import priced_line
-from streams.orders import CancelledLine, DeliveryMode, OrderCancelled, OrderPlaced, ShippingAddress
+from streams.orders import (
+    CancelledLine,
+    DeliveryMode,
+    OrderCancelled,
+    OrderPickedUp,
+    OrderPlaced,
+    OrderShipped,
+    ShippingAddress,
+)
 from streams.topics import WEB_ORDERS
 
 DELIVERIES: tuple[DeliveryMode, ...] = ("ship_to_address", "pick_up_in_store", "same_day")
 DELIVERY_WEIGHTS = (60, 25, 15)
 SHIPPING_CENTS: dict[DeliveryMode, int] = {"ship_to_address": 495, "pick_up_in_store": 0, "same_day": 795}
 CANCEL_REASONS = ("customer request", "payment failed", "found it cheaper", "delivery too slow")
+CARRIERS: dict[DeliveryMode, tuple[str, ...]] = {"ship_to_address": ("postnl", "dhl"), "same_day": ("courier",)}
 
 
 def order_placed(day: DayState) -> Emission | None:
@@ -40,8 +53,8 @@ def order_placed(day: DayState) -> Emission | None:
         shipping_cents=SHIPPING_CENTS[delivery],
     )
     for sku, quantity in wanted:
-        day.books.move(sku, node, -quantity)
-    day.orders.append(OpenOrder(event.order_id, channel, node, tuple(wanted)))
+        day.books.hold(sku, node, quantity)
+    day.orders.append(OpenOrder(event.order_id, channel, node, delivery, dict(wanted)))
     return WEB_ORDERS, event.order_id.encode(), event
 
 
@@ -72,12 +85,15 @@ def _fulfilment_node(
 
 
 def order_cancelled(day: DayState) -> Emission | None:
-    """An earlier order cancelled whole or in part before it left its node."""
+    """An open order cancelled whole or in part before it left its node: its units are released.
+
+    A partial cancellation leaves the order open with the units it still wants."""
     if not day.orders:
         return None
     rng = day.rng
-    order = take(day.orders, rng.randrange(len(day.orders)))
-    lines = list(order.lines)
+    index = rng.randrange(len(day.orders))
+    order = day.orders[index]
+    lines = [(sku, quantity) for sku, quantity in order.lines.items() if quantity > 0]
     if rng.random() < 0.4:  # a partial cancellation: fewer lines, maybe fewer units
         lines = [(sku, rng.randint(1, quantity)) for sku, quantity in rng.sample(lines, rng.randint(1, len(lines)))]
     event_id, at = day.stamp()
@@ -91,5 +107,32 @@ def order_cancelled(day: DayState) -> Emission | None:
         lines=[CancelledLine(sku=sku, quantity=quantity) for sku, quantity in lines],
     )
     for sku, quantity in lines:
-        day.books.move(sku, order.node, quantity)
+        day.books.release(sku, order.node, quantity)
+        order.lines[sku] -= quantity
+    if not any(order.lines.values()):
+        take(day.orders, index)
+    return WEB_ORDERS, order.order_id.encode(), event
+
+
+def order_fulfilled(day: DayState) -> Emission | None:
+    """An open order leaves its node: shipped (to an address or by same-day courier), or picked
+    up at its store. What is left of it is committed: on hand and held both fall."""
+    if not day.orders:
+        return None
+    rng = day.rng
+    order = take(day.orders, rng.randrange(len(day.orders)))
+    event_id, at = day.stamp()
+    event: OrderShipped | OrderPickedUp
+    if order.delivery == "pick_up_in_store":
+        event = OrderPickedUp(
+            event_id=event_id, occurred_at=at, source_node=order.node, order_id=order.order_id,
+            fulfilment_node=order.node,
+        )
+    else:
+        event = OrderShipped(
+            event_id=event_id, occurred_at=at, source_node=order.node, order_id=order.order_id,
+            fulfilment_node=order.node, carrier=rng.choice(CARRIERS[order.delivery]),
+        )
+    for sku, quantity in order.lines.items():
+        day.books.commit(sku, order.node, quantity)
     return WEB_ORDERS, order.order_id.encode(), event

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -15,7 +16,7 @@ from sim.config import SimConfig
 from streams.base import Event
 from streams.codec import encode
 from streams.inventory import StockMovement
-from streams.orders import OrderPlaced
+from streams.orders import OrderCancelled, OrderPickedUp, OrderPlaced, OrderShipped
 from streams.pos import PosSale
 from streams.topics import TopicSpec
 
@@ -52,6 +53,7 @@ class Report:
     on_hand_units: int
     damaged_units: int
     positions: tuple[PositionRow, ...] = field(repr=False)
+    fulfilled_orders: int = 0  # orders shipped or picked up (their first such event)
 
     def expected_on_hand(self) -> dict[tuple[str, str], int]:
         return {(sku, node): on_hand for sku, node, on_hand, _ in self.positions}
@@ -85,11 +87,84 @@ class Report:
                 f"{self.sales.net_cents / 100:,.2f} net",
                 f"online orders: {self.orders.events} orders, {self.orders.quantity} units, "
                 f"{self.orders.net_cents / 100:,.2f} net",
+                f"fulfilled orders: {self.fulfilled_orders} shipped or picked up",
                 f"stock: {self.movements} movements, {len(self.positions)} positions, "
                 f"{self.on_hand_units} units on hand, {self.damaged_units} damaged",
                 f"digest {self.digest}",
             ]
         )
+
+
+@dataclass
+class _Order:
+    node: str
+    remaining: dict[str, int]  # sku -> units ordered less units cancelled
+    fulfilled: bool = False
+
+
+class OrderBook:
+    """What online orders do to on hand: nothing until they leave their fulfilment node.
+
+    Placing an order only holds its units and a cancellation only releases them, so neither is
+    a movement. The first shipment or pick-up of an order commits what is left of it, whatever
+    became of its holds (the goods left): one `hold_commit` movement per SKU still wanted.
+    Quantities of one SKU on several lines are summed, as the order saga does; a cancellation
+    takes at most what is left, and one after the order left changes nothing.
+    """
+
+    def __init__(self) -> None:
+        self._orders: dict[str, _Order] = {}
+        self._seen: set[str] = set()  # cancellations applied, by event id
+        self.fulfilled = 0
+
+    def movements(self, event: Event) -> list[StockMovement]:
+        """The movements `event` causes through the orders it belongs to (none for other events)."""
+        match event:
+            case OrderPlaced() if event.order_id not in self._orders:
+                remaining: dict[str, int] = {}
+                for line in event.lines:
+                    remaining[line.sku] = remaining.get(line.sku, 0) + line.quantity
+                self._orders[event.order_id] = _Order(event.fulfilment_node, remaining)
+            case OrderCancelled() if event.order_id in self._orders and event.event_id not in self._seen:
+                self._seen.add(event.event_id)
+                order = self._orders[event.order_id]
+                if not order.fulfilled:
+                    for cancelled in event.lines:
+                        left = order.remaining.get(cancelled.sku, 0)
+                        if left:
+                            order.remaining[cancelled.sku] = left - min(cancelled.quantity, left)
+            case OrderShipped() | OrderPickedUp() if event.order_id in self._orders:
+                order = self._orders[event.order_id]
+                if not order.fulfilled:
+                    order.fulfilled = True
+                    self.fulfilled += 1
+                    return _commits(event, order)
+        return []
+
+
+def _commits(event: OrderShipped | OrderPickedUp, order: _Order) -> list[StockMovement]:
+    left = [(sku, quantity) for sku, quantity in order.remaining.items() if quantity > 0]
+    return [
+        StockMovement(
+            event_id=f"{event.event_id}:{n}",
+            occurred_at=event.occurred_at,
+            source_node=order.node,
+            sku=sku,
+            node=order.node,
+            kind="hold_commit",
+            quantity=-quantity,
+            cause_event_id=event.event_id,
+            cause_type=event.type,
+        )
+        for n, (sku, quantity) in enumerate(left)
+    ]
+
+
+def expected_movements(events: Iterable[Event]) -> list[StockMovement]:
+    """Every movement the pipeline must apply for `events`, taken in this order: each event's
+    own movements, and the commits of orders shipped or picked up."""
+    book = OrderBook()
+    return [movement for event in events for movement in (*movements_for(event), *book.movements(event))]
 
 
 class ReportBuilder:
@@ -104,6 +179,7 @@ class ReportBuilder:
         self._sales = LineTotals()
         self._orders = LineTotals()
         self._movements: list[StockMovement] = []
+        self._order_book = OrderBook()
         self._first: str | None = None
         self._last: str | None = None
 
@@ -122,6 +198,7 @@ class ReportBuilder:
         elif isinstance(event, OrderPlaced):
             self._orders = _add_lines(self._orders, event)
         self._movements.extend(movements_for(event))
+        self._movements.extend(self._order_book.movements(event))
 
     def _digest(self, data: bytes) -> None:
         # hashlib releases the GIL for inputs over 2 KiB; while kafka-python's sender thread
@@ -147,6 +224,7 @@ class ReportBuilder:
             on_hand_units=sum(row[2] for row in rows),
             damaged_units=sum(row[3] for row in rows),
             positions=rows,
+            fulfilled_orders=self._order_book.fulfilled,
         )
 
 

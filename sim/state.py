@@ -11,6 +11,7 @@ from typing import TypeVar
 from sim.config import SimConfig
 from sim.network import Network
 from streams.base import Event
+from streams.orders import DeliveryMode
 from streams.pos import CustomerRef
 from streams.stock import TransferShipped
 from streams.topics import TopicSpec
@@ -25,31 +26,53 @@ TRADING_DAY = timedelta(hours=14)
 
 @dataclass
 class Books:
-    """On hand per (sku, node) as the simulator believes it, and which pairs channels touched.
+    """On hand and held units per (sku, node) as the simulator believes them, and which pairs
+    channels touched.
+
+    An online order holds its units at its fulfilment node when placed: they stay on hand but
+    are no longer `available` to tills, transfers or other orders. A cancellation releases them
+    and a shipment or pick-up commits them (on hand and held both fall). Every channel takes only
+    what is available, so held units never exceed on hand.
 
     Counts replace on hand and damage is capped at on hand, so their effect depends on order.
     Ingest topics are consumed in no fixed order against each other, so counts and damage only
-    touch pairs that no other topic ever moves (`touched`), and those pairs are then `locked`
-    against every other channel. The expected stock is then the same in any consumption order
-    that keeps each topic key's own order.
+    touch pairs that no other topic ever moves or holds (`touched`), and those pairs are then
+    `locked` against every other channel. The expected stock is then the same in any consumption
+    order that keeps each topic key's own order.
     """
 
     on_hand: dict[Pair, int] = field(default_factory=dict)
+    held: dict[Pair, int] = field(default_factory=dict)
     touched: set[Pair] = field(default_factory=set)
     locked: set[Pair] = field(default_factory=set)
 
     def available(self, sku: str, node: str) -> int:
-        """What a channel may take: nothing from a pair reserved for the back room."""
+        """What a channel may take: on hand less held, never below 0; nothing from a pair
+        reserved for the back room."""
         if (sku, node) in self.locked:
             return 0
-        return max(0, self.on_hand.get((sku, node), 0))
+        return max(0, self.on_hand.get((sku, node), 0) - self.held.get((sku, node), 0))
 
     def move(self, sku: str, node: str, delta: int) -> None:
-        """A movement from a till, an order or a transfer."""
-        if (sku, node) in self.locked:
-            raise AssertionError(f"{sku} at {node} is reserved for counts and damage")
-        self.touched.add((sku, node))
+        """A movement from a till or a transfer."""
+        self._touch(sku, node)
         self.on_hand[(sku, node)] = self.on_hand.get((sku, node), 0) + delta
+
+    def hold(self, sku: str, node: str, quantity: int) -> None:
+        """An order's units promised at its fulfilment node: at most what is available."""
+        if quantity > self.available(sku, node):
+            raise AssertionError(f"{quantity} x {sku} at {node}: only {self.available(sku, node)} available")
+        self._touch(sku, node)
+        self.held[(sku, node)] = self.held.get((sku, node), 0) + quantity
+
+    def release(self, sku: str, node: str, quantity: int) -> None:
+        """Held units given back (a cancellation): available again, on hand unchanged."""
+        self._unhold(sku, node, quantity)
+
+    def commit(self, sku: str, node: str, quantity: int) -> None:
+        """Held units that left (a shipment or pick-up): on hand and held both fall."""
+        self._unhold(sku, node, quantity)
+        self.on_hand[(sku, node)] = self.on_hand.get((sku, node), 0) - quantity
 
     def receive(self, sku: str, node: str, quantity: int) -> None:
         """A supplier delivery: on the node's own adjustments key, so any pair may take it."""
@@ -61,6 +84,17 @@ class Books:
     def reserve_for_back_room(self, sku: str, node: str, on_hand: int) -> None:
         self.locked.add((sku, node))
         self.on_hand[(sku, node)] = on_hand
+
+    def _touch(self, sku: str, node: str) -> None:
+        if (sku, node) in self.locked:
+            raise AssertionError(f"{sku} at {node} is reserved for counts and damage")
+        self.touched.add((sku, node))
+
+    def _unhold(self, sku: str, node: str, quantity: int) -> None:
+        held = self.held.get((sku, node), 0)
+        if not 0 <= quantity <= held:
+            raise AssertionError(f"{quantity} x {sku} at {node}: only {held} held")
+        self.held[(sku, node)] = held - quantity
 
 
 @dataclass(frozen=True)
@@ -74,14 +108,15 @@ class Receipt:
     lines: tuple[tuple[str, int, int], ...]  # (sku, quantity, net cents)
 
 
-@dataclass(frozen=True)
+@dataclass
 class OpenOrder:
-    """An online order that may still be cancelled."""
+    """An online order not yet shipped or picked up: it may still be cancelled, in part."""
 
     order_id: str
     channel: str
     node: str
-    lines: tuple[tuple[str, int], ...]  # (sku, quantity)
+    delivery: DeliveryMode
+    lines: dict[str, int]  # sku -> units still held for it (ordered less cancelled)
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from streams.base import Event, Id, NodeId, Record, Sku, UtcDatetime
 
@@ -25,12 +25,26 @@ class PlaceHold(Event):
 
 
 class CommitHold(Event):
-    """The promised units left: sold at the till, shipped, or picked up."""
+    """The promised units left: sold at the till, shipped, or picked up.
+
+    Goods that left are gone whatever became of the promise: when the hold is no longer open
+    (expired, released, rejected, unknown) and `node` and `quantity` are given, the authority
+    takes those units out of on hand directly (an `unheld_commit` entry), once per `event_id`,
+    and answers with the hold's own final state.
+    """
 
     type: Literal["hold.commit"] = "hold.commit"
     hold_id: Id
     sku: Sku
     cause: Literal["sale", "shipment", "pickup"]
+    node: NodeId | None = None
+    quantity: int | None = Field(default=None, gt=0, le=100_000)
+
+    @model_validator(mode="after")
+    def _both_or_neither(self) -> CommitHold:
+        if (self.node is None) != (self.quantity is None):
+            raise ValueError("give node and quantity together, or neither")
+        return self
 
 
 class ReleaseHold(Event):
@@ -40,6 +54,8 @@ class ReleaseHold(Event):
     hold_id: Id
     sku: Sku
     reason: str = Field(min_length=1, max_length=200)
+    # Release only this many units (a partly cancelled order line); None releases the hold.
+    quantity: int | None = Field(default=None, gt=0, le=100_000)
 
 
 class ExpireHolds(Event):
@@ -61,6 +77,9 @@ class Hold(Record):
     status: HoldStatus
     reason: str | None = None
     resolved_at: UtcDatetime | None = None
+    # The SKU-log offset whose record resolved it (expiry and store-sale conflicts included), so a
+    # redelivered record re-sends the answers it caused, not only the one about its own hold.
+    resolved_offset: int | None = None
 
 
 class HoldAnswered(Event):

@@ -13,14 +13,13 @@ MovementKind = Literal[
     "return",
     "return_damaged",
     "void",
-    "order",
-    "order_cancel",
     "receipt",
     "count",
     "damage",
     "transfer_out",
     "transfer_in",
     "hold_commit",
+    "unheld_commit",
 ]
 
 

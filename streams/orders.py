@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from streams.base import Cents, Event, Id, NodeId, Quantity, Record, Sku
+from streams.base import Cents, Event, Id, NodeId, Quantity, Record, Sku, UtcDatetime
 from streams.pos import CustomerRef, SaleLine, _unique_line_numbers
 
 DeliveryMode = Literal["ship_to_address", "pick_up_in_store", "same_day"]
@@ -57,3 +57,48 @@ class OrderCancelled(Event):
     fulfilment_node: NodeId
     reason: str = Field(min_length=1, max_length=200)
     lines: list[CancelledLine] = Field(min_length=1, max_length=500)
+
+
+class OrderShipped(Event):
+    """The order's remaining lines left `fulfilment_node` (shipped, or handed to same-day courier)."""
+
+    type: Literal["order.shipped"] = "order.shipped"
+    order_id: Id
+    fulfilment_node: NodeId
+    carrier: str = Field(default="", max_length=80)
+
+
+class OrderPickedUp(Event):
+    """The customer collected the order's remaining lines at the pick-up store `fulfilment_node`."""
+
+    type: Literal["order.picked_up"] = "order.picked_up"
+    order_id: Id
+    fulfilment_node: NodeId
+
+
+OrderStatus = Literal[
+    "accepted", "rejected", "cancelled", "shipped", "picked_up", "no_show", "hold_expired", "stock_conflict"
+]
+
+
+class OrderLineStatus(Record):
+    sku: Sku
+    quantity: int = Field(ge=0)  # units still wanted (after cancellations)
+    hold: str  # the state of the line's hold as last answered
+
+
+class OrderStatusChanged(Event):
+    """The order saga's one clear answer, and every later change of the order's state.
+
+    `event_id` is `<order id>:<status>`: an order reaches each status at most once, so a
+    re-sent answer has the same id and consumers deduplicate it.
+    """
+
+    type: Literal["order.status_changed"] = "order.status_changed"
+    order_id: Id
+    status: OrderStatus
+    reason: str = ""
+    delivery: DeliveryMode
+    fulfilment_node: NodeId
+    lines: list[OrderLineStatus] = Field(default_factory=list, max_length=500)
+    placed_at: UtcDatetime

@@ -12,7 +12,7 @@ from streams.base import Event
 from streams.customers import CustomerIdentifierLinked
 from streams.holds import CommitHold, ExpireHolds, HoldAnswered, PlaceHold, ReleaseHold
 from streams.inventory import AvailabilityChanged, NetworkAvailabilityChanged, StockChanged, StockMovement
-from streams.orders import OrderCancelled, OrderPlaced
+from streams.orders import OrderCancelled, OrderPickedUp, OrderPlaced, OrderShipped, OrderStatusChanged
 from streams.pos import PosReturn, PosSale, PosVoid
 from streams.pricing import PriceChanged, PromotionChanged
 from streams.stock import StockCounted, StockDamaged, StockReceived, TransferReceived, TransferShipped
@@ -74,11 +74,11 @@ POS_TRANSACTIONS = TopicSpec(
 )
 WEB_ORDERS = TopicSpec(
     name="web.orders",
-    events=(OrderPlaced, OrderCancelled),
-    key="order_id: keeps an order's placement and cancellation in order",
-    writer="web shop and app backend",
+    events=(OrderPlaced, OrderCancelled, OrderShipped, OrderPickedUp),
+    key="order_id: keeps an order's placement, cancellation, shipment and pick-up in order",
+    writer="web shop and app backend (placed, cancelled), warehouse management (shipped), store pick-up desks",
     partitions=INGEST_PARTITIONS,
-    description="Online orders placed and cancelled, any delivery mode.",
+    description="Online orders placed, cancelled, shipped and picked up, any delivery mode.",
 )
 INVENTORY_ADJUSTMENTS = TopicSpec(
     name="inventory.adjustments",
@@ -124,7 +124,7 @@ INVENTORY_MOVEMENTS = TopicSpec(
     name="inventory.movements",
     events=(StockMovement, PlaceHold, CommitHold, ReleaseHold, ExpireHolds),
     key="sku: co-partitioned with the stock table",
-    writer="agent route_movements (and the hold expiry timer)",
+    writer="agent route_movements, the order saga (its holds) and the hold expiry timer",
     partitions=STOCK_PARTITIONS,
     description="A SKU's log: every stock movement and hold command for it, in one order (internal).",
     retention_ms=WEEK_MS,
@@ -142,10 +142,18 @@ INVENTORY_AVAILABILITY = TopicSpec(
 INVENTORY_HOLD_ANSWERS = TopicSpec(
     name="inventory.hold-answers",
     events=(HoldAnswered,),
-    key="order_id",
+    key="order_id: co-partitioned with web.orders for the order saga",
     writer="agent apply_movements",
     partitions=INGEST_PARTITIONS,
     description="Every hold command's answer: granted, rejected, committed, released, expired or unknown.",
+)
+ORDERS_STATUS = TopicSpec(
+    name="orders.status",
+    events=(OrderStatusChanged,),
+    key="order_id",
+    writer="agent order_saga",
+    partitions=INGEST_PARTITIONS,
+    description="Each order's one clear answer (accepted or rejected) and every later status change.",
 )
 INVENTORY_LEDGER = TopicSpec(
     name="inventory.ledger-entries",
@@ -171,6 +179,7 @@ INTERNAL_TOPICS: tuple[TopicSpec, ...] = (
     INVENTORY_LEDGER,
     INVENTORY_AVAILABILITY,
     INVENTORY_HOLD_ANSWERS,
+    ORDERS_STATUS,
 )
 ALL_TOPICS: tuple[TopicSpec, ...] = INGEST_TOPICS + INTERNAL_TOPICS
 BY_NAME: dict[str, TopicSpec] = {spec.name: spec for spec in ALL_TOPICS}

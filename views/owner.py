@@ -19,23 +19,24 @@ from tables.stock import stock_table
 FORWARDED = "X-Omnistream-Forwarded"
 
 
-def owner_of(sku: str) -> str:
-    topic = stock_table.changelog_topic.get_topic_name()
+def owner_of(key: str, table: Any = None) -> str:
+    """The worker serving `key` of `table` (the stock table by default), by the raw key bytes."""
+    topic = (table or stock_table).changelog_topic.get_topic_name()
     try:
-        return str(app.assignor.key_store(topic, sku.encode())).rstrip("/")
+        return str(app.assignor.key_store(topic, key.encode())).rstrip("/")
     except KeyError:  # no assignment known yet: answer here rather than guess
         return str(app.conf.canonical_url).rstrip("/")
 
 
-def is_mine(sku: str) -> bool:
-    return owner_of(sku) == str(app.conf.canonical_url).rstrip("/")
+def is_mine(key: str, table: Any = None) -> bool:
+    return owner_of(key, table) == str(app.conf.canonical_url).rstrip("/")
 
 
-async def forward(view: View, request: Request, sku: str, body: Any = None) -> Response:
+async def forward(view: View, request: Request, key: str, body: Any = None, table: Any = None) -> Response:
     """The owner's answer to the same request; a forwarded request is never forwarded again."""
     if request.headers.get(FORWARDED):
-        return view.json({"error": f"{sku} moved during a rebalance; retry"}, status=503)
-    url = owner_of(sku) + request.path
+        return view.json({"error": f"{key} moved during a rebalance; retry"}, status=503)
+    url = owner_of(key, table) + request.path
     async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10)) as session:
         method = session.post if body is not None else session.get
         async with method(url, json=body, headers={FORWARDED: "1"}) as response:

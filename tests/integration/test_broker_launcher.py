@@ -12,6 +12,7 @@ from kafka.admin import KafkaAdminClient, NewTopic
 from broker import ensure_broker, stop_broker, wait_until_ready
 from broker.config import BrokerSettings, settings_from_env
 from broker.process import port_is_free, running_pid
+from tests.integration.kafka_io import wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -38,7 +39,8 @@ def test_second_ensure_broker_reuses_the_first_and_an_admin_can_create_a_topic()
     admin = KafkaAdminClient(bootstrap_servers=first.bootstrap, request_timeout_ms=15000)
     try:
         admin.create_topics([NewTopic(name=topic, num_partitions=3, replication_factor=1)])
-        assert topic in admin.list_topics()
+        # Metadata reaches the listing a moment after creation on a busy broker.
+        wait_for(admin.list_topics, lambda topics: topic in topics, 15, f"{topic} in the topic list")
         admin.delete_topics([topic])
     finally:
         admin.close()

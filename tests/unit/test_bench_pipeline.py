@@ -10,7 +10,7 @@ from bench import scrape
 from bench.diagnose import Commits, slow_commits
 from bench.result import RESULT_KEYS, Measured, result_line
 from bench.workload import Expected, SimConfig, expected_for, generate
-from streams.orders import OrderPlaced
+from streams.orders import OrderCancelled, OrderPickedUp, OrderPlaced, OrderShipped
 from streams.pos import PosReturn, PosSale
 from streams.stock import StockReceived
 
@@ -37,7 +37,19 @@ def test_an_online_order_counts_as_sales_lines_and_a_return_as_return_lines(day:
     got = expected_for([order, ret])
     assert got.sales_lines == len(order.lines)  # type: ignore[attr-defined]
     assert got.return_lines == len(ret.lines)  # type: ignore[attr-defined]
-    assert got.movements == len(order.lines) + len(ret.lines)  # type: ignore[attr-defined]
+    assert got.movements == len(ret.lines)  # type: ignore[attr-defined]  # placing an order only holds
+
+
+def test_a_fulfilled_order_expects_one_ledger_entry_per_sku_it_still_wants(day: list) -> None:  # type: ignore[type-arg]
+    orders = {e.order_id: e for e in day if isinstance(e, OrderPlaced)}
+    cancelled = {e.order_id for e in day if isinstance(e, OrderCancelled)}
+    left = [e for e in day if isinstance(e, OrderShipped | OrderPickedUp)]
+    whole = next(e for e in left if e.order_id not in cancelled)
+    order = orders[whole.order_id]
+    skus = len({line.sku for line in order.lines})
+    assert expected_for([order, whole]).movements == skus  # the commits of its holds
+    assert expected_for([whole]).movements == 0  # a shipment of an unknown order commits nothing
+    assert expected_for([order, whole, whole]).movements == skus  # nor does a second one
 
 
 def test_opening_stock_expects_one_movement_per_node_and_sku(day: list) -> None:  # type: ignore[type-arg]

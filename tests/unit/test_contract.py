@@ -38,6 +38,7 @@ KEY_OF: dict[str, Callable[[Any], str]] = {
         f"{event.sku}@{event.node}" if event.type == "availability.changed" else event.sku
     ),
     "inventory.hold-answers": lambda event: event.order_id or "-",
+    "orders.status": lambda event: event.order_id,
 }
 
 

@@ -1,0 +1,130 @@
+"""The order saga: online orders become holds on every SKU they need, all or nothing.
+
+Consumes `web.orders` (placed, cancelled, shipped, picked up) and `inventory.hold-answers`,
+both keyed by order id and co-partitioned with the `orders` table; sends hold commands
+straight onto the SKU logs (`inventory.movements`, keyed by SKU, so an order's place and its
+compensating release of one SKU stay in send order) and the order's answers to
+`orders.status`. The decisions are `domain.orders.decide`; this module loads, saves, sends.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from typing import Any
+
+import faust
+from aiokafka.partitioner import murmur2
+from faust import StreamT
+
+from agents.dead_letters import send_dead_letter
+from agents.refetch import fetch_range
+from app import app, channel, settings
+from domain.orders import SagaInput, decide
+from ops.crashes import fatal
+from ops.metrics import EVENTS, ORDER_STATUSES, SAGA_INPUTS
+from ops.offsets import HoleDetector
+from streams.codec import DecodeError, decode, encode
+from streams.holds import HoldAnswered
+from streams.orders import DeliveryMode, OrderCancelled, OrderPickedUp, OrderPlaced, OrderShipped
+from streams.topics import INVENTORY_HOLD_ANSWERS, INVENTORY_MOVEMENTS, ORDERS_STATUS, WEB_ORDERS, spec_for
+from tables.orders import get_order, put_order
+
+log = logging.getLogger("omnistream.orders")
+commands = channel(INVENTORY_MOVEMENTS)
+statuses = channel(ORDERS_STATUS)
+holes = HoleDetector("order_saga")
+SAGA_TYPES = (OrderPlaced, OrderCancelled, OrderShipped, OrderPickedUp, HoldAnswered)
+
+
+def ttl_for(delivery: DeliveryMode) -> timedelta:
+    """How long an order's holds last: the pick-up window, or the time to ship."""
+    seconds = settings.pickup_window_s if delivery == "pick_up_in_store" else settings.order_hold_ttl_s
+    return timedelta(seconds=seconds)
+
+
+def _inputs() -> faust.TopicT:
+    return app.topic(
+        WEB_ORDERS.full_name(settings.topic_prefix),
+        INVENTORY_HOLD_ANSWERS.full_name(settings.topic_prefix),
+        key_type=bytes,
+        key_serializer="raw",
+        value_type=bytes,
+        value_serializer="raw",
+    )
+
+
+@app.on_partitions_assigned.connect
+async def _forget_positions(app: object, *args: object, **kwargs: object) -> None:
+    holes.forget()
+
+
+@app.agent(_inputs())
+async def order_saga(stream: StreamT) -> None:
+    async for event in stream.events():
+        message = event.message
+        skipped = holes.saw(message.topic, message.partition, message.offset)
+        if skipped:  # see agents/apply_movements.py: Faust can jump over records after a restart
+            for record in await fetch_range(message.topic, message.partition, skipped):
+                await _guarded(record)
+        await _guarded(message)
+
+
+async def _guarded(message: Any) -> None:
+    try:
+        await _process(message)
+    except Exception as err:  # a bug, not bad input (that is dead-lettered): see ops/crashes.py
+        fatal("order_saga", message.topic, message.partition, message.offset, err)
+
+
+async def _process(message: Any) -> None:
+    spec = spec_for(message.topic, settings.topic_prefix)
+    try:
+        event = decode(spec, message.value, settings.max_event_bytes)
+    except DecodeError as err:
+        if spec is INVENTORY_HOLD_ANSWERS:
+            await send_dead_letter(spec, message, err.reason, "order_saga")
+        # web.orders: the router dead-letters it (one dead letter per bad record, not two)
+        SAGA_INPUTS.labels(spec.name, "undecodable").inc()
+        return
+    if not isinstance(event, SAGA_TYPES):
+        return
+    if spec is WEB_ORDERS:
+        reason = misplaced(message.key, message.partition, event.order_id)
+        if reason:
+            await send_dead_letter(spec, message, reason, "order_saga")
+            SAGA_INPUTS.labels(spec.name, "misplaced").inc()
+            return
+    await _apply(event, spec.name, message.offset)
+
+
+def misplaced(key: bytes | None, partition: int, order_id: str) -> str | None:
+    """Why an order record cannot meet its hold answers, if it cannot: they are keyed by order
+    id and partitioned by murmur2 (Kafka's default), so the order's state must be there too."""
+    if key != order_id.encode():
+        return f"web.orders records must be keyed by order_id ({order_id!r}), got {key!r}"
+    expected = (murmur2(key) & 0x7FFFFFFF) % WEB_ORDERS.partitions
+    if partition != expected:
+        return (
+            f"order {order_id} arrived on partition {partition}, Kafka's default partitioner puts it on "
+            f"{expected}: publish with murmur2 (kcat: -X topic.partitioner=murmur2_random)"
+        )
+    return None
+
+
+async def _apply(event: SagaInput, topic: str, offset: int) -> None:
+    state = get_order(event.order_id)
+    step = decide(state, event, topic, offset, ttl_for)
+    if step.state is not None and step.verdict == "applied":
+        put_order(step.state)
+    for command in step.commands:
+        await commands.send(key=command.sku.encode(), value=encode(command))
+    for status in step.statuses:
+        await statuses.send(key=status.order_id.encode(), value=encode(status))
+        if step.verdict == "applied":
+            ORDER_STATUSES.labels(status.status).inc()
+            log.info("order %s %s %s", status.order_id, status.status, status.reason)
+    if step.verdict == "ignored" and not isinstance(event, HoldAnswered):
+        log.warning("%s for unknown order %s ignored: no order.placed seen for it", event.type, event.order_id)
+    SAGA_INPUTS.labels(topic, step.verdict).inc()
+    EVENTS.labels(topic).inc()
