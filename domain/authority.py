@@ -20,7 +20,7 @@ from domain.holds import (
     settle_conflict,
     stamp_resolved,
 )
-from domain.stock import MAX_UNFLUSHED, EntryNumbers, Outcome, SkuStock, Verdict, apply_movement, entry
+from domain.stock import MAX_UNFLUSHED, EntryNumbers, Outcome, SkuStock, Verdict, apply_movement, entry, entry_numbers
 from streams.holds import CommitHold, HoldAnswered, ReleaseHold
 from streams.inventory import StockChanged, StockMovement
 
@@ -99,7 +99,7 @@ def _hold(
     if moved_node is not None:
         before = stock.position(moved_node)
         after = new.position(moved_node)
-        numbers = (after.on_hand - before.on_hand, 0, after.on_hand, after.damaged)
+        numbers = entry_numbers(before, after)
         unflushed[offset] = numbers
         ledger.append(entry(_ledger_movement(new, command, numbers), offset, numbers))
     dropped = max(0, len(unflushed) - MAX_UNFLUSHED)

@@ -25,7 +25,7 @@ def sku_commands_for(event: Event) -> list[Event]:
 def movements_for(event: Event) -> list[StockMovement]:
     """The movements of `event`, numbered so that a replay yields the very same ids."""
     return [
-        StockMovement(
+        _with_transfer(event, n, StockMovement(
             event_id=f"{event.event_id}:{n}",
             occurred_at=event.occurred_at,
             source_node=node,
@@ -35,9 +35,20 @@ def movements_for(event: Event) -> list[StockMovement]:
             quantity=quantity,
             cause_event_id=event.event_id,
             cause_type=getattr(event, "type", type(event).__name__),
-        )
+        ))
         for n, (sku, node, kind, quantity) in enumerate(_lines(event))
     ]
+
+
+def _with_transfer(event: Event, n: int, movement: StockMovement) -> StockMovement:
+    """Transfer movements carry the transfer id, the eta (in transit) or the expected units (receipt)."""
+    if isinstance(event, TransferShipped):
+        return movement.model_copy(update={"transfer_id": event.transfer_id, "eta": event.eta})
+    if isinstance(event, TransferReceived):
+        return movement.model_copy(
+            update={"transfer_id": event.transfer_id, "expected": event.lines[n].quantity_expected}
+        )
+    return movement
 
 
 @singledispatch
@@ -83,13 +94,11 @@ def _(event: StockDamaged) -> Iterable[Line]:
 
 @_lines.register
 def _(event: TransferShipped) -> Iterable[Line]:
-    return [(line.sku, event.from_node, "transfer_out", -line.quantity) for line in event.lines]
+    out: list[Line] = [(line.sku, event.from_node, "transfer_out", -line.quantity) for line in event.lines]
+    return out + [(line.sku, event.to_node, "transit_in", line.quantity) for line in event.lines]
 
 
 @_lines.register
 def _(event: TransferReceived) -> Iterable[Line]:
-    return [
-        (line.sku, event.to_node, "transfer_in", line.quantity_received)
-        for line in event.lines
-        if line.quantity_received > 0
-    ]
+    # Every line, even one with nothing received: it closes that part of the transit.
+    return [(line.sku, event.to_node, "transfer_in", line.quantity_received) for line in event.lines]

@@ -17,34 +17,54 @@ table value, which Faust writes as one changelog record:
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Literal
 
 from pydantic import Field
 
-from streams.base import Record
+from streams.base import Record, UtcDatetime
 from streams.holds import Hold
 from streams.inventory import StockChanged, StockMovement
 
 Verdict = Literal["applied", "redelivered", "duplicate"]
-# (on_hand_delta, damaged_delta, on_hand_after, damaged_after) of an emitted ledger entry.
-EntryNumbers = tuple[int, int, int, int]
+# (on_hand_delta, damaged_delta, on_hand_after, damaged_after[, in_transit_delta, in_transit_after])
+# of an emitted ledger entry; the last two are absent in values written before transfers.
+EntryNumbers = tuple[int, ...]
 # Enough for minutes of commit lag on the busiest SKU; beyond it the oldest are dropped
 # (counted), which can only matter if the worker crashes before its next commit.
 MAX_UNFLUSHED = 2_000
 
 
+class Inbound(Record):
+    """Units of one transfer on their way to a node."""
+
+    quantity: int = Field(ge=0)
+    eta: UtcDatetime
+
+
 class Position(Record):
-    """One SKU at one node. `held` is the sum of its open holds; `safety` is never promised."""
+    """One SKU at one node. `held` is the sum of its open holds; `safety` is never promised;
+    `inbound` is what transfers are bringing (by transfer id), not yet on hand."""
 
     on_hand: int = 0
     damaged: int = Field(default=0, ge=0)
     held: int = Field(default=0, ge=0)
     safety: int = Field(default=0, ge=0)
+    inbound: dict[str, Inbound] = Field(default_factory=dict)
 
     @property
     def atp(self) -> int:
         """Available to promise: what a new hold may take (never below zero)."""
         return max(0, self.on_hand - self.held - self.safety)
+
+    @property
+    def in_transit(self) -> int:
+        return sum(lot.quantity for lot in self.inbound.values())
+
+    def atp_by(self, moment: datetime) -> int:
+        """What could be promised for `moment`: today's ATP plus transfers due by then."""
+        due = sum(lot.quantity for lot in self.inbound.values() if lot.eta <= moment)
+        return max(0, self.on_hand + due - self.held - self.safety)
 
 
 class SkuStock(Record):
@@ -96,7 +116,7 @@ def apply_movement(
         return Outcome(stock, [], "duplicate", None)
     before = stock.position(movement.node)
     after = _moved(before, movement)
-    numbers = (after.on_hand - before.on_hand, after.damaged - before.damaged, after.on_hand, after.damaged)
+    numbers = entry_numbers(before, after)
     unflushed = {o: n for o, n in stock.unflushed.items() if o >= flushed_below}
     unflushed[offset] = numbers
     dropped = max(0, len(unflushed) - MAX_UNFLUSHED)
@@ -112,8 +132,20 @@ def apply_movement(
     return Outcome(new_stock, [entry(movement, offset, numbers)], "applied", offset, dropped)
 
 
+def entry_numbers(before: Position, after: Position) -> EntryNumbers:
+    return (
+        after.on_hand - before.on_hand, after.damaged - before.damaged, after.on_hand, after.damaged,
+        after.in_transit - before.in_transit, after.in_transit,
+    )
+
+
 def entry(movement: StockMovement, offset: int, numbers: EntryNumbers) -> StockChanged:
-    on_hand_delta, damaged_delta, on_hand_after, damaged_after = numbers
+    on_hand_delta, damaged_delta, on_hand_after, damaged_after = numbers[:4]
+    in_transit_delta, in_transit_after = numbers[4:6] if len(numbers) >= 6 else (0, 0)
+    variance = (
+        movement.quantity - movement.expected
+        if movement.kind == "transfer_in" and movement.expected is not None else None
+    )
     return StockChanged(
         event_id=movement.event_id,
         occurred_at=movement.occurred_at,
@@ -129,6 +161,10 @@ def entry(movement: StockMovement, offset: int, numbers: EntryNumbers) -> StockC
         cause_event_id=movement.cause_event_id,
         cause_type=movement.cause_type,
         movement_offset=offset,
+        in_transit_delta=in_transit_delta,
+        in_transit_after=in_transit_after,
+        transfer_id=movement.transfer_id,
+        variance=variance,
     )
 
 
@@ -144,6 +180,19 @@ def _moved(before: Position, movement: StockMovement) -> Position:
             return before.model_copy(update={"on_hand": before.on_hand - moved, "damaged": before.damaged + moved})
         case "return_damaged":
             return before.model_copy(update={"damaged": before.damaged + q})
+        case "transit_in":
+            if not (movement.transfer_id and movement.eta):  # nothing to track it by: not on hand either
+                return before
+            lot = before.inbound.get(movement.transfer_id)
+            arriving = Inbound(quantity=q + (lot.quantity if lot else 0), eta=movement.eta)
+            return before.model_copy(update={"inbound": {**before.inbound, movement.transfer_id: arriving}})
+        case "transfer_in" if movement.transfer_id and movement.transfer_id in before.inbound:
+            lot = before.inbound[movement.transfer_id]
+            left = lot.quantity - (q if movement.expected is None else movement.expected)
+            inbound = {tid: x for tid, x in before.inbound.items() if tid != movement.transfer_id}
+            if left > 0:  # more of this transfer still to come
+                inbound[movement.transfer_id] = lot.model_copy(update={"quantity": left})
+            return before.model_copy(update={"on_hand": before.on_hand + q, "inbound": inbound})
         case _:
             return before.model_copy(update={"on_hand": before.on_hand + q})
 

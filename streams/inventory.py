@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from streams.base import Event, Id, NodeId, Sku
+from streams.base import Event, Id, NodeId, Record, Sku, UtcDatetime
 
 MovementKind = Literal[
     "sale",
@@ -17,6 +17,7 @@ MovementKind = Literal[
     "count",
     "damage",
     "transfer_out",
+    "transit_in",
     "transfer_in",
     "hold_commit",
     "unheld_commit",
@@ -39,6 +40,11 @@ class StockMovement(Event):
     quantity: int = Field(ge=-100_000, le=10_000_000)
     cause_event_id: Id
     cause_type: str
+    # Transfers: `transit_in` puts `quantity` in transit to `node` until `eta`; `transfer_in`
+    # books `quantity` received and closes `expected` units of the transfer's transit.
+    transfer_id: Id | None = None
+    eta: UtcDatetime | None = None
+    expected: int | None = Field(default=None, ge=0, le=100_000)
 
 
 class StockChanged(Event):
@@ -57,6 +63,18 @@ class StockChanged(Event):
     cause_event_id: Id
     cause_type: str
     movement_offset: int = Field(ge=0)  # orders one SKU's entries: later offset, later state
+    in_transit_delta: int = 0
+    in_transit_after: int = 0
+    transfer_id: Id | None = None
+    variance: int | None = None  # received - expected, on a transfer receipt
+
+
+class InboundLot(Record):
+    """Units in transit to a node, due at `eta`."""
+
+    transfer_id: Id
+    quantity: int
+    eta: UtcDatetime
 
 
 class AvailabilityChanged(Event):
@@ -70,6 +88,8 @@ class AvailabilityChanged(Event):
     held: int
     safety: int
     atp: int
+    in_transit: int = 0
+    inbound: list[InboundLot] = Field(default_factory=list)  # by eta: what can be promised for a date
 
 
 class NetworkAvailabilityChanged(Event):
@@ -82,3 +102,4 @@ class NetworkAvailabilityChanged(Event):
     held: int
     atp: int
     nodes_with_atp: int
+    in_transit: int = 0

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from faust.web import Request, Response, View
 
 from app import app
@@ -14,13 +16,32 @@ class StockView(View):
     async def get(self, request: Request, sku: str) -> Response:
         if not is_mine(sku):
             return await forward(self, request, sku)
+        by = request.query.get("by")
+        try:
+            moment = datetime.fromisoformat(by.replace("Z", "+00:00")) if by else None
+        except ValueError:
+            return self.json({"error": f"by={by!r}: give an ISO 8601 time, e.g. 2026-11-28T12:00:00Z"}, status=400)
+        if moment is not None and moment.tzinfo is None:
+            moment = moment.replace(tzinfo=UTC)
         stock = get_stock(sku)
+        nodes = {}
+        for node, p in sorted(stock.positions.items()):
+            view = {**p.model_dump(mode="json", exclude={"inbound"}), "atp": p.atp, "in_transit": p.in_transit}
+            if p.inbound:
+                view["inbound"] = [
+                    {"transfer_id": tid, "quantity": lot.quantity, "eta": lot.eta.isoformat()}
+                    for tid, lot in sorted(p.inbound.items(), key=lambda item: item[1].eta)
+                ]
+            if moment is not None:
+                view["atp_by"] = p.atp_by(moment)
+            nodes[node] = view
         return self.json(
             {
                 "sku": sku,
                 "total_on_hand": stock.total_on_hand,
                 "total_atp": sum(p.atp for p in stock.positions.values()),
-                "nodes": {node: {**p.model_dump(), "atp": p.atp} for node, p in sorted(stock.positions.items())},
+                "total_in_transit": sum(p.in_transit for p in stock.positions.values()),
+                "nodes": nodes,
                 "applied_through_offset": stock.watermark,
             }
         )

@@ -71,7 +71,7 @@ def test_sixty_concurrent_holds_on_ten_units_grant_exactly_ten_and_the_rest_say_
     second = post(port, "/holds/commit/", {"hold_id": winner, "sku": SKU, "cause": "pickup"})
     assert first[1]["answer"] == second[1]["answer"] == "committed"
     stock = get_json(f"http://127.0.0.1:{port}/stock/{SKU}/")[1]
-    assert stock["nodes"][NODE] == {"on_hand": 9, "damaged": 0, "held": 9, "safety": 0, "atp": 0}
+    assert stock["nodes"][NODE] == {"on_hand": 9, "damaged": 0, "held": 9, "safety": 0, "atp": 0, "in_transit": 0}
     released = post(port, "/holds/release/", {"hold_id": granted[1]["hold_id"], "sku": SKU, "reason": "cancelled"})
     assert released[1]["answer"] == "released" and released[1]["atp_after"] == 1
 

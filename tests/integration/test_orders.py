@@ -78,7 +78,7 @@ def test_orders_are_all_or_nothing_and_each_gets_one_clear_answer(pipeline: Pipe
     assert answers["or-noshow"][0]["status"] == "accepted"
     wait_for(lambda: (stock("SKU-0A1"), stock("SKU-0C3")),
              lambda s: s[0]["held"] == 2 and s[1]["held"] == 2, 30, "only or-ship's holds left on A and C")
-    assert stock("SKU-0B2") == {"on_hand": 1, "damaged": 0, "held": 0, "safety": 0, "atp": 1}
+    assert stock("SKU-0B2") == {"on_hand": 1, "damaged": 0, "held": 0, "safety": 0, "atp": 1, "in_transit": 0}
 
     send("web.orders", "or-ship", OrderCancelled(
         event_id="ev-or-ship-cancel", occurred_at=datetime.now(UTC), source_node="web", order_id="or-ship",
@@ -90,15 +90,15 @@ def test_orders_are_all_or_nothing_and_each_gets_one_clear_answer(pipeline: Pipe
         fulfilment_node=NODE, carrier="postnl",
     ))
     wait_for(lambda: (stock("SKU-0A1"), stock("SKU-0C3")),
-             lambda s: s == ({"on_hand": 3, "damaged": 0, "held": 0, "safety": 0, "atp": 3},
-                             {"on_hand": 2, "damaged": 0, "held": 0, "safety": 0, "atp": 2}),
+             lambda s: s == ({"on_hand": 3, "damaged": 0, "held": 0, "safety": 0, "atp": 3, "in_transit": 0},
+                             {"on_hand": 2, "damaged": 0, "held": 0, "safety": 0, "atp": 2, "in_transit": 0}),
              30, "shipment committed: A 5-2, C 3-1")
 
     # The pick-up window passes: the expiry timer releases the hold and the order is a no-show.
     final = wait_for(lambda: _statuses(pipeline), lambda s: len(s["or-noshow"]) == 2, 60, "the no-show")
     assert [s["status"] for s in final["or-noshow"]] == ["accepted", "no_show"]
     assert [s["status"] for s in final["or-ship"]] == ["accepted", "shipped"]
-    assert stock("SKU-0D4") == {"on_hand": 2, "damaged": 0, "held": 0, "safety": 0, "atp": 2}
+    assert stock("SKU-0D4") == {"on_hand": 2, "damaged": 0, "held": 0, "safety": 0, "atp": 2, "in_transit": 0}
 
     # Collected late after all: the goods left, so on hand follows, once, although the hold ended.
     picked = OrderPickedUp(event_id="ev-or-noshow-picked", occurred_at=datetime.now(UTC), source_node=NODE,
