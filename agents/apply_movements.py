@@ -23,7 +23,7 @@ from ops.offsets import HoleDetector
 from streams.codec import DecodeError, decode, encode
 from streams.topics import INVENTORY_AVAILABILITY, INVENTORY_HOLD_ANSWERS, INVENTORY_LEDGER, INVENTORY_MOVEMENTS
 from tables.applied import first_offset, remember
-from tables.stock import get_stock, put_stock
+from tables.stock import forget_cached, get_stock, put_stock
 
 ledger = channel(INVENTORY_LEDGER)
 answers = channel(INVENTORY_HOLD_ANSWERS)
@@ -36,6 +36,7 @@ holes = HoleDetector("apply_movements")
 async def _forget_positions(app: object, *args: object, **kwargs: object) -> None:
     holes.forget()
     hold_waiters.expiry_index.invalidate()
+    forget_cached()
 
 
 @app.agent(channel(INVENTORY_MOVEMENTS))

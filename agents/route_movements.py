@@ -18,9 +18,10 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPa
 from aiokafka.errors import CommitFailedError, KafkaError
 
 from app import app, settings
-from domain.movements import sku_commands_for
+from domain.movements import batch_places, sku_commands_for
 from ops.metrics import DEAD_LETTERS, EVENTS
 from ops.offsets import HoleDetector
+from streams.base import Event
 from streams.codec import DecodeError, decode, encode
 from streams.deadletter import DeadLetter, now_utc
 from streams.topics import INGEST_TOPICS, INVENTORY_MOVEMENTS, spec_for
@@ -76,12 +77,22 @@ async def route_movements() -> None:
 async def _route(
     consumer: AIOKafkaConsumer, producer: AIOKafkaProducer, batches: dict[TopicPartition, list[ConsumerRecord]]
 ) -> None:
-    """Send everything the batch causes, wait for Kafka's acks, then commit the batch."""
+    """Send everything the batch causes, wait for Kafka's acks, then commit the batch.
+
+    A SKU's consecutive places within the batch travel as one record (`batch_places`): under
+    load the owner then decides many holds per record; at low load batches hold one command.
+    """
     sends: list[Awaitable[object]] = []
+    commands: list[Event] = []
     for records in batches.values():
         for record in records:
             holes.saw(record.topic, record.partition, record.offset)
-            sends += await _route_one(producer, record)
+            routed, letter = await _route_one(producer, record)
+            commands += routed
+            sends += letter
+    topic = INVENTORY_MOVEMENTS.full_name(settings.topic_prefix)
+    for command in batch_places(commands):
+        sends.append(await producer.send(topic, key=command.sku.encode(), value=encode(command)))  # type: ignore[attr-defined]
     await asyncio.gather(*sends)
     offsets = {tp: records[-1].offset + 1 for tp, records in batches.items()}
     next_offset.update(offsets)
@@ -92,18 +103,17 @@ async def _route(
         holes.forget()
 
 
-async def _route_one(producer: AIOKafkaProducer, record: ConsumerRecord) -> list[Awaitable[object]]:
+async def _route_one(
+    producer: AIOKafkaProducer, record: ConsumerRecord
+) -> tuple[list[Event], list[Awaitable[object]]]:
+    """The SKU-log commands of one ingest record, or the send of its dead letter."""
     spec = spec_for(record.topic, settings.topic_prefix)
     try:
         event = decode(spec, record.value, settings.max_event_bytes)
     except DecodeError as err:
-        return [await _dead_letter(producer, record, spec.name, spec.dlq_name, err.reason)]
+        return [], [await _dead_letter(producer, record, spec.name, spec.dlq_name, err.reason)]
     EVENTS.labels(spec.name).inc()
-    topic = INVENTORY_MOVEMENTS.full_name(settings.topic_prefix)
-    return [
-        await producer.send(topic, key=command.sku.encode(), value=encode(command))  # type: ignore[attr-defined]
-        for command in sku_commands_for(event)
-    ]
+    return sku_commands_for(event), []
 
 
 async def _dead_letter(

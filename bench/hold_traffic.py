@@ -129,8 +129,10 @@ async def _collect(consumer: AIOKafkaConsumer, traffic: Traffic, expected: set[s
                 body = json.loads(record.value)
                 if answers:
                     _note(traffic, expected, body, now, record.timestamp / 1000)
-                elif body.get("event_id") in expected:
-                    traffic.routed.setdefault(body["event_id"], record.timestamp / 1000)
+                else:  # the router's copy: one command, or a batch of places
+                    for command in body.get("holds", [body]):
+                        if command.get("event_id") in expected:
+                            traffic.routed.setdefault(command["event_id"], record.timestamp / 1000)
         if len(traffic.answered_at) > before:
             bar.update(len(traffic.answered_at) - before)
             last_new = now

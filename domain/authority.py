@@ -21,10 +21,10 @@ from domain.holds import (
     stamp_resolved,
 )
 from domain.stock import MAX_UNFLUSHED, EntryNumbers, Outcome, SkuStock, Verdict, apply_movement, entry, entry_numbers
-from streams.holds import CommitHold, HoldAnswered, ReleaseHold
+from streams.holds import CommitHold, HoldAnswered, PlaceHolds, ReleaseHold
 from streams.inventory import StockChanged, StockMovement
 
-SkuCommand = StockMovement | HoldCommand
+SkuCommand = StockMovement | HoldCommand | PlaceHolds
 
 
 @dataclass(frozen=True)
@@ -45,6 +45,8 @@ def apply(
     releases are deduplicated by id; a place is idempotent by its hold id)."""
     if isinstance(command, StockMovement):
         return _movement(stock, command, offset, first_offset, flushed_below)
+    if isinstance(command, PlaceHolds):
+        return _places(stock, command, offset, flushed_below)
     return _hold(stock, command, offset, first_offset, flushed_below)
 
 
@@ -110,6 +112,27 @@ def _hold(
     remember = offset if dedupe else None
     conflict = any(a.reason == STORE_SALE_CONFLICT for a in decision.answers)
     return Applied(new, ledger, decision.answers, "applied", remember, dropped, conflict)
+
+
+def _places(stock: SkuStock, batch: PlaceHolds, offset: int, flushed_below: int) -> Applied:
+    """A batch of places: each decided in turn, exactly as if each were its own record."""
+    first = batch.holds[0]
+    if offset <= stock.watermark:  # redelivered: every place answered with its hold's state now
+        own = [current_answer(stock, p.hold_id, p.event_id, p.occurred_at) for p in batch.holds]
+        mine = {p.hold_id for p in batch.holds}
+        caused = answers_caused_at(stock, offset, first.event_id, first.occurred_at)
+        caused = [a for a in caused if a.hold_id not in mine]
+        return Applied(stock, [], own + caused, "redelivered")
+    answers: list[HoldAnswered] = []
+    new = stock
+    for place in batch.holds:
+        decision = decide_hold(new, place, place.occurred_at)
+        new = decision.stock
+        answers += decision.answers
+    unflushed = {o: n for o, n in new.unflushed.items() if o >= flushed_below}
+    new = stamp_resolved(new, answers, offset)
+    new = new.model_copy(update={"watermark": offset, "unflushed": unflushed})
+    return Applied(new, [], answers, "applied")
 
 
 def _answers_now(stock: SkuStock, command: HoldCommand) -> list[HoldAnswered]:

@@ -5,14 +5,54 @@ from __future__ import annotations
 from collections.abc import Iterable
 from functools import singledispatch
 
+from domain.ids import derived_id
 from streams.base import Event
-from streams.holds import CommitHold, PlaceHold, ReleaseHold
+from streams.holds import CommitHold, PlaceHold, PlaceHolds, ReleaseHold
 from streams.inventory import MovementKind, StockMovement
 from streams.pos import PosReturn, PosSale, PosVoid
 from streams.stock import StockCounted, StockDamaged, StockReceived, TransferReceived, TransferShipped
 
 # (sku, node, kind, quantity) before ids are attached.
 Line = tuple[str, str, MovementKind, int]
+
+
+BATCH_MAX = 200  # places per batch: ~70 KB, well under the record size limit
+
+
+def batch_places(commands: list[Event]) -> list[Event]:
+    """Merge each SKU's consecutive places into one `PlaceHolds` record.
+
+    Only a SKU's own order matters (each SKU is its own state), so a run of places of one SKU
+    is kept together even when other SKUs' commands came in between, and ends at any other
+    command of the same SKU: per SKU, the order of every command is unchanged.
+    """
+    out: list[list[Event] | Event] = []
+    open_run: dict[str, list[Event]] = {}
+    for command in commands:
+        sku: str = command.sku  # type: ignore[attr-defined]  # every SKU-log command has one
+        if isinstance(command, PlaceHold):
+            run = open_run.get(sku)
+            if run is not None and len(run) < BATCH_MAX:
+                run.append(command)
+                continue
+            open_run[sku] = [command]
+            out.append(open_run[sku])
+        else:
+            open_run.pop(sku, None)
+            out.append(command)
+    return [_as_record(item) for item in out]
+
+
+def _as_record(item: list[Event] | Event) -> Event:
+    if not isinstance(item, list):
+        return item
+    if len(item) == 1:
+        return item[0]
+    first = item[0]
+    return PlaceHolds(
+        event_id=derived_id(first.event_id, f"batch{len(item)}"), occurred_at=first.occurred_at,
+        source_node=first.source_node, sku=first.sku, holds=item,  # type: ignore[attr-defined]
+    )
 
 
 def sku_commands_for(event: Event) -> list[Event]:

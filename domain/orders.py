@@ -31,6 +31,7 @@ from typing import Literal
 from pydantic import Field
 
 from domain.holds import STORE_SALE_CONFLICT
+from domain.ids import derived_id
 from streams.base import Record, UtcDatetime
 from streams.holds import CommitHold, HoldAnswered, PlaceHold, ReleaseHold
 from streams.orders import (
@@ -50,7 +51,6 @@ SagaCommand = PlaceHold | CommitHold | ReleaseHold
 SagaInput = OrderPlaced | OrderCancelled | OrderShipped | OrderPickedUp | HoldAnswered
 FINAL: frozenset[str] = frozenset({"rejected", "cancelled", "shipped", "picked_up", "no_show", "hold_expired"})
 _RESOLVED_HOLD: frozenset[str] = frozenset({"rejected", "committed", "released", "expired"})
-EVENT_ID_MAX = 100
 HOLD_ID_MAX = 160
 
 
@@ -95,14 +95,6 @@ class Step:
 
 
 TtlFor = Callable[[DeliveryMode], timedelta]
-
-
-def derived_id(base: str, suffix: str, limit: int = EVENT_ID_MAX) -> str:
-    """`<base>:<suffix>`, or a digest of it when that is too long for an id."""
-    plain = f"{base}:{suffix}"
-    if len(plain) <= limit:
-        return plain
-    return f"d-{hashlib.sha256(plain.encode()).hexdigest()[:40]}:{suffix}"[:limit]
 
 
 def hold_id_for(order_id: str, sku: str) -> str:

@@ -24,6 +24,25 @@ class PlaceHold(Event):
     expires_at: UtcDatetime
 
 
+class PlaceHolds(Event):
+    """Consecutive places of one SKU as one record of its log, in their order.
+
+    The router batches the places of a SKU it reads together (a checkout rush on one item):
+    the owner then loads and saves the SKU and publishes its availability once for all of
+    them. Each place is still decided, answered and deduplicated (by hold id) on its own.
+    """
+
+    type: Literal["hold.place_batch"] = "hold.place_batch"
+    sku: Sku
+    holds: list[PlaceHold] = Field(min_length=2, max_length=200)
+
+    @model_validator(mode="after")
+    def _one_sku(self) -> PlaceHolds:
+        if any(place.sku != self.sku for place in self.holds):
+            raise ValueError("every place of a batch is for the batch's sku")
+        return self
+
+
 class CommitHold(Event):
     """The promised units left: sold at the till, shipped, or picked up.
 

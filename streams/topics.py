@@ -10,7 +10,7 @@ from pydantic import Field, TypeAdapter
 
 from streams.base import Event
 from streams.customers import CustomerIdentifierLinked
-from streams.holds import CommitHold, ExpireHolds, HoldAnswered, PlaceHold, ReleaseHold
+from streams.holds import CommitHold, ExpireHolds, HoldAnswered, PlaceHold, PlaceHolds, ReleaseHold
 from streams.inventory import AvailabilityChanged, NetworkAvailabilityChanged, StockChanged, StockMovement
 from streams.orders import OrderCancelled, OrderPickedUp, OrderPlaced, OrderShipped, OrderStatusChanged
 from streams.pos import PosReturn, PosSale, PosVoid
@@ -122,7 +122,7 @@ INVENTORY_HOLD_REQUESTS = TopicSpec(
 )
 INVENTORY_MOVEMENTS = TopicSpec(
     name="inventory.movements",
-    events=(StockMovement, PlaceHold, CommitHold, ReleaseHold, ExpireHolds),
+    events=(StockMovement, PlaceHold, PlaceHolds, CommitHold, ReleaseHold, ExpireHolds),
     key="sku: co-partitioned with the stock table",
     writer="agent route_movements, the order saga (its holds) and the hold expiry timer",
     partitions=STOCK_PARTITIONS,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import OrderedDict
+
 from app import app
 from domain.stock import SkuStock
 from streams.topics import STOCK_PARTITIONS
@@ -16,13 +18,38 @@ stock_table = app.Table(
     options=ROCKSDB_OPTIONS,
 )
 
+# Decoded values of the SKUs this worker applied or read lately. Only `apply_movements` writes
+# the table, always through `put_stock`, so a cached value is the stored one; the cache is
+# dropped whenever partitions move (a SKU may come back changed by another worker).
+CACHE_SKUS = 20_000
+_cache: OrderedDict[str, SkuStock] = OrderedDict()
+
 
 def get_stock(sku: str) -> SkuStock:
+    cached = _cache.get(sku)
+    if cached is not None:
+        _cache.move_to_end(sku)
+        return cached
     raw = stock_table.get(sku)
-    return SkuStock(sku=sku) if raw is None else SkuStock.model_validate_json(raw)
+    stock = SkuStock(sku=sku) if raw is None else SkuStock.model_validate_json(raw)
+    if raw is not None:
+        _remember(stock)
+    return stock
 
 
 def put_stock(stock: SkuStock) -> None:
-    # Always assign: a value mutated in place is never written to the changelog.
-    # Defaults left out: most positions are a few numbers, and 2 million of them add up.
+    # Always assign: a value mutated in place is never written to the changelog. Defaults are
+    # left out: most positions are a few numbers, and 2 million of them add up.
     stock_table[stock.sku] = stock.model_dump_json(exclude_defaults=True).encode()
+    _remember(stock)
+
+
+def forget_cached() -> None:
+    _cache.clear()
+
+
+def _remember(stock: SkuStock) -> None:
+    _cache[stock.sku] = stock
+    _cache.move_to_end(stock.sku)
+    if len(_cache) > CACHE_SKUS:
+        _cache.popitem(last=False)

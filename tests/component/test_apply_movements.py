@@ -25,12 +25,13 @@ def agent_env():  # type: ignore[no-untyped-def]
     from agents import apply_movements as module
     from app import app
     from tables.applied import applied_table
-    from tables.stock import stock_table
+    from tables.stock import forget_cached, stock_table
 
     assert app.conf.store.scheme == "memory", "component tests need OMNI_STORE=memory://"
     app.flow_control.resume()
     stock_table.data.clear()
     applied_table.data.clear()
+    forget_cached()  # the decoded values of the cleared table
     with (
         patch.object(module.ledger, "send", new=AsyncMock()) as sent,
         patch.object(module.availabilities, "send", new=AsyncMock()),
