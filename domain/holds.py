@@ -105,15 +105,13 @@ def _release(stock: SkuStock, command: ReleaseHold, now: datetime, reason: str) 
 def expire_due(stock: SkuStock, now: datetime, command_id: str) -> HoldDecision:
     """Expire open holds whose time to live ended; forget resolved ones past retention."""
     answers = []
-    for hold in sorted(stock.holds.values(), key=lambda h: (h.expires_at, h.hold_id)):
-        if hold.status == "granted" and hold.expires_at <= now:
-            stock = _free(stock, hold, "expired", "time to live ended", now)
-            answers.append(_answer(stock, stock.holds[hold.hold_id], "expired", command_id, now))
-    keep = {
-        hid: h for hid, h in stock.holds.items()
-        if h.resolved_at is None or now - h.resolved_at <= RESOLVED_RETENTION
-    }
-    if len(keep) != len(stock.holds):
+    due = [h for h in stock.holds.values() if h.status == "granted" and h.expires_at <= now]
+    for hold in sorted(due, key=lambda h: (h.expires_at, h.hold_id)):
+        stock = _free(stock, hold, "expired", "time to live ended", now)
+        answers.append(_answer(stock, stock.holds[hold.hold_id], "expired", command_id, now))
+    forget_before = now - RESOLVED_RETENTION
+    if any(h.resolved_at is not None and h.resolved_at < forget_before for h in stock.holds.values()):
+        keep = {hid: h for hid, h in stock.holds.items() if h.resolved_at is None or h.resolved_at >= forget_before}
         stock = stock.model_copy(update={"holds": keep})
     return HoldDecision(stock, answers)
 

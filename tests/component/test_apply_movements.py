@@ -34,8 +34,7 @@ def agent_env():  # type: ignore[no-untyped-def]
     forget_cached()  # the decoded values of the cleared table
     with (
         patch.object(module.ledger, "send", new=AsyncMock()) as sent,
-        patch.object(module.availabilities, "send", new=AsyncMock()),
-        patch.object(module.answers, "send", new=AsyncMock()) as answered,
+        patch.object(module, "_send", new=AsyncMock()) as answered,  # answers and availability
     ):
         module.answered_mock = answered
         yield module, sent
@@ -86,5 +85,9 @@ async def test_a_hold_on_the_sku_log_is_answered_and_holds_the_units(agent_env) 
         await agent.put(encode(place), key=b"SKU-00001")
         position = get_stock("SKU-00001").position("st-001")
         assert (position.on_hand, position.held, position.atp) == (5, 4, 1)
-    answer = module.answered_mock.await_args.kwargs["value"]
-    assert b'"answer":"granted"' in answer and b'"atp_after":1' in answer
+    sent = [call.args for call in module.answered_mock.await_args_list]
+    answers = [value for topic, _, value in sent if topic == module.answers_topic]
+    assert len(answers) == 1
+    assert b'"answer":"granted"' in answers[0] and b'"atp_after":1' in answers[0]
+    keys = {key for topic, key, _ in sent if topic == module.availability_topic}
+    assert keys == {b"SKU-00001@st-001", b"SKU-00001"}  # the position and the network figure
