@@ -81,8 +81,9 @@ def replay_reference(pipeline: Pipeline) -> Reference:
             if command.event_id not in seen:
                 seen.add(command.event_id)
                 ref.move(command.node, command.quantity)
-        elif command.type == "hold.place":
-            ref.place(command.hold_id, command.node, command.quantity, command.expires_at, command.occurred_at)
+        else:  # a place, or the router's batch of a SKU's consecutive places
+            for place in getattr(command, "holds", [command]) if command.type.startswith("hold.place") else []:
+                ref.place(place.hold_id, place.node, place.quantity, place.expires_at, place.occurred_at)
     return ref
 
 
