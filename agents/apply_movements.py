@@ -71,7 +71,7 @@ async def _process(message: Any) -> None:
     seen_at = first_offset(command.event_id) if deduped else None
     flushed_below = acks.acknowledged_below(message.tp, message.offset)
     outcome = apply(get_stock(command.sku), command, message.offset, seen_at, flushed_below)
-    _save(outcome, command, deduped)
+    _save(outcome, command, deduped, seen_at, message.offset)
     for entry in outcome.ledger:
         # force: send now rather than attached to the next commit, so the ack comes fast
         future = await ledger.send(key=entry.sku.encode(), value=encode(entry), force=True)
@@ -113,9 +113,14 @@ def _count_answer(kind: str) -> None:
     counter.inc()
 
 
-def _save(outcome: Applied, command: object, deduped: bool) -> None:
-    if outcome.verdict == "applied":
+def _save(outcome: Applied, command: object, deduped: bool, seen_at: int | None, offset: int) -> None:
+    """Write what the record decided. A redelivered record writes the state (and its id's first
+    offset) again although nothing changed: after a SIGKILL the local RocksDB store can hold a
+    write whose changelog record never reached Kafka, and only a new changelog record saves it
+    from being lost when the partition is next recovered from the changelog (docs/inventory-slice.md)."""
+    if outcome.verdict in ("applied", "redelivered"):
         put_stock(outcome.stock)
+    if outcome.verdict == "applied":
         node = getattr(command, "node", None)
         if node and outcome.stock.position(node).on_hand < 0:
             NEGATIVE_ON_HAND.inc()
@@ -123,3 +128,5 @@ def _save(outcome: Applied, command: object, deduped: bool) -> None:
         STOCK_CONFLICTS.inc()
     if deduped and outcome.remember_first_offset is not None:
         remember(command.event_id, outcome.remember_first_offset)  # type: ignore[attr-defined]
+    elif deduped and outcome.verdict == "redelivered":
+        remember(command.event_id, seen_at if seen_at is not None else offset)  # type: ignore[attr-defined]

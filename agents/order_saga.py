@@ -115,8 +115,8 @@ def misplaced(key: bytes | None, partition: int, order_id: str) -> str | None:
 async def _apply(event: SagaInput, topic: str, offset: int) -> None:
     state = get_order(event.order_id)
     step = decide(state, event, topic, offset, ttl_for)
-    if step.state is not None and step.verdict == "applied":
-        put_order(step.state)
+    if step.state is not None and step.verdict in ("applied", "redelivered"):
+        put_order(step.state)  # redelivered: written again, in case only the local store kept it
     for command in step.commands:
         await commands.send(key=command.sku.encode(), value=encode(command))
     for status in step.statuses:

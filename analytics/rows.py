@@ -8,11 +8,11 @@ from typing import Any
 
 from streams.base import Event
 from streams.inventory import StockChanged
-from streams.orders import OrderPlaced
+from streams.orders import OrderPlaced, OrderStatusChanged
 from streams.pos import PosReturn, PosSale
 
 Row = dict[str, Any]
-FACT_TABLES = ("fct_sales_lines", "fct_return_lines", "fct_stock_movements")
+FACT_TABLES = ("fct_sales_lines", "fct_return_lines", "fct_stock_movements", "fct_order_status")
 
 
 def rows_for(event: Event, projected_at: datetime) -> dict[str, list[Row]]:
@@ -93,3 +93,20 @@ def _(event: StockChanged, projected_at: datetime) -> dict[str, list[Row]]:
     row = event.model_dump(exclude={"event_id", "source_node", "schema_version", "type"})
     row["projected_at"] = projected_at
     return {"fct_stock_movements": [row]}
+
+
+@_rows.register
+def _(event: OrderStatusChanged, projected_at: datetime) -> dict[str, list[Row]]:
+    return {"fct_order_status": [{
+        "event_id": event.event_id,
+        "order_id": event.order_id,
+        "status": event.status,
+        "reason": event.reason,
+        "delivery": event.delivery,
+        "fulfilment_node": event.fulfilment_node,
+        "lines": len(event.lines),
+        "units": sum(line.quantity for line in event.lines),
+        "placed_at": event.placed_at,
+        "occurred_at": event.occurred_at,
+        "projected_at": projected_at,
+    }]}

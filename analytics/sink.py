@@ -28,15 +28,24 @@ from settings import Settings
 from streams import admin
 from streams.codec import DecodeError, decode
 from streams.deadletter import DeadLetter
-from streams.topics import ALL_TOPICS, INVENTORY_LEDGER, POS_TRANSACTIONS, WEB_ORDERS, TopicSpec, spec_for
+from streams.topics import (
+    ALL_TOPICS,
+    INVENTORY_LEDGER,
+    ORDERS_STATUS,
+    POS_TRANSACTIONS,
+    WEB_ORDERS,
+    TopicSpec,
+    spec_for,
+)
 
 log = logging.getLogger("omnistream.sink")
 
-FACT_SOURCES: tuple[TopicSpec, ...] = (POS_TRANSACTIONS, WEB_ORDERS, INVENTORY_LEDGER)
+FACT_SOURCES: tuple[TopicSpec, ...] = (POS_TRANSACTIONS, WEB_ORDERS, INVENTORY_LEDGER, ORDERS_STATUS)
 PK = {
     "fct_sales_lines": ["event_id", "line_no"],
     "fct_return_lines": ["event_id", "line_no"],
     "fct_stock_movements": ["movement_id"],
+    "fct_order_status": ["event_id"],
     "dead_letters": ["dlq_topic", "dlq_partition", "dlq_offset"],
 }
 

@@ -13,9 +13,11 @@ SCHEMA = (
     "fct_sales_lines",
     "fct_return_lines",
     "fct_stock_movements",
+    "fct_order_status",
     "dead_letters",
     "stock_on_hand",
     "sales_by_channel_node_day",
+    "order_outcomes",
 )
 
 

@@ -91,6 +91,10 @@ def _answers(settings: Settings, report: Report) -> None:
         _table("Sales by channel", con.execute(sql("demo_sales_by_channel")))
         _table("Top SKUs", con.execute(sql("demo_top_skus")))
         _table("Stock positions", con.execute(sql("demo_stock_summary")))
+        _table("Online orders by latest status (the order saga's answers)", con.execute(sql("demo_orders_by_status")))
+        sample = con.execute(
+            "select order_id from order_outcomes where status in ('shipped', 'picked_up') order by order_id limit 1"
+        ).fetchone()
         top_sku = con.execute(sql("demo_top_skus")).fetchone()
         dead = con.execute("select count(*) from dead_letters").fetchone()
     finally:
@@ -98,6 +102,8 @@ def _answers(settings: Settings, report: Report) -> None:
     if top_sku:
         _stock_answer(settings, top_sku[0])
         _hold_answer(settings, top_sku[0])
+    if sample:
+        _order_answer(settings, sample[0])
     print(f"\nDead letters so far: {dead[0] if dead else 0}")
     rel = snapshot.relative_to(REPO_ROOT) if snapshot.is_relative_to(REPO_ROOT) else snapshot
     print(f"""
@@ -105,7 +111,7 @@ DuckDB (analyst snapshot, refreshed every {settings.snapshot_interval_s:g}s): {s
   query it:  .venv/bin/python -c "import duckdb; print(duckdb.connect('{rel}', read_only=True)\
 .sql('select * from sales_by_channel_node_day limit 10'))"
   the sink's own file (single writer): {settings.duckdb_path}
-Worker:  http://127.0.0.1:{settings.web_port}/health  /metrics  /stock/<SKU>/
+Worker:  http://127.0.0.1:{settings.web_port}/health  /metrics  /stock/<SKU>/  /orders/<order id>/
 Sink:    http://127.0.0.1:{settings.sink_port}/health  /metrics
 Worker and sink keep running; stop everything with: make stop""")
 
@@ -131,6 +137,18 @@ def _hold_answer(settings: Settings, sku: str) -> None:
     print(f"  answer: {answer.get('answer')}, ATP left there: {answer.get('atp_after')}"
           f"{'  reason: ' + answer['reason'] if answer.get('reason') else ''}")
     print(f"  read it back: curl http://127.0.0.1:{settings.web_port}/holds/{sku}/{request['hold_id']}/")
+
+
+def _order_answer(settings: Settings, order_id: str) -> None:
+    """One online order as the order saga keeps it: one hold per SKU, all or nothing."""
+    status, body = get_json(f"http://127.0.0.1:{settings.web_port}/orders/{order_id}/")
+    if status != 200 or not body:
+        return
+    history = " -> ".join(entry["status"] for entry in body["history"])
+    lines = ", ".join(f"{ln['quantity']} x {ln['sku']} ({ln['hold']})" for ln in body["lines"])
+    print(f"\nOnline order {order_id} ({body['delivery']} at {body['fulfilment_node']}): {history}")
+    print(f"  lines: {lines}")
+    print(f"  read it: curl http://127.0.0.1:{settings.web_port}/orders/{order_id}/")
 
 
 def _table(title: str, result: duckdb.DuckDBPyConnection) -> None:

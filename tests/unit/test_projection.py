@@ -56,3 +56,29 @@ def test_a_simulated_day_and_its_ledger_project_into_duckdb_and_give_the_expecte
     in_transit = projection.con.execute("select sum(in_transit_delta) from fct_stock_movements").fetchone()
     assert in_transit is not None
     assert in_transit[0] == sum(p.in_transit for s in stocks.values() for p in s.positions.values())
+
+
+def test_order_statuses_project_and_the_outcome_view_shows_each_orders_latest(tmp_path: Path) -> None:
+    from datetime import timedelta
+
+    from streams.orders import OrderLineStatus, OrderStatusChanged
+
+    placed = datetime(2026, 11, 26, 10, tzinfo=UTC)
+
+    def status(order_id: str, name: str, minutes: int, units: int) -> OrderStatusChanged:
+        return OrderStatusChanged(
+            event_id=f"{order_id}:{name}", occurred_at=placed + timedelta(minutes=minutes), source_node="hq",
+            order_id=order_id, status=name, delivery="pick_up_in_store", fulfilment_node="st-001",
+            lines=[OrderLineStatus(sku="SKU-001", quantity=units, hold="granted")], placed_at=placed,
+        )
+
+    events = [status("or-1", "accepted", 0, 2), status("or-1", "picked_up", 90, 2), status("or-2", "rejected", 0, 1),
+              status("or-1", "picked_up", 90, 2)]  # a re-sent status: the same id, one row
+    rows = [row for event in events for row in rows_for(event, datetime.now(UTC))["fct_order_status"]]
+    projection = Projection(tmp_path / "omni.duckdb", tmp_path / "analytics.duckdb")
+    frame = pl.DataFrame(rows).unique(subset=PK["fct_order_status"], keep="first")
+    assert projection.write({"fct_order_status": frame}, {("orders.status", 0): 4}) == {"fct_order_status": 3}
+    outcomes = projection.con.execute(
+        "select order_id, status, units, placed_to_status from order_outcomes order by order_id"
+    ).fetchall()
+    assert outcomes == [("or-1", "picked_up", 2, timedelta(minutes=90)), ("or-2", "rejected", 1, timedelta(0))]
