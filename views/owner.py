@@ -11,32 +11,56 @@ from __future__ import annotations
 from typing import Any
 
 import aiohttp
+from aiokafka.partitioner import murmur2
+from faust.types import TP
 from faust.web import Request, Response, View
 
-from app import app
+from app import app, settings
+from streams.topics import INVENTORY_MOVEMENTS, WEB_ORDERS, TopicSpec
+from tables.orders import orders_table
 from tables.stock import stock_table
 
 FORWARDED = "X-Omnistream-Forwarded"
 
 
-def owner_of(key: str, table: Any = None) -> str:
-    """The worker serving `key` of `table` (the stock table by default), by the raw key bytes."""
+def _source(table: Any) -> TopicSpec:
+    """The topic whose partitions place the table's keys (raw key bytes, murmur2)."""
+    return WEB_ORDERS if table is orders_table else INVENTORY_MOVEMENTS
+
+
+def _me() -> str:
+    return str(app.conf.canonical_url).rstrip("/")
+
+
+def owner_of(key: str, table: Any = None) -> str | None:
+    """The worker serving `key` of `table` (the stock table by default), or None if unknown."""
     topic = (table or stock_table).changelog_topic.get_topic_name()
     try:
         return str(app.assignor.key_store(topic, key.encode())).rstrip("/")
-    except KeyError:  # no assignment known yet: answer here rather than guess
-        return str(app.conf.canonical_url).rstrip("/")
+    except KeyError:
+        return None
 
 
 def is_mine(key: str, table: Any = None) -> bool:
-    return owner_of(key, table) == str(app.conf.canonical_url).rstrip("/")
+    """This worker actively owns the key's partition and has recovered its tables: its local
+    store is the truth. Anything else (a standby copy, a rebalance in flight) is not."""
+    spec = _source(table)
+    partition = (murmur2(key.encode()) & 0x7FFFFFFF) % spec.partitions
+    tp = TP(spec.full_name(settings.topic_prefix), partition)
+    return tp in app.consumer.assignment() and app.tables.recovery.completed.is_set()
 
 
 async def forward(view: View, request: Request, key: str, body: Any = None, table: Any = None) -> Response:
-    """The owner's answer to the same request; a forwarded request is never forwarded again."""
-    if request.headers.get(FORWARDED):
-        return view.json({"error": f"{key} moved during a rebalance; retry"}, status=503)
-    url = owner_of(key, table) + request.path
+    """The owner's answer to the same request; a forwarded request is never forwarded again.
+    While ownership is moving (no owner known, or the directory still names this worker) the
+    caller gets a 503 to retry, never an answer from a store that is not the owner's."""
+    owner = owner_of(key, table)
+    if request.headers.get(FORWARDED) or owner is None or owner == _me():
+        return view.json(
+            {"error": f"{key}: its partition is moving between workers (rebalance or recovery); retry shortly"},
+            status=503, headers={"Retry-After": "1"},
+        )
+    url = owner + request.path
     async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10)) as session:
         method = session.post if body is not None else session.get
         async with method(url, json=body, headers={FORWARDED: "1"}) as response:

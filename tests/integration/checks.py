@@ -45,7 +45,8 @@ def assert_stock_table_equals_report(worker: Service, report: Report) -> None:
         want.setdefault(sku, {})[node] = {"on_hand": on_hand, "damaged": damaged}
     wrong = {}
     for sku, nodes in want.items():
-        status, body = get_json(f"http://127.0.0.1:{port}/stock/{sku}/", timeout=10)
+        url = f"http://127.0.0.1:{port}/stock/{sku}/"
+        status, body = wait_for(lambda u=url: get_json(u, timeout=10), lambda r: r[0] != 503, 60, f"{sku} owner")
         got = {} if status != 200 else {
             node: {"on_hand": p["on_hand"], "damaged": p["damaged"]} for node, p in body["nodes"].items()
         }
