@@ -1,0 +1,130 @@
+"""One customer across channels: identifiers normalised, hashed, and resolved to one id. Pure.
+
+Channels know a customer by different identifiers (phone and loyalty card at the till,
+account id and email online, the app account). Identity resolution:
+
+- normalises each identifier (`normalise`), so `+31 6 1234 5678`, `0612345678` and
+  `0031612345678` are one phone, and `Ann@Example.COM ` one email;
+- hashes it with a keyed hash (HMAC-SHA256, key from settings), so no raw phone number or
+  email is kept anywhere after ingestion: tables, internal topics and DuckDB see only
+  `idh-<hex>`;
+- resolves linked identifiers to one canonical customer id, and when two known customers
+  turn out to be one, merges them by a deterministic survivor rule (`survivor`): the one seen
+  first survives (ties: the smaller id), so every worker, and every replay, picks the same.
+
+`Graph` is the reference model of the resolution: union-find over hashed identifiers with
+the survivor rule, used by the tests and, later, to check the distributed agents against.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from streams.pos import IdentifierKind
+
+DEFAULT_COUNTRY_CODE = "31"  # numbers without a country code are Dutch, as the chain's stores are
+_NON_DIGITS = re.compile(r"[^0-9]")
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+class InvalidIdentifierError(ValueError):
+    """An identifier that cannot be normalised: the event goes to the dead-letter topic."""
+
+
+def normalise(kind: IdentifierKind, value: str, country_code: str = DEFAULT_COUNTRY_CODE) -> str:
+    raw = value.strip()
+    match kind:
+        case "phone":
+            return _phone(raw, country_code)
+        case "email":
+            email = raw.lower()
+            if not _EMAIL.match(email):
+                raise InvalidIdentifierError(f"not an email address: {value!r}")
+            return email
+        case "loyalty_card":
+            card = re.sub(r"[\s-]", "", raw).upper()
+            if not card.isalnum() or len(card) < 6:
+                raise InvalidIdentifierError(f"a loyalty card number is at least 6 letters or digits: {value!r}")
+            return card
+        case _:  # app_account, account_id: opaque ids issued by our own systems
+            if not raw:
+                raise InvalidIdentifierError(f"empty {kind}")
+            return raw
+
+
+def _phone(raw: str, country_code: str) -> str:
+    digits = _NON_DIGITS.sub("", raw)
+    if raw.startswith("+"):
+        number = digits
+    elif digits.startswith("00"):
+        number = digits[2:]
+    elif digits.startswith("0"):
+        number = country_code + digits[1:]
+    else:
+        number = digits
+    if not 8 <= len(number) <= 15:
+        raise InvalidIdentifierError(f"not a phone number (8 to 15 digits with country code): {raw!r}")
+    return "+" + number
+
+
+def hashed(kind: IdentifierKind, normalised: str, key: bytes) -> str:
+    """The identifier as every table and topic after ingestion knows it."""
+    digest = hmac.new(key, f"{kind}:{normalised}".encode(), hashlib.sha256).hexdigest()
+    return f"idh-{digest[:40]}"
+
+
+def customer_id_for(first_identifier: str) -> str:
+    """A new customer's id, derived from the first identifier it was known by (already hashed)."""
+    return "cus-" + first_identifier.removeprefix("idh-")
+
+
+def survivor(a: tuple[str, datetime], b: tuple[str, datetime]) -> str:
+    """Which of two customers (id, first seen) a merge keeps: the older; ties, the smaller id."""
+    return min((a[1], a[0]), (b[1], b[0]))[1]
+
+
+@dataclass
+class Graph:
+    """Reference model: identifiers -> customers, with merges by the survivor rule."""
+
+    owner: dict[str, str] = field(default_factory=dict)  # identifier -> customer (maybe merged away)
+    first_seen: dict[str, datetime] = field(default_factory=dict)  # customer -> first seen
+    merged_into: dict[str, str] = field(default_factory=dict)  # merged customer -> the one it joined
+
+    def resolve(self, customer: str) -> str:
+        while customer in self.merged_into:
+            customer = self.merged_into[customer]
+        return customer
+
+    def customer_of(self, identifier: str) -> str | None:
+        owner = self.owner.get(identifier)
+        return None if owner is None else self.resolve(owner)
+
+    def link(self, known: str, identifier: str, at: datetime) -> tuple[str, str | None]:
+        """`identifier` belongs to whoever `known` is. Returns (the customer, the one merged away)."""
+        customer = self.customer_of(known)
+        if customer is None:
+            customer = customer_id_for(known)
+            self.owner[known] = customer
+            self.first_seen.setdefault(customer, at)
+        other = self.customer_of(identifier)
+        if other is None:
+            self.owner[identifier] = customer
+            return customer, None
+        if other == customer:
+            return customer, None
+        keep = survivor((customer, self.first_seen[customer]), (other, self.first_seen[other]))
+        gone = other if keep == customer else customer
+        self.merged_into[gone] = keep
+        return keep, gone
+
+    def customers(self) -> dict[str, set[str]]:
+        """Each surviving customer and all its identifiers."""
+        out: dict[str, set[str]] = {}
+        for identifier in self.owner:
+            out.setdefault(self.customer_of(identifier) or "", set()).add(identifier)
+        return out
