@@ -100,7 +100,9 @@ import agents.apply_movements  # noqa: E402, F401
 import agents.expire_holds  # noqa: E402, F401
 import agents.order_saga  # noqa: E402, F401
 import agents.route_movements  # noqa: E402, F401
+import agents.wallets  # noqa: E402, F401
 import views.health  # noqa: E402, F401
 import views.holds  # noqa: E402, F401
 import views.orders  # noqa: E402, F401
 import views.stock  # noqa: E402, F401
+import views.wallets  # noqa: E402, F401

@@ -41,6 +41,8 @@ ENV_DEFAULTS: dict[str, tuple[str, str]] = {
     "OMNI_PRODUCER_LINGER_S": ("0.005", "producer linger: batches sends at a small latency cost"),
     "OMNI_ORDER_HOLD_TTL_S": ("604800", "how long a delivery order's holds last before they expire unshipped"),
     "OMNI_PICKUP_WINDOW_S": ("259200", "pick-up window of an in-store pick-up order: then a no-show releases it"),
+    "OMNI_LOYALTY_TOKENS": ("", "client:token pairs (comma separated) that may change wallets over HTTP"),
+    "OMNI_IDENTITY_KEY": ("", "secret key of the identifier hash (HMAC-SHA256); set it in production"),
     "LOG_FORMAT": ("text", "text for people, json for log shippers"),
     "LOG_LEVEL": ("INFO", "DEBUG, INFO, WARNING or ERROR"),
 }
@@ -48,6 +50,12 @@ ENV_DEFAULTS: dict[str, tuple[str, str]] = {
 
 def _env(name: str) -> str:
     return os.environ.get(name, ENV_DEFAULTS[name][0])
+
+
+def _pairs(text: str) -> dict[str, str]:
+    """`a:x,b:y` -> {"a": "x", "b": "y"}."""
+    pairs = (item.split(":", 1) for item in text.split(",") if ":" in item)
+    return {client.strip(): token.strip() for client, token in pairs if client.strip() and token.strip()}
 
 
 def _path(name: str) -> Path:
@@ -130,6 +138,8 @@ class Settings:
     producer_linger_s: float
     order_hold_ttl_s: float
     pickup_window_s: float
+    loyalty_tokens: dict[str, str]
+    identity_key: bytes
     log_format: str
     log_level: str
     extra: dict[str, str] = field(default_factory=dict)
@@ -170,6 +180,8 @@ class Settings:
             producer_linger_s=float(_env("OMNI_PRODUCER_LINGER_S")),
             order_hold_ttl_s=float(_env("OMNI_ORDER_HOLD_TTL_S")),
             pickup_window_s=float(_env("OMNI_PICKUP_WINDOW_S")),
+            loyalty_tokens=_pairs(_env("OMNI_LOYALTY_TOKENS")),
+            identity_key=_env("OMNI_IDENTITY_KEY").encode(),
             log_format=_env("LOG_FORMAT"),
             log_level=_env("LOG_LEVEL"),
         )

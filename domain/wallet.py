@@ -77,6 +77,10 @@ class Wallet(Record):
     # Causes before this moment were forgotten: one from before it cannot be told apart from a
     # repeat, so it is refused rather than risk a second credit.
     forgotten_before: UtcDatetime | None = None
+    # Exactly once on an at-least-once log: the last offset of the wallet's log applied, and the
+    # entries the last few offsets posted, so a redelivered command re-sends them, not re-posts.
+    applied_offset: int = -1
+    recent: dict[int, list[Entry]] = Field(default_factory=dict)
 
     def balance(self, account: CustomerAccount) -> int:
         return self.balances.get(account, 0)

@@ -60,3 +60,9 @@ SAGA_INPUTS = Counter(
     ["topic", "verdict"],
     registry=REGISTRY,
 )
+WALLET_COMMANDS = Counter(
+    "omnistream_wallet_commands_total",
+    "Wallet commands applied, by type and verdict (applied, redelivered)",
+    ["type", "verdict"],
+    registry=REGISTRY,
+)

@@ -12,6 +12,15 @@ from streams.base import Event
 from streams.customers import CustomerIdentifierLinked
 from streams.holds import CommitHold, ExpireHolds, HoldAnswered, PlaceHold, PlaceHolds, ReleaseHold
 from streams.inventory import AvailabilityChanged, NetworkAvailabilityChanged, StockChanged, StockMovement
+from streams.loyalty import (
+    CapturePoints,
+    ClawbackPoints,
+    EarnPoints,
+    HoldPoints,
+    PointsAnswered,
+    PointsPosted,
+    VoidPoints,
+)
 from streams.orders import OrderCancelled, OrderPickedUp, OrderPlaced, OrderShipped, OrderStatusChanged
 from streams.pos import PosReturn, PosSale, PosVoid
 from streams.pricing import PriceChanged, PromotionChanged
@@ -155,6 +164,30 @@ ORDERS_STATUS = TopicSpec(
     partitions=INGEST_PARTITIONS,
     description="Each order's one clear answer (accepted or rejected) and every later status change.",
 )
+LOYALTY_COMMANDS = TopicSpec(
+    name="loyalty.commands",
+    events=(EarnPoints, ClawbackPoints, HoldPoints, CapturePoints, VoidPoints),
+    key="customer_id: co-partitioned with the wallets table (murmur2, Kafka's default partitioner)",
+    writer="tills and checkouts (hold, capture, void: the request/reply path), identity resolution (earn, clawback)",
+    partitions=INGEST_PARTITIONS,
+    description="A wallet's log: every command that changes a customer's points, in one order.",
+)
+LOYALTY_ANSWERS = TopicSpec(
+    name="loyalty.answers",
+    events=(PointsAnswered,),
+    key="customer_id",
+    writer="agent apply_wallet_commands",
+    partitions=INGEST_PARTITIONS,
+    description="The wallet's answer to each hold, capture and void (match `request_id` / `command_id`).",
+)
+LOYALTY_LEDGER = TopicSpec(
+    name="loyalty.ledger-entries",
+    events=(PointsPosted,),
+    key="customer_id",
+    writer="agent apply_wallet_commands",
+    partitions=INGEST_PARTITIONS,
+    description="Double-entry postings per command, with the wallet's balances after them.",
+)
 INVENTORY_LEDGER = TopicSpec(
     name="inventory.ledger-entries",
     events=(StockChanged,),
@@ -174,6 +207,8 @@ INGEST_TOPICS: tuple[TopicSpec, ...] = (
     PRICING_CHANGES,
     INVENTORY_HOLD_REQUESTS,
 )
+# Written by outside systems too, but read by one agent (not the router), which dead-letters.
+LOYALTY_TOPICS: tuple[TopicSpec, ...] = (LOYALTY_COMMANDS, LOYALTY_ANSWERS, LOYALTY_LEDGER)
 INTERNAL_TOPICS: tuple[TopicSpec, ...] = (
     INVENTORY_MOVEMENTS,
     INVENTORY_LEDGER,
@@ -181,7 +216,7 @@ INTERNAL_TOPICS: tuple[TopicSpec, ...] = (
     INVENTORY_HOLD_ANSWERS,
     ORDERS_STATUS,
 )
-ALL_TOPICS: tuple[TopicSpec, ...] = INGEST_TOPICS + INTERNAL_TOPICS
+ALL_TOPICS: tuple[TopicSpec, ...] = INGEST_TOPICS + INTERNAL_TOPICS + LOYALTY_TOPICS
 BY_NAME: dict[str, TopicSpec] = {spec.name: spec for spec in ALL_TOPICS}
 
 

@@ -16,16 +16,22 @@ from faust.types import TP
 from faust.web import Request, Response, View
 
 from app import app, settings
-from streams.topics import INVENTORY_MOVEMENTS, WEB_ORDERS, TopicSpec
+from streams.topics import INVENTORY_MOVEMENTS, LOYALTY_COMMANDS, WEB_ORDERS, TopicSpec
 from tables.orders import orders_table
 from tables.stock import stock_table
+from tables.wallets import wallets_table
 
 FORWARDED = "X-Omnistream-Forwarded"
+PASSED_HEADERS = ("Authorization", "X-Client")  # the owner checks the caller's token itself
 
 
 def _source(table: Any) -> TopicSpec:
     """The topic whose partitions place the table's keys (raw key bytes, murmur2)."""
-    return WEB_ORDERS if table is orders_table else INVENTORY_MOVEMENTS
+    if table is orders_table:
+        return WEB_ORDERS
+    if table is wallets_table:
+        return LOYALTY_COMMANDS
+    return INVENTORY_MOVEMENTS
 
 
 def _me() -> str:
@@ -63,5 +69,6 @@ async def forward(view: View, request: Request, key: str, body: Any = None, tabl
     url = owner + request.path
     async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10)) as session:
         method = session.post if body is not None else session.get
-        async with method(url, json=body, headers={FORWARDED: "1"}) as response:
+        passed = {h: request.headers[h] for h in PASSED_HEADERS if h in request.headers}
+        async with method(url, json=body, headers={FORWARDED: "1", **passed}) as response:
             return view.json(await response.json(), status=response.status)

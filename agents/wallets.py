@@ -1,0 +1,98 @@
+"""Applies each command of a wallet's log (`loyalty.commands`) to the wallets table, once.
+
+Answers holds, captures and voids on `loyalty.answers` (and to HTTP callers waiting in this
+process); posts ledger entries with the balances after them on `loyalty.ledger-entries`.
+The decisions are `domain.wallet_log.apply`; this module loads, saves and sends.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import defaultdict
+from typing import Any
+
+from faust import StreamT
+
+from agents.dead_letters import send_dead_letter
+from agents.refetch import fetch_range
+from app import app, channel, settings
+from domain.ids import derived_id
+from domain.wallet_log import apply
+from ops.crashes import fatal
+from ops.metrics import EVENTS, WALLET_COMMANDS
+from ops.offsets import HoleDetector
+from streams.codec import DecodeError, decode, encode
+from streams.loyalty import LedgerLine, PointsAnswered, PointsPosted
+from streams.topics import LOYALTY_ANSWERS, LOYALTY_COMMANDS, LOYALTY_LEDGER
+from tables.wallets import get_wallet, put_wallet
+
+answers_topic = LOYALTY_ANSWERS.full_name(settings.topic_prefix)
+ledger_topic = LOYALTY_LEDGER.full_name(settings.topic_prefix)
+holes = HoleDetector("apply_wallet_commands")
+_waiting: dict[str, list[asyncio.Future[PointsAnswered]]] = defaultdict(list)
+
+
+def waiter(command_id: str) -> asyncio.Future[PointsAnswered]:
+    future: asyncio.Future[PointsAnswered] = asyncio.get_running_loop().create_future()
+    _waiting[command_id].append(future)
+    return future
+
+
+def forget(command_id: str) -> None:
+    _waiting.pop(command_id, None)
+
+
+@app.on_partitions_assigned.connect
+async def _forget_positions(app: object, *args: object, **kwargs: object) -> None:
+    holes.forget()
+
+
+@app.agent(channel(LOYALTY_COMMANDS))
+async def apply_wallet_commands(stream: StreamT) -> None:
+    async for event in stream.events():
+        message = event.message
+        skipped = holes.saw(message.topic, message.partition, message.offset)
+        if skipped:  # see agents/apply_movements.py
+            for record in await fetch_range(message.topic, message.partition, skipped):
+                await _guarded(record)
+        await _guarded(message)
+
+
+async def _guarded(message: Any) -> None:
+    try:
+        await _process(message)
+    except Exception as err:  # a bug, not bad input: ops/crashes.py
+        fatal("apply_wallet_commands", message.topic, message.partition, message.offset, err)
+
+
+async def _process(message: Any) -> None:
+    try:
+        command = decode(LOYALTY_COMMANDS, message.value, settings.max_event_bytes)
+    except DecodeError as err:
+        await send_dead_letter(LOYALTY_COMMANDS, message, err.reason, "apply_wallet_commands")
+        return
+    if message.key != command.customer_id.encode():
+        reason = f"loyalty.commands records must be keyed by customer_id ({command.customer_id!r}), got {message.key!r}"
+        await send_dead_letter(LOYALTY_COMMANDS, message, reason, "apply_wallet_commands")
+        return
+    out = apply(get_wallet(command.customer_id), command, message.offset)
+    put_wallet(out.wallet)  # also when redelivered: the local store may be ahead of the changelog
+    key = command.customer_id.encode()
+    if out.entries:
+        posted = PointsPosted(
+            event_id=derived_id(command.event_id, "posted"), occurred_at=command.occurred_at, source_node="hq",
+            customer_id=command.customer_id, command_id=command.event_id,
+            entries=[LedgerLine(**e.model_dump(include=set(LedgerLine.model_fields))) for e in out.entries],
+            pending=out.wallet.balance("pending"), available=out.wallet.balance("available"),
+            held=out.wallet.balance("held"),
+        )
+        await app.producer.send(topic=ledger_topic, key=key, value=encode(posted), partition=None,
+                                timestamp=None, headers=None)
+    if out.answer is not None:
+        await app.producer.send(topic=answers_topic, key=key, value=encode(out.answer), partition=None,
+                                timestamp=None, headers=None)
+        for future in _waiting.pop(out.answer.command_id, []):
+            if not future.done():
+                future.set_result(out.answer)
+    WALLET_COMMANDS.labels(command.type, out.verdict).inc()
+    EVENTS.labels(LOYALTY_COMMANDS.name).inc()

@@ -1,0 +1,118 @@
+"""Wallets over HTTP, on the worker that owns the wallet: read, and two-phase redemption.
+
+`GET /wallets/{customer_id}/`: balances and recent holds.
+`POST /wallets/{customer_id}/holds/` {request_id, points, ttl_s}: reserve points for a
+transaction; answered once the wallet decided: 201 granted, 409 declined (with the reason).
+`POST /wallets/{customer_id}/holds/{request_id}/capture/` and `.../void/` {reason}: finish it.
+Idempotent by request id. Changing a wallet needs `X-Client: <client>` and
+`Authorization: Bearer <token>` matching `OMNI_LOYALTY_TOKENS`; anything else is refused (401)
+and logged. The same commands can be published to `loyalty.commands` (the topic path), with
+answers on `loyalty.answers`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import logging
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from faust.web import Request, Response, View
+from pydantic import ValidationError
+
+from agents import wallets
+from app import app, channel, settings
+from domain.wallet import tick
+from streams.codec import encode
+from streams.loyalty import CapturePoints, HoldPoints, VoidPoints
+from streams.topics import LOYALTY_COMMANDS
+from tables.wallets import get_wallet, wallets_table
+from views.owner import forward, is_mine
+
+log = logging.getLogger("omnistream.wallets")
+commands = channel(LOYALTY_COMMANDS)
+ANSWER_TIMEOUT_S = 5.0
+STATUS = {"granted": 201, "declined": 409, "unknown": 404}
+
+
+def refused(request: Request) -> str | None:
+    """Why the caller may not change wallets, or None."""
+    client = request.headers.get("X-Client", "")
+    token = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
+    expected = settings.loyalty_tokens.get(client)
+    if not settings.loyalty_tokens:
+        return "no client tokens configured (OMNI_LOYALTY_TOKENS)"
+    if expected is None or not hmac.compare_digest(expected, token):
+        return f"client {client or '(none)'!r} without a valid token"
+    return None
+
+
+async def _change(view: View, request: Request, customer_id: str, build: Any) -> Response:
+    reason = refused(request)
+    if reason:
+        log.warning("refused a wallet change for %s from %s: %s", customer_id, request.remote, reason)
+        return view.json({"error": f"refused: {reason}"}, status=401)
+    try:
+        body = await request.json()
+        command = build(dict(body), request.headers.get("X-Client", ""))
+    except (ValueError, TypeError, ValidationError) as err:
+        return view.json({"error": f"bad request: {err}"}, status=400)
+    if not is_mine(customer_id, wallets_table):
+        return await forward(view, request, customer_id, body, table=wallets_table)
+    future = wallets.waiter(command.event_id)
+    try:
+        await commands.send(key=customer_id.encode(), value=encode(command))
+        answer = await asyncio.wait_for(future, ANSWER_TIMEOUT_S)
+    except TimeoutError:
+        return view.json({"error": f"no answer within {ANSWER_TIMEOUT_S}s; GET /wallets/{customer_id}/ later"},
+                         status=504)
+    finally:
+        wallets.forget(command.event_id)
+    return view.json(answer.model_dump(mode="json"), status=STATUS.get(answer.status, 200))
+
+
+def _common(customer_id: str, client: str) -> dict[str, Any]:
+    return {"event_id": f"http-{uuid.uuid4().hex}", "occurred_at": datetime.now(UTC), "source_node": "web",
+            "customer_id": customer_id}
+
+
+@app.page("/wallets/{customer_id}/")
+class WalletView(View):
+    async def get(self, request: Request, customer_id: str) -> Response:
+        if not is_mine(customer_id, wallets_table):
+            return await forward(self, request, customer_id, table=wallets_table)
+        wallet = tick(get_wallet(customer_id), datetime.now(UTC)).wallet  # as of now, not of its last command
+        return self.json({
+            "customer_id": customer_id,
+            "pending": wallet.balance("pending"),
+            "available": wallet.balance("available"),
+            "held": wallet.balance("held"),
+            "holds": {rid: h.model_dump(mode="json", exclude={"taken"}) for rid, h in wallet.holds.items()},
+        })
+
+
+@app.page("/wallets/{customer_id}/holds/")
+class HoldPointsView(View):
+    async def post(self, request: Request, customer_id: str) -> Response:
+        def build(body: dict[str, Any], client: str) -> HoldPoints:
+            ttl = float(body.pop("ttl_s", 300))
+            common = _common(customer_id, client)
+            return HoldPoints(**common, **body, client=client,
+                              expires_at=common["occurred_at"] + timedelta(seconds=ttl))
+        return await _change(self, request, customer_id, build)
+
+
+@app.page("/wallets/{customer_id}/holds/{request_id}/capture/")
+class CapturePointsView(View):
+    async def post(self, request: Request, customer_id: str, request_id: str) -> Response:
+        return await _change(self, request, customer_id,
+                             lambda body, client: CapturePoints(**_common(customer_id, client), request_id=request_id))
+
+
+@app.page("/wallets/{customer_id}/holds/{request_id}/void/")
+class VoidPointsView(View):
+    async def post(self, request: Request, customer_id: str, request_id: str) -> Response:
+        return await _change(self, request, customer_id, lambda body, client: VoidPoints(
+            **_common(customer_id, client), request_id=request_id, reason=str(body.get("reason", "abandoned"))))
