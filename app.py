@@ -98,9 +98,11 @@ def dead_letter_channel(spec: TopicSpec) -> faust.TopicT:
 # instead of leaving it running without an agent, which is what autodiscovery would do.
 import agents.apply_movements  # noqa: E402, F401
 import agents.expire_holds  # noqa: E402, F401
+import agents.identities  # noqa: E402, F401
 import agents.order_saga  # noqa: E402, F401
 import agents.route_movements  # noqa: E402, F401
 import agents.wallets  # noqa: E402, F401
+import views.customers  # noqa: E402, F401
 import views.health  # noqa: E402, F401
 import views.holds  # noqa: E402, F401
 import views.orders  # noqa: E402, F401

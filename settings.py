@@ -43,6 +43,8 @@ ENV_DEFAULTS: dict[str, tuple[str, str]] = {
     "OMNI_PICKUP_WINDOW_S": ("259200", "pick-up window of an in-store pick-up order: then a no-show releases it"),
     "OMNI_LOYALTY_TOKENS": ("", "client:token pairs (comma separated) that may change wallets over HTTP"),
     "OMNI_IDENTITY_KEY": ("", "secret key of the identifier hash (HMAC-SHA256); set it in production"),
+    "OMNI_POINTS_PER_UNIT": ("1", "loyalty points per currency unit of a purchase line's net value"),
+    "OMNI_RETURN_WINDOW_DAYS": ("30", "earned points stay pending this long (the return window)"),
     "LOG_FORMAT": ("text", "text for people, json for log shippers"),
     "LOG_LEVEL": ("INFO", "DEBUG, INFO, WARNING or ERROR"),
 }
@@ -140,6 +142,8 @@ class Settings:
     pickup_window_s: float
     loyalty_tokens: dict[str, str]
     identity_key: bytes
+    points_per_unit: int
+    return_window_days: float
     log_format: str
     log_level: str
     extra: dict[str, str] = field(default_factory=dict)
@@ -182,6 +186,8 @@ class Settings:
             pickup_window_s=float(_env("OMNI_PICKUP_WINDOW_S")),
             loyalty_tokens=_pairs(_env("OMNI_LOYALTY_TOKENS")),
             identity_key=_env("OMNI_IDENTITY_KEY").encode(),
+            points_per_unit=int(_env("OMNI_POINTS_PER_UNIT")),
+            return_window_days=float(_env("OMNI_RETURN_WINDOW_DAYS")),
             log_format=_env("LOG_FORMAT"),
             log_level=_env("LOG_LEVEL"),
         )

@@ -18,13 +18,14 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPa
 from aiokafka.errors import CommitFailedError, KafkaError
 
 from app import app, settings
+from domain.identity import InvalidIdentifierError, identity_requests_for
 from domain.movements import batch_places, sku_commands_for
 from ops.metrics import DEAD_LETTERS, EVENTS
 from ops.offsets import HoleDetector
 from streams.base import Event
 from streams.codec import DecodeError, decode, encode
 from streams.deadletter import DeadLetter, now_utc
-from streams.topics import INGEST_TOPICS, INVENTORY_MOVEMENTS, spec_for
+from streams.topics import IDENTITY_REQUESTS, INGEST_TOPICS, INVENTORY_MOVEMENTS, spec_for
 
 log = logging.getLogger("omnistream.router")
 
@@ -63,6 +64,8 @@ async def route_movements() -> None:
     await producer.start()
     await consumer.start()
     log.info("router consuming %d ingest topics", len(INGEST_TOPICS))
+    if not settings.identity_key:
+        log.warning("OMNI_IDENTITY_KEY is empty: identifier hashes can be recomputed by anyone; set a secret key")
     try:
         while True:
             batches = await consumer.getmany(timeout_ms=200, max_records=BATCH_MAX)
@@ -113,7 +116,24 @@ async def _route_one(
     except DecodeError as err:
         return [], [await _dead_letter(producer, record, spec.name, spec.dlq_name, err.reason)]
     EVENTS.labels(spec.name).inc()
-    return sku_commands_for(event), []
+    try:
+        identity = identity_requests_for(event, settings.identity_key)
+    except InvalidIdentifierError as err:  # the stock part still counts; the loyalty part cannot
+        commands = sku_commands_for(event)
+        routed = " (stock movements of this record were routed)" if commands else ""
+        reason = f"customer identifier: {err}{routed}"
+        return commands, [await _dead_letter(producer, record, spec.name, spec.dlq_name, reason)]
+    topic = IDENTITY_REQUESTS.full_name(settings.topic_prefix)
+    sends = [
+        await producer.send(topic, key=_identity_key(request).encode(), value=encode(request))
+        for request in identity
+    ]
+    return sku_commands_for(event), sends
+
+
+def _identity_key(request: Event) -> str:
+    """Identity requests are keyed by the identifier whose record they change."""
+    return str(getattr(request, "known", None) or request.identifier)
 
 
 async def _dead_letter(

@@ -24,7 +24,10 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from streams.pos import IdentifierKind
+from domain.ids import derived_id
+from streams.base import Event
+from streams.customers import CustomerIdentifierLinked, IdentifyPurchase, LinkIdentifiers, PurchaseLine
+from streams.pos import IdentifierKind, PosSale
 
 DEFAULT_COUNTRY_CODE = "31"  # numbers without a country code are Dutch, as the chain's stores are
 _NON_DIGITS = re.compile(r"[^0-9]")
@@ -128,3 +131,23 @@ class Graph:
         for identifier in self.owner:
             out.setdefault(self.customer_of(identifier) or "", set()).add(identifier)
         return out
+
+
+def identity_requests_for(event: object, key: bytes) -> list[Event]:
+    """What identity resolution must do for an ingest event: attribute a till sale to its
+    customer, or apply a link. Raw identifiers are hashed here and never travel further."""
+    if isinstance(event, PosSale) and event.customer is not None:
+        identifier = hashed(event.customer.kind, normalise(event.customer.kind, event.customer.value), key)
+        return [IdentifyPurchase(
+            event_id=derived_id(event.event_id, "identity"),
+            occurred_at=event.occurred_at, source_node=event.source_node, identifier=identifier,
+            purchase_event_id=event.event_id, channel="store",
+            lines=[PurchaseLine(line_no=line.line_no, sku=line.sku, quantity=line.quantity, net_cents=line.net_cents)
+                   for line in event.lines],
+        )]
+    if isinstance(event, CustomerIdentifierLinked):
+        known = hashed(event.known_as.kind, normalise(event.known_as.kind, event.known_as.value), key)
+        identifier = hashed(event.identifier.kind, normalise(event.identifier.kind, event.identifier.value), key)
+        return [LinkIdentifiers(event_id=event.event_id, occurred_at=event.occurred_at,
+                                source_node=event.source_node, known=known, identifier=identifier)]
+    return []

@@ -9,7 +9,13 @@ from typing import Annotated, Any, Union
 from pydantic import Field, TypeAdapter
 
 from streams.base import Event
-from streams.customers import CustomerIdentifierLinked
+from streams.customers import (
+    ClaimIdentifier,
+    CustomerIdentifierLinked,
+    CustomersMerged,
+    IdentifyPurchase,
+    LinkIdentifiers,
+)
 from streams.holds import CommitHold, ExpireHolds, HoldAnswered, PlaceHold, PlaceHolds, ReleaseHold
 from streams.inventory import AvailabilityChanged, NetworkAvailabilityChanged, StockChanged, StockMovement
 from streams.loyalty import (
@@ -164,6 +170,23 @@ ORDERS_STATUS = TopicSpec(
     partitions=INGEST_PARTITIONS,
     description="Each order's one clear answer (accepted or rejected) and every later status change.",
 )
+IDENTITY_REQUESTS = TopicSpec(
+    name="identity.requests",
+    events=(IdentifyPurchase, LinkIdentifiers, ClaimIdentifier),
+    key="hashed identifier (idh-...): co-partitioned with the identities table",
+    writer="agent route_movements (hashing raw identifiers) and agent resolve_identities (claims)",
+    partitions=INGEST_PARTITIONS,
+    description="Identity resolution's log: purchases to attribute and links to apply, by hashed identifier.",
+    retention_ms=WEEK_MS,
+)
+CUSTOMERS_MERGES = TopicSpec(
+    name="customers.merges",
+    events=(CustomersMerged,),
+    key="the merged customer id",
+    writer="agent resolve_identities",
+    partitions=INGEST_PARTITIONS,
+    description="Two customers found to be one, and which survives (the one seen first).",
+)
 LOYALTY_COMMANDS = TopicSpec(
     name="loyalty.commands",
     events=(EarnPoints, ClawbackPoints, HoldPoints, CapturePoints, VoidPoints),
@@ -208,7 +231,9 @@ INGEST_TOPICS: tuple[TopicSpec, ...] = (
     INVENTORY_HOLD_REQUESTS,
 )
 # Written by outside systems too, but read by one agent (not the router), which dead-letters.
-LOYALTY_TOPICS: tuple[TopicSpec, ...] = (LOYALTY_COMMANDS, LOYALTY_ANSWERS, LOYALTY_LEDGER)
+LOYALTY_TOPICS: tuple[TopicSpec, ...] = (
+    IDENTITY_REQUESTS, CUSTOMERS_MERGES, LOYALTY_COMMANDS, LOYALTY_ANSWERS, LOYALTY_LEDGER,
+)
 INTERNAL_TOPICS: tuple[TopicSpec, ...] = (
     INVENTORY_MOVEMENTS,
     INVENTORY_LEDGER,

@@ -16,7 +16,8 @@ from faust.types import TP
 from faust.web import Request, Response, View
 
 from app import app, settings
-from streams.topics import INVENTORY_MOVEMENTS, LOYALTY_COMMANDS, WEB_ORDERS, TopicSpec
+from streams.topics import IDENTITY_REQUESTS, INVENTORY_MOVEMENTS, LOYALTY_COMMANDS, WEB_ORDERS, TopicSpec
+from tables.identities import identities_table
 from tables.orders import orders_table
 from tables.stock import stock_table
 from tables.wallets import wallets_table
@@ -31,6 +32,8 @@ def _source(table: Any) -> TopicSpec:
         return WEB_ORDERS
     if table is wallets_table:
         return LOYALTY_COMMANDS
+    if table is identities_table:
+        return IDENTITY_REQUESTS
     return INVENTORY_MOVEMENTS
 
 

@@ -39,6 +39,8 @@ KEY_OF: dict[str, Callable[[Any], str]] = {
     ),
     "inventory.hold-answers": lambda event: event.order_id or "-",
     "orders.status": lambda event: event.order_id,
+    "identity.requests": lambda event: event.known if event.type == "identity.link" else event.identifier,
+    "customers.merges": lambda event: event.merged,
     "loyalty.commands": lambda event: event.customer_id,
     "loyalty.answers": lambda event: event.customer_id,
     "loyalty.ledger-entries": lambda event: event.customer_id,

@@ -1,0 +1,25 @@
+"""The identities table: hashed identifier -> its customer (domain/identity_log.py)."""
+
+from __future__ import annotations
+
+from app import app
+from domain.identity_log import IdentityRecord
+from streams.topics import IDENTITY_REQUESTS
+from tables.options import ROCKSDB_OPTIONS
+
+identities_table = app.Table(
+    "identities",
+    key_type=str,
+    value_type=bytes,
+    partitions=IDENTITY_REQUESTS.partitions,
+    options=ROCKSDB_OPTIONS,
+)
+
+
+def get_identity(identifier: str) -> IdentityRecord | None:
+    raw = identities_table.get(identifier)
+    return None if raw is None else IdentityRecord.model_validate_json(raw)
+
+
+def put_identity(identifier: str, record: IdentityRecord) -> None:
+    identities_table[identifier] = record.model_dump_json(exclude_defaults=True).encode()
