@@ -10,8 +10,11 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import duckdb
+from kafka import KafkaProducer
 
 from analytics.sql_files import sql
 from broker import ensure_broker
@@ -22,6 +25,9 @@ from sim.config import SimConfig
 from sim.publish import run
 from sim.report import Report
 from streams import admin
+from streams.codec import encode
+from streams.customers import CustomerIdentifierLinked
+from streams.pos import CustomerRef, PosSale, SaleLine, Tender
 
 
 def main() -> int:
@@ -43,7 +49,10 @@ def main() -> int:
     print("3/5 worker and DuckDB sink")
     services.ensure_running(settings)
     print(f"4/5 simulating a retail day: {args.events} events, seed {args.seed}")
-    report = run(SimConfig(events=args.events, seed=args.seed), settings=settings, progress=True)
+    # The day that just ended (14 simulated hours before the current hour): holds and pick-up
+    # windows are judged by the wall clock too, and a day weeks ago would have expired them all.
+    start = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) - timedelta(hours=15)
+    report = run(SimConfig(events=args.events, seed=args.seed, start=start), settings=settings, progress=True)
     print(f"  sent {report.events} events: {report.sales.events} till sales, {report.orders.events} online orders, "
           f"{report.movements} stock movements")
     print("5/5 waiting for the pipeline to catch up")
@@ -104,6 +113,7 @@ def _answers(settings: Settings, report: Report) -> None:
         _hold_answer(settings, top_sku[0])
     if sample:
         _order_answer(settings, sample[0])
+    _loyalty_story(settings)
     print(f"\nDead letters so far: {dead[0] if dead else 0}")
     rel = snapshot.relative_to(REPO_ROOT) if snapshot.is_relative_to(REPO_ROOT) else snapshot
     print(f"""
@@ -149,6 +159,61 @@ def _order_answer(settings: Settings, order_id: str) -> None:
     print(f"\nOnline order {order_id} ({body['delivery']} at {body['fulfilment_node']}): {history}")
     print(f"  lines: {lines}")
     print(f"  read it: curl http://127.0.0.1:{settings.web_port}/orders/{order_id}/")
+
+
+def _loyalty_story(settings: Settings) -> None:
+    """A customer earns with a loyalty card in a store and redeems online by email."""
+    card = CustomerRef(kind="loyalty_card", value="LC-DEMO-0001")
+    email = CustomerRef(kind="email", value="ann.demo@example.com")
+    lines = [SaleLine(line_no=1, sku="SKU-00001", quantity=2, unit_price_cents=1_999),
+             SaleLine(line_no=2, sku="SKU-00002", quantity=1, unit_price_cents=500)]
+    now = datetime.now(UTC)
+    kafka = KafkaProducer(bootstrap_servers=settings.bootstrap.split(","), **settings.security.kafka_python_kwargs())
+    try:
+        sale = PosSale(event_id="demo-loyalty-rcpt-1", occurred_at=now, source_node="st-001",
+                       receipt_id="demo-loyalty-rcpt-1", terminal_id="t-1", cashier_id="c-1", customer=card,
+                       lines=lines, tenders=[Tender(method="card", amount_cents=4_498)])
+        link = CustomerIdentifierLinked(event_id="demo-loyalty-link-1", occurred_at=now, source_node="web",
+                                        known_as=card, identifier=email, channel="web")
+        kafka.send(settings.topic_prefix + "pos.transactions", key=b"st-001", value=encode(sale)).get(timeout=10)
+        kafka.send(settings.topic_prefix + "customers.identifiers", key=b"demo", value=encode(link)).get(timeout=10)
+    finally:
+        kafka.close()
+    base = f"http://127.0.0.1:{settings.web_port}"
+    print("\nLoyalty: Ann pays 44.98 at st-001 with loyalty card LC-DEMO-0001, then adds the card to her")
+    print("web account (ann.demo@example.com); the web checkout redeems 30 points:")
+    deadline = time.monotonic() + 60
+    resolved: dict[str, Any] = {}
+    while time.monotonic() < deadline and not resolved.get("customer_id"):
+        time.sleep(1)
+        resolved = _post(f"{base}/customers/resolve/", {"kind": "email", "value": email.value})[1]
+    customer = resolved.get("customer_id")
+    if not customer:
+        print(f"  the email did not resolve in time: {resolved}", file=sys.stderr)
+        return
+    wallet: dict[str, Any] = {}
+    while time.monotonic() < deadline and not wallet.get("available"):
+        wallet = get_json(f"{base}/wallets/{customer}/")[1] or {}
+        time.sleep(0.5)
+    print(f"  the email resolves to {customer}, the card's customer; wallet: {wallet.get('available')} available")
+    auth = {"X-Client": services.DEMO_CLIENT, "Authorization": f"Bearer {services.DEMO_TOKEN}"}
+    status, hold = _post(f"{base}/wallets/{customer}/holds/", {"request_id": "demo-web-redeem-1", "points": 30}, auth)
+    print(f"  hold 30 points (POST /wallets/{customer[:12]}.../holds/): {status} {hold.get('status')}"
+          f"{', ' + hold['reason'] if hold.get('reason') else ''}")
+    done = _post(f"{base}/wallets/{customer}/holds/demo-web-redeem-1/capture/", {}, auth)[1]
+    wallet = get_json(f"{base}/wallets/{customer}/")[1] or {}
+    print(f"  capture: {done.get('status')}; wallet now {wallet.get('available')} available, {wallet.get('held')} held")
+    print(f"  read it: curl {base}/wallets/{customer}/")
+
+
+def _post(url: str, body: dict[str, Any], headers: dict[str, str] | None = None) -> tuple[int, dict[str, Any]]:
+    req = urllib.request.Request(url, data=json.dumps(body).encode(), method="POST",
+                                 headers={"Content-Type": "application/json", **(headers or {})})
+    try:
+        with urllib.request.urlopen(req, timeout=15) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as err:
+        return err.code, json.loads(err.read())
 
 
 def _table(title: str, result: duckdb.DuckDBPyConnection) -> None:

@@ -11,7 +11,7 @@ from pathlib import Path
 from kafka.admin import KafkaAdminClient
 
 from ops import processes
-from ops.processes import Service
+from ops.processes import Service, get_json
 from settings import REPO_ROOT, Settings
 
 RUN_DIR = REPO_ROOT / ".run" / "demo"
@@ -31,11 +31,18 @@ def _running_pid(name: str) -> int | None:
         return None
 
 
+DEMO_CLIENT, DEMO_TOKEN = "demo-web-checkout", "demo-token"
+
+
 def services(settings: Settings) -> list[Service]:
     env = {
         "KAFKA_BOOTSTRAP": settings.bootstrap,
         "OMNI_WEB_PORT": str(settings.web_port),
         "OMNI_SINK_PORT": str(settings.sink_port),
+        # Demo only: a token for the demo's web checkout, and points available at once (no
+        # return window) so the story can redeem what it just earned. Set them yourself to override.
+        "OMNI_LOYALTY_TOKENS": os.environ.get("OMNI_LOYALTY_TOKENS", DEMO_CLIENT + ":" + DEMO_TOKEN),
+        "OMNI_RETURN_WINDOW_DAYS": os.environ.get("OMNI_RETURN_WINDOW_DAYS", "0"),
     }
     return [processes.worker(env, LOG_DIR), processes.sink(env, LOG_DIR)]
 
@@ -70,18 +77,34 @@ def ensure_running(settings: Settings) -> list[Service]:
     RUN_DIR.mkdir(parents=True, exist_ok=True)
     forget_state_of_another_cluster(settings)
     found = services(settings)
+    reused = set()
     for service in found:
         pid = _running_pid(service.name)
         if pid:
             print(f"  {service.name}: already running (pid {pid})")
+            reused.add(service.name)
             continue
         service.start()
         assert service.proc is not None
         _pidfile(service.name).write_text(str(service.proc.pid))
         print(f"  {service.name}: started (pid {service.proc.pid}), log {service.log_path.relative_to(REPO_ROOT)}")
     for service in found:
-        service.wait_healthy(180)
+        if service.name in reused:  # not our child: watch its pid file and health URL instead
+            _wait_reused_healthy(service, 180)
+        else:
+            service.wait_healthy(180)
     return found
+
+
+def _wait_reused_healthy(service: Service, timeout_s: float) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if _running_pid(service.name) is None:
+            raise RuntimeError(f"{service.name} stopped; see {service.log_path}")
+        if get_json(service.health_url)[0] == 200:
+            return
+        time.sleep(0.5)
+    raise TimeoutError(f"{service.name} not healthy at {service.health_url} after {timeout_s}s; see {service.log_path}")
 
 
 def stop_all() -> None:
