@@ -16,13 +16,12 @@ from faust import StreamT
 from agents.dead_letters import send_dead_letter
 from agents.refetch import fetch_range
 from app import app, channel, settings
-from domain.ids import derived_id
-from domain.wallet_log import apply
+from domain.wallet_log import apply, posting
 from ops.crashes import fatal
 from ops.metrics import EVENTS, WALLET_COMMANDS
 from ops.offsets import HoleDetector
 from streams.codec import DecodeError, decode, encode
-from streams.loyalty import LedgerLine, PointsAnswered, PointsPosted
+from streams.loyalty import PointsAnswered
 from streams.topics import LOYALTY_ANSWERS, LOYALTY_COMMANDS, LOYALTY_LEDGER
 from tables.wallets import get_wallet, put_wallet
 
@@ -78,14 +77,8 @@ async def _process(message: Any) -> None:
     out = apply(get_wallet(command.customer_id), command, message.offset)
     put_wallet(out.wallet)  # also when redelivered: the local store may be ahead of the changelog
     key = command.customer_id.encode()
-    if out.entries:
-        posted = PointsPosted(
-            event_id=derived_id(command.event_id, "posted"), occurred_at=command.occurred_at, source_node="hq",
-            customer_id=command.customer_id, command_id=command.event_id,
-            entries=[LedgerLine(**e.model_dump(include=set(LedgerLine.model_fields))) for e in out.entries],
-            pending=out.wallet.balance("pending"), available=out.wallet.balance("available"),
-            held=out.wallet.balance("held"),
-        )
+    posted = posting(command, out)
+    if posted is not None:
         await app.producer.send(topic=ledger_topic, key=key, value=encode(posted), partition=None,
                                 timestamp=None, headers=None)
     if out.answer is not None:

@@ -8,11 +8,12 @@ from typing import Any
 
 from streams.base import Event
 from streams.inventory import StockChanged
+from streams.loyalty import PointsPosted
 from streams.orders import OrderPlaced, OrderStatusChanged
 from streams.pos import PosReturn, PosSale
 
 Row = dict[str, Any]
-FACT_TABLES = ("fct_sales_lines", "fct_return_lines", "fct_stock_movements", "fct_order_status")
+FACT_TABLES = ("fct_sales_lines", "fct_return_lines", "fct_stock_movements", "fct_order_status", "fct_loyalty_entries")
 
 
 def rows_for(event: Event, projected_at: datetime) -> dict[str, list[Row]]:
@@ -110,3 +111,17 @@ def _(event: OrderStatusChanged, projected_at: datetime) -> dict[str, list[Row]]
         "occurred_at": event.occurred_at,
         "projected_at": projected_at,
     }]}
+
+
+@_rows.register
+def _(event: PointsPosted, projected_at: datetime) -> dict[str, list[Row]]:
+    return {"fct_loyalty_entries": [
+        {
+            **entry.model_dump(),
+            "customer_id": event.customer_id,
+            "command_id": event.command_id,
+            "occurred_at": event.occurred_at,
+            "projected_at": projected_at,
+        }
+        for entry in event.entries
+    ]}

@@ -31,6 +31,7 @@ from streams.deadletter import DeadLetter
 from streams.topics import (
     ALL_TOPICS,
     INVENTORY_LEDGER,
+    LOYALTY_LEDGER,
     ORDERS_STATUS,
     POS_TRANSACTIONS,
     WEB_ORDERS,
@@ -40,12 +41,13 @@ from streams.topics import (
 
 log = logging.getLogger("omnistream.sink")
 
-FACT_SOURCES: tuple[TopicSpec, ...] = (POS_TRANSACTIONS, WEB_ORDERS, INVENTORY_LEDGER, ORDERS_STATUS)
+FACT_SOURCES: tuple[TopicSpec, ...] = (POS_TRANSACTIONS, WEB_ORDERS, INVENTORY_LEDGER, ORDERS_STATUS, LOYALTY_LEDGER)
 PK = {
     "fct_sales_lines": ["event_id", "line_no"],
     "fct_return_lines": ["event_id", "line_no"],
     "fct_stock_movements": ["movement_id"],
     "fct_order_status": ["event_id"],
+    "fct_loyalty_entries": ["entry_id"],
     "dead_letters": ["dlq_topic", "dlq_partition", "dlq_offset"],
 }
 

@@ -14,10 +14,12 @@ SCHEMA = (
     "fct_return_lines",
     "fct_stock_movements",
     "fct_order_status",
+    "fct_loyalty_entries",
     "dead_letters",
     "stock_on_hand",
     "sales_by_channel_node_day",
     "order_outcomes",
+    "wallet_balances",
 )
 
 

@@ -16,7 +16,16 @@ from typing import Literal
 
 from domain.ids import derived_id
 from domain.wallet import Decision, Entry, PointsHold, Wallet, capture, clawback, earn, hold, tick, void
-from streams.loyalty import CapturePoints, ClawbackPoints, EarnPoints, HoldPoints, PointsAnswered, VoidPoints
+from streams.loyalty import (
+    CapturePoints,
+    ClawbackPoints,
+    EarnPoints,
+    HoldPoints,
+    LedgerLine,
+    PointsAnswered,
+    PointsPosted,
+    VoidPoints,
+)
 
 WalletCommand = EarnPoints | ClawbackPoints | HoldPoints | CapturePoints | VoidPoints
 KEEP_RECENT = 16
@@ -76,4 +85,17 @@ def _answer(wallet: Wallet, command: WalletCommand, held: PointsHold | None) -> 
         points=held.points if held else 0,
         reason=held.reason if held else "no such hold (never requested, or resolved too long ago)",
         available_after=wallet.balance("available"),
+    )
+
+
+def posting(command: WalletCommand, applied: Applied) -> PointsPosted | None:
+    """The ledger record of what `command` posted (again, when redelivered), with the balances."""
+    if not applied.entries:
+        return None
+    wallet = applied.wallet
+    return PointsPosted(
+        event_id=derived_id(command.event_id, "posted"), occurred_at=command.occurred_at, source_node="hq",
+        customer_id=command.customer_id, command_id=command.event_id,
+        entries=[LedgerLine(**e.model_dump(include=set(LedgerLine.model_fields))) for e in applied.entries],
+        pending=wallet.balance("pending"), available=wallet.balance("available"), held=wallet.balance("held"),
     )

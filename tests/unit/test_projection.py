@@ -82,3 +82,41 @@ def test_order_statuses_project_and_the_outcome_view_shows_each_orders_latest(tm
         "select order_id, status, units, placed_to_status from order_outcomes order by order_id"
     ).fetchall()
     assert outcomes == [("or-1", "picked_up", 2, timedelta(minutes=90)), ("or-2", "rejected", 1, timedelta(0))]
+
+
+def test_loyalty_postings_project_and_wallet_balances_equal_the_wallets_own(tmp_path: Path) -> None:
+    from datetime import timedelta
+
+    from domain.wallet import Wallet
+    from domain.wallet_log import apply, posting
+    from streams.loyalty import CapturePoints, EarnPoints, HoldPoints
+
+    at = datetime(2026, 11, 26, 10, tzinfo=UTC)
+    customer = "cus-" + "1" * 40
+    common = {"occurred_at": at, "source_node": "st-001", "customer_id": customer}
+    log = [
+        EarnPoints(event_id="e1", **common, lot_id="r1:1", points=120, return_window_s=0),
+        EarnPoints(event_id="e2", **common, lot_id="r2:1", points=30, return_window_s=3_600),
+        HoldPoints(event_id="h1", **common, request_id="q1", points=50, expires_at=at + timedelta(minutes=5),
+                   client="till-1"),
+        CapturePoints(event_id="c1", **common, request_id="q1"),
+        HoldPoints(event_id="h2", **common, request_id="q2", points=20, expires_at=at + timedelta(minutes=5),
+                   client="web"),
+    ]
+    wallet, rows = Wallet(customer_id=customer), []
+    for offset, command in enumerate(log):
+        for _ in range(2):  # every command redelivered: the same entries again, one row each
+            out = apply(wallet, command, offset)
+            wallet = out.wallet
+            posted = posting(command, out)
+            if posted is not None:
+                rows += rows_for(posted, datetime.now(UTC))["fct_loyalty_entries"]
+    projection = Projection(tmp_path / "omni.duckdb", tmp_path / "analytics.duckdb")
+    frame = pl.DataFrame(rows).unique(subset=PK["fct_loyalty_entries"], keep="first")
+    projection.write({"fct_loyalty_entries": frame}, {("loyalty.ledger-entries", 0): len(rows)})
+    got = projection.con.execute(
+        "select pending, available, held, redeemed, outstanding from wallet_balances where customer_id = ?",
+        [customer],
+    ).fetchone()
+    assert got == (30, 50, 20, 50, 100)
+    assert (wallet.balance("pending"), wallet.balance("available"), wallet.balance("held")) == got[:3]

@@ -1,0 +1,14 @@
+-- One row per loyalty ledger entry (double entry: points leave `debit`, arrive in `credit`).
+-- Customer ids are canonical and hashed-identifier based (cus-...): no raw identifiers here.
+create table if not exists fct_loyalty_entries (
+    entry_id      varchar not null primary key,   -- derived from its cause: never posted twice
+    customer_id   varchar not null,
+    debit         varchar not null,   -- pending, available, held or program:*
+    credit        varchar not null,
+    points        integer not null,
+    cause         varchar not null,   -- earn, mature, clawback, hold, capture, void, expire_hold, expire_lot
+    cause_id      varchar not null,
+    command_id    varchar not null,
+    occurred_at   timestamptz not null,
+    projected_at  timestamptz not null
+);
