@@ -13,13 +13,11 @@ from faust import StreamT
 from agents import hold_waiters
 from agents.dead_letters import send_dead_letter
 from agents.ledger_acks import LedgerAcks
-from agents.refetch import fetch_range
+from agents.stage import Stage
 from app import app, channel, settings
 from domain.authority import Applied, SkuCommand, apply, remembers_first_offset
 from domain.availability import availability, network_availability
-from ops.crashes import fatal
 from ops.metrics import EVENTS, HOLD_ANSWERS, MOVEMENTS, NEGATIVE_ON_HAND, STOCK_CONFLICTS, UNFLUSHED_DROPPED
-from ops.offsets import HoleDetector
 from streams.codec import DecodeError, decode, encode
 from streams.topics import INVENTORY_AVAILABILITY, INVENTORY_HOLD_ANSWERS, INVENTORY_LEDGER, INVENTORY_MOVEMENTS
 from tables.applied import first_offset, remember
@@ -30,34 +28,19 @@ answers_topic = INVENTORY_HOLD_ANSWERS.full_name(settings.topic_prefix)
 availability_topic = INVENTORY_AVAILABILITY.full_name(settings.topic_prefix)
 _answer_counters: dict[str, Any] = {}
 acks = LedgerAcks()
-holes = HoleDetector("apply_movements")
+stage = Stage("apply_movements")
 
 
 @app.on_partitions_assigned.connect
 async def _forget_positions(app: object, *args: object, **kwargs: object) -> None:
-    holes.forget()
+    stage.forget_positions()
     hold_waiters.expiry_index.invalidate()
     forget_cached()
 
 
 @app.agent(channel(INVENTORY_MOVEMENTS))
 async def apply_movements(stream: StreamT) -> None:
-    async for event in stream.events():
-        message = event.message
-        skipped = holes.saw(message.topic, message.partition, message.offset)
-        if skipped:
-            # Faust's consumer can jump over records after a restart (docs/inventory-slice.md):
-            # apply them first, from Kafka itself; whatever was applied already is recognised.
-            for record in await fetch_range(message.topic, message.partition, skipped):
-                await _guarded(record)
-        await _guarded(message)
-
-
-async def _guarded(message: Any) -> None:
-    try:
-        await _process(message)
-    except Exception as err:  # a bug, not bad input (that is dead-lettered): see ops/crashes.py
-        fatal("apply_movements", message.topic, message.partition, message.offset, err)
+    await stage.run(stream, _process)
 
 
 async def _process(message: Any) -> None:

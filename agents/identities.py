@@ -15,13 +15,11 @@ from typing import Any
 from faust import StreamT
 
 from agents.dead_letters import send_dead_letter
-from agents.refetch import fetch_range
+from agents.stage import Stage
 from app import app, channel, settings
 from domain.identity_log import resolve
 from domain.loyalty_rules import EarnRules
-from ops.crashes import fatal
 from ops.metrics import EVENTS
-from ops.offsets import HoleDetector
 from streams.codec import DecodeError, decode, encode
 from streams.customers import ClaimIdentifier, CustomersMerged
 from streams.loyalty import EarnPoints
@@ -29,7 +27,7 @@ from streams.topics import CUSTOMERS_MERGES, IDENTITY_REQUESTS, LOYALTY_COMMANDS
 from tables.identities import get_identity, put_identity
 
 log = logging.getLogger("omnistream.identity")
-holes = HoleDetector("resolve_identities")
+stage = Stage("resolve_identities")
 RULES = EarnRules(points_per_unit=settings.points_per_unit)
 WINDOW = timedelta(days=settings.return_window_days)
 TOPIC_OF = {
@@ -41,25 +39,12 @@ TOPIC_OF = {
 
 @app.on_partitions_assigned.connect
 async def _forget_positions(app: object, *args: object, **kwargs: object) -> None:
-    holes.forget()
+    stage.forget_positions()
 
 
 @app.agent(channel(IDENTITY_REQUESTS))
 async def resolve_identities(stream: StreamT) -> None:
-    async for event in stream.events():
-        message = event.message
-        skipped = holes.saw(message.topic, message.partition, message.offset)
-        if skipped:
-            for record in await fetch_range(message.topic, message.partition, skipped):
-                await _guarded(record)
-        await _guarded(message)
-
-
-async def _guarded(message: Any) -> None:
-    try:
-        await _process(message)
-    except Exception as err:  # a bug, not bad input: ops/crashes.py
-        fatal("resolve_identities", message.topic, message.partition, message.offset, err)
+    await stage.run(stream, _process)
 
 
 async def _process(message: Any) -> None:

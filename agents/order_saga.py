@@ -18,12 +18,10 @@ from aiokafka.partitioner import murmur2
 from faust import StreamT
 
 from agents.dead_letters import send_dead_letter
-from agents.refetch import fetch_range
+from agents.stage import Stage
 from app import app, channel, settings
 from domain.orders import SagaInput, decide
-from ops.crashes import fatal
 from ops.metrics import EVENTS, ORDER_STATUSES, SAGA_INPUTS
-from ops.offsets import HoleDetector
 from streams.codec import DecodeError, decode, encode
 from streams.holds import HoldAnswered
 from streams.orders import DeliveryMode, OrderCancelled, OrderPickedUp, OrderPlaced, OrderShipped
@@ -33,7 +31,7 @@ from tables.orders import get_order, put_order
 log = logging.getLogger("omnistream.orders")
 commands = channel(INVENTORY_MOVEMENTS)
 statuses = channel(ORDERS_STATUS)
-holes = HoleDetector("order_saga")
+stage = Stage("order_saga")
 SAGA_TYPES = (OrderPlaced, OrderCancelled, OrderShipped, OrderPickedUp, HoldAnswered)
 
 
@@ -56,25 +54,12 @@ def _inputs() -> faust.TopicT:
 
 @app.on_partitions_assigned.connect
 async def _forget_positions(app: object, *args: object, **kwargs: object) -> None:
-    holes.forget()
+    stage.forget_positions()
 
 
 @app.agent(_inputs())
 async def order_saga(stream: StreamT) -> None:
-    async for event in stream.events():
-        message = event.message
-        skipped = holes.saw(message.topic, message.partition, message.offset)
-        if skipped:  # see agents/apply_movements.py: Faust can jump over records after a restart
-            for record in await fetch_range(message.topic, message.partition, skipped):
-                await _guarded(record)
-        await _guarded(message)
-
-
-async def _guarded(message: Any) -> None:
-    try:
-        await _process(message)
-    except Exception as err:  # a bug, not bad input (that is dead-lettered): see ops/crashes.py
-        fatal("order_saga", message.topic, message.partition, message.offset, err)
+    await stage.run(stream, _process)
 
 
 async def _process(message: Any) -> None:

@@ -14,12 +14,10 @@ from typing import Any
 from faust import StreamT
 
 from agents.dead_letters import send_dead_letter
-from agents.refetch import fetch_range
+from agents.stage import Stage
 from app import app, channel, settings
 from domain.wallet_log import apply, posting
-from ops.crashes import fatal
 from ops.metrics import EVENTS, WALLET_COMMANDS
-from ops.offsets import HoleDetector
 from streams.codec import DecodeError, decode, encode
 from streams.loyalty import PointsAnswered
 from streams.topics import LOYALTY_ANSWERS, LOYALTY_COMMANDS, LOYALTY_LEDGER
@@ -27,7 +25,7 @@ from tables.wallets import get_wallet, put_wallet
 
 answers_topic = LOYALTY_ANSWERS.full_name(settings.topic_prefix)
 ledger_topic = LOYALTY_LEDGER.full_name(settings.topic_prefix)
-holes = HoleDetector("apply_wallet_commands")
+stage = Stage("apply_wallet_commands")
 _waiting: dict[str, list[asyncio.Future[PointsAnswered]]] = defaultdict(list)
 
 
@@ -43,25 +41,12 @@ def forget(command_id: str) -> None:
 
 @app.on_partitions_assigned.connect
 async def _forget_positions(app: object, *args: object, **kwargs: object) -> None:
-    holes.forget()
+    stage.forget_positions()
 
 
 @app.agent(channel(LOYALTY_COMMANDS))
 async def apply_wallet_commands(stream: StreamT) -> None:
-    async for event in stream.events():
-        message = event.message
-        skipped = holes.saw(message.topic, message.partition, message.offset)
-        if skipped:  # see agents/apply_movements.py
-            for record in await fetch_range(message.topic, message.partition, skipped):
-                await _guarded(record)
-        await _guarded(message)
-
-
-async def _guarded(message: Any) -> None:
-    try:
-        await _process(message)
-    except Exception as err:  # a bug, not bad input: ops/crashes.py
-        fatal("apply_wallet_commands", message.topic, message.partition, message.offset, err)
+    await stage.run(stream, _process)
 
 
 async def _process(message: Any) -> None:
