@@ -35,6 +35,11 @@ TOPIC_OF = {
     EarnPoints: LOYALTY_COMMANDS.full_name(settings.topic_prefix),
     CustomersMerged: CUSTOMERS_MERGES.full_name(settings.topic_prefix),
 }
+KEY_OF: dict[type, Any] = {  # each output keyed as its topic's registry entry says
+    ClaimIdentifier: lambda e: e.identifier,
+    EarnPoints: lambda e: e.customer_id,
+    CustomersMerged: lambda e: e.merged,
+}
 
 
 @app.on_partitions_assigned.connect
@@ -58,8 +63,7 @@ async def _process(message: Any) -> None:
     if step.record is not None:
         put_identity(identifier, step.record)  # every time: idempotent, and keeps the changelog level
     for out in step.out:
-        key = {ClaimIdentifier: lambda e: e.identifier, EarnPoints: lambda e: e.customer_id,
-               CustomersMerged: lambda e: e.merged}[type(out)](out)
+        key = KEY_OF[type(out)](out)
         await app.producer.send(topic=TOPIC_OF[type(out)], key=key.encode(), value=encode(out), partition=None,
                                 timestamp=None, headers=None)
         if isinstance(out, CustomersMerged):

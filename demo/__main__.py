@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import re
 import sys
@@ -19,7 +18,7 @@ from kafka import KafkaProducer
 from analytics.sql_files import sql
 from broker import ensure_broker
 from demo import services
-from ops.processes import get_json
+from ops.processes import get_json, post_json
 from settings import REPO_ROOT, Settings
 from sim.config import SimConfig
 from sim.publish import run
@@ -136,13 +135,7 @@ def _hold_answer(settings: Settings, sku: str) -> None:
     order = f"or-demo-{int(time.time())}"
     request = {"hold_id": f"{order}:{sku}@{node}", "order_id": order, "sku": sku, "node": node,
                "quantity": 2, "ttl_s": 900}
-    req = urllib.request.Request(f"http://127.0.0.1:{settings.web_port}/holds/", data=json.dumps(request).encode(),
-                                 method="POST", headers={"Content-Type": "application/json"})
-    try:
-        with urllib.request.urlopen(req, timeout=15) as response:
-            answer = json.loads(response.read())
-    except urllib.error.HTTPError as err:
-        answer = json.loads(err.read())
+    answer = post_json(f"http://127.0.0.1:{settings.web_port}/holds/", request)[1] or {}
     print(f"\nA web checkout holds 2 x {sku} for pick-up at {node} (POST /holds/):")
     print(f"  answer: {answer.get('answer')}, ATP left there: {answer.get('atp_after')}"
           f"{'  reason: ' + answer['reason'] if answer.get('reason') else ''}")
@@ -186,7 +179,7 @@ def _loyalty_story(settings: Settings) -> None:
     resolved: dict[str, Any] = {}
     while time.monotonic() < deadline and not resolved.get("customer_id"):
         time.sleep(1)
-        resolved = _post(f"{base}/customers/resolve/", {"kind": "email", "value": email.value})[1]
+        resolved = post_json(f"{base}/customers/resolve/", {"kind": "email", "value": email.value})[1]
     customer = resolved.get("customer_id")
     if not customer:
         print(f"  the email did not resolve in time: {resolved}", file=sys.stderr)
@@ -197,23 +190,14 @@ def _loyalty_story(settings: Settings) -> None:
         time.sleep(0.5)
     print(f"  the email resolves to {customer}, the card's customer; wallet: {wallet.get('available')} available")
     auth = {"X-Client": services.DEMO_CLIENT, "Authorization": f"Bearer {services.DEMO_TOKEN}"}
-    status, hold = _post(f"{base}/wallets/{customer}/holds/", {"request_id": "demo-web-redeem-1", "points": 30}, auth)
+    redeem = {"request_id": "demo-web-redeem-1", "points": 30}
+    status, hold = post_json(f"{base}/wallets/{customer}/holds/", redeem, auth)
     print(f"  hold 30 points (POST /wallets/{customer[:12]}.../holds/): {status} {hold.get('status')}"
           f"{', ' + hold['reason'] if hold.get('reason') else ''}")
-    done = _post(f"{base}/wallets/{customer}/holds/demo-web-redeem-1/capture/", {}, auth)[1]
+    done = post_json(f"{base}/wallets/{customer}/holds/demo-web-redeem-1/capture/", {}, auth)[1]
     wallet = get_json(f"{base}/wallets/{customer}/")[1] or {}
     print(f"  capture: {done.get('status')}; wallet now {wallet.get('available')} available, {wallet.get('held')} held")
     print(f"  read it: curl {base}/wallets/{customer}/")
-
-
-def _post(url: str, body: dict[str, Any], headers: dict[str, str] | None = None) -> tuple[int, dict[str, Any]]:
-    req = urllib.request.Request(url, data=json.dumps(body).encode(), method="POST",
-                                 headers={"Content-Type": "application/json", **(headers or {})})
-    try:
-        with urllib.request.urlopen(req, timeout=15) as response:
-            return response.status, json.loads(response.read())
-    except urllib.error.HTTPError as err:
-        return err.code, json.loads(err.read())
 
 
 def _table(title: str, result: duckdb.DuckDBPyConnection) -> None:

@@ -36,6 +36,18 @@ def get_json(url: str, timeout: float = 2.0) -> tuple[int, Any]:
         return 0, None
 
 
+def post_json(url: str, body: Any, headers: dict[str, str] | None = None, timeout: float = 15.0) -> tuple[int, Any]:
+    """(status, parsed body) of a JSON POST; an HTTP error status is returned, not raised."""
+    request = urllib.request.Request(url, data=json.dumps(body).encode(), method="POST",
+                                     headers={"Content-Type": "application/json", **(headers or {})})
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            return response.status, json.loads(response.read() or b"null")
+    except urllib.error.HTTPError as err:
+        raw = err.read()
+        return err.code, json.loads(raw) if raw.startswith(b"{") else None
+
+
 @dataclass
 class Service:
     """One Omnistream process with its environment, log file and health URL."""

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import json
-import urllib.error
-import urllib.request
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
-from ops.processes import get_json
+from ops.processes import get_json, post_json
 from streams.codec import encode
 from streams.customers import CustomerIdentifierLinked
 from streams.pos import CustomerRef, PosSale, SaleLine, Tender
@@ -22,16 +19,8 @@ STORE = "st-001"
 
 
 def post(port: str, path: str, body: dict[str, Any], token: bool = False) -> tuple[int, dict[str, Any]]:
-    headers = {"Content-Type": "application/json"}
-    if token:
-        headers |= {"X-Client": "web-checkout", "Authorization": "Bearer s3cret"}
-    request = urllib.request.Request(f"http://127.0.0.1:{port}{path}", data=json.dumps(body).encode(),
-                                     method="POST", headers=headers)
-    try:
-        with urllib.request.urlopen(request, timeout=15) as response:
-            return response.status, json.loads(response.read())
-    except urllib.error.HTTPError as err:
-        return err.code, json.loads(err.read())
+    auth = {"X-Client": "web-checkout", "Authorization": "Bearer s3cret"} if token else {}
+    return post_json(f"http://127.0.0.1:{port}{path}", body, auth)
 
 
 def sale(event_id: str, customer: CustomerRef) -> PosSale:

@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import json
 import time
-import urllib.error
-import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
-from ops.processes import get_json
+from ops.processes import get_json, post_json
 from streams.codec import encode
 from streams.stock import StockLine, StockReceived
 from tests.conftest import Pipeline
@@ -23,15 +21,7 @@ SKU, NODE = "SKU-00010", "st-010"
 
 
 def post(port: str, path: str, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
-    request = urllib.request.Request(
-        f"http://127.0.0.1:{port}{path}", data=json.dumps(body).encode(), method="POST",
-        headers={"Content-Type": "application/json"},
-    )
-    try:
-        with urllib.request.urlopen(request, timeout=15) as response:
-            return response.status, json.loads(response.read())
-    except urllib.error.HTTPError as err:
-        return err.code, json.loads(err.read())
+    return post_json(f"http://127.0.0.1:{port}{path}", body)
 
 
 def worker_with_stock(pipeline: Pipeline, units: int) -> str:

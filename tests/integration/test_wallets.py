@@ -4,8 +4,6 @@ more than is available; balances equal the sum of the ledger; only known clients
 from __future__ import annotations
 
 import json
-import urllib.error
-import urllib.request
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
@@ -13,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from ops.processes import get_json
+from ops.processes import get_json, post_json
 from streams.codec import encode
 from streams.loyalty import EarnPoints
 from tests.conftest import Pipeline
@@ -25,16 +23,8 @@ TOKENS = {f"till-{n}": f"secret-{n}" for n in range(4)}
 
 
 def post(port: str, path: str, body: dict[str, Any], client: str | None) -> tuple[int, dict[str, Any]]:
-    headers = {"Content-Type": "application/json"}
-    if client:
-        headers |= {"X-Client": client, "Authorization": f"Bearer {TOKENS.get(client, 'wrong')}"}
-    request = urllib.request.Request(f"http://127.0.0.1:{port}{path}", data=json.dumps(body).encode(),
-                                     method="POST", headers=headers)
-    try:
-        with urllib.request.urlopen(request, timeout=15) as response:
-            return response.status, json.loads(response.read())
-    except urllib.error.HTTPError as err:
-        return err.code, json.loads(err.read())
+    auth = {"X-Client": client, "Authorization": f"Bearer {TOKENS.get(client, 'wrong')}"} if client else {}
+    return post_json(f"http://127.0.0.1:{port}{path}", body, auth)
 
 
 def test_concurrent_redemptions_from_four_stores_never_take_more_than_the_wallet_holds(pipeline: Pipeline) -> None:
