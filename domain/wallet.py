@@ -183,6 +183,8 @@ def clawback(wallet: Wallet, return_line_id: str, lot_id: str, points: int, at: 
         if not take:
             return Decision(w.wallet.model_copy(update={"seen": seen}), w.entries, note=note)
         lots2 = {**lots, lot_id: lot.model_copy(update={"points": lot.points - take})}
+        if account == "available" and lot.points == take and lot_id not in _lots_in_holds(w.wallet.holds):
+            del lots2[lot_id]  # an emptied lot goes, as `tick` would drop it (same state however delivered)
         entry = _entry(w.wallet, "clawback", return_line_id, account, "program:clawed_back", take, at)
         wallet2 = w.wallet.model_copy(update={account: lots2, "seen": seen})
         return Decision(post(wallet2, [entry]), [*w.entries, entry], note=note)
