@@ -45,6 +45,10 @@ ENV_DEFAULTS: dict[str, tuple[str, str]] = {
     "OMNI_IDENTITY_KEY": ("", "secret key of the identifier hash (HMAC-SHA256); set it in production"),
     "OMNI_POINTS_PER_UNIT": ("1", "loyalty points per currency unit of a purchase line's net value"),
     "OMNI_RETURN_WINDOW_DAYS": ("30", "earned points stay pending this long (the return window)"),
+    "OMNI_TIER_THRESHOLDS": ("base:0,silver:50000,gold:150000",
+                             "tier:cents pairs: rolling 365-day qualifying spend that reaches each tier"),
+    "OMNI_TIER_MULTIPLIERS": ("base:1,silver:1.25,gold:1.5", "tier:multiplier pairs applied to earned points"),
+    "OMNI_EXCLUDED_SKUS": ("", "comma-separated SKUs that earn no points and no tier spend (gift cards, tobacco)"),
     "LOG_FORMAT": ("text", "text for people, json for log shippers"),
     "LOG_LEVEL": ("INFO", "DEBUG, INFO, WARNING or ERROR"),
 }
@@ -144,6 +148,9 @@ class Settings:
     identity_key: bytes
     points_per_unit: int
     return_window_days: float
+    tier_thresholds: dict[str, str]
+    tier_multipliers: dict[str, str]
+    excluded_skus: frozenset[str]
     log_format: str
     log_level: str
     extra: dict[str, str] = field(default_factory=dict)
@@ -188,6 +195,9 @@ class Settings:
             identity_key=_env("OMNI_IDENTITY_KEY").encode(),
             points_per_unit=int(_env("OMNI_POINTS_PER_UNIT")),
             return_window_days=float(_env("OMNI_RETURN_WINDOW_DAYS")),
+            tier_thresholds=_pairs(_env("OMNI_TIER_THRESHOLDS")),
+            tier_multipliers=_pairs(_env("OMNI_TIER_MULTIPLIERS")),
+            excluded_skus=frozenset(x.strip() for x in _env("OMNI_EXCLUDED_SKUS").split(",") if x.strip()),
             log_format=_env("LOG_FORMAT"),
             log_level=_env("LOG_LEVEL"),
         )

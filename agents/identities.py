@@ -1,9 +1,12 @@
-"""Resolves hashed identifiers to customers and turns their purchases into wallet commands.
+"""Resolves hashed identifiers to customers and settles purchases into wallet commands.
 
-Consumes `identity.requests` (keyed by hashed identifier, co-partitioned with the identities
-table); sends claims back onto it (hop 2 of a link, keyed by the claimed identifier), earn
-commands to `loyalty.commands` (keyed by customer id) and merges to `customers.merges`.
-Decisions: `domain.identity_log.resolve`.
+Consumes `identity.requests`, keyed by the record each command changes and co-partitioned
+with both tables: identifier records (`identities`: hashed identifier -> customer) and
+purchase records (`purchases`: purchase key -> customer, lines, what it earned and gave back).
+Sends claims and attributions back onto it (hop 2, keyed by the claimed identifier or the
+purchase key), earn, clawback and merge commands to `loyalty.commands` (keyed by customer id),
+merges to `customers.merges` and the purchase history to `customers.purchases`.
+Decisions: `domain.identity_log.resolve` and `domain.purchases.settle`.
 """
 
 from __future__ import annotations
@@ -17,29 +20,49 @@ from faust import StreamT
 from agents.dead_letters import send_dead_letter
 from agents.stage import Stage
 from app import app, channel, settings
+from domain.identity import identity_key
 from domain.identity_log import resolve
-from domain.loyalty_rules import EarnRules
+from domain.purchases import settle
 from ops.metrics import EVENTS
+from streams.base import Event
 from streams.codec import DecodeError, decode, encode
-from streams.customers import ClaimIdentifier, CustomersMerged
-from streams.loyalty import EarnPoints
-from streams.topics import CUSTOMERS_MERGES, IDENTITY_REQUESTS, LOYALTY_COMMANDS
+from streams.customers import (
+    AttributePurchase,
+    CancelPurchase,
+    ClaimIdentifier,
+    CustomersMerged,
+    FulfilPurchase,
+    PurchaseRecorded,
+    ReturnPurchase,
+)
+from streams.loyalty import ClawbackPoints, EarnPoints, MergeWallets
+from streams.topics import CUSTOMERS_MERGES, CUSTOMERS_PURCHASES, IDENTITY_REQUESTS, LOYALTY_COMMANDS
 from tables.identities import get_identity, put_identity
+from tables.purchases import get_purchase, put_purchase
 
 log = logging.getLogger("omnistream.identity")
 stage = Stage("resolve_identities")
-RULES = EarnRules(points_per_unit=settings.points_per_unit)
 WINDOW = timedelta(days=settings.return_window_days)
-TOPIC_OF = {
-    ClaimIdentifier: IDENTITY_REQUESTS.full_name(settings.topic_prefix),
-    EarnPoints: LOYALTY_COMMANDS.full_name(settings.topic_prefix),
+PURCHASE_COMMANDS = (AttributePurchase, FulfilPurchase, CancelPurchase, ReturnPurchase)
+_identity = IDENTITY_REQUESTS.full_name(settings.topic_prefix)
+_loyalty = LOYALTY_COMMANDS.full_name(settings.topic_prefix)
+TOPIC_OF: dict[type, str] = {  # each output on its topic, keyed as the registry says
+    ClaimIdentifier: _identity,
+    AttributePurchase: _identity,
+    EarnPoints: _loyalty,
+    ClawbackPoints: _loyalty,
+    MergeWallets: _loyalty,
     CustomersMerged: CUSTOMERS_MERGES.full_name(settings.topic_prefix),
+    PurchaseRecorded: CUSTOMERS_PURCHASES.full_name(settings.topic_prefix),
 }
-KEY_OF: dict[type, Any] = {  # each output keyed as its topic's registry entry says
-    ClaimIdentifier: lambda e: e.identifier,
-    EarnPoints: lambda e: e.customer_id,
-    CustomersMerged: lambda e: e.merged,
-}
+
+
+def key_of(event: Event) -> str:
+    if isinstance(event, ClaimIdentifier | AttributePurchase):
+        return identity_key(event)
+    if isinstance(event, CustomersMerged):
+        return event.merged
+    return str(event.customer_id)  # type: ignore[attr-defined]
 
 
 @app.on_partitions_assigned.connect
@@ -58,14 +81,26 @@ async def _process(message: Any) -> None:
     except DecodeError as err:
         await send_dead_letter(IDENTITY_REQUESTS, message, err.reason, "resolve_identities")
         return
-    identifier = command.known if command.type == "identity.link" else command.identifier
-    step = resolve(get_identity(identifier), command, RULES, WINDOW)
-    if step.record is not None:
-        put_identity(identifier, step.record)  # every time: idempotent, and keeps the changelog level
-    for out in step.out:
-        key = KEY_OF[type(out)](out)
-        await app.producer.send(topic=TOPIC_OF[type(out)], key=key.encode(), value=encode(out), partition=None,
-                                timestamp=None, headers=None)
-        if isinstance(out, CustomersMerged):
-            log.info("customers merged: %s into %s (both claimed %s)", out.merged, out.survivor, out.identifier)
+    key = identity_key(command)
+    if message.key != key.encode():
+        reason = f"identity.requests records must be keyed by {key!r} (the record they change), got {message.key!r}"
+        await send_dead_letter(IDENTITY_REQUESTS, message, reason, "resolve_identities")
+        return
+    out: list[Event]
+    if isinstance(command, PURCHASE_COMMANDS):
+        step = settle(get_purchase(key), command, WINDOW, key)
+        put_purchase(key, step.record)  # every time: idempotent, and keeps the changelog level
+        out = step.out
+        if step.note:
+            log.info("purchase %s: %s (%s)", key, step.note, command.event_id)
+    else:
+        identity = resolve(get_identity(key), command)
+        if identity.record is not None:
+            put_identity(key, identity.record)
+        out = identity.out
+    for event in out:
+        await app.producer.send(topic=TOPIC_OF[type(event)], key=key_of(event).encode(), value=encode(event),
+                                partition=None, timestamp=None, headers=None)
+        if isinstance(event, CustomersMerged):
+            log.info("customers merged: %s into %s (both claimed %s)", event.merged, event.survivor, event.identifier)
     EVENTS.labels(IDENTITY_REQUESTS.name).inc()

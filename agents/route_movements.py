@@ -18,7 +18,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPa
 from aiokafka.errors import CommitFailedError, KafkaError
 
 from app import app, settings
-from domain.identity import InvalidIdentifierError, identity_requests_for
+from domain.identity import InvalidIdentifierError, identity_key, identity_requests_for
 from domain.movements import batch_places, sku_commands_for
 from ops.metrics import DEAD_LETTERS, EVENTS
 from ops.offsets import HoleDetector
@@ -125,15 +125,10 @@ async def _route_one(
         return commands, [await _dead_letter(producer, record, spec.name, spec.dlq_name, reason)]
     topic = IDENTITY_REQUESTS.full_name(settings.topic_prefix)
     sends = [
-        await producer.send(topic, key=_identity_key(request).encode(), value=encode(request))
+        await producer.send(topic, key=identity_key(request).encode(), value=encode(request))
         for request in identity
     ]
     return sku_commands_for(event), sends
-
-
-def _identity_key(request: Event) -> str:
-    """Identity requests are keyed by the identifier whose record they change."""
-    return str(getattr(request, "known", None) or request.identifier)
 
 
 async def _dead_letter(

@@ -8,6 +8,7 @@ The decisions are `domain.wallet_log.apply`; this module loads, saves and sends.
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections import defaultdict
 from typing import Any
 
@@ -16,15 +17,21 @@ from faust import StreamT
 from agents.dead_letters import send_dead_letter
 from agents.stage import Stage
 from app import app, channel, settings
+from domain.loyalty_rules import rules_from
 from domain.wallet_log import apply, posting
 from ops.metrics import EVENTS, WALLET_COMMANDS
 from streams.codec import DecodeError, decode, encode
-from streams.loyalty import PointsAnswered
-from streams.topics import LOYALTY_ANSWERS, LOYALTY_COMMANDS, LOYALTY_LEDGER
+from streams.loyalty import PointsAnswered, TierChanged
+from streams.topics import LOYALTY_ANSWERS, LOYALTY_COMMANDS, LOYALTY_LEDGER, LOYALTY_TIERS
 from tables.wallets import get_wallet, put_wallet
 
 answers_topic = LOYALTY_ANSWERS.full_name(settings.topic_prefix)
 ledger_topic = LOYALTY_LEDGER.full_name(settings.topic_prefix)
+commands_topic = LOYALTY_COMMANDS.full_name(settings.topic_prefix)
+tiers_topic = LOYALTY_TIERS.full_name(settings.topic_prefix)
+RULES = rules_from(settings.points_per_unit, settings.tier_thresholds, settings.tier_multipliers,
+                   settings.excluded_skus)
+log = logging.getLogger("omnistream.wallets")
 stage = Stage("apply_wallet_commands")
 _waiting: dict[str, list[asyncio.Future[PointsAnswered]]] = defaultdict(list)
 
@@ -59,7 +66,7 @@ async def _process(message: Any) -> None:
         reason = f"loyalty.commands records must be keyed by customer_id ({command.customer_id!r}), got {message.key!r}"
         await send_dead_letter(LOYALTY_COMMANDS, message, reason, "apply_wallet_commands")
         return
-    out = apply(get_wallet(command.customer_id), command, message.offset)
+    out = apply(get_wallet(command.customer_id), command, message.offset, RULES)
     put_wallet(out.wallet)  # also when redelivered: the local store may be ahead of the changelog
     key = command.customer_id.encode()
     posted = posting(command, out)
@@ -72,5 +79,14 @@ async def _process(message: Any) -> None:
         for future in _waiting.pop(out.answer.command_id, []):
             if not future.done():
                 future.set_result(out.answer)
+    for event in out.out:  # forwards, merges and moves go back onto the log; tier changes out
+        topic = tiers_topic if isinstance(event, TierChanged) else commands_topic
+        await app.producer.send(topic=topic, key=event.customer_id.encode(), value=encode(event), partition=None,
+                                timestamp=None, headers=None)
+        if isinstance(event, TierChanged) and out.verdict == "applied":
+            log.info("%s is now %s (was %s): %d cents qualifying spend since %s", event.customer_id, event.tier,
+                     event.previous, event.spend_cents, event.window_start.date())
+    if out.note and out.verdict == "applied" and command.type in ("loyalty.clawback", "loyalty.move_in"):
+        log.info("%s %s: %s", command.customer_id, command.type, out.note)
     WALLET_COMMANDS.labels(command.type, out.verdict).inc()
     EVENTS.labels(LOYALTY_COMMANDS.name).inc()

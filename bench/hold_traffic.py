@@ -20,10 +20,22 @@ from tqdm import tqdm
 
 from bench.holds import WireCommand
 from settings import Settings
-from streams.topics import INVENTORY_HOLD_ANSWERS, INVENTORY_HOLD_REQUESTS, INVENTORY_MOVEMENTS
+from streams.topics import INVENTORY_HOLD_ANSWERS, INVENTORY_HOLD_REQUESTS, INVENTORY_MOVEMENTS, TopicSpec
 
 STALL_TIMEOUT_S = 120.0  # give up when no new answer arrives for this long
 PACE_SLACK_S = 0.002  # a paced send this close to its time goes out without a sleep
+
+
+@dataclass(frozen=True)
+class Route:
+    """Where commands go, where their answers come back, and the answer's field counted in `answers`."""
+
+    requests: TopicSpec = INVENTORY_HOLD_REQUESTS
+    answers: TopicSpec = INVENTORY_HOLD_ANSWERS
+    verdict: str = "answer"
+
+
+HOLDS = Route()  # the stock authority's hold path (bench.inventory)
 
 
 @dataclass
@@ -63,8 +75,9 @@ def _between(start: dict[str, float], end: dict[str, float]) -> list[float]:
 
 
 async def exchange(settings: Settings, commands: list[WireCommand], rate: float | None, progress: bool,
-                   label: str, trouble: Callable[[], str | None] = lambda: None, trace: bool = False) -> Traffic:
-    """Send `commands` (at `rate` per second, or flat out) and wait for every answer.
+                   label: str, trouble: Callable[[], str | None] = lambda: None, trace: bool = False,
+                   route: Route = HOLDS) -> Traffic:
+    """Send `commands` (at `rate` per second, or flat out) to `route` and wait for every answer.
 
     With `trace`, the router's copies on inventory.movements are read too, to split the latency
     at the router (costs this process a second topic's records, so not while timing throughput).
@@ -79,10 +92,11 @@ async def exchange(settings: Settings, commands: list[WireCommand], rate: float 
     bar = tqdm(total=len(commands), desc=label, unit="hold", file=sys.stderr, disable=not progress, mininterval=0.5)
     try:
         traced = (INVENTORY_MOVEMENTS,) if trace else ()
-        await _from_end(consumer, [spec.full_name(prefix) for spec in (INVENTORY_HOLD_ANSWERS, *traced)])
-        collect = asyncio.create_task(_collect(consumer, traffic, {c.command_id for c in commands}, bar, trouble))
+        await _from_end(consumer, [spec.full_name(prefix) for spec in (route.answers, *traced)])
+        collect = asyncio.create_task(_collect(consumer, traffic, {c.command_id for c in commands}, bar, trouble,
+                                               route))
         started = time.monotonic()
-        await _send(producer, INVENTORY_HOLD_REQUESTS.full_name(prefix), commands, rate, traffic)
+        await _send(producer, route.requests.full_name(prefix), commands, rate, traffic)
         traffic.sending_s = time.monotonic() - started
         await collect
     finally:
@@ -117,18 +131,18 @@ async def _send(producer: AIOKafkaProducer, topic: str, commands: list[WireComma
 
 
 async def _collect(consumer: AIOKafkaConsumer, traffic: Traffic, expected: set[str], bar: tqdm,
-                   trouble: Callable[[], str | None]) -> None:
+                   trouble: Callable[[], str | None], route: Route) -> None:
     last_new = time.monotonic()
     while len(traffic.answered_at) < len(expected):
         batches = await consumer.getmany(timeout_ms=200)
         now = time.monotonic()
         before = len(traffic.answered_at)
         for tp, records in batches.items():
-            answers = tp.topic.endswith(INVENTORY_HOLD_ANSWERS.name)
+            answers = tp.topic.endswith(route.answers.name)
             for record in records:
                 body = json.loads(record.value)
                 if answers:
-                    _note(traffic, expected, body, now, record.timestamp / 1000)
+                    _note(traffic, expected, body, now, record.timestamp / 1000, route.verdict)
                 else:  # the router's copy: one command, or a batch of places
                     for command in body.get("holds", [body]):
                         if command.get("event_id") in expected:
@@ -142,14 +156,16 @@ async def _collect(consumer: AIOKafkaConsumer, traffic: Traffic, expected: set[s
                                f"{problem or f'none for {STALL_TIMEOUT_S:.0f} s'}")
 
 
-def _note(traffic: Traffic, expected: set[str], answer: dict[str, object], now: float, created: float) -> None:
+def _note(traffic: Traffic, expected: set[str], answer: dict[str, object], now: float, created: float,
+          verdict: str) -> None:
     command_id = str(answer.get("command_id"))
     if command_id in expected and command_id not in traffic.answered_at:
         traffic.answered_at[command_id] = now
         traffic.answer_created[command_id] = created
-        traffic.answers[str(answer.get("answer"))] += 1
+        traffic.answers[str(answer.get(verdict))] += 1
 
 
 def run_exchange(settings: Settings, commands: list[WireCommand], rate: float | None, progress: bool, label: str,
-                 trouble: Callable[[], str | None] = lambda: None, trace: bool = False) -> Traffic:
-    return asyncio.run(exchange(settings, commands, rate, progress, label, trouble, trace))
+                 trouble: Callable[[], str | None] = lambda: None, trace: bool = False,
+                 route: Route = HOLDS) -> Traffic:
+    return asyncio.run(exchange(settings, commands, rate, progress, label, trouble, trace, route))

@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
 from kafka import KafkaProducer
 from kafka.admin import KafkaAdminClient, NewTopic
@@ -25,7 +25,7 @@ from bench.authority import base_url, new_worker, rss_mib, worker_pid
 from bench.hold_result import Scale
 from bench.stack import Stack
 from domain.stock import Position, SkuStock
-from ops.processes import get_json
+from ops.processes import Service, get_json
 from streams.topics import STOCK_PARTITIONS
 
 STORES, WAREHOUSES, SKUS = 100, 2, 20_000
@@ -69,10 +69,16 @@ def changelog_records(skus: int, nodes: list[str]) -> Iterator[tuple[int, bytes,
 
 def write_changelog(stack: Stack, topic: str, skus: int, nodes: list[str], progress: bool) -> int:
     """Create `topic` compacted with the table's partition count and fill it; returns bytes written."""
+    return fill_changelog(stack, topic, changelog_records(skus, nodes), skus, "stock changelog", "sku", progress)
+
+
+def fill_changelog(stack: Stack, topic: str, records: Iterable[tuple[int, bytes, bytes]], total: int, desc: str,
+                   unit: str, progress: bool, partitions: int = STOCK_PARTITIONS) -> int:
+    """Create `topic` compacted with `partitions` and write (partition, key, value) `records`; returns bytes."""
     s = stack.settings
     admin = KafkaAdminClient(bootstrap_servers=s.bootstrap.split(","), **s.security.kafka_python_kwargs())
     try:
-        admin.create_topics([NewTopic(topic, STOCK_PARTITIONS, s.replication_factor,
+        admin.create_topics([NewTopic(topic, partitions, s.replication_factor,
                                       topic_configs={"cleanup.policy": "compact"})])
     finally:
         admin.close()
@@ -81,8 +87,8 @@ def write_changelog(stack: Stack, topic: str, skus: int, nodes: list[str], progr
     written = 0
     failures: list[Exception] = []
     try:
-        for partition, key, value in tqdm(changelog_records(skus, nodes), total=skus, desc="stock changelog",
-                                          unit="sku", file=sys.stderr, disable=not progress, mininterval=0.5):
+        for partition, key, value in tqdm(records, total=total, desc=desc, unit=unit, file=sys.stderr,
+                                          disable=not progress, mininterval=0.5):
             producer.send(topic, key=key, value=value, partition=partition).add_errback(failures.append)
             written += len(key) + len(value)
         producer.flush()
@@ -103,9 +109,19 @@ def measure_recovery(stack: Stack, progress: bool, skus: int = SKUS) -> Scale:
     print(f"scale: {scale.positions:,} positions ({skus:,} SKUs x {len(nodes)} nodes) in "
           f"{scale.changelog_bytes / 1e6:.0f} MB of stock changelog, written in {scale.write_s:.1f} s")
     worker = new_worker(stack, "recovering-worker")
+    scale.web_up_s, scale.recovery_s = start_recovering(worker)
+    scale.rss_mib = peak_rss_mib(worker)
+    scale.checked = sum(1 for n in CHECKED_SKUS if n < skus)
+    scale.problems = check_positions(base_url(worker), nodes, skus)
+    return scale
+
+
+def start_recovering(worker: Service) -> tuple[float | None, float]:
+    """Start `worker`; seconds until its /health first answers (503 while recovering) and until it answers 200."""
+    web_up_s = None
     t0 = time.monotonic()
     worker.start()
-    while scale.recovery_s is None:
+    while True:
         if not worker.alive:
             raise RuntimeError(f"recovering worker exited; see {worker.log_path}:\n{worker.tail()}")
         if time.monotonic() - t0 > READY_TIMEOUT_S:
@@ -115,19 +131,20 @@ def measure_recovery(stack: Stack, progress: bool, skus: int = SKUS) -> Scale:
         failed = [line for line in worker.tail(200).splitlines() if RECOVERY_ERROR in line]
         if failed:  # Faust logs the error and keeps waiting for records it dropped: it never completes
             raise RuntimeError(f"recovery failed after {now:.1f} s: {failed[0]} (log {worker.log_path})")
-        if status and scale.web_up_s is None:
-            scale.web_up_s = now
+        if status and web_up_s is None:
+            web_up_s = now
         if status == 200:
-            scale.recovery_s = now
+            return web_up_s, now
         time.sleep(0.2)
+
+
+def peak_rss_mib(worker: Service) -> float:
+    """The largest of a few RSS samples of `worker`, one a second."""
     samples = []
     for _ in range(RSS_SAMPLES):
         samples.append(rss_mib(worker_pid(worker)) or 0.0)
         time.sleep(RSS_EVERY_S)
-    scale.rss_mib = max(samples)
-    scale.checked = sum(1 for n in CHECKED_SKUS if n < skus)
-    scale.problems = check_positions(base_url(worker), nodes, skus)
-    return scale
+    return max(samples)
 
 
 def check_positions(url: str, nodes: list[str], skus: int) -> list[str]:

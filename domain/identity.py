@@ -23,11 +23,24 @@ import hmac
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Literal
 
 from domain.ids import derived_id
 from streams.base import Event
-from streams.customers import CustomerIdentifierLinked, IdentifyPurchase, LinkIdentifiers, PurchaseLine
-from streams.pos import IdentifierKind, PosSale
+from streams.customers import (
+    AttributePurchase,
+    CancelPurchase,
+    ClaimIdentifier,
+    CustomerIdentifierLinked,
+    FulfilPurchase,
+    IdentifyPurchase,
+    LinkIdentifiers,
+    PurchaseLine,
+    PurchaseUnits,
+    ReturnPurchase,
+)
+from streams.orders import OrderCancelled, OrderPickedUp, OrderPlaced, OrderShipped
+from streams.pos import CustomerRef, IdentifierKind, PosReturn, PosSale
 
 DEFAULT_COUNTRY_CODE = "31"  # numbers without a country code are Dutch, as the chain's stores are
 _NON_DIGITS = re.compile(r"[^0-9]")
@@ -133,17 +146,48 @@ class Graph:
         return out
 
 
+def purchase_key_of_sale(node: str, receipt_id: str) -> str:
+    return f"{node}/{receipt_id}"
+
+
+def purchase_key_of_order(order_id: str) -> str:
+    return f"order/{order_id}"
+
+
+ONLINE_NODE = "web"  # a return of an online order names it: original_node "web", original_receipt_id the order id
+
+
 def identity_requests_for(event: object, key: bytes) -> list[Event]:
-    """What identity resolution must do for an ingest event: attribute a till sale to its
-    customer, or apply a link. Raw identifiers are hashed here and never travel further."""
+    """What identity resolution must do for an ingest event: attribute a purchase to its
+    customer, complete, cancel or return (part of) one, or apply a link. Raw identifiers are
+    hashed here and never travel further."""
     if isinstance(event, PosSale) and event.customer is not None:
-        identifier = hashed(event.customer.kind, normalise(event.customer.kind, event.customer.value), key)
-        return [IdentifyPurchase(
-            event_id=derived_id(event.event_id, "identity"),
-            occurred_at=event.occurred_at, source_node=event.source_node, identifier=identifier,
-            purchase_event_id=event.event_id, channel="store",
-            lines=[PurchaseLine(line_no=line.line_no, sku=line.sku, quantity=line.quantity, net_cents=line.net_cents)
-                   for line in event.lines],
+        return [_identify(event, event.customer, key, purchase_key_of_sale(event.source_node, event.receipt_id),
+                          "store", event.source_node, fulfilled=True)]
+    if isinstance(event, OrderPlaced) and event.customer is not None:
+        return [_identify(event, event.customer, key, purchase_key_of_order(event.order_id), event.channel,
+                          event.fulfilment_node, fulfilled=False)]
+    if isinstance(event, OrderShipped | OrderPickedUp):
+        return [FulfilPurchase(
+            event_id=derived_id(event.event_id, "fulfil"), occurred_at=event.occurred_at,
+            source_node=event.source_node, purchase_key=purchase_key_of_order(event.order_id),
+            how="shipped" if isinstance(event, OrderShipped) else "picked_up",
+        )]
+    if isinstance(event, OrderCancelled):
+        return [CancelPurchase(
+            event_id=derived_id(event.event_id, "cancel"), occurred_at=event.occurred_at,
+            source_node=event.source_node, purchase_key=purchase_key_of_order(event.order_id),
+            lines=[PurchaseUnits(line_no=n, sku=line.sku, quantity=line.quantity)
+                   for n, line in enumerate(event.lines, start=1)],
+        )]
+    if isinstance(event, PosReturn) and event.original_receipt_id is not None:
+        node = event.original_node or event.source_node
+        purchase = (purchase_key_of_order(event.original_receipt_id) if node == ONLINE_NODE
+                    else purchase_key_of_sale(node, event.original_receipt_id))
+        return [ReturnPurchase(
+            event_id=derived_id(event.event_id, "return"), occurred_at=event.occurred_at,
+            source_node=event.source_node, purchase_key=purchase, return_event_id=event.event_id,
+            lines=[PurchaseUnits(line_no=line.line_no, sku=line.sku, quantity=line.quantity) for line in event.lines],
         )]
     if isinstance(event, CustomerIdentifierLinked):
         known = hashed(event.known_as.kind, normalise(event.known_as.kind, event.known_as.value), key)
@@ -151,3 +195,28 @@ def identity_requests_for(event: object, key: bytes) -> list[Event]:
         return [LinkIdentifiers(event_id=event.event_id, occurred_at=event.occurred_at,
                                 source_node=event.source_node, known=known, identifier=identifier)]
     return []
+
+
+def _identify(
+    event: PosSale | OrderPlaced, who: CustomerRef, key: bytes, purchase_key: str,
+    channel: Literal["store", "web", "app"], node: str, fulfilled: bool,
+) -> IdentifyPurchase:
+    identifier = hashed(who.kind, normalise(who.kind, who.value), key)
+    return IdentifyPurchase(
+        event_id=derived_id(event.event_id, "identity"), occurred_at=event.occurred_at,
+        source_node=event.source_node, identifier=identifier, purchase_event_id=event.event_id,
+        purchase_key=purchase_key, channel=channel, node=node, fulfilled=fulfilled,
+        lines=[PurchaseLine(line_no=line.line_no, sku=line.sku, quantity=line.quantity, net_cents=line.net_cents)
+               for line in event.lines],
+    )
+
+
+def identity_key(request: Event) -> str:
+    """Identity requests are keyed by the record they change: an identifier or a purchase."""
+    if isinstance(request, LinkIdentifiers):
+        return request.known
+    if isinstance(request, IdentifyPurchase | ClaimIdentifier):
+        return request.identifier
+    if isinstance(request, AttributePurchase | FulfilPurchase | CancelPurchase | ReturnPurchase):
+        return request.purchase_key
+    raise ValueError(f"{type(request).__name__} is not an identity request")

@@ -4,13 +4,14 @@
 table (identifier -> customer). Three commands:
 
 - `identity.purchase`: attribute a purchase to the identifier's customer (created on first
-  sight: `cus-<hash>`) and earn its points: one `loyalty.earn` per line, lot id
-  `<purchase event id>:<line no>`, so the wallet credits each line once however often this
-  runs;
+  sight: `cus-<hash>`): hop 2, `identity.attribute`, goes to the purchase's own record
+  (domain/purchases.py, keyed by purchase key), which earns once the purchase is complete;
 - `identity.link` (hop 1, at the known identifier): find or create its customer, then claim
   the new identifier for it;
 - `identity.claim` (hop 2, at the claimed identifier): attach it, or, if it already belongs to
-  another customer, merge the two by the survivor rule (domain/identity.py) and say so.
+  another customer, merge the two by the survivor rule (domain/identity.py), say so on
+  `customers.merges` and tell the merged customer's wallet (`loyalty.merge`), which moves
+  into the survivor's (domain/wallet_log.py).
 
 Every output is derived from the record and the command with deterministic ids, so a
 redelivered command simply produces them again (each consumer deduplicates).
@@ -19,14 +20,13 @@ redelivered command simply produces them again (each consumer deduplicates).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from domain.identity import customer_id_for, survivor
 from domain.ids import derived_id
-from domain.loyalty_rules import EarnRules, points_for_line
 from streams.base import Event, Record, UtcDatetime
-from streams.customers import ClaimIdentifier, CustomersMerged, IdentifyPurchase, LinkIdentifiers
-from streams.loyalty import EarnPoints
+from streams.customers import AttributePurchase, ClaimIdentifier, CustomersMerged, IdentifyPurchase, LinkIdentifiers
+from streams.loyalty import MergeWallets
 
 IdentityCommand = IdentifyPurchase | LinkIdentifiers | ClaimIdentifier
 
@@ -43,13 +43,17 @@ class Step:
     out: list[Event] = field(default_factory=list)
 
 
-def resolve(
-    record: IdentityRecord | None, command: IdentityCommand, rules: EarnRules, return_window: timedelta
-) -> Step:
+def resolve(record: IdentityRecord | None, command: IdentityCommand) -> Step:
     match command:
         case IdentifyPurchase():
             record = record or _new(command.identifier, command.occurred_at)
-            return Step(record, _earn(record.customer_id, command, rules, return_window))
+            attribute = AttributePurchase(
+                event_id=derived_id(command.event_id, "attribute"), occurred_at=command.occurred_at,
+                source_node=command.source_node, purchase_key=command.purchase_key, customer_id=record.customer_id,
+                purchase_event_id=command.purchase_event_id, purchased_at=command.occurred_at,
+                channel=command.channel, node=command.node, fulfilled=command.fulfilled, lines=command.lines,
+            )
+            return Step(record, [attribute])
         case LinkIdentifiers():
             record = record or _new(command.known, command.occurred_at)
             claim = ClaimIdentifier(
@@ -74,24 +78,15 @@ def _claim(record: IdentityRecord | None, claim: ClaimIdentifier) -> Step:
     keep = survivor((record.customer_id, record.since), (claim.customer_id, claim.customer_since))
     gone = claim.customer_id if keep == record.customer_id else record.customer_id
     since = min(record.since, claim.customer_since)
+    sinces = {record.customer_id: record.since, claim.customer_id: claim.customer_since}
     merged = CustomersMerged(
         event_id=derived_id(claim.event_id, "merged"), occurred_at=claim.occurred_at, source_node="hq",
-        survivor=keep, merged=gone, identifier=claim.identifier,
+        survivor=keep, survivor_since=sinces[keep], merged=gone, merged_since=sinces[gone],
+        identifier=claim.identifier,
+    )
+    wallets = MergeWallets(
+        event_id=derived_id(claim.event_id, "merge-wallets"), occurred_at=claim.occurred_at, source_node="hq",
+        customer_id=gone, customer_since=sinces[gone], other_id=keep, other_since=sinces[keep],
     )
     updated = IdentityRecord(customer_id=keep, since=since, merged={**record.merged, gone: keep})
-    return Step(updated, [merged])
-
-
-def _earn(customer_id: str, purchase: IdentifyPurchase, rules: EarnRules, window: timedelta) -> list[Event]:
-    out: list[Event] = []
-    for line in purchase.lines:
-        points = points_for_line(line.net_cents, line.sku, "base", rules)
-        if points <= 0:
-            continue
-        out.append(EarnPoints(
-            event_id=derived_id(purchase.event_id, f"earn:{line.line_no}"), occurred_at=purchase.occurred_at,
-            source_node=purchase.source_node, customer_id=customer_id,
-            lot_id=f"{purchase.purchase_event_id}:{line.line_no}", points=points,
-            return_window_s=int(window.total_seconds()),
-        ))
-    return out
+    return Step(updated, [merged, wallets])

@@ -66,3 +66,16 @@ class SpendWindow:
     def total(self, today: date) -> int:
         start = today - timedelta(days=WINDOW_DAYS - 1)
         return max(0, sum(c for d, c in self.by_day if start <= d <= today))
+
+
+def rules_from(points_per_unit: int, thresholds: dict[str, str], multipliers: dict[str, str],
+               excluded: frozenset[str] = frozenset()) -> EarnRules:
+    """The rules from settings' `tier:value` pairs; a tier without a multiplier earns at 1x."""
+    try:
+        cents = {tier: int(v) for tier, v in thresholds.items()}
+        factors = {tier: float(v) for tier, v in multipliers.items()}
+    except ValueError as err:
+        raise ValueError(f"OMNI_TIER_THRESHOLDS / OMNI_TIER_MULTIPLIERS must be tier:number pairs: {err}") from err
+    cents.setdefault("base", 0)
+    return EarnRules(points_per_unit=points_per_unit, tier_multipliers={t: factors.get(t, 1.0) for t in cents},
+                     tier_thresholds_cents=cents, excluded_skus=excluded)

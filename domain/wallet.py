@@ -17,17 +17,32 @@ Time is always the command's own time, so replaying the log decides the same way
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
-from typing import Literal
+from datetime import date, datetime, timedelta
+from typing import Annotated, Literal
 
 from pydantic import Field
 
+from domain.loyalty_rules import WINDOW_DAYS, EarnRules, clawback_points, tier_for
 from streams.base import Record, UtcDatetime
+from streams.loyalty import (
+    CapturePoints,
+    ClawbackPoints,
+    EarnPoints,
+    HoldPoints,
+    MergeWallets,
+    TierChanged,
+    VoidPoints,
+    WalletMovedIn,
+)
 
 CustomerAccount = Literal["pending", "available", "held"]
 ProgramAccount = Literal["program:issued", "program:redeemed", "program:expired", "program:clawed_back"]
 Account = CustomerAccount | ProgramAccount
 HoldStatus = Literal["granted", "declined", "captured", "voided", "expired"]
+SentCommand = Annotated[
+    EarnPoints | ClawbackPoints | HoldPoints | CapturePoints | VoidPoints | MergeWallets | WalletMovedIn | TierChanged,
+    Field(discriminator="type"),
+]
 CUSTOMER_ACCOUNTS: tuple[CustomerAccount, ...] = ("pending", "available", "held")
 # Causes are remembered this long after they posted, so a replay inside the ingest topics'
 # retention (30 days) is recognised; older causes cannot be delivered again.
@@ -39,6 +54,9 @@ class Lot(Record):
 
     lot_id: str
     points: int = Field(ge=0)
+    earned: int = Field(default=0, ge=0)  # what the line earned: returns claw back their share of it
+    quantity: int = Field(default=1, gt=0)  # units bought on the line
+    net_cents: int = Field(default=0, ge=0)  # the line's qualifying spend
     earned_at: UtcDatetime
     matures_at: UtcDatetime
     expires_at: UtcDatetime | None = None
@@ -81,6 +99,16 @@ class Wallet(Record):
     # entries the last few offsets posted, so a redelivered command re-sends them, not re-posts.
     applied_offset: int = -1
     recent: dict[int, list[Entry]] = Field(default_factory=dict)
+    # What those offsets sent on, as JSON (a stored model would lose its `type` tag to exclude_defaults).
+    recent_out: dict[int, list[str]] = Field(default_factory=dict)
+    # Tiers: qualifying spend per day (ISO date) of the last 365 days, and the tier it gives.
+    spend: dict[str, int] = Field(default_factory=dict)
+    tier: str = "base"
+    # Merges: when the customer was first seen (the survivor rule), and once merged away, the
+    # customer this wallet joined: every later command is forwarded there.
+    since: UtcDatetime | None = None
+    merged_into: str | None = None
+    merged_into_since: UtcDatetime | None = None
 
     def balance(self, account: CustomerAccount) -> int:
         return self.balances.get(account, 0)
@@ -148,7 +176,8 @@ def tick(wallet: Wallet, now: datetime) -> Decision:
 
 
 def earn(
-    wallet: Wallet, lot_id: str, points: int, at: datetime, return_window: timedelta, lifetime: timedelta | None
+    wallet: Wallet, lot_id: str, points: int, at: datetime, return_window: timedelta, lifetime: timedelta | None,
+    quantity: int = 1, net_cents: int = 0,
 ) -> Decision:
     """Credit a purchase line's points as pending, once per line."""
     w = tick(wallet, at)
@@ -156,8 +185,8 @@ def earn(
         return Decision(w.wallet, w.entries, note="older than the wallet remembers: not credited (may be a repeat)")
     if points <= 0 or lot_id in w.wallet.seen or lot_id in w.wallet.pending or lot_id in w.wallet.available:
         return Decision(w.wallet, w.entries, note="already credited" if points > 0 else "no points")
-    lot = Lot(lot_id=lot_id, points=points, earned_at=at, matures_at=at + return_window,
-              expires_at=at + lifetime if lifetime else None)
+    lot = Lot(lot_id=lot_id, points=points, earned=points, quantity=quantity, net_cents=net_cents, earned_at=at,
+              matures_at=at + return_window, expires_at=at + lifetime if lifetime else None)
     entry = _entry(w.wallet, "earn", lot_id, "program:issued", "pending", points, at)
     wallet2 = w.wallet.model_copy(update={"pending": {**w.wallet.pending, lot_id: lot},
                                           "seen": {**w.wallet.seen, lot_id: at}})
@@ -168,8 +197,14 @@ def earn(
     return Decision(posted, [*w.entries, entry])
 
 
-def clawback(wallet: Wallet, return_line_id: str, lot_id: str, points: int, at: datetime) -> Decision:
-    """Take back the points of a returned line from its lot (pending first, as it is), once."""
+def clawback(
+    wallet: Wallet, return_line_id: str, lot_id: str, points: int | None, at: datetime, quantity: int | None = None
+) -> Decision:
+    """Take back returned units' points from their line's lot (pending first, as it is), once.
+
+    `quantity` returned units take their share of what the line earned (rounded up, see
+    domain.loyalty_rules.clawback_points); `points` fixes the amount instead.
+    """
     w = tick(wallet, at)
     if return_line_id in w.wallet.seen or _too_old(w.wallet, at):
         return Decision(w.wallet, w.entries, note="already clawed back, or older than the wallet remembers")
@@ -178,8 +213,9 @@ def clawback(wallet: Wallet, return_line_id: str, lot_id: str, points: int, at: 
         lot = lots.get(lot_id)
         if lot is None:
             continue
-        take = min(points, lot.points)
-        note = None if take == points else f"{points - take} of {points} points were already spent or expired"
+        want = points if points is not None else clawback_points(lot.earned, lot.quantity, quantity or lot.quantity)
+        take = min(want, lot.points)
+        note = None if take == want else f"{want - take} of {want} points were already spent or expired"
         if not take:
             return Decision(w.wallet.model_copy(update={"seen": seen}), w.entries, note=note)
         lots2 = {**lots, lot_id: lot.model_copy(update={"points": lot.points - take})}
@@ -188,7 +224,7 @@ def clawback(wallet: Wallet, return_line_id: str, lot_id: str, points: int, at: 
         entry = _entry(w.wallet, "clawback", return_line_id, account, "program:clawed_back", take, at)
         wallet2 = w.wallet.model_copy(update={account: lots2, "seen": seen})
         return Decision(post(wallet2, [entry]), [*w.entries, entry], note=note)
-    note = (f"{points} of {points} points were already spent or expired" if lot_id in w.wallet.seen
+    note = ("the line's points were already spent or expired" if lot_id in w.wallet.seen
             else f"{lot_id} was never credited to this wallet")
     return Decision(w.wallet.model_copy(update={"seen": seen}), w.entries, note=note)
 
@@ -261,3 +297,106 @@ def _restore(available: dict[str, Lot], taken: dict[str, int]) -> dict[str, Lot]
 
 def _lots_in_holds(holds: dict[str, PointsHold]) -> set[str]:
     return {lot_id for h in holds.values() if h.status == "granted" for lot_id in h.taken}
+
+
+# --- tiers -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TierMove:
+    tier: str
+    previous: str
+    spend_cents: int
+    window_start: date
+    threshold_cents: int
+
+
+def add_spend(wallet: Wallet, day: date, cents: int, at: datetime, rules: EarnRules) -> tuple[Wallet, TierMove | None]:
+    """Book qualifying spend (negative for returns) on `day` and recompute the tier as of `at`.
+
+    The window keeps the 365 days ending `at`; a return books on its purchase's day, so it
+    leaves the window when the purchase does. The days kept are what explains the tier.
+    """
+    start = at.date() - timedelta(days=WINDOW_DAYS - 1)
+    spend = dict(wallet.spend)
+    if cents and day >= start:
+        spend[day.isoformat()] = spend.get(day.isoformat(), 0) + cents
+    spend = {d: c for d, c in spend.items() if date.fromisoformat(d) >= start and c}
+    total = max(0, sum(spend.values()))
+    tier = tier_for(total, rules)
+    w = wallet.model_copy(update={"spend": spend, "tier": tier})
+    if tier == wallet.tier:
+        return w, None
+    return w, TierMove(tier, wallet.tier, total, start, rules.tier_thresholds_cents.get(tier, 0))
+
+
+def spend_total(wallet: Wallet) -> int:
+    return max(0, sum(wallet.spend.values()))
+
+
+# --- merges ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Moved:
+    """What a merged-away wallet hands to its survivor: every lot, hold, cause and day of spend."""
+
+    from_customer: str
+    pending: list[Lot]
+    available: list[Lot]
+    holds: list[PointsHold]
+    seen: dict[str, datetime]
+    spend: dict[str, int]
+    forgotten_before: datetime | None
+
+
+def move_out(wallet: Wallet, survivor: str, survivor_since: datetime, at: datetime) -> tuple[Decision, Moved]:
+    """Empty this wallet into `survivor`'s: each customer account with points goes to the
+    program's merge clearing account, which `move_in` empties into the survivor's same account."""
+    ticked = tick(wallet, at)
+    w = ticked.wallet
+    entries: list[Entry] = []
+    for account in CUSTOMER_ACCOUNTS:
+        if w.balance(account):
+            entries.append(_entry(w, "merge", f"{w.customer_id}:out:{account}", account, "program:merges",
+                                  w.balance(account), at))
+    moved = Moved(w.customer_id, list(w.pending.values()), list(w.available.values()), list(w.holds.values()),
+                  dict(w.seen), dict(w.spend), w.forgotten_before)
+    shell = w.model_copy(update={
+        "pending": {}, "available": {}, "holds": {}, "seen": {}, "spend": {}, "tier": "base",
+        "merged_into": survivor, "merged_into_since": survivor_since,
+    })
+    return Decision(post(shell, entries), [*ticked.entries, *entries]), moved
+
+
+def move_in(wallet: Wallet, moved: Moved, at: datetime, rules: EarnRules) -> tuple[Decision, TierMove | None]:
+    """Take a merged-away wallet's contents in, once (the merge is remembered as a cause)."""
+    w = tick(wallet, at)
+    cause = f"merge:{moved.from_customer}"
+    if cause in w.wallet.seen:
+        return Decision(w.wallet, w.entries, note=f"{moved.from_customer} was merged in already"), None
+    lots = {"pending": {lot.lot_id: lot for lot in moved.pending},
+            "available": {lot.lot_id: lot for lot in moved.available}}
+    entries = list(w.entries)
+    for account in CUSTOMER_ACCOUNTS:
+        if account == "held":
+            points = sum(h.points for h in moved.holds if h.status == "granted")
+        else:
+            points = sum(lot.points for lot in lots[account].values())
+        if points:
+            entries.append(_entry(w.wallet, "merge", f"{moved.from_customer}:in:{account}", "program:merges",
+                                  account, points, at))
+    holds = {**{h.request_id: h for h in moved.holds}, **w.wallet.holds}  # request ids are unique per till
+    seen = {**moved.seen, **w.wallet.seen, cause: at}
+    spend = dict(w.wallet.spend)
+    for day, cents in moved.spend.items():
+        spend[day] = spend.get(day, 0) + cents
+    forgotten = max((d for d in (w.wallet.forgotten_before, moved.forgotten_before) if d), default=None)
+    merged = w.wallet.model_copy(update={
+        "pending": {**w.wallet.pending, **lots["pending"]}, "available": {**w.wallet.available, **lots["available"]},
+        "holds": holds, "seen": seen, "spend": spend, "forgotten_before": forgotten,
+    })
+    posted = post(merged, entries[len(w.entries):])
+    after, tier = add_spend(posted, at.date(), 0, at, rules)
+    matured = tick(after, at)  # lots past their maturity while in flight
+    return Decision(matured.wallet, [*entries, *matured.entries]), tier

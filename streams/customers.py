@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from streams.base import Event, Id, Record, Sku, UtcDatetime
+from streams.base import Event, Id, NodeId, Record, Sku, UtcDatetime
 from streams.pos import CustomerRef
 
 
@@ -30,12 +30,73 @@ class PurchaseLine(Record):
 
 
 class IdentifyPurchase(Event):
-    """A purchase by whoever `identifier` (hashed) is: resolved to a customer, then earned on."""
+    """A purchase by whoever `identifier` (hashed) is: resolved to a customer, then attributed."""
 
     type: Literal["identity.purchase"] = "identity.purchase"
     identifier: Id  # idh-...
     purchase_event_id: Id
+    purchase_key: Id  # `<store>/<receipt id>` for a till sale, `order/<order id>` for an online order
     channel: Literal["store", "web", "app"]
+    node: NodeId  # the store of the sale, the fulfilment node of an order
+    fulfilled: bool = True  # a till sale is complete; an order earns when shipped or picked up
+    lines: list[PurchaseLine] = Field(min_length=1, max_length=500)
+
+
+class AttributePurchase(Event):
+    """Hop 2 of a purchase: at the purchase's partition, record whose it is (and earn once complete)."""
+
+    type: Literal["identity.attribute"] = "identity.attribute"
+    purchase_key: Id
+    customer_id: Id
+    purchase_event_id: Id
+    purchased_at: UtcDatetime
+    channel: Literal["store", "web", "app"]
+    node: NodeId
+    fulfilled: bool
+    lines: list[PurchaseLine] = Field(min_length=1, max_length=500)
+
+
+class FulfilPurchase(Event):
+    """An online order left its node (shipped or picked up): its points can be earned."""
+
+    type: Literal["identity.fulfil"] = "identity.fulfil"
+    purchase_key: Id
+    how: Literal["shipped", "picked_up"]
+
+
+class PurchaseUnits(Record):
+    line_no: int = Field(ge=1, le=1000)
+    sku: Sku
+    quantity: int = Field(gt=0)
+
+
+class CancelPurchase(Event):
+    """Units of an online order cancelled before it left: they earn nothing."""
+
+    type: Literal["identity.cancel"] = "identity.cancel"
+    purchase_key: Id
+    lines: list[PurchaseUnits] = Field(min_length=1, max_length=500)
+
+
+class ReturnPurchase(Event):
+    """Units of a purchase brought back (any store): their points are clawed back from its customer."""
+
+    type: Literal["identity.return"] = "identity.return"
+    purchase_key: Id
+    return_event_id: Id
+    lines: list[PurchaseUnits] = Field(min_length=1, max_length=500)
+
+
+class PurchaseRecorded(Event):
+    """One customer's purchase or return, from any channel: the unified purchase history."""
+
+    type: Literal["customer.purchase"] = "customer.purchase"
+    customer_id: Id
+    kind: Literal["purchase", "return"]
+    purchase_key: Id
+    source_event_id: Id  # the sale, order or return it records
+    channel: Literal["store", "web", "app"]
+    node: NodeId
     lines: list[PurchaseLine] = Field(min_length=1, max_length=500)
 
 
@@ -61,5 +122,7 @@ class CustomersMerged(Event):
 
     type: Literal["customer.merged"] = "customer.merged"
     survivor: Id
+    survivor_since: UtcDatetime | None = None
     merged: Id
+    merged_since: UtcDatetime | None = None
     identifier: Id  # the identifier both claimed

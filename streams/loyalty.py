@@ -7,32 +7,54 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
-from streams.base import Event, Id, Record, UtcDatetime
+from streams.base import Event, Id, Record, Sku, UtcDatetime
 
 CustomerId = Id
 
 
 class EarnPoints(Event):
-    """Credit a purchase line's points (pending until the return window ends), once per lot."""
+    """Credit a purchase line's points (pending until the return window ends), once per lot.
+
+    The wallet prices the line by the central rules at the customer's tier when it applies
+    the command (so the tier multiplier is the one the customer has at that moment);
+    `points` instead fixes the credit (a goodwill credit from customer service: no spend).
+    """
 
     type: Literal["loyalty.earn"] = "loyalty.earn"
     customer_id: CustomerId
-    lot_id: Id  # the purchase line: `<event id>:<line no>`
-    points: int = Field(ge=0, le=10_000_000)
+    lot_id: Id  # the purchase line: `<purchase key>:<line no>`
+    sku: Sku | None = None
+    quantity: int = Field(default=1, gt=0, le=100_000)
+    net_cents: int = Field(default=0, ge=0, le=100_000_000_000)  # qualifying spend of the line
+    promotion_multiplier: float = Field(default=1.0, ge=0, le=100)
+    points: int | None = Field(default=None, ge=0, le=10_000_000)
     return_window_s: int = Field(ge=0)
     lifetime_s: int | None = Field(default=None, gt=0)
 
 
 class ClawbackPoints(Event):
-    """Take back the points of a returned line from its lot, once per return line."""
+    """Take back the points of returned units from the line's lot, once per return line.
+
+    `quantity` returned units claw back their share of what the line earned (rounded up) and
+    take their share of its spend out of the tier window; `points` instead fixes the amount.
+    """
 
     type: Literal["loyalty.clawback"] = "loyalty.clawback"
     customer_id: CustomerId
     return_line_id: Id
     lot_id: Id
-    points: int = Field(gt=0, le=10_000_000)
+    quantity: int | None = Field(default=None, gt=0, le=100_000)
+    points: int | None = Field(default=None, gt=0, le=10_000_000)
+    net_cents: int = Field(default=0, ge=0, le=100_000_000_000)  # spend the return takes out of the tier window
+    purchased_at: UtcDatetime | None = None  # the purchase's time: its day's spend is reduced
+
+    @model_validator(mode="after")
+    def _one_measure(self) -> ClawbackPoints:
+        if (self.quantity is None) == (self.points is None):
+            raise ValueError("give exactly one of quantity (returned units) or points")
+        return self
 
 
 class HoldPoints(Event):
@@ -95,3 +117,68 @@ class PointsPosted(Event):
     pending: int
     available: int
     held: int
+
+
+class WalletLot(Record):
+    """A lot as it travels with a merge (domain.wallet.Lot, frozen into the contract)."""
+
+    lot_id: Id
+    points: int = Field(ge=0)
+    earned: int = Field(ge=0)
+    quantity: int = Field(gt=0)
+    net_cents: int = Field(ge=0)
+    earned_at: UtcDatetime
+    matures_at: UtcDatetime
+    expires_at: UtcDatetime | None = None
+
+
+class WalletHold(Record):
+    request_id: Id
+    points: int = Field(gt=0)
+    expires_at: UtcDatetime
+    status: Literal["granted", "declined", "captured", "voided", "expired"]
+    reason: str | None = None
+    taken: dict[str, int] = Field(default_factory=dict)
+    resolved_at: UtcDatetime | None = None
+
+
+class MergeWallets(Event):
+    """`customer_id` and `other_id` are one customer: the one seen first keeps both wallets.
+
+    Sent by identity resolution when it merges two customers; a wallet that was merged away
+    forwards it to the wallet it joined, so merges along a chain end at one survivor.
+    """
+
+    type: Literal["loyalty.merge"] = "loyalty.merge"
+    customer_id: CustomerId
+    customer_since: UtcDatetime
+    other_id: CustomerId
+    other_since: UtcDatetime
+
+
+class WalletMovedIn(Event):
+    """A merged-away wallet's contents, transferred into the survivor's by ledger entries."""
+
+    type: Literal["loyalty.move_in"] = "loyalty.move_in"
+    customer_id: CustomerId
+    from_customer: CustomerId
+    pending: list[WalletLot] = Field(default_factory=list)
+    available: list[WalletLot] = Field(default_factory=list)
+    holds: list[WalletHold] = Field(default_factory=list)
+    seen: dict[str, UtcDatetime] = Field(default_factory=dict)
+    spend: dict[str, int] = Field(default_factory=dict)  # day (ISO) -> qualifying cents
+    forgotten_before: UtcDatetime | None = None
+
+
+class TierChanged(Event):
+    """A customer's tier changed; the spend that explains it comes with it."""
+
+    type: Literal["loyalty.tier_changed"] = "loyalty.tier_changed"
+    customer_id: CustomerId
+    tier: str
+    previous: str
+    spend_cents: int  # qualifying spend of the 365 days ending `as_of`
+    window_start: UtcDatetime
+    as_of: UtcDatetime
+    threshold_cents: int  # the new tier's threshold
+    cause_id: Id  # the command that changed it

@@ -10,11 +10,16 @@ from pydantic import Field, TypeAdapter
 
 from streams.base import Event
 from streams.customers import (
+    AttributePurchase,
+    CancelPurchase,
     ClaimIdentifier,
     CustomerIdentifierLinked,
     CustomersMerged,
+    FulfilPurchase,
     IdentifyPurchase,
     LinkIdentifiers,
+    PurchaseRecorded,
+    ReturnPurchase,
 )
 from streams.holds import CommitHold, ExpireHolds, HoldAnswered, PlaceHold, PlaceHolds, ReleaseHold
 from streams.inventory import AvailabilityChanged, NetworkAvailabilityChanged, StockChanged, StockMovement
@@ -23,9 +28,12 @@ from streams.loyalty import (
     ClawbackPoints,
     EarnPoints,
     HoldPoints,
+    MergeWallets,
     PointsAnswered,
     PointsPosted,
+    TierChanged,
     VoidPoints,
+    WalletMovedIn,
 )
 from streams.orders import OrderCancelled, OrderPickedUp, OrderPlaced, OrderShipped, OrderStatusChanged
 from streams.pos import PosReturn, PosSale, PosVoid
@@ -172,11 +180,13 @@ ORDERS_STATUS = TopicSpec(
 )
 IDENTITY_REQUESTS = TopicSpec(
     name="identity.requests",
-    events=(IdentifyPurchase, LinkIdentifiers, ClaimIdentifier),
-    key="hashed identifier (idh-...): co-partitioned with the identities table",
-    writer="agent route_movements (hashing raw identifiers) and agent resolve_identities (claims)",
+    events=(IdentifyPurchase, LinkIdentifiers, ClaimIdentifier, AttributePurchase, FulfilPurchase, CancelPurchase,
+            ReturnPurchase),
+    key="hashed identifier (idh-...) or purchase key (`<store>/<receipt>`, `order/<id>`): co-partitioned with "
+        "the identities and purchases tables",
+    writer="agent route_movements (hashing raw identifiers) and agent resolve_identities (claims, attributions)",
     partitions=INGEST_PARTITIONS,
-    description="Identity resolution's log: purchases to attribute and links to apply, by hashed identifier.",
+    description="Identity resolution's log: purchases to attribute, complete, cancel or return, links to apply.",
     retention_ms=WEEK_MS,
 )
 CUSTOMERS_MERGES = TopicSpec(
@@ -189,9 +199,10 @@ CUSTOMERS_MERGES = TopicSpec(
 )
 LOYALTY_COMMANDS = TopicSpec(
     name="loyalty.commands",
-    events=(EarnPoints, ClawbackPoints, HoldPoints, CapturePoints, VoidPoints),
+    events=(EarnPoints, ClawbackPoints, HoldPoints, CapturePoints, VoidPoints, MergeWallets, WalletMovedIn),
     key="customer_id: co-partitioned with the wallets table (murmur2, Kafka's default partitioner)",
-    writer="tills and checkouts (hold, capture, void: the request/reply path), identity resolution (earn, clawback)",
+    writer="tills and checkouts (hold, capture, void: the request/reply path), identity resolution (earn, "
+           "clawback, merge), the wallets themselves (merges, moves, forwards of a merged-away wallet)",
     partitions=INGEST_PARTITIONS,
     description="A wallet's log: every command that changes a customer's points, in one order.",
 )
@@ -210,6 +221,22 @@ LOYALTY_LEDGER = TopicSpec(
     writer="agent apply_wallet_commands",
     partitions=INGEST_PARTITIONS,
     description="Double-entry postings per command, with the wallet's balances after them.",
+)
+LOYALTY_TIERS = TopicSpec(
+    name="loyalty.tier-changes",
+    events=(TierChanged,),
+    key="customer_id",
+    writer="agent apply_wallet_commands",
+    partitions=INGEST_PARTITIONS,
+    description="A customer's tier changed, with the qualifying spend and window that explain it.",
+)
+CUSTOMERS_PURCHASES = TopicSpec(
+    name="customers.purchases",
+    events=(PurchaseRecorded,),
+    key="customer_id (as attributed; follow customers.merges to the survivor)",
+    writer="agent resolve_identities",
+    partitions=INGEST_PARTITIONS,
+    description="Every customer's purchases and returns from every channel: the unified purchase history.",
 )
 INVENTORY_LEDGER = TopicSpec(
     name="inventory.ledger-entries",
@@ -232,7 +259,8 @@ INGEST_TOPICS: tuple[TopicSpec, ...] = (
 )
 # Written by outside systems too, but read by one agent (not the router), which dead-letters.
 LOYALTY_TOPICS: tuple[TopicSpec, ...] = (
-    IDENTITY_REQUESTS, CUSTOMERS_MERGES, LOYALTY_COMMANDS, LOYALTY_ANSWERS, LOYALTY_LEDGER,
+    IDENTITY_REQUESTS, CUSTOMERS_MERGES, CUSTOMERS_PURCHASES, LOYALTY_COMMANDS, LOYALTY_ANSWERS, LOYALTY_LEDGER,
+    LOYALTY_TIERS,
 )
 INTERNAL_TOPICS: tuple[TopicSpec, ...] = (
     INVENTORY_MOVEMENTS,

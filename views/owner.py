@@ -59,17 +59,22 @@ def is_mine(key: str, table: Any = None) -> bool:
     return tp in app.consumer.assignment() and app.tables.recovery.completed.is_set()
 
 
-async def forward(view: View, request: Request, key: str, body: Any = None, table: Any = None) -> Response:
-    """The owner's answer to the same request; a forwarded request is never forwarded again.
-    While ownership is moving (no owner known, or the directory still names this worker) the
-    caller gets a 503 to retry, never an answer from a store that is not the owner's."""
+async def forward(
+    view: View, request: Request, key: str, body: Any = None, table: Any = None, path: str | None = None
+) -> Response:
+    """The owner's answer to the same request (or to `path`, e.g. a merged wallet's survivor).
+    A request is never forwarded again under the same path, so two workers that disagree
+    during a rebalance cannot bounce it. While ownership is moving (no owner known, or the
+    directory still names this worker) the caller gets a 503 to retry, never an answer from a
+    store that is not the owner's."""
     owner = owner_of(key, table)
-    if request.headers.get(FORWARDED) or owner is None or owner == _me():
+    path = path or request.path
+    if (request.headers.get(FORWARDED) and path == request.path) or owner is None or owner == _me():
         return view.json(
             {"error": f"{key}: its partition is moving between workers (rebalance or recovery); retry shortly"},
             status=503, headers={"Retry-After": "1"},
         )
-    url = owner + request.path
+    url = owner + path
     async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10)) as session:
         method = session.post if body is not None else session.get
         passed = {h: request.headers[h] for h in PASSED_HEADERS if h in request.headers}

@@ -1,6 +1,7 @@
 """Wallets over HTTP, on the worker that owns the wallet: read, and two-phase redemption.
 
-`GET /wallets/{customer_id}/`: balances and recent holds.
+`GET /wallets/{customer_id}/`: balances, recent holds, the tier and the spend that explains it.
+A customer merged into another is answered by the survivor's wallet (`customer_id` says whose).
 `POST /wallets/{customer_id}/holds/` {request_id, points, ttl_s}: reserve points for a
 transaction; answered once the wallet decided: 201 granted, 409 declined (with the reason).
 `POST /wallets/{customer_id}/holds/{request_id}/capture/` and `.../void/` {reason}: finish it.
@@ -24,7 +25,7 @@ from pydantic import ValidationError
 
 from agents import wallets
 from app import app, channel, settings
-from domain.wallet import tick
+from domain.wallet import spend_total, tick
 from streams.codec import encode
 from streams.loyalty import CapturePoints, HoldPoints, VoidPoints
 from streams.topics import LOYALTY_COMMANDS
@@ -59,8 +60,10 @@ async def _change(view: View, request: Request, customer_id: str, build: Any) ->
         command = build(dict(body), request.headers.get("X-Client", ""))
     except (ValueError, TypeError, ValidationError) as err:
         return view.json({"error": f"bad request: {err}"}, status=400)
-    if not is_mine(customer_id, wallets_table):
-        return await forward(view, request, customer_id, body, table=wallets_table)
+    owner = await _survivor(view, request, customer_id, body)
+    if isinstance(owner, Response):
+        return owner
+    customer_id, command = owner, command.model_copy(update={"customer_id": owner})
     future = wallets.waiter(command.event_id)
     try:
         await commands.send(key=customer_id.encode(), value=encode(command))
@@ -73,6 +76,20 @@ async def _change(view: View, request: Request, customer_id: str, build: Any) ->
     return view.json(answer.model_dump(mode="json"), status=STATUS.get(answer.status, 200))
 
 
+async def _survivor(view: View, request: Request, customer_id: str, body: Any = None) -> str | Response:
+    """The wallet that answers for `customer_id`: its own, or, once merged away, the survivor's
+    (followed along the chain), here or through the worker that owns it."""
+    asked = customer_id
+    while True:
+        if not is_mine(customer_id, wallets_table):
+            path = request.path.replace(f"/wallets/{asked}/", f"/wallets/{customer_id}/", 1)
+            return await forward(view, request, customer_id, body, table=wallets_table, path=path)
+        merged = get_wallet(customer_id).merged_into
+        if merged is None:
+            return customer_id
+        customer_id = merged
+
+
 def _common(customer_id: str, client: str) -> dict[str, Any]:
     return {"event_id": f"http-{uuid.uuid4().hex}", "occurred_at": datetime.now(UTC), "source_node": "web",
             "customer_id": customer_id}
@@ -81,15 +98,20 @@ def _common(customer_id: str, client: str) -> dict[str, Any]:
 @app.page("/wallets/{customer_id}/")
 class WalletView(View):
     async def get(self, request: Request, customer_id: str) -> Response:
-        if not is_mine(customer_id, wallets_table):
-            return await forward(self, request, customer_id, table=wallets_table)
-        wallet = tick(get_wallet(customer_id), datetime.now(UTC)).wallet  # as of now, not of its last command
+        owner = await _survivor(self, request, customer_id)
+        if isinstance(owner, Response):
+            return owner
+        wallet = tick(get_wallet(owner), datetime.now(UTC)).wallet  # as of now, not of its last command
         return self.json({
-            "customer_id": customer_id,
+            "customer_id": owner,
             "pending": wallet.balance("pending"),
             "available": wallet.balance("available"),
             "held": wallet.balance("held"),
             "holds": {rid: h.model_dump(mode="json", exclude={"taken"}) for rid, h in wallet.holds.items()},
+            "tier": wallet.tier,
+            "tier_spend_cents": spend_total(wallet),
+            "spend_by_day": dict(sorted(wallet.spend.items())),  # what explains the tier
+            "tier_thresholds_cents": wallets.RULES.tier_thresholds_cents,
         })
 
 

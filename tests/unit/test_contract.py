@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from pydantic import BaseModel, ValidationError
 
+from domain.identity import identity_key
 from streams import deadletter, schemas
 from streams.base import Event, Record
 from streams.codec import DecodeError, decode
@@ -39,8 +40,10 @@ KEY_OF: dict[str, Callable[[Any], str]] = {
     ),
     "inventory.hold-answers": lambda event: event.order_id or "-",
     "orders.status": lambda event: event.order_id,
-    "identity.requests": lambda event: event.known if event.type == "identity.link" else event.identifier,
+    "identity.requests": identity_key,  # the record it changes: an identifier or a purchase
     "customers.merges": lambda event: event.merged,
+    "customers.purchases": lambda event: event.customer_id,
+    "loyalty.tier-changes": lambda event: event.customer_id,
     "loyalty.commands": lambda event: event.customer_id,
     "loyalty.answers": lambda event: event.customer_id,
     "loyalty.ledger-entries": lambda event: event.customer_id,

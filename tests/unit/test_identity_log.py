@@ -17,13 +17,19 @@ from hypothesis import strategies as st
 
 from domain.identity import Graph
 from domain.identity_log import IdentityRecord, resolve
-from domain.loyalty_rules import EarnRules
+from domain.purchases import settle
 from streams.base import Event
-from streams.customers import CustomersMerged, IdentifyPurchase, LinkIdentifiers, PurchaseLine
-from streams.loyalty import EarnPoints
+from streams.customers import (
+    AttributePurchase,
+    ClaimIdentifier,
+    CustomersMerged,
+    IdentifyPurchase,
+    LinkIdentifiers,
+    PurchaseLine,
+)
+from streams.loyalty import EarnPoints, MergeWallets
 
 T0 = datetime(2026, 11, 26, 9, tzinfo=UTC)
-RULES = EarnRules()
 
 
 def ident(n: int) -> str:
@@ -53,13 +59,13 @@ def test_links_applied_in_two_hops_group_identifiers_as_the_reference_model(link
         ready = sorted(k for k, q in queues.items() if q)
         key = data.draw(st.sampled_from(ready), label="identifier")
         command = queues[key].popleft()
-        step = resolve(records.get(key), command, RULES, timedelta(0))  # type: ignore[arg-type]
+        step = resolve(records.get(key), command)  # type: ignore[arg-type]
         if step.record is not None:
             records[key] = step.record
         for out in step.out:
             if isinstance(out, CustomersMerged):
                 merges.append(out)
-            else:
+            elif isinstance(out, ClaimIdentifier):
                 queues.setdefault(key_of(out), deque()).append(out)
 
     parent: dict[str, str] = {}
@@ -77,16 +83,38 @@ def test_links_applied_in_two_hops_group_identifiers_as_the_reference_model(link
     assert {frozenset(g) for g in groups.values()} == {frozenset(g) for g in graph.customers().values()}
 
 
-def test_a_purchase_earns_each_line_once_for_the_identifiers_customer() -> None:
+def test_a_purchase_is_attributed_to_the_identifiers_customer_and_earns_each_line_once() -> None:
     purchase = IdentifyPurchase(
         event_id="rcpt-9:identity", occurred_at=T0, source_node="st-001", identifier=ident(1),
-        purchase_event_id="rcpt-9", channel="store",
+        purchase_event_id="rcpt-9", purchase_key="st-001/rcpt-9", channel="store", node="st-001",
         lines=[PurchaseLine(line_no=1, sku="SKU-001", quantity=2, net_cents=3_998),
-               PurchaseLine(line_no=2, sku="SKU-002", quantity=1, net_cents=50)],  # 0.50: no points
+               PurchaseLine(line_no=2, sku="SKU-002", quantity=1, net_cents=50)],
     )
-    first = resolve(None, purchase, RULES, timedelta(days=30))
-    again = resolve(first.record, purchase, RULES, timedelta(days=30))
+    first = resolve(None, purchase)
+    again = resolve(first.record, purchase)
     assert first.record is not None and first.record.customer_id == "cus-" + f"{1:040d}"
-    earns = [e for e in first.out if isinstance(e, EarnPoints)]
-    assert [(e.lot_id, e.points, e.return_window_s) for e in earns] == [("rcpt-9:1", 39, 30 * 86_400)]
     assert again.out == first.out and again.record == first.record  # a redelivery derives the same
+    (attribute,) = first.out
+    assert isinstance(attribute, AttributePurchase) and attribute.purchase_key == "st-001/rcpt-9"
+    settled = settle(None, attribute, timedelta(days=30), "st-001/rcpt-9")
+    earns = [e for e in settled.out if isinstance(e, EarnPoints)]
+    assert [(e.lot_id, e.net_cents, e.quantity, e.return_window_s) for e in earns] == [
+        ("st-001/rcpt-9:1", 3_998, 2, 30 * 86_400), ("st-001/rcpt-9:2", 50, 1, 30 * 86_400)]
+    assert all(e.customer_id == first.record.customer_id for e in earns)
+    repeat = settle(settled.record, attribute, timedelta(days=30), "st-001/rcpt-9")
+    assert repeat.out == settled.out and repeat.record == settled.record
+
+
+def test_a_merge_tells_the_merged_customers_wallet_to_join_the_survivor() -> None:
+    link = LinkIdentifiers(event_id="l1", occurred_at=T0 + timedelta(hours=1), source_node="web", known=ident(2),
+                           identifier=ident(1))
+    older = resolve(None, IdentifyPurchase(
+        event_id="p:identity", occurred_at=T0, source_node="st-001", identifier=ident(1), purchase_event_id="p",
+        purchase_key="st-001/p", channel="store", node="st-001",
+        lines=[PurchaseLine(line_no=1, sku="SKU-001", quantity=1, net_cents=100)]))
+    (claim,) = resolve(None, link).out
+    step = resolve(older.record, claim)  # type: ignore[arg-type]
+    merged, wallets = step.out
+    assert isinstance(merged, CustomersMerged) and isinstance(wallets, MergeWallets)
+    assert merged.survivor == older.record.customer_id and wallets.other_id == merged.survivor  # type: ignore[union-attr]
+    assert wallets.customer_id == merged.merged and wallets.other_since == T0

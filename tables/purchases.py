@@ -1,0 +1,25 @@
+"""The purchases table: purchase key -> whose it is and what it earned (domain/purchases.py)."""
+
+from __future__ import annotations
+
+from app import app
+from domain.purchases import PurchaseRecord
+from streams.topics import IDENTITY_REQUESTS
+from tables.options import ROCKSDB_OPTIONS
+
+purchases_table = app.Table(
+    "purchases",
+    key_type=str,
+    value_type=bytes,
+    partitions=IDENTITY_REQUESTS.partitions,
+    options=ROCKSDB_OPTIONS,
+)
+
+
+def get_purchase(key: str) -> PurchaseRecord | None:
+    raw = purchases_table.get(key)
+    return None if raw is None else PurchaseRecord.model_validate_json(raw)
+
+
+def put_purchase(key: str, record: PurchaseRecord) -> None:
+    purchases_table[key] = record.model_dump_json(exclude_defaults=True).encode()
