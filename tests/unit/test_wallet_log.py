@@ -69,3 +69,67 @@ def test_a_replayed_hold_at_a_new_offset_answers_the_first_decision() -> None:
     assert first.answer is not None and again.answer is not None
     assert (first.answer.status, again.answer.status) == ("granted", "granted")
     assert again.entries == [] and again.wallet.balance("held") == 30 and again.wallet.balance("available") == 20
+
+
+def test_a_hold_granted_before_a_merge_is_captured_once_through_the_survivor() -> None:
+    from domain.loyalty_rules import EarnRules
+    from streams.loyalty import MergeWallets, WalletMovedIn
+
+    old, young = "cus-" + "1" * 40, "cus-" + "2" * 40
+    common = {"occurred_at": T0, "source_node": "st-001"}
+    w = Wallet(customer_id=young)
+    w = apply(w, EarnPoints(event_id="e1", **common, customer_id=young, lot_id="st-001/r1:1", sku="SKU-001",
+                            quantity=2, net_cents=10_000, return_window_s=0), 1).wallet
+    w = apply(w, HoldPoints(event_id="h1", **common, customer_id=young, request_id="q1", points=30,
+                            expires_at=T0 + timedelta(hours=1), client="till-1"), 2).wallet
+    merge = MergeWallets(event_id="m1", **common, customer_id=young, customer_since=T0 + timedelta(days=1),
+                         other_id=old, other_since=T0)
+    out = apply(w, merge, 3)
+    (moved,) = out.out
+    assert isinstance(moved, WalletMovedIn) and moved.customer_id == old
+    assert out.wallet.merged_into == old and not any(out.wallet.balances.values())
+    assert {(e.debit, e.credit, e.points) for e in out.entries} == {
+        ("available", "program:merges", 70), ("held", "program:merges", 30)}
+    again = apply(out.wallet, merge, 3)  # redelivered: the same move is sent again, nothing re-posted
+    assert again.out == out.out and again.entries == out.entries and again.verdict == "redelivered"
+
+    survivor = apply(Wallet(customer_id=old), moved, 1, EarnRules())
+    assert (survivor.wallet.balance("available"), survivor.wallet.balance("held")) == (70, 30)
+    assert apply(survivor.wallet, moved.model_copy(), 2).entries == []  # a second move-in posts nothing
+    capture = CapturePoints(event_id="c1", **common, customer_id=young, request_id="q1")
+    forwarded = apply(out.wallet, capture, 4)
+    assert forwarded.verdict == "forwarded" and forwarded.answer is None
+    assert forwarded.out == [capture.model_copy(update={"customer_id": old})]
+    done = apply(survivor.wallet, forwarded.out[0], 2)  # type: ignore[arg-type]
+    assert done.answer is not None and (done.answer.status, done.answer.command_id) == ("captured", "c1")
+    assert apply(done.wallet, forwarded.out[0], 3).entries == []  # captured once  # type: ignore[arg-type]
+    # A return of one of the two units claws back half of what the line earned, at the survivor.
+    back = apply(done.wallet, ClawbackPoints(event_id="x1", **common, customer_id=old, return_line_id="ret-1:1:1",
+                                             lot_id="st-001/r1:1", quantity=1, net_cents=5_000), 4)
+    assert [(e.cause, e.points) for e in back.entries] == [("clawback", 50)]  # 100 earned, 30 redeemed: 70 left
+
+
+def test_the_tier_follows_rolling_spend_and_each_change_is_published_with_its_explanation() -> None:
+    from domain.loyalty_rules import EarnRules
+    from streams.loyalty import TierChanged
+
+    rules = EarnRules(tier_thresholds_cents={"base": 0, "silver": 50_000}, tier_multipliers={"base": 1, "silver": 2})
+    common = {"source_node": "st-001", "customer_id": CUSTOMER}
+
+    def earn(n: int, cents: int, at: datetime) -> EarnPoints:
+        return EarnPoints(event_id=f"e{n}", occurred_at=at, **common, lot_id=f"st-001/r{n}:1", sku="SKU-001",
+                          net_cents=cents, return_window_s=0)
+
+    w = Wallet(customer_id=CUSTOMER)
+    first = apply(w, earn(1, 60_000, T0), 1, rules)  # priced at base, then silver
+    assert [e.points for e in first.entries if e.cause == "earn"] == [600]
+    (change,) = first.out
+    assert isinstance(change, TierChanged) and (change.previous, change.tier, change.spend_cents) == (
+        "base", "silver", 60_000)
+    second = apply(first.wallet, earn(2, 1_000, T0 + timedelta(days=1)), 2, rules)
+    assert [e.points for e in second.entries if e.cause == "earn"] == [20] and second.out == []  # 10 x silver 2
+    # A year later the first purchase has left the window: back to base with the next purchase.
+    later = apply(second.wallet, earn(3, 1_000, T0 + timedelta(days=365)), 3, rules)
+    assert later.wallet.tier == "base" and [(c.previous, c.tier) for c in later.out] == [("silver", "base")]
+    assert later.wallet.spend == {(T0 + timedelta(days=1)).date().isoformat(): 1_000,
+                                  (T0 + timedelta(days=365)).date().isoformat(): 1_000}
