@@ -7,13 +7,17 @@ from functools import singledispatch
 from typing import Any
 
 from streams.base import Event
+from streams.customers import CustomersMerged, PurchaseRecorded
 from streams.inventory import StockChanged
-from streams.loyalty import PointsPosted
+from streams.loyalty import PointsPosted, TierChanged
 from streams.orders import OrderPlaced, OrderStatusChanged
 from streams.pos import PosReturn, PosSale
 
 Row = dict[str, Any]
-FACT_TABLES = ("fct_sales_lines", "fct_return_lines", "fct_stock_movements", "fct_order_status", "fct_loyalty_entries")
+FACT_TABLES = (
+    "fct_sales_lines", "fct_return_lines", "fct_stock_movements", "fct_order_status", "fct_loyalty_entries",
+    "fct_tier_changes", "fct_customer_purchases", "fct_customer_merges",
+)
 
 
 def rows_for(event: Event, projected_at: datetime) -> dict[str, list[Row]]:
@@ -125,3 +129,31 @@ def _(event: PointsPosted, projected_at: datetime) -> dict[str, list[Row]]:
         }
         for entry in event.entries
     ]}
+
+
+@_rows.register
+def _(event: TierChanged, projected_at: datetime) -> dict[str, list[Row]]:
+    return {"fct_tier_changes": [{**event.model_dump(exclude={"type", "occurred_at", "source_node", "schema_version"}),
+                                  "projected_at": projected_at}]}
+
+
+@_rows.register
+def _(event: PurchaseRecorded, projected_at: datetime) -> dict[str, list[Row]]:
+    return {"fct_customer_purchases": [
+        {
+            "event_id": event.event_id, "line_no": line.line_no, "customer_id": event.customer_id, "kind": event.kind,
+            "purchase_key": event.purchase_key, "source_event_id": event.source_event_id, "channel": event.channel,
+            "node": event.node, "sku": line.sku, "quantity": line.quantity, "net_cents": line.net_cents,
+            "occurred_at": event.occurred_at, "projected_at": projected_at,
+        }
+        for line in event.lines
+    ]}
+
+
+@_rows.register
+def _(event: CustomersMerged, projected_at: datetime) -> dict[str, list[Row]]:
+    return {"fct_customer_merges": [{
+        "event_id": event.event_id, "merged": event.merged, "merged_since": event.merged_since,
+        "survivor": event.survivor, "survivor_since": event.survivor_since, "identifier": event.identifier,
+        "occurred_at": event.occurred_at, "projected_at": projected_at,
+    }]}

@@ -30,8 +30,11 @@ from streams.codec import DecodeError, decode
 from streams.deadletter import DeadLetter
 from streams.topics import (
     ALL_TOPICS,
+    CUSTOMERS_MERGES,
+    CUSTOMERS_PURCHASES,
     INVENTORY_LEDGER,
     LOYALTY_LEDGER,
+    LOYALTY_TIERS,
     ORDERS_STATUS,
     POS_TRANSACTIONS,
     WEB_ORDERS,
@@ -41,13 +44,19 @@ from streams.topics import (
 
 log = logging.getLogger("omnistream.sink")
 
-FACT_SOURCES: tuple[TopicSpec, ...] = (POS_TRANSACTIONS, WEB_ORDERS, INVENTORY_LEDGER, ORDERS_STATUS, LOYALTY_LEDGER)
+FACT_SOURCES: tuple[TopicSpec, ...] = (
+    POS_TRANSACTIONS, WEB_ORDERS, INVENTORY_LEDGER, ORDERS_STATUS, LOYALTY_LEDGER, LOYALTY_TIERS, CUSTOMERS_PURCHASES,
+    CUSTOMERS_MERGES,
+)
 PK = {
     "fct_sales_lines": ["event_id", "line_no"],
     "fct_return_lines": ["event_id", "line_no"],
     "fct_stock_movements": ["movement_id"],
     "fct_order_status": ["event_id"],
     "fct_loyalty_entries": ["entry_id"],
+    "fct_tier_changes": ["event_id"],
+    "fct_customer_purchases": ["event_id", "line_no"],
+    "fct_customer_merges": ["event_id"],
     "dead_letters": ["dlq_topic", "dlq_partition", "dlq_offset"],
 }
 

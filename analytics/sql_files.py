@@ -15,11 +15,18 @@ SCHEMA = (
     "fct_stock_movements",
     "fct_order_status",
     "fct_loyalty_entries",
+    "fct_tier_changes",
+    "fct_customer_purchases",
+    "fct_customer_merges",
     "dead_letters",
     "stock_on_hand",
     "sales_by_channel_node_day",
     "order_outcomes",
     "wallet_balances",
+    "customer_survivors",
+    "customer_purchase_history",
+    "customer_tiers",
+    "tier_distribution",
 )
 
 

@@ -16,9 +16,9 @@ import os
 import sys
 import time
 from collections.abc import Callable
+from typing import Any
 
 from bench.authority import base_url, rss_mib, start_workers, trouble, worker_pid
-from bench.cpu import CpuMeter
 from bench.diagnose import slow_commits
 from bench.e2e import publish
 from bench.floor import run_floor
@@ -29,6 +29,7 @@ from bench.loyalty_http import run_posts
 from bench.loyalty_ledger import Offsets, answers, entries_in, ledger
 from bench.loyalty_result import Earning, HoldRun, WalletScale, hold_run, result_line, summary
 from bench.loyalty_scale import CUSTOMERS, VIAS, measure_wallet_recovery
+from bench.loyalty_sched import SchedMeter
 from bench.loyalty_workload import auth_headers, earns, holds, http_holds, tokens_env
 from bench.pipeline import release
 from bench.result import git_commit, run_cli
@@ -128,7 +129,7 @@ def earning(bootstrap: str, count: int, customers: int, progress: bool, keep: bo
             warmup = [(c.key, c.value) for c in earns(f"{stack.run}w", 0, WARMUP, WARMUP, EARN_POINTS)]
             apply_earns(stack, offsets, warmup, services, False, "warm-up")
             commands = [(c.key, c.value) for c in earns(stack.run, 0, count, customers, EARN_POINTS)]
-            meter = CpuMeter(processes(worker, broker_pid))
+            meter = SchedMeter(processes(worker, broker_pid))
             before, bytes_before = offsets.ends(), changelog_bytes(stack)
             meter.mark("start", time.monotonic())
             publish_s, seconds = apply_earns(stack, offsets, commands, services, progress, "earns, 1 worker")
@@ -142,20 +143,21 @@ def earning(bootstrap: str, count: int, customers: int, progress: bool, keep: bo
             earns=count, customers=customers, entries=entries, seconds=seconds, publish_s=publish_s, start_s=start_s,
             worker_cpu_s=meter.used("worker", "start", "end"), cores=meter.cores("start", "end"),
             overlapping_commits=commits.overlapping, longest_commit_s=commits.longest_s,
-            rss_mib=rss_mib(worker_pid(worker)),
+            rss_mib=rss_mib(worker_pid(worker)), worker_waiting_share=meter.waiting_share("worker", "start", "end"),
             changelog_bytes=None if bytes_before is None or bytes_after is None else bytes_after - bytes_before,
         ), floor_per_s
     finally:
         close(stack, keep)
 
 
-def timed(meter: CpuMeter, label: str, run: Callable[[], Traffic]) -> tuple[Traffic, float | None, dict[str, float]]:
-    """Run one exchange between two CPU marks: its traffic, the worker's CPU seconds and everyone's cores."""
+def timed(meter: SchedMeter, label: str, run: Callable[[], Traffic]) -> tuple[Traffic, dict[str, Any]]:
+    """Run one exchange between two marks: its traffic, and the worker's CPU seconds, cores and run-queue wait."""
     start, end = f"{label} start", f"{label} end"
     meter.mark(start, time.monotonic())
     traffic = run()
     meter.mark(end, time.monotonic())
-    return traffic, meter.used("worker", start, end), meter.cores(start, end)
+    return traffic, {"worker_cpu_s": meter.used("worker", start, end), "cores": meter.cores(start, end),
+                     "worker_waiting_share": meter.waiting_share("worker", start, end)}
 
 
 def latency(bootstrap: str, offered: float, seconds: float, progress: bool, keep: bool,
@@ -174,15 +176,15 @@ def latency(bootstrap: str, offered: float, seconds: float, progress: bool, keep
             offsets.close()
         print(f"worker ready; {POOL_CUSTOMERS} wallets with {POOL_POINTS:,} points each in {pool_s:.1f} s")
         url, headers = base_url(worker), auth_headers()
-        meter = CpuMeter(processes(worker, broker_pid))
+        meter = SchedMeter(processes(worker, broker_pid))
         n, heavy = WARMUP, int(offered * seconds)
         run_posts(url, http_holds(stack.run, 0, WARMUP, POOL_CUSTOMERS), LIGHT_PER_S, headers, False, "warm-up", watch)
         light_n = int(LIGHT_PER_S * LIGHT_S)
-        light, *light_cpu = timed(meter, "light", lambda: run_posts(
+        light, light_cpu = timed(meter, "light", lambda: run_posts(
             url, http_holds(stack.run, n, light_n, POOL_CUSTOMERS), LIGHT_PER_S, headers, progress,
             f"HTTP {LIGHT_PER_S:g} holds/s", watch))
         n += light_n
-        http, *http_cpu = timed(meter, "http", lambda: run_posts(
+        http, http_cpu = timed(meter, "http", lambda: run_posts(
             url, http_holds(stack.run, n, heavy, POOL_CUSTOMERS), offered, headers, progress,
             f"HTTP {offered:g} holds/s offered", watch))
         n += heavy
@@ -191,11 +193,11 @@ def latency(bootstrap: str, offered: float, seconds: float, progress: bool, keep
             drained.wait_for(n, APPLY_TIMEOUT_S, watch, False, "HTTP holds applied")
         finally:
             drained.close()
-        topic, *topic_cpu = timed(meter, "topic", lambda: run_exchange(
+        topic, topic_cpu = timed(meter, "topic", lambda: run_exchange(
             stack.settings, holds(stack.run, n, heavy, POOL_CUSTOMERS), offered, progress,
             f"topic {offered:g} holds/s offered", watch, route=WALLETS))
-        return (hold_run("http", LIGHT_PER_S, light, *light_cpu), hold_run("http", offered, http, *http_cpu),
-                hold_run("topic", offered, topic, *topic_cpu))
+        return (hold_run("http", LIGHT_PER_S, light, **light_cpu), hold_run("http", offered, http, **http_cpu),
+                hold_run("topic", offered, topic, **topic_cpu))
     finally:
         close(stack, keep)
 

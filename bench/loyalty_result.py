@@ -33,6 +33,7 @@ class Earning:
     longest_commit_s: float = 0.0
     rss_mib: float | None = None
     changelog_bytes: int | None = None  # wallets changelog growth during the timed part
+    worker_waiting_share: float | None = None  # of the timed part, the worker waited for a core (contention)
 
     @property
     def entries_per_s(self) -> float | None:
@@ -58,6 +59,7 @@ class HoldRun:
     statuses: dict[str, int] = field(default_factory=dict)
     worker_cpu_s: float | None = None
     cores: dict[str, float] = field(default_factory=dict)  # cores each process (and the machine) used meanwhile
+    worker_waiting_share: float | None = None  # share of the time the worker waited for a core (contention)
 
     @property
     def actually_offered_per_s(self) -> float | None:
@@ -65,12 +67,12 @@ class HoldRun:
 
 
 def hold_run(path: str, offered_per_s: float, traffic: Traffic, worker_cpu_s: float | None = None,
-             cores: dict[str, float] | None = None) -> HoldRun:
+             cores: dict[str, float] | None = None, worker_waiting_share: float | None = None) -> HoldRun:
     latencies = traffic.latencies_s()
     return HoldRun(path=path, offered_per_s=offered_per_s, holds=len(traffic.sent_at),
                    p50_s=percentile(latencies, 50), p99_s=percentile(latencies, 99), max_s=max(latencies, default=None),
                    sending_s=traffic.sending_s, answered_s=traffic.seconds or 0.0, statuses=dict(traffic.answers),
-                   worker_cpu_s=worker_cpu_s, cores=cores or {})
+                   worker_cpu_s=worker_cpu_s, cores=cores or {}, worker_waiting_share=worker_waiting_share)
 
 
 @dataclass
@@ -133,6 +135,7 @@ def result_line(earning: Earning, http: HoldRun, topic: HoldRun | None, light: H
         "wallets_changelog_bytes_per_earn": None if earning.changelog_bytes is None
         else round(earning.changelog_bytes / max(earning.earns, 1)),
         "cores": earning.cores,
+        "worker_waiting_share": earning.worker_waiting_share,
         "rss_mib_small": None if earning.rss_mib is None else round(earning.rss_mib, 1),
     })
     for prefix, run in (("hold", http), ("topic_hold", topic), ("light_hold", light)):
@@ -146,6 +149,7 @@ def result_line(earning: Earning, http: HoldRun, topic: HoldRun | None, light: H
                 f"{prefix}_statuses": run.statuses,
                 f"{prefix}_worker_cpu_ms": _per(run.worker_cpu_s, run.holds),
                 f"{prefix}_cores": run.cores,
+                f"{prefix}_worker_waiting_share": run.worker_waiting_share,
             })
     if light is not None:
         line.update({"light_hold_p50_ms": ms(light.p50_s), "light_hold_p99_ms": ms(light.p99_s)})
@@ -173,12 +177,17 @@ def _per(cpu_s: float | None, count: int) -> float | None:
     return None if not cpu_s or not count else round(1000 * cpu_s / count, 3)
 
 
+def _share(share: float | None) -> str:
+    return "?" if share is None else f"{share:.0%}"
+
+
 def summary(earning: Earning, runs: list[HoldRun], floor_per_s: float, scale: WalletScale | None) -> list[str]:
     e = earning
     lines = [
         f"earning, 1 worker: {e.earns} earns over {e.customers} customers = {e.entries} ledger entries in "
         f"{e.seconds:.1f} s = {e.entries_per_s} entries/s ({e.earns_per_s} earns/s; published in {e.publish_s:.1f} s; "
-        f"worker cpu {1000 * (e.worker_cpu_s or 0) / max(e.earns, 1):.2f} ms/earn; cores used: {describe(e.cores)}; "
+        f"worker cpu {1000 * (e.worker_cpu_s or 0) / max(e.earns, 1):.2f} ms/earn, waited for a core "
+        f"{_share(e.worker_waiting_share)} of the time; cores used: {describe(e.cores)}; "
         f"commits over interval {e.overlapping_commits}, longest {e.longest_commit_s:.1f} s)",
         f"floor: {floor_per_s:.0f} records/s (raw aiokafka read + send, the same earn records)",
     ]
@@ -187,7 +196,8 @@ def summary(earning: Earning, runs: list[HoldRun], floor_per_s: float, scale: Wa
             f"holds over {run.path} at {run.offered_per_s:g}/s offered ({run.actually_offered_per_s}/s actually), "
             f"{run.holds} holds: p50 {ms(run.p50_s)} ms, p99 {ms(run.p99_s)} ms, max {ms(run.max_s)} ms; "
             f"answered at {rate(run.holds, run.answered_s)}/s; {run.statuses}; worker cpu "
-            f"{_per(run.worker_cpu_s, run.holds)} ms/hold; cores used: {describe(run.cores)}")
+            f"{_per(run.worker_cpu_s, run.holds)} ms/hold, waited for a core {_share(run.worker_waiting_share)} of "
+            f"the time; cores used: {describe(run.cores)}")
     if scale is not None and scale.error:
         lines.append(f"scale: no figures: {scale.error}")
     elif scale is not None:

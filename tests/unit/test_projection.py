@@ -120,3 +120,51 @@ def test_loyalty_postings_project_and_wallet_balances_equal_the_wallets_own(tmp_
     ).fetchone()
     assert got == (30, 50, 20, 50, 100)
     assert (wallet.balance("pending"), wallet.balance("available"), wallet.balance("held")) == got[:3]
+
+
+def test_purchases_merges_and_tiers_project_into_one_history_per_customer(tmp_path: Path) -> None:
+    from datetime import timedelta
+
+    from analytics.sink import Batch
+    from streams.customers import CustomersMerged, PurchaseLine, PurchaseRecorded
+    from streams.loyalty import PointsPosted, TierChanged
+
+    at = datetime(2026, 11, 26, 10, tzinfo=UTC)
+    a, b, c = ("cus-" + ch * 40 for ch in "abc")  # seen in the order c (oldest), a, b
+    since = {a: at - timedelta(days=2), b: at - timedelta(days=1), c: at - timedelta(days=3)}
+
+    def bought(n: int, customer: str, kind: str, cents: int) -> PurchaseRecorded:
+        return PurchaseRecorded(
+            event_id=f"p{n}", occurred_at=at, source_node="st-001", customer_id=customer, kind=kind,  # type: ignore[arg-type]
+            purchase_key=f"st-001/r{n}", source_event_id=f"s{n}", channel="store", node="st-001",
+            lines=[PurchaseLine(line_no=1, sku="SKU-001", quantity=1, net_cents=cents)])
+
+    def merged(n: int, gone: str, keep: str) -> CustomersMerged:
+        return CustomersMerged(event_id=f"m{n}", occurred_at=at, source_node="hq", survivor=keep,
+                               survivor_since=since[keep], merged=gone, merged_since=since[gone], identifier=f"idh-{n}")
+
+    events = [
+        bought(1, a, "purchase", 1_000), bought(2, b, "purchase", 2_000), bought(3, b, "return", 500),
+        bought(4, c, "purchase", 4_000),
+        merged(1, b, a),  # identity saw a and b first ...
+        merged(2, a, c),  # ... then a and c: c, the oldest, is the customer
+        TierChanged(event_id="t1", occurred_at=at, source_node="hq", customer_id=c, tier="silver", previous="base",
+                    spend_cents=60_000, window_start=at - timedelta(days=364), as_of=at, threshold_cents=50_000,
+                    cause_id="e9"),
+        PointsPosted(event_id="pp", occurred_at=at, source_node="hq", customer_id=c, command_id="e9", entries=[
+            {"entry_id": "earn:x", "debit": "program:issued", "credit": "available", "points": 10,
+             "cause": "earn", "cause_id": "x"}], pending=0, available=10, held=0),  # type: ignore[list-item]
+    ]
+    batch = Batch()
+    for event in events * 2:  # delivered twice: one row each
+        for table, rows in rows_for(event, datetime.now(UTC)).items():
+            batch.rows[table] += rows
+    projection = Projection(tmp_path / "omni.duckdb", tmp_path / "analytics.duckdb")
+    projection.write(batch.frames(), {("customers.purchases", 0): 1})
+    con = projection.con
+    assert dict(con.execute("select customer_id, survivor from customer_survivors").fetchall()) == {a: c, b: c, c: c}
+    history = con.execute(
+        "select customer_id, count(*), sum(signed_net_cents) from customer_purchase_history group by 1").fetchall()
+    assert history == [(c, 4, 1_000 + 2_000 - 500 + 4_000)]
+    assert con.execute("select customer_id, tier from customer_tiers").fetchall() == [(c, "silver")]
+    assert con.execute("select tier, customers from tier_distribution").fetchall() == [("silver", 1)]
