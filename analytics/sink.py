@@ -53,7 +53,7 @@ PK = {
     "fct_return_lines": ["event_id", "line_no"],
     "fct_stock_movements": ["movement_id"],
     "fct_order_status": ["event_id"],
-    "fct_loyalty_entries": ["entry_id"],
+    "fct_loyalty_entries": ["customer_id", "entry_id"],
     "fct_tier_changes": ["event_id"],
     "fct_customer_purchases": ["event_id", "line_no"],
     "fct_customer_merges": ["event_id"],

@@ -88,6 +88,8 @@ class WalletScale:
     web_up_s: float | None = None  # first answer of the recovering worker's /health (503 while recovering)
     recovery_s: float | None = None  # /health answers 200
     rss_mib: float | None = None  # the recovered worker, peak of a few samples
+    recovery_cpu_s: float | None = None  # the recovering worker's CPU seconds until /health 200 (all threads)
+    recovery_run_queue_s: float | None = None  # and its main thread's seconds waiting for a core meanwhile
     checked: int = 0  # wallets read back over GET /wallets/{customer_id}/
     problems: list[str] = field(default_factory=list)
     error: str | None = None  # why the phase gave no figures
@@ -163,6 +165,9 @@ def result_line(earning: Earning, http: HoldRun, topic: HoldRun | None, light: H
             "scale_changelog_records": scale.changelog_records,
             "scale_changelog_mb": None if scale.changelog_bytes is None else round(scale.changelog_bytes / 1e6, 1),
             "scale_web_up_s": None if scale.web_up_s is None else round(scale.web_up_s, 1),
+            "scale_recovery_cpu_s": None if scale.recovery_cpu_s is None else round(scale.recovery_cpu_s, 1),
+            "scale_recovery_run_queue_s": None if scale.recovery_run_queue_s is None
+            else round(scale.recovery_run_queue_s, 1),
             "scale_checked_wallets": scale.checked,
             "scale_problems": len(scale.problems),
         })
@@ -175,6 +180,10 @@ def result_line(earning: Earning, http: HoldRun, topic: HoldRun | None, light: H
 
 def _per(cpu_s: float | None, count: int) -> float | None:
     return None if not cpu_s or not count else round(1000 * cpu_s / count, 3)
+
+
+def _s(value: float | None) -> str:
+    return "?" if value is None else f"{value:.1f}"
 
 
 def _share(share: float | None) -> str:
@@ -201,11 +210,11 @@ def summary(earning: Earning, runs: list[HoldRun], floor_per_s: float, scale: Wa
     if scale is not None and scale.error:
         lines.append(f"scale: no figures: {scale.error}")
     elif scale is not None:
-        load_s = None if scale.load_s is None else round(scale.load_s, 1)
-        made = (f"applied by a worker in {load_s} s ({scale.load_entries_per_s} entries/s)" if scale.via == "earns"
-                else f"written to the changelog in {load_s} s")
+        made = (f"applied by a worker in {_s(scale.load_s)} s ({scale.load_entries_per_s} entries/s)"
+                if scale.via == "earns" else f"written to the changelog in {_s(scale.load_s)} s")
         lines.append(f"scale: {scale.customers:,} wallets {made}; recovering worker: /health up after "
-                     f"{scale.web_up_s} s, 200 after {scale.recovery_s} s; RSS {scale.rss_mib} MiB"
+                     f"{_s(scale.web_up_s)} s, 200 after {_s(scale.recovery_s)} s (CPU {_s(scale.recovery_cpu_s)} s, "
+                     f"waited for a core {_s(scale.recovery_run_queue_s)} s); RSS {_s(scale.rss_mib)} MiB"
                      + (f" (the loading worker {scale.loaded_rss_mib:.0f} MiB)" if scale.loaded_rss_mib else "")
                      + f"; {scale.checked} wallets read back, problems: {scale.problems or 'none'}")
     return lines

@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import sys
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 
 from kafka import KafkaProducer
 from kafka.admin import KafkaAdminClient, NewTopic
@@ -67,14 +67,8 @@ def changelog_records(skus: int, nodes: list[str]) -> Iterator[tuple[int, bytes,
         yield partition_of(sku), table_key(sku), value
 
 
-def write_changelog(stack: Stack, topic: str, skus: int, nodes: list[str], progress: bool) -> int:
-    """Create `topic` compacted with the table's partition count and fill it; returns bytes written."""
-    return fill_changelog(stack, topic, changelog_records(skus, nodes), skus, "stock changelog", "sku", progress)
-
-
-def fill_changelog(stack: Stack, topic: str, records: Iterable[tuple[int, bytes, bytes]], total: int, desc: str,
-                   unit: str, progress: bool, partitions: int = STOCK_PARTITIONS) -> int:
-    """Create `topic` compacted with `partitions` and write (partition, key, value) `records`; returns bytes."""
+def create_compacted(stack: Stack, topic: str, partitions: int) -> None:
+    """A changelog topic as Faust would create it for a table: compacted, `partitions` partitions."""
     s = stack.settings
     admin = KafkaAdminClient(bootstrap_servers=s.bootstrap.split(","), **s.security.kafka_python_kwargs())
     try:
@@ -82,13 +76,19 @@ def fill_changelog(stack: Stack, topic: str, records: Iterable[tuple[int, bytes,
                                       topic_configs={"cleanup.policy": "compact"})])
     finally:
         admin.close()
+
+
+def write_changelog(stack: Stack, topic: str, skus: int, nodes: list[str], progress: bool) -> int:
+    """Create `topic` compacted with the table's partition count and fill it; returns bytes written."""
+    s = stack.settings
+    create_compacted(stack, topic, STOCK_PARTITIONS)
     producer = KafkaProducer(bootstrap_servers=s.bootstrap.split(","), acks="all", linger_ms=20,
                              batch_size=512 * 1024, **s.security.kafka_python_kwargs())
     written = 0
     failures: list[Exception] = []
     try:
-        for partition, key, value in tqdm(records, total=total, desc=desc, unit=unit, file=sys.stderr,
-                                          disable=not progress, mininterval=0.5):
+        for partition, key, value in tqdm(changelog_records(skus, nodes), total=skus, desc="stock changelog",
+                                          unit="sku", file=sys.stderr, disable=not progress, mininterval=0.5):
             producer.send(topic, key=key, value=value, partition=partition).add_errback(failures.append)
             written += len(key) + len(value)
         producer.flush()

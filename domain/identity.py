@@ -48,7 +48,16 @@ _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
 class InvalidIdentifierError(ValueError):
-    """An identifier that cannot be normalised: the event goes to the dead-letter topic."""
+    """An identifier that cannot be normalised: the event goes to the dead-letter topic.
+
+    The message describes the value's shape, never the value: it travels in logs, the dead
+    letter's reason header and DuckDB, where no raw identifier may go (the dead letter's raw
+    bytes keep it for whoever repairs the producer)."""
+
+
+def _shape(value: str) -> str:
+    digits = sum(c.isdigit() for c in value)
+    return f"{len(value)} characters, {digits} digits"
 
 
 def normalise(kind: IdentifierKind, value: str, country_code: str = DEFAULT_COUNTRY_CODE) -> str:
@@ -59,12 +68,12 @@ def normalise(kind: IdentifierKind, value: str, country_code: str = DEFAULT_COUN
         case "email":
             email = raw.lower()
             if not _EMAIL.match(email):
-                raise InvalidIdentifierError(f"not an email address: {value!r}")
+                raise InvalidIdentifierError(f"not an email address ({_shape(value)})")
             return email
         case "loyalty_card":
             card = re.sub(r"[\s-]", "", raw).upper()
             if not card.isalnum() or len(card) < 6:
-                raise InvalidIdentifierError(f"a loyalty card number is at least 6 letters or digits: {value!r}")
+                raise InvalidIdentifierError(f"a loyalty card number is at least 6 letters or digits ({_shape(value)})")
             return card
         case _:  # app_account, account_id: opaque ids issued by our own systems
             if not raw:
@@ -83,7 +92,7 @@ def _phone(raw: str, country_code: str) -> str:
     else:
         number = digits
     if not 8 <= len(number) <= 15:
-        raise InvalidIdentifierError(f"not a phone number (8 to 15 digits with country code): {raw!r}")
+        raise InvalidIdentifierError(f"not a phone number: 8 to 15 digits with country code ({_shape(raw)})")
     return "+" + number
 
 

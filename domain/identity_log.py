@@ -35,6 +35,9 @@ class IdentityRecord(Record):
     customer_id: str
     since: UtcDatetime  # when the customer was first seen
     merged: dict[str, str] = {}  # customer merged away -> survivor, as this identifier saw it
+    # claim event id -> (merged away, its first seen, survivor, its first seen): a redelivered
+    # claim sends its merge again (the record was saved, the sends may not have been)
+    merges: dict[str, tuple[str, UtcDatetime, str, UtcDatetime]] = {}
 
 
 @dataclass(frozen=True)
@@ -73,20 +76,29 @@ def _new(identifier: str, at: datetime) -> IdentityRecord:
 def _claim(record: IdentityRecord | None, claim: ClaimIdentifier) -> Step:
     if record is None:
         return Step(IdentityRecord(customer_id=claim.customer_id, since=claim.customer_since))
+    if claim.event_id in record.merges:
+        return Step(record, _merge_events(claim, *record.merges[claim.event_id]))
     if record.customer_id == claim.customer_id or record.merged.get(claim.customer_id) == record.customer_id:
         return Step(record)
     keep = survivor((record.customer_id, record.since), (claim.customer_id, claim.customer_since))
     gone = claim.customer_id if keep == record.customer_id else record.customer_id
     since = min(record.since, claim.customer_since)
     sinces = {record.customer_id: record.since, claim.customer_id: claim.customer_since}
+    merge = (gone, sinces[gone], keep, sinces[keep])
+    updated = IdentityRecord(customer_id=keep, since=since, merged={**record.merged, gone: keep},
+                             merges={**record.merges, claim.event_id: merge})
+    return Step(updated, _merge_events(claim, *merge))
+
+
+def _merge_events(
+    claim: ClaimIdentifier, gone: str, gone_since: datetime, keep: str, keep_since: datetime
+) -> list[Event]:
     merged = CustomersMerged(
         event_id=derived_id(claim.event_id, "merged"), occurred_at=claim.occurred_at, source_node="hq",
-        survivor=keep, survivor_since=sinces[keep], merged=gone, merged_since=sinces[gone],
-        identifier=claim.identifier,
+        survivor=keep, survivor_since=keep_since, merged=gone, merged_since=gone_since, identifier=claim.identifier,
     )
     wallets = MergeWallets(
         event_id=derived_id(claim.event_id, "merge-wallets"), occurred_at=claim.occurred_at, source_node="hq",
-        customer_id=gone, customer_since=sinces[gone], other_id=keep, other_since=sinces[keep],
+        customer_id=gone, customer_since=gone_since, other_id=keep, other_since=keep_since,
     )
-    updated = IdentityRecord(customer_id=keep, since=since, merged={**record.merged, gone: keep})
-    return Step(updated, [merged, wallets])
+    return [merged, wallets]

@@ -47,11 +47,13 @@ class PurchaseRecord(Record):
     node: str = "unknown"
     lines: list[PurchaseLine] = Field(default_factory=list)  # net of cancellations once earned
     fulfilled: bool = False
+    fulfilled_at: UtcDatetime | None = None  # when an online order left: its points and spend date from then
     earned: bool = False
     cancelled: dict[str, int] = Field(default_factory=dict)  # sku -> units cancelled before it left
     cancellations: list[str] = Field(default_factory=list)  # cancel events applied (each counts once)
-    # return event -> (its line no, purchase line no, units) it took: what it clawed back, again on redelivery
-    returns: dict[str, list[tuple[int, int, int]]] = Field(default_factory=dict)
+    # return event -> the return and the (its line no, purchase line no, units) it took: what it
+    # clawed back, sent again when the return or the completion that applied it is redelivered
+    returns: dict[str, tuple[ReturnPurchase, list[tuple[int, int, int]]]] = Field(default_factory=dict)
     waiting: list[ReturnPurchase] = Field(default_factory=list)  # returns before the attribution
 
 
@@ -74,7 +76,9 @@ def settle(record: PurchaseRecord | None, command: PurchaseCommand, return_windo
                 })
             return _complete(r, return_window, key)
         case FulfilPurchase():
-            return _complete(r.model_copy(update={"fulfilled": True}), return_window, key)
+            if not r.fulfilled:
+                r = r.model_copy(update={"fulfilled": True, "fulfilled_at": command.occurred_at})
+            return _complete(r, return_window, key)
         case CancelPurchase():
             if command.event_id in r.cancellations:
                 return PurchaseStep(r)
@@ -87,7 +91,7 @@ def settle(record: PurchaseRecord | None, command: PurchaseCommand, return_windo
                                                      "cancellations": [*r.cancellations, command.event_id]}))
         case ReturnPurchase():
             if command.return_event_id in r.returns:  # a redelivery: what it clawed back, again
-                return PurchaseStep(r, _clawbacks(r, command, r.returns[command.return_event_id], key))
+                return PurchaseStep(r, _clawbacks(r, *r.returns[command.return_event_id], key))
             if any(w.return_event_id == command.return_event_id for w in r.waiting):
                 return PurchaseStep(r)
             if not r.earned:
@@ -102,9 +106,10 @@ def _complete(r: PurchaseRecord, window: timedelta, key: str) -> PurchaseStep:
         return PurchaseStep(r)
     assert r.purchased_at is not None and r.purchase_event_id is not None
     lines = r.lines if r.earned else _net_of_cancellations(r)
+    completed_at = r.fulfilled_at or r.purchased_at  # a till sale at once; an order when it left
     out: list[Event] = [
         EarnPoints(
-            event_id=derived_id(key, f"earn:{line.line_no}"), occurred_at=r.purchased_at, source_node=r.node,
+            event_id=derived_id(key, f"earn:{line.line_no}"), occurred_at=completed_at, source_node=r.node,
             customer_id=r.customer_id, lot_id=f"{key}:{line.line_no}", sku=line.sku, quantity=line.quantity,
             net_cents=line.net_cents, return_window_s=int(window.total_seconds()),
         )
@@ -112,11 +117,13 @@ def _complete(r: PurchaseRecord, window: timedelta, key: str) -> PurchaseStep:
     ]
     if lines:
         out.append(PurchaseRecorded(
-            event_id=derived_id(key, "purchase"), occurred_at=r.purchased_at, source_node=r.node,
+            event_id=derived_id(key, "purchase"), occurred_at=completed_at, source_node=r.node,
             customer_id=r.customer_id, kind="purchase", purchase_key=key, source_event_id=r.purchase_event_id,
             channel=r.channel, node=r.node, lines=lines,
         ))
-    if r.earned:
+    if r.earned:  # a repeat: the earns again, and the returns it settled (their sends may be lost)
+        for returned, allocation in r.returns.values():
+            out += _clawbacks(r, returned, allocation, key)
         return PurchaseStep(r, out)
     waiting = r.waiting
     r = r.model_copy(update={"earned": True, "lines": lines, "waiting": []})
@@ -142,7 +149,7 @@ def _net_of_cancellations(r: PurchaseRecord) -> list[PurchaseLine]:
 def _returned(r: PurchaseRecord, command: ReturnPurchase, key: str) -> PurchaseStep:
     """Match returned units to the purchase's lines by SKU, first lines first, never beyond what was bought."""
     taken: dict[int, int] = {}
-    for returns in r.returns.values():
+    for _, returns in r.returns.values():
         for _, line_no, units in returns:
             taken[line_no] = taken.get(line_no, 0) + units
     allocation: list[tuple[int, int, int]] = []
@@ -158,7 +165,7 @@ def _returned(r: PurchaseRecord, command: ReturnPurchase, key: str) -> PurchaseS
                 taken[line.line_no] = taken.get(line.line_no, 0) + units
                 want -= units
         unmatched += want
-    r2 = r.model_copy(update={"returns": {**r.returns, command.return_event_id: allocation}})
+    r2 = r.model_copy(update={"returns": {**r.returns, command.return_event_id: (command, allocation)}})
     note = f"{unmatched} returned units match no unreturned unit bought on {key}" if unmatched else None
     return PurchaseStep(r2, _clawbacks(r2, command, allocation, key), note)
 
@@ -175,7 +182,7 @@ def _clawbacks(
             occurred_at=command.occurred_at, source_node=command.source_node, customer_id=r.customer_id,
             return_line_id=f"{command.return_event_id}:{ret_no}:{line_no}", lot_id=f"{key}:{line_no}",
             quantity=units, net_cents=lines[line_no].net_cents * units // lines[line_no].quantity,
-            purchased_at=r.purchased_at,
+            purchased_at=r.fulfilled_at or r.purchased_at,
         )
         for ret_no, line_no, units in allocation
     ]

@@ -375,18 +375,25 @@ def move_in(wallet: Wallet, moved: Moved, at: datetime, rules: EarnRules) -> tup
     cause = f"merge:{moved.from_customer}"
     if cause in w.wallet.seen:
         return Decision(w.wallet, w.entries, note=f"{moved.from_customer} was merged in already"), None
-    lots = {"pending": {lot.lot_id: lot for lot in moved.pending},
-            "available": {lot.lot_id: lot for lot in moved.available}}
+    # A request id both wallets used (ids must be unique per till, not per customer): the
+    # survivor's hold keeps it, and the merged-away one's points go back to its lots.
+    clash = [h for h in moved.holds if h.request_id in w.wallet.holds]
+    holds_in = [h for h in moved.holds if h.request_id not in w.wallet.holds]
+    available_in = {lot.lot_id: lot for lot in moved.available}
+    for h in clash:
+        if h.status == "granted":
+            available_in = _restore(available_in, h.taken)
+    lots = {"pending": {lot.lot_id: lot for lot in moved.pending}, "available": available_in}
     entries = list(w.entries)
     for account in CUSTOMER_ACCOUNTS:
         if account == "held":
-            points = sum(h.points for h in moved.holds if h.status == "granted")
+            points = sum(h.points for h in holds_in if h.status == "granted")
         else:
             points = sum(lot.points for lot in lots[account].values())
         if points:
             entries.append(_entry(w.wallet, "merge", f"{moved.from_customer}:in:{account}", "program:merges",
                                   account, points, at))
-    holds = {**{h.request_id: h for h in moved.holds}, **w.wallet.holds}  # request ids are unique per till
+    holds = {**w.wallet.holds, **{h.request_id: h for h in holds_in}}
     seen = {**moved.seen, **w.wallet.seen, cause: at}
     spend = dict(w.wallet.spend)
     for day, cents in moved.spend.items():

@@ -63,7 +63,7 @@ from streams.loyalty import (
 )
 
 WalletCommand = EarnPoints | ClawbackPoints | HoldPoints | CapturePoints | VoidPoints | MergeWallets | WalletMovedIn
-Output = WalletCommand | TierChanged  # commands go back onto loyalty.commands, tier changes to loyalty.tiers
+Output = WalletCommand | TierChanged  # commands go back onto loyalty.commands, tier changes to loyalty.tier-changes
 KEEP_RECENT = 16
 SENT: TypeAdapter[Output] = TypeAdapter(SentCommand)
 DEFAULT_RULES = EarnRules()
@@ -122,6 +122,15 @@ def _forward(wallet: Wallet, command: WalletCommand) -> WalletCommand:
 
 def _decide(wallet: Wallet, command: WalletCommand, rules: EarnRules) -> tuple[Decision, list[Output]]:
     at = command.occurred_at
+    # The tier as of this command: days that left the window drop first, so a lapsed tier is
+    # neither used to price this purchase nor shown after it.
+    wallet, lapsed = add_spend(wallet, at.date(), 0, at, rules)
+    decision, out = _decide_now(wallet, command, rules)
+    return decision, [*_tier_changed(command, decision.wallet, lapsed, at, "lapsed"), *out]
+
+
+def _decide_now(wallet: Wallet, command: WalletCommand, rules: EarnRules) -> tuple[Decision, list[Output]]:
+    at = command.occurred_at
     match command:
         case EarnPoints():
             lifetime = timedelta(seconds=command.lifetime_s) if command.lifetime_s else None
@@ -131,15 +140,16 @@ def _decide(wallet: Wallet, command: WalletCommand, rules: EarnRules) -> tuple[D
             else:
                 points = points_for_line(command.net_cents, command.sku or "", wallet.tier, rules,
                                          command.promotion_multiplier)
-                spend = command.net_cents if points > 0 else 0
+                spend = command.net_cents if points > 0 else 0  # excluded and pointless lines do not qualify
             d = earn(wallet, command.lot_id, points, at, window, lifetime, command.quantity, command.net_cents)
             credited = any(e.cause == "earn" for e in d.entries)
             return _with_spend(d, at, spend if credited else 0, at, rules, command)
         case ClawbackPoints():
             d = clawback(wallet, command.return_line_id, command.lot_id, command.points, at, command.quantity)
             first_time = command.return_line_id not in wallet.seen and command.return_line_id in d.wallet.seen
+            qualified = command.lot_id in wallet.seen  # its purchase counted as spend (a credited lot)
             day = command.purchased_at or at
-            return _with_spend(d, day, -command.net_cents if first_time else 0, at, rules, command)
+            return _with_spend(d, day, -command.net_cents if first_time and qualified else 0, at, rules, command)
         case HoldPoints():
             return hold(wallet, command.request_id, command.points, at, command.expires_at), []
         case CapturePoints():
@@ -163,11 +173,13 @@ def _with_spend(
     return Decision(w, d.entries, d.answer, d.note), _tier_changed(command, w, move, at)
 
 
-def _tier_changed(command: WalletCommand, wallet: Wallet, move: TierMove | None, at: datetime) -> list[Output]:
+def _tier_changed(
+    command: WalletCommand, wallet: Wallet, move: TierMove | None, at: datetime, why: str = "tier"
+) -> list[Output]:
     if move is None:
         return []
     return [TierChanged(
-        event_id=derived_id(command.event_id, "tier"), occurred_at=at, source_node="hq",
+        event_id=derived_id(command.event_id, why), occurred_at=at, source_node="hq",
         customer_id=wallet.customer_id, tier=move.tier, previous=move.previous, spend_cents=move.spend_cents,
         window_start=datetime.combine(move.window_start, datetime.min.time(), at.tzinfo), as_of=at,
         threshold_cents=move.threshold_cents, cause_id=command.event_id,

@@ -62,7 +62,7 @@ SAGA_INPUTS = Counter(
 )
 WALLET_COMMANDS = Counter(
     "omnistream_wallet_commands_total",
-    "Wallet commands applied, by type and verdict (applied, redelivered)",
+    "Wallet commands, by type and verdict (applied, redelivered, forwarded: the wallet was merged away)",
     ["type", "verdict"],
     registry=REGISTRY,
 )

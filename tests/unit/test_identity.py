@@ -26,9 +26,12 @@ def test_emails_are_trimmed_and_lowercased_and_cards_lose_spaces_and_dashes() ->
 
 
 @pytest.mark.parametrize(("kind", "raw"), [("phone", "12345"), ("email", "not-an-email"), ("loyalty_card", "ab-1")])
-def test_an_identifier_that_cannot_be_normalised_is_refused_with_the_reason(kind: str, raw: str) -> None:
-    with pytest.raises(InvalidIdentifierError, match=raw):
+def test_an_identifier_that_cannot_be_normalised_is_refused_with_a_reason_that_does_not_repeat_it(
+    kind: str, raw: str
+) -> None:
+    with pytest.raises(InvalidIdentifierError) as refused:
         normalise(kind, raw)  # type: ignore[arg-type]
+    assert kind.split("_")[-1] in str(refused.value) and raw not in str(refused.value)  # logs and DuckDB see it
 
 
 def test_the_hash_is_keyed_stable_and_never_contains_the_raw_value() -> None:

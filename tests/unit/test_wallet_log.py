@@ -133,3 +133,37 @@ def test_the_tier_follows_rolling_spend_and_each_change_is_published_with_its_ex
     assert later.wallet.tier == "base" and [(c.previous, c.tier) for c in later.out] == [("silver", "base")]
     assert later.wallet.spend == {(T0 + timedelta(days=1)).date().isoformat(): 1_000,
                                   (T0 + timedelta(days=365)).date().isoformat(): 1_000}
+
+
+def test_a_request_id_both_merged_wallets_used_gives_the_merged_away_holds_points_back() -> None:
+    from streams.loyalty import MergeWallets
+
+    old, young = "cus-" + "1" * 40, "cus-" + "2" * 40
+    common = {"occurred_at": T0, "source_node": "st-001"}
+
+    def earned_and_held(customer: str) -> Wallet:
+        w = apply(Wallet(customer_id=customer), EarnPoints(event_id=f"e-{customer}", **common, customer_id=customer,
+                                                           lot_id=f"lot-{customer}", points=100, return_window_s=0), 1)
+        return apply(w.wallet, HoldPoints(event_id=f"h-{customer}", **common, customer_id=customer, request_id="q-1",
+                                          points=30, expires_at=T0 + timedelta(hours=1), client="till-1"), 2).wallet
+
+    out = apply(earned_and_held(young), MergeWallets(event_id="m", **common, customer_id=young,
+                                                     customer_since=T0 + timedelta(days=1), other_id=old,
+                                                     other_since=T0), 3)
+    survivor = apply(earned_and_held(old), out.out[0], 3).wallet  # type: ignore[arg-type]
+    assert (survivor.balance("available"), survivor.balance("held")) == (170, 30)  # nothing stuck in held
+    assert sum(h.points for h in survivor.holds.values() if h.status == "granted") == survivor.balance("held")
+
+
+def test_returning_a_line_that_earned_nothing_takes_no_spend_off_the_tier() -> None:
+    from domain.loyalty_rules import EarnRules
+
+    rules = EarnRules(tier_thresholds_cents={"base": 0, "silver": 50_000}, excluded_skus=frozenset({"SKU-GIFT"}))
+    common = {"occurred_at": T0, "source_node": "st-001", "customer_id": CUSTOMER}
+    w = apply(Wallet(customer_id=CUSTOMER), EarnPoints(event_id="e1", **common, lot_id="r1:1", sku="SKU-001",
+                                                       net_cents=60_000, return_window_s=0), 1, rules).wallet
+    w = apply(w, EarnPoints(event_id="e2", **common, lot_id="r1:2", sku="SKU-GIFT", net_cents=20_000,
+                            return_window_s=0), 2, rules).wallet
+    back = apply(w, ClawbackPoints(event_id="x", **common, return_line_id="ret:1:2", lot_id="r1:2", quantity=1,
+                                   net_cents=20_000, purchased_at=T0), 3, rules)
+    assert back.wallet.tier == "silver" and sum(back.wallet.spend.values()) == 60_000 and back.out == []
