@@ -175,11 +175,12 @@ def _loyalty_story(settings: Settings) -> None:
     base = f"http://127.0.0.1:{settings.web_port}"
     print("\nLoyalty: Ann pays 44.98 at st-001 with loyalty card LC-DEMO-0001, then adds the card to her")
     print("web account (ann.demo@example.com); the web checkout redeems 30 points:")
+    auth = {"X-Client": services.DEMO_CLIENT, "Authorization": f"Bearer {services.DEMO_TOKEN}"}
     deadline = time.monotonic() + 60
     resolved: dict[str, Any] = {}
     while time.monotonic() < deadline and not resolved.get("customer_id"):
         time.sleep(1)
-        resolved = post_json(f"{base}/customers/resolve/", {"kind": "email", "value": email.value})[1]
+        resolved = post_json(f"{base}/customers/resolve/", {"kind": "email", "value": email.value}, auth)[1]
     customer = resolved.get("customer_id")
     if not customer:
         print(f"  the email did not resolve in time: {resolved}", file=sys.stderr)
@@ -189,7 +190,6 @@ def _loyalty_story(settings: Settings) -> None:
         wallet = get_json(f"{base}/wallets/{customer}/")[1] or {}
         time.sleep(0.5)
     print(f"  the email resolves to {customer}, the card's customer; wallet: {wallet.get('available')} available")
-    auth = {"X-Client": services.DEMO_CLIENT, "Authorization": f"Bearer {services.DEMO_TOKEN}"}
     redeem = {"request_id": "demo-web-redeem-1", "points": 30}
     status, hold = post_json(f"{base}/wallets/{customer}/holds/", redeem, auth)
     print(f"  hold 30 points (POST /wallets/{customer[:12]}.../holds/): {status} {hold.get('status')}"

@@ -14,7 +14,6 @@ answers on `loyalty.answers`.
 from __future__ import annotations
 
 import asyncio
-import hmac
 import logging
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -24,30 +23,19 @@ from faust.web import Request, Response, View
 from pydantic import ValidationError
 
 from agents import wallets
-from app import app, channel, settings
+from app import app, channel
 from domain.wallet import spend_total, tick
 from streams.codec import encode
 from streams.loyalty import CapturePoints, HoldPoints, VoidPoints
 from streams.topics import LOYALTY_COMMANDS
 from tables.wallets import get_wallet, wallets_table
+from views.auth import refused
 from views.owner import forward, is_mine
 
 log = logging.getLogger("omnistream.wallets")
 commands = channel(LOYALTY_COMMANDS)
 ANSWER_TIMEOUT_S = 5.0
 STATUS = {"granted": 201, "declined": 409, "unknown": 404}
-
-
-def refused(request: Request) -> str | None:
-    """Why the caller may not change wallets, or None."""
-    client = request.headers.get("X-Client", "")
-    token = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
-    expected = settings.loyalty_tokens.get(client)
-    if not settings.loyalty_tokens:
-        return "no client tokens configured (OMNI_LOYALTY_TOKENS)"
-    if expected is None or not hmac.compare_digest(expected, token):
-        return f"client {client or '(none)'!r} without a valid token"
-    return None
 
 
 async def _change(view: View, request: Request, customer_id: str, build: Any) -> Response:

@@ -45,7 +45,11 @@ def test_a_customer_earns_with_a_card_in_store_and_redeems_online_by_email(pipel
     for _ in range(2):  # the till's retry: the same receipt twice earns once
         send("pos.transactions", STORE, sale("rcpt-1", card))
     # 2 x 19.99 + 5.00 = 44.98 -> 39 + 5 points at the base rate
-    customer = wait_for(lambda: post(port, "/customers/resolve/", {"kind": "loyalty_card", "value": "LC12345678"}),
+    def resolve(kind: str, value: str) -> tuple[int, dict[str, Any]]:
+        return post(port, "/customers/resolve/", {"kind": kind, "value": value}, token=True)
+
+    assert post(port, "/customers/resolve/", {"kind": "loyalty_card", "value": "LC12345678"})[0] == 401  # no token
+    customer = wait_for(lambda: resolve("loyalty_card", "LC12345678"),
                         lambda r: r[0] == 200, 60, "the card's customer")[1]["customer_id"]
     assert customer.startswith("cus-")
     wallet = wait_for(lambda: get_json(f"http://127.0.0.1:{port}/wallets/{customer}/")[1] or {},
@@ -56,7 +60,7 @@ def test_a_customer_earns_with_a_card_in_store_and_redeems_online_by_email(pipel
     send("customers.identifiers", "lc12345678", CustomerIdentifierLinked(
         event_id="link-1", occurred_at=datetime.now(UTC), source_node="web", known_as=card,
         identifier=CustomerRef(kind="email", value=" Ann.Smit@Example.COM"), channel="web"))
-    by_email = wait_for(lambda: post(port, "/customers/resolve/", {"kind": "email", "value": "ann.smit@example.com"}),
+    by_email = wait_for(lambda: resolve("email", "ann.smit@example.com"),
                         lambda r: r[0] == 200, 60, "the email's customer")[1]
     assert by_email["customer_id"] == customer
 

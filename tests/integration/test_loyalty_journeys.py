@@ -48,7 +48,7 @@ def test_points_follow_the_customer_through_an_order_a_merge_a_return_and_tiers(
         return read_to_end(bootstrap, f"{pipeline.prefix}{topic}")
 
     def customer_of(ref: CustomerRef) -> str:
-        return wait_for(lambda: post(port, "/customers/resolve/", {"kind": ref.kind, "value": ref.value}),
+        return wait_for(lambda: post(port, "/customers/resolve/", {"kind": ref.kind, "value": ref.value}, token=True),
                         lambda r: r[0] == 200, 60, f"the {ref.kind}'s customer")[1]["customer_id"]
 
     def wallet(customer: str, done: Any, what: str) -> dict[str, Any]:
