@@ -60,6 +60,7 @@ class HoldRun:
     worker_cpu_s: float | None = None
     cores: dict[str, float] = field(default_factory=dict)  # cores each process (and the machine) used meanwhile
     worker_waiting_share: float | None = None  # share of the time the worker waited for a core (contention)
+    peak_in_flight: int | None = None  # HTTP: most requests open at once
 
     @property
     def actually_offered_per_s(self) -> float | None:
@@ -72,7 +73,8 @@ def hold_run(path: str, offered_per_s: float, traffic: Traffic, worker_cpu_s: fl
     return HoldRun(path=path, offered_per_s=offered_per_s, holds=len(traffic.sent_at),
                    p50_s=percentile(latencies, 50), p99_s=percentile(latencies, 99), max_s=max(latencies, default=None),
                    sending_s=traffic.sending_s, answered_s=traffic.seconds or 0.0, statuses=dict(traffic.answers),
-                   worker_cpu_s=worker_cpu_s, cores=cores or {}, worker_waiting_share=worker_waiting_share)
+                   worker_cpu_s=worker_cpu_s, cores=cores or {}, worker_waiting_share=worker_waiting_share,
+                   peak_in_flight=getattr(traffic, "peak_in_flight", None))
 
 
 @dataclass
@@ -153,6 +155,8 @@ def result_line(earning: Earning, http: HoldRun, topic: HoldRun | None, light: H
                 f"{prefix}_cores": run.cores,
                 f"{prefix}_worker_waiting_share": run.worker_waiting_share,
             })
+            if run.peak_in_flight is not None:
+                line[f"{prefix}_peak_in_flight"] = run.peak_in_flight
     if light is not None:
         line.update({"light_hold_p50_ms": ms(light.p50_s), "light_hold_p99_ms": ms(light.p99_s)})
     if scale is not None:
@@ -204,7 +208,8 @@ def summary(earning: Earning, runs: list[HoldRun], floor_per_s: float, scale: Wa
         lines.append(
             f"holds over {run.path} at {run.offered_per_s:g}/s offered ({run.actually_offered_per_s}/s actually), "
             f"{run.holds} holds: p50 {ms(run.p50_s)} ms, p99 {ms(run.p99_s)} ms, max {ms(run.max_s)} ms; "
-            f"answered at {rate(run.holds, run.answered_s)}/s; {run.statuses}; worker cpu "
+            f"answered at {rate(run.holds, run.answered_s)}/s; {run.statuses}"
+            + (f", at most {run.peak_in_flight} in flight" if run.peak_in_flight is not None else "") + "; worker cpu "
             f"{_per(run.worker_cpu_s, run.holds)} ms/hold, waited for a core {_share(run.worker_waiting_share)} of "
             f"the time; cores used: {describe(run.cores)}")
     if scale is not None and scale.error:

@@ -109,6 +109,7 @@ class Wallet(Record):
     since: UtcDatetime | None = None
     merged_into: str | None = None
     merged_into_since: UtcDatetime | None = None
+    moved: str | None = None  # the move-in it sent (JSON): sent again ahead of any redelivered command
 
     def balance(self, account: CustomerAccount) -> int:
         return self.balances.get(account, 0)

@@ -95,8 +95,10 @@ def _redelivered(wallet: Wallet, command: WalletCommand, offset: int) -> Applied
     entries = wallet.recent.get(offset, [])
     out: list[Output] = [SENT.validate_json(raw) for raw in wallet.recent_out.get(offset, [])]
     if not out and wallet.merged_into is not None and not isinstance(command, MergeWallets | WalletMovedIn):
-        # Its answer now lives with the survivor (which has the hold): ask there, it answers by state.
-        out = [_forward(wallet, command)]
+        # The command's state now lives with the survivor: ask there (it answers holds by state,
+        # deduplicates the rest by cause), but send the move-in again first, so the survivor
+        # has this wallet's lots and causes before it sees a command from before the merge.
+        out = [*([SENT.validate_json(wallet.moved)] if wallet.moved else []), _forward(wallet, command)]
     answer = None if out else _answer(wallet, command, wallet.holds.get(getattr(command, "request_id", "")))
     return Applied(wallet, entries, answer, "redelivered", None, out)
 
@@ -201,7 +203,8 @@ def _merge(wallet: Wallet, command: MergeWallets) -> tuple[Decision, list[Output
         )
         return Decision(w), [ask]
     d, moved = move_out(w, command.other_id, command.other_since, at)
-    return d, [_moved_in(command, moved, command.other_id, at)]
+    move = _moved_in(command, moved, command.other_id, at)
+    return Decision(d.wallet.model_copy(update={"moved": move.model_dump_json()}), d.entries), [move]
 
 
 def _moved_in(command: WalletCommand, moved: Moved, to: str, at: datetime) -> WalletMovedIn:

@@ -49,7 +49,7 @@ async def _change(view: View, request: Request, customer_id: str, build: Any) ->
     except (ValueError, TypeError, ValidationError) as err:
         return view.json({"error": f"bad request: {err}"}, status=400)
     owner = await _survivor(view, request, customer_id, body)
-    if isinstance(owner, Response):
+    if not isinstance(owner, str):  # the answer of the worker that owns it (or a 503)
         return owner
     customer_id, command = owner, command.model_copy(update={"customer_id": owner})
     future = wallets.waiter(command.event_id)
@@ -87,7 +87,7 @@ def _common(customer_id: str, client: str) -> dict[str, Any]:
 class WalletView(View):
     async def get(self, request: Request, customer_id: str) -> Response:
         owner = await _survivor(self, request, customer_id)
-        if isinstance(owner, Response):
+        if not isinstance(owner, str):  # the answer of the worker that owns it (or a 503)
             return owner
         wallet = tick(get_wallet(owner), datetime.now(UTC)).wallet  # as of now, not of its last command
         return self.json({

@@ -11,6 +11,7 @@ import pytest
 from bench.hold_traffic import Traffic
 from bench.holds import percentile
 from bench.loyalty import QUICK_EARNS, QUICK_LATENCY_S, WALLETS, parse_args
+from bench.loyalty_http import HttpTraffic
 from bench.loyalty_ledger import entries_in
 from bench.loyalty_result import (
     RESULT_KEYS,
@@ -78,6 +79,7 @@ def test_percentiles_interpolate_between_closest_ranks_and_latencies_come_out_in
     assert percentile([7.0], 99) == 7.0 and percentile([], 50) is None
     assert HTTP.p50_s == pytest.approx(0.0505) and HTTP.p99_s == pytest.approx(0.09901)
     assert HTTP.holds == 100 and HTTP.actually_offered_per_s == 100.0 and HTTP.statuses == {"granted": 100}
+    assert HTTP.peak_in_flight is None and hold_run("http", 1, HttpTraffic(peak_in_flight=7)).peak_in_flight == 7
 
 
 def test_the_json_line_starts_with_the_promised_keys_and_has_no_scale_figures_when_quick() -> None:
