@@ -155,26 +155,36 @@ def test_loyalty_survives_a_sigkill_with_two_workers_and_every_event_twice(pipel
                 assert entries.setdefault(key, e) == e, f"{key} posted twice with different contents"
         return State({"wallets": wallets, "entries": entries, "negative": negative})
 
+    def sums_of(entries: dict[tuple[str, str], dict[str, Any]]) -> dict[str, Counter[str]]:
+        sums: dict[str, Counter[str]] = defaultdict(Counter)
+        for (customer, _), e in entries.items():
+            sums[customer][e["debit"]] -= e["points"]
+            sums[customer][e["credit"]] += e["points"]
+        return sums
+
+    def balances(wallet: Wallet) -> tuple[int, int, int]:
+        return wallet.balance("pending"), wallet.balance("available"), wallet.balance("held")
+
     def settled(s: State) -> bool:
         issued = _per_group(groups, s["entries"], "program:issued")
-        return all(issued[g] == sum(earned[i] for i in group) for g, group in enumerate(groups))
+        sums = sums_of(s["entries"])
+        return all(issued[g] == sum(earned[i] for i in group) for g, group in enumerate(groups)) and all(
+            balances(w) == (sums[c]["pending"], sums[c]["available"], sums[c]["held"]) for c, w in s["wallets"].items())
 
-    final = wait_for(state, settled, 240, "every purchase earned by its customer group")
+    # Eventually (the ledger trails the log it is replayed from): every purchase earned by its
+    # group, and every wallet's ledger equal to the reference replayed from the log.
+    final = wait_for(state, settled, 240, "every purchase earned, every ledger equal to the reference")
     wallets, entries = final["wallets"], final["entries"]
     assert final["negative"] == [], "a posting left a balance below zero"
     lots = Counter(e["cause_id"] for (_, _), e in entries.items() if e["cause"] == "earn")
     assert lots and max(lots.values()) == 1, "a purchase line credited twice"
     back = _per_group(groups, entries, "program:clawed_back")
     assert [back[g] for g in range(len(groups))] == [sum(clawed[i] for i in group) for group in groups]
+    assert sum(1 for w in wallets.values() if w.merged_into) == 4  # cards 4..7 moved into 0..3
 
-    sums: dict[str, Counter[str]] = defaultdict(Counter)
-    for (customer, _), e in entries.items():
-        sums[customer][e["debit"]] -= e["points"]
-        sums[customer][e["credit"]] += e["points"]
     port = second.env["OMNI_WEB_PORT"]
     for customer, wallet in wallets.items():
-        mine = (wallet.balance("pending"), wallet.balance("available"), wallet.balance("held"))
-        assert mine == (sums[customer]["pending"], sums[customer]["available"], sums[customer]["held"]), customer
+        mine = balances(wallet)
         if wallet.merged_into:
             assert mine == (0, 0, 0)
             continue
