@@ -100,6 +100,8 @@ def _answers(settings: Settings, report: Report) -> None:
         _table("Top SKUs", con.execute(sql("demo_top_skus")))
         _table("Stock positions", con.execute(sql("demo_stock_summary")))
         _table("Online orders by latest status (the order saga's answers)", con.execute(sql("demo_orders_by_status")))
+        _table("Loyalty by tier (one customer across channels, after merges; outstanding = liability)",
+               con.execute(sql("demo_loyalty_by_tier")))
         sample = con.execute(
             "select order_id from order_outcomes where status in ('shipped', 'picked_up') order by order_id limit 1"
         ).fetchone()
