@@ -71,9 +71,9 @@ def ready(stack: Stack, workers: int, network: Network, progress: bool) -> tuple
     return services, start_s
 
 
-def changelog_bytes(stack: Stack) -> int | None:
+def changelog_bytes(stack: Stack, table: str = "stock") -> int | None:
     try:
-        return stack.topic_bytes().get(f"{stack.settings.app_id}-stock-changelog", 0)
+        return stack.topic_bytes().get(f"{stack.settings.app_id}-{table}-changelog", 0)
     except Exception as exc:  # noqa: BLE001 (a diagnostic; the measurement stands without it)
         print(f"kafka bytes on disk: unavailable ({exc!r})")
         return None

@@ -4,9 +4,9 @@ Starts (or reuses) the local broker; on it, each phase gets a private Omnistream
 prefix, app id, data dirs, ports): the raw aiokafka floor, then EarnPoints flat out to one
 worker (ledger entries/s); holds at a fixed offered load to one worker over HTTP
 (`POST /wallets/{customer_id}/holds/`) and over the topics (HoldPoints on loyalty.commands,
-PointsAnswered on loyalty.answers); without --quick, a million wallets made by earns and a
-worker recovering them on an empty disk. Human-readable lines first; the last stdout line is
-one JSON object.
+PointsAnswered on loyalty.answers); without --quick, a million wallets (their changelog
+written directly, or made by earns through a worker) and a worker recovering them on an empty
+disk. Human-readable lines first; the last stdout line is one JSON object.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from bench.diagnose import slow_commits
 from bench.e2e import publish
 from bench.floor import run_floor
 from bench.hold_traffic import Route, Traffic, run_exchange
-from bench.inventory import close, worktree_changed
+from bench.inventory import changelog_bytes, close, worktree_changed
 from bench.loyalty_costs import costs_us, describe
 from bench.loyalty_http import run_posts
 from bench.loyalty_ledger import Offsets, answers, entries_in, ledger
@@ -63,7 +63,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--scale-customers", type=int, default=CUSTOMERS,
                         help="wallets the scale phase makes and recovers (not with --quick)")
     parser.add_argument("--scale-via", choices=VIAS, default=VIAS[0],
-                        help="make the wallets by writing their changelog (minutes) or by earns through a worker")
+                        help="make the wallets by writing their changelog directly (fast) or by earns through a worker")
     parser.add_argument("--keep", action="store_true", help="keep topics, temp dirs and logs for a post-mortem")
     parser.add_argument("--no-progress", action="store_true", help="no progress bars on stderr")
     args = parser.parse_args(argv)
@@ -106,14 +106,6 @@ def processes(worker: Service, broker_pid: int | None) -> dict[str, int]:
     return {"worker": worker_pid(worker), "bench": os.getpid()} | ({"broker": broker_pid} if broker_pid else {})
 
 
-def changelog_bytes(stack: Stack) -> int | None:
-    try:
-        return stack.topic_bytes().get(f"{stack.settings.app_id}-wallets-changelog", 0)
-    except Exception as exc:  # noqa: BLE001 (a diagnostic; the measurement stands without it)
-        print(f"kafka bytes on disk: unavailable ({exc!r})")
-        return None
-
-
 def earning(bootstrap: str, count: int, customers: int, progress: bool, keep: bool,
             broker_pid: int | None) -> tuple[Earning, float]:
     """The floor, then `count` earns flat out through one worker, timed until the last posting."""
@@ -130,11 +122,11 @@ def earning(bootstrap: str, count: int, customers: int, progress: bool, keep: bo
             apply_earns(stack, offsets, warmup, services, False, "warm-up")
             commands = [(c.key, c.value) for c in earns(stack.run, 0, count, customers, EARN_POINTS)]
             meter = SchedMeter(processes(worker, broker_pid))
-            before, bytes_before = offsets.ends(), changelog_bytes(stack)
+            before, bytes_before = offsets.ends(), changelog_bytes(stack, "wallets")
             meter.mark("start", time.monotonic())
             publish_s, seconds = apply_earns(stack, offsets, commands, services, progress, "earns, 1 worker")
             meter.mark("end", time.monotonic())
-            bytes_after = changelog_bytes(stack)
+            bytes_after = changelog_bytes(stack, "wallets")
             entries = entries_in(offsets.records(before, offsets.ends()))
         finally:
             offsets.close()
