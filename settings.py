@@ -42,6 +42,8 @@ ENV_DEFAULTS: dict[str, tuple[str, str]] = {
     "OMNI_ORDER_HOLD_TTL_S": ("604800", "how long a delivery order's holds last before they expire unshipped"),
     "OMNI_PICKUP_WINDOW_S": ("259200", "pick-up window of an in-store pick-up order: then a no-show releases it"),
     "OMNI_LOYALTY_TOKENS": ("", "client:token pairs (comma separated) that may change wallets over HTTP"),
+    "OMNI_WALLET_ANSWER_TIMEOUT_S": ("5", "how long an HTTP wallet change waits for the wallet's answer "
+                                     "(504 after; a hold is then voided)"),
     "OMNI_IDENTITY_KEY": ("", "secret key of the identifier hash (HMAC-SHA256); set it in production"),
     "OMNI_POINTS_PER_UNIT": ("1", "loyalty points per currency unit of a purchase line's net value"),
     "OMNI_RETURN_WINDOW_DAYS": ("30", "earned points stay pending this long (the return window)"),
@@ -145,6 +147,7 @@ class Settings:
     order_hold_ttl_s: float
     pickup_window_s: float
     loyalty_tokens: dict[str, str]
+    wallet_answer_timeout_s: float
     identity_key: bytes
     points_per_unit: int
     return_window_days: float
@@ -192,6 +195,7 @@ class Settings:
             order_hold_ttl_s=float(_env("OMNI_ORDER_HOLD_TTL_S")),
             pickup_window_s=float(_env("OMNI_PICKUP_WINDOW_S")),
             loyalty_tokens=_pairs(_env("OMNI_LOYALTY_TOKENS")),
+            wallet_answer_timeout_s=float(_env("OMNI_WALLET_ANSWER_TIMEOUT_S")),
             identity_key=_env("OMNI_IDENTITY_KEY").encode(),
             points_per_unit=int(_env("OMNI_POINTS_PER_UNIT")),
             return_window_days=float(_env("OMNI_RETURN_WINDOW_DAYS")),

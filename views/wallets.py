@@ -23,7 +23,7 @@ from faust.web import Request, Response, View
 from pydantic import ValidationError
 
 from agents import wallets
-from app import app, channel
+from app import app, channel, settings
 from domain.wallet import spend_total, tick
 from streams.codec import encode
 from streams.loyalty import CapturePoints, HoldPoints, VoidPoints
@@ -34,7 +34,7 @@ from views.owner import forward, is_mine
 
 log = logging.getLogger("omnistream.wallets")
 commands = channel(LOYALTY_COMMANDS)
-ANSWER_TIMEOUT_S = 5.0
+ANSWER_TIMEOUT_S = settings.wallet_answer_timeout_s
 STATUS = {"granted": 201, "declined": 409, "unknown": 404}
 
 
@@ -57,8 +57,20 @@ async def _change(view: View, request: Request, customer_id: str, build: Any) ->
         await commands.send(key=customer_id.encode(), value=encode(command))
         answer = await asyncio.wait_for(future, ANSWER_TIMEOUT_S)
     except TimeoutError:
-        return view.json({"error": f"no answer within {ANSWER_TIMEOUT_S}s; GET /wallets/{customer_id}/ later"},
-                         status=504)
+        if isinstance(command, HoldPoints):
+            # The caller gives up on this request: a hold granted after the answer came too late
+            # must not keep the points until its time to live. The void follows the hold on the
+            # wallet's log, so it resolves it whichever way the wallet decided.
+            give_up = VoidPoints(**_common(customer_id, command.client), request_id=command.request_id,
+                                 reason=f"no answer within {ANSWER_TIMEOUT_S}s (the caller was told 504)")
+            await commands.send(key=customer_id.encode(), value=encode(give_up))
+            message = (f"no answer within {ANSWER_TIMEOUT_S}s: request {command.request_id} is voided; "
+                       "ask again with a new request_id")
+        else:
+            message = (f"no answer within {ANSWER_TIMEOUT_S}s; ask again with the same request_id "
+                       f"(it answers the hold's state) or GET /wallets/{customer_id}/")
+        log.warning("%s for %s: %s", type(command).__name__, customer_id, message)
+        return view.json({"error": message}, status=504)
     finally:
         wallets.forget(command.event_id)
     return view.json(answer.model_dump(mode="json"), status=STATUS.get(answer.status, 200))

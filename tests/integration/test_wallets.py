@@ -77,3 +77,22 @@ def test_concurrent_redemptions_from_four_stores_never_take_more_than_the_wallet
     assert (total["available"], total["held"], total["pending"]) == (140, 0, 0)
     assert total["program:redeemed"] == 160 and -total["program:issued"] == 300
     assert posted[-1]["available"] == 140
+
+
+def test_a_hold_the_caller_gave_up_on_does_not_keep_the_points(pipeline: Pipeline) -> None:
+    """A 504 (no answer in time) voids the hold behind it: a late grant never strands points."""
+    worker = pipeline.worker(OMNI_LOYALTY_TOKENS="till-0:secret-0", OMNI_WALLET_ANSWER_TIMEOUT_S="0.001").start()
+    worker.wait_healthy()
+    port = worker.env["OMNI_WEB_PORT"]
+    earn = EarnPoints(event_id="earn-late", occurred_at=datetime.now(UTC), source_node="st-001",
+                      customer_id=CUSTOMER, lot_id="sale-late:1", points=100, return_window_s=0)
+    producer(pipeline.env["KAFKA_BOOTSTRAP"]).send(
+        f"{pipeline.prefix}loyalty.commands", key=CUSTOMER.encode(), value=encode(earn)).get(timeout=10)
+    wait_for(lambda: get_json(f"http://127.0.0.1:{port}/wallets/{CUSTOMER}/")[1] or {},
+             lambda w: w.get("available") == 100, 60, "100 points available")
+    status, body = post(port, f"/wallets/{CUSTOMER}/holds/", {"request_id": "r-slow", "points": 60}, "till-0")
+    assert status == 504 and "voided" in body["error"], body
+    wallet = wait_for(lambda: get_json(f"http://127.0.0.1:{port}/wallets/{CUSTOMER}/")[1] or {},
+                      lambda w: "r-slow" in w.get("holds", {}) and w["holds"]["r-slow"]["status"] != "granted",
+                      30, "the given-up hold resolved")
+    assert wallet["holds"]["r-slow"]["status"] == "voided" and (wallet["available"], wallet["held"]) == (100, 0)
