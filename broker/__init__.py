@@ -5,7 +5,7 @@ Environment (defaults in brackets; details in docs/broker.md):
   OMNI_KAFKA_PORT             [9092] client port of the local broker on 127.0.0.1
   OMNI_KAFKA_CONTROLLER_PORT  [OMNI_KAFKA_PORT + 1] KRaft controller port
   OMNI_KAFKA_HOME             [<repo>/.cache/kafka] jars go to <home>/<version>/libs
-  OMNI_KAFKA_DATA             [<repo>/.run/kafka] log dirs, pidfile, broker.log, cluster.id
+  OMNI_KAFKA_DATA             [<repo>/.run/kafka; .run/kafka-<port> off 9092] log dirs, pidfile, broker.log
   OMNI_KAFKA_HEAP             [1g] JVM max heap (-Xmx)
 The Kafka version is the <kafka.version> property in broker/pom.xml.
 """

@@ -103,7 +103,9 @@ def settings_from_env(env: Mapping[str, str] | None = None) -> BrokerSettings:
         port=port,
         controller_port=controller_port,
         home=_path(env, ENV_HOME, REPO_ROOT / ".cache" / "kafka"),
-        data=_path(env, ENV_DATA, REPO_ROOT / ".run" / "kafka"),
+        # One data dir per port: its pidfile and lock say which broker is ours, so a broker on
+        # another port never "reuses" (or stops) the default one.
+        data=_path(env, ENV_DATA, REPO_ROOT / ".run" / ("kafka" if port == DEFAULT_PORT else f"kafka-{port}")),
         heap=parse_heap(env.get(ENV_HEAP, "").strip() or DEFAULT_HEAP),
         external_bootstrap=env.get(ENV_BOOTSTRAP, "").strip() or None,
     )

@@ -57,6 +57,11 @@ def test_defaults_keep_jars_in_cache_and_data_in_run_under_the_repo() -> None:
     assert settings.libs_dir("4.1.1") == REPO_ROOT / ".cache" / "kafka" / "4.1.1" / "libs"
 
 
+def test_a_broker_on_another_port_keeps_its_own_data_dir_and_pidfile() -> None:
+    assert settings_from_env({"OMNI_KAFKA_PORT": "19892"}).data == REPO_ROOT / ".run" / "kafka-19892"
+    assert settings_from_env({"OMNI_KAFKA_PORT": "19892", "OMNI_KAFKA_DATA": "/tmp/k"}).data.as_posix() == "/tmp/k"
+
+
 def test_controller_port_follows_a_custom_client_port() -> None:
     settings = settings_from_env({"OMNI_KAFKA_PORT": "29092"})
     assert (settings.port, settings.controller_port) == (29092, 29093)
