@@ -6,7 +6,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test soak setup broker stop status lint clean
+.PHONY: demo test setup broker stop status lint clean
 
 demo: setup ## broker, worker, sink, a simulated retail day, answers from DuckDB
 	$(PY) -m demo
@@ -17,10 +17,6 @@ test: setup ## lint, then every test: unit, component and integration (against a
 	$(PY) -m broker fetch
 	$(PY) -m streams.schemas --check
 	$(PY) -m pytest -q
-
-soak: setup ## known-intermittent reproductions under investigation (soak/), not part of test
-	$(PY) -m broker fetch
-	$(PY) -m pytest -q soak
 
 setup: $(STAMP)
 

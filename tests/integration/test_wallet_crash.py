@@ -1,13 +1,10 @@
 """Wallets through a SIGKILL with two workers and every command delivered twice.
 
-KNOWN INTERMITTENT (issue 4, open): failed 2 of 7 runs on 2026-11-26, the same way each time:
-the partitions the killed worker owned had never committed an offset (it died within about a
-second of its first records, before Faust's first commit); after it rejoined, no worker
-consumed those partitions again (committed offset None, lag unchanged, nothing logged, 3
-minutes idle) while the other partitions finished, leaving their wallets behind the log. The
-stall is in how Faust resumes a partition with no committed offset after a rebalance, not in
-the wallet code (the wallets that were consumed equal the reference exactly). Until it is
-fixed or worked around this lives in soak/ (`make soak`) instead of tests/integration.
+Commands go straight to `loyalty.commands` (the wallet log alone; tests/integration/
+test_loyalty_crash.py runs the whole path from the tills). This used to fail about 2 runs in 7:
+the killed worker died before its first commit, and after it rejoined nobody read its
+partitions again. The cause was aiokafka reading Faust's empty set of active partitions as
+"all partitions" during a rebalance (see app.py); fixed there.
 
 Afterwards, for every customer: the balances the owning worker answers equal the reference
 model replayed from `loyalty.commands` as Kafka kept it, and equal the sum of the distinct
@@ -29,7 +26,7 @@ from ops.processes import get_json
 from streams.codec import decode, encode
 from streams.loyalty import CapturePoints, EarnPoints, HoldPoints, VoidPoints
 from streams.topics import LOYALTY_COMMANDS
-from tests.conftest import Pipeline  # the fixture comes from soak/conftest.py
+from tests.conftest import Pipeline
 from tests.integration.kafka_io import producer, read_to_end, wait_for
 
 pytestmark = pytest.mark.integration
