@@ -47,6 +47,8 @@ ENV_DEFAULTS: dict[str, tuple[str, str]] = {
     "OMNI_IDENTITY_KEY": ("", "secret key of the identifier hash (HMAC-SHA256); set it in production"),
     "OMNI_POINTS_PER_UNIT": ("1", "loyalty points per currency unit of a purchase line's net value"),
     "OMNI_RETURN_WINDOW_DAYS": ("30", "earned points stay pending this long (the return window)"),
+    "OMNI_POINTS_LIFETIME_DAYS": ("0", "earned points expire this long after the purchase, in lots, oldest first "
+                                       "(0: never)"),
     "OMNI_TIER_THRESHOLDS": ("base:0,silver:50000,gold:150000",
                              "tier:cents pairs: rolling 365-day qualifying spend that reaches each tier"),
     "OMNI_TIER_MULTIPLIERS": ("base:1,silver:1.25,gold:1.5", "tier:multiplier pairs applied to earned points"),
@@ -151,6 +153,7 @@ class Settings:
     identity_key: bytes
     points_per_unit: int
     return_window_days: float
+    points_lifetime_days: float
     tier_thresholds: dict[str, str]
     tier_multipliers: dict[str, str]
     excluded_skus: frozenset[str]
@@ -199,6 +202,7 @@ class Settings:
             identity_key=_env("OMNI_IDENTITY_KEY").encode(),
             points_per_unit=int(_env("OMNI_POINTS_PER_UNIT")),
             return_window_days=float(_env("OMNI_RETURN_WINDOW_DAYS")),
+            points_lifetime_days=float(_env("OMNI_POINTS_LIFETIME_DAYS")),
             tier_thresholds=_pairs(_env("OMNI_TIER_THRESHOLDS")),
             tier_multipliers=_pairs(_env("OMNI_TIER_MULTIPLIERS")),
             excluded_skus=frozenset(x.strip() for x in _env("OMNI_EXCLUDED_SKUS").split(",") if x.strip()),

@@ -43,6 +43,7 @@ from tables.purchases import get_purchase, put_purchase
 log = logging.getLogger("omnistream.identity")
 stage = Stage("resolve_identities")
 WINDOW = timedelta(days=settings.return_window_days)
+LIFETIME = timedelta(days=settings.points_lifetime_days) if settings.points_lifetime_days else None
 PURCHASE_COMMANDS = (AttributePurchase, FulfilPurchase, CancelPurchase, ReturnPurchase)
 _identity = IDENTITY_REQUESTS.full_name(settings.topic_prefix)
 _loyalty = LOYALTY_COMMANDS.full_name(settings.topic_prefix)
@@ -88,7 +89,7 @@ async def _process(message: Any) -> None:
         return
     out: list[Event]
     if isinstance(command, PURCHASE_COMMANDS):
-        step = settle(get_purchase(key), command, WINDOW, key)
+        step = settle(get_purchase(key), command, WINDOW, key, LIFETIME)
         put_purchase(key, step.record)  # every time: idempotent, and keeps the changelog level
         out = step.out
         if step.note:

@@ -64,7 +64,12 @@ class PurchaseStep:
     note: str | None = None
 
 
-def settle(record: PurchaseRecord | None, command: PurchaseCommand, return_window: timedelta, key: str) -> PurchaseStep:
+def settle(
+    record: PurchaseRecord | None, command: PurchaseCommand, return_window: timedelta, key: str,
+    lifetime: timedelta | None = None,
+) -> PurchaseStep:
+    """The purchase's next state and what it sends; `lifetime`: how long earned points live
+    (expired in lots by the wallet, oldest first), None for points that never expire."""
     r = record or PurchaseRecord()
     match command:
         case AttributePurchase():
@@ -74,11 +79,11 @@ def settle(record: PurchaseRecord | None, command: PurchaseCommand, return_windo
                     "purchased_at": command.purchased_at, "channel": command.channel, "node": command.node,
                     "lines": list(command.lines), "fulfilled": r.fulfilled or command.fulfilled,
                 })
-            return _complete(r, return_window, key)
+            return _complete(r, return_window, key, lifetime)
         case FulfilPurchase():
             if not r.fulfilled:
                 r = r.model_copy(update={"fulfilled": True, "fulfilled_at": command.occurred_at})
-            return _complete(r, return_window, key)
+            return _complete(r, return_window, key, lifetime)
         case CancelPurchase():
             if command.event_id in r.cancellations:
                 return PurchaseStep(r)
@@ -100,7 +105,7 @@ def settle(record: PurchaseRecord | None, command: PurchaseCommand, return_windo
             return _returned(r, command, key)
 
 
-def _complete(r: PurchaseRecord, window: timedelta, key: str) -> PurchaseStep:
+def _complete(r: PurchaseRecord, window: timedelta, key: str, lifetime: timedelta | None) -> PurchaseStep:
     """Earn once the purchase has a customer and is complete; a repeat re-sends the same earns."""
     if r.customer_id is None or not r.fulfilled:
         return PurchaseStep(r)
@@ -112,6 +117,7 @@ def _complete(r: PurchaseRecord, window: timedelta, key: str) -> PurchaseStep:
             event_id=derived_id(key, f"earn:{line.line_no}"), occurred_at=completed_at, source_node=r.node,
             customer_id=r.customer_id, lot_id=f"{key}:{line.line_no}", sku=line.sku, quantity=line.quantity,
             net_cents=line.net_cents, return_window_s=int(window.total_seconds()),
+            lifetime_s=int(lifetime.total_seconds()) if lifetime else None,
         )
         for line in lines
     ]

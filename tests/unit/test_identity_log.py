@@ -118,3 +118,28 @@ def test_a_merge_tells_the_merged_customers_wallet_to_join_the_survivor() -> Non
     assert isinstance(merged, CustomersMerged) and isinstance(wallets, MergeWallets)
     assert merged.survivor == older.record.customer_id and wallets.other_id == merged.survivor  # type: ignore[union-attr]
     assert wallets.customer_id == merged.merged and wallets.other_since == T0
+
+
+def test_configured_points_lifetime_travels_on_each_earn_and_the_wallet_expires_the_oldest_lot_first() -> None:
+    from domain.wallet import Wallet
+    from domain.wallet_log import apply
+    from streams.loyalty import HoldPoints
+
+    def bought(n: int, at: datetime) -> AttributePurchase:
+        return AttributePurchase(
+            event_id=f"a{n}", occurred_at=at, source_node="st-001", purchase_key=f"st-001/r{n}", customer_id="cus-1",
+            purchase_event_id=f"s{n}", purchased_at=at, channel="store", node="st-001", fulfilled=True,
+            lines=[PurchaseLine(line_no=1, sku="SKU-001", quantity=1, net_cents=10_000)])
+
+    year = timedelta(days=365)
+    wallet = Wallet(customer_id="cus-1")
+    for n, at in enumerate((T0, T0 + timedelta(days=100))):
+        (earn, _) = settle(None, bought(n, at), timedelta(0), f"st-001/r{n}", year).out
+        assert isinstance(earn, EarnPoints) and earn.lifetime_s == 365 * 86_400
+        wallet = apply(wallet, earn, n).wallet
+    later = apply(wallet, HoldPoints(event_id="h", occurred_at=T0 + year + timedelta(days=1), source_node="web",
+                                     customer_id="cus-1", request_id="q", points=150,
+                                     expires_at=T0 + year + timedelta(days=2), client="web"), 2)
+    assert [(e.cause, e.points) for e in later.entries if e.cause == "expire_lot"] == [("expire_lot", 100)]
+    assert later.answer is not None and later.answer.status == "declined"  # 100 of the 200 points expired
+    assert later.wallet.balance("available") == 100
