@@ -23,6 +23,7 @@ from bench.diagnose import slow_commits
 from bench.e2e import publish
 from bench.floor import run_floor
 from bench.hold_traffic import Route, Traffic, run_exchange
+from bench.holds import percentile
 from bench.inventory import changelog_bytes, close, worktree_changed
 from bench.loyalty_costs import costs_us, describe
 from bench.loyalty_http import run_posts
@@ -30,6 +31,8 @@ from bench.loyalty_ledger import Offsets, answers, entries_in, ledger
 from bench.loyalty_result import Earning, HoldRun, WalletScale, hold_run, result_line, summary
 from bench.loyalty_scale import CUSTOMERS, VIAS, measure_wallet_recovery
 from bench.loyalty_sched import SchedMeter
+from bench.loyalty_visible import Visible
+from bench.loyalty_visible import measure as measure_visible
 from bench.loyalty_workload import auth_headers, earns, holds, http_holds, tokens_env
 from bench.pipeline import release
 from bench.result import git_commit, run_cli
@@ -46,6 +49,7 @@ LIGHT_PER_S, LIGHT_S = 50.0, 4.0
 WARMUP = 200
 FLOOR_MIN_RECORDS = 10_000  # fewer finish in ~0.1 s and the rate is noise
 EARN_POINTS = 100
+VISIBLE_PER_S, QUICK_VISIBLE_S, VISIBLE_S = 20.0, 5.0, 15.0  # till sales to wallet, on an idle worker
 POOL_CUSTOMERS, POOL_POINTS = 5_000, 1_000_000  # the latency phase's wallets: holds of one point never run out
 APPLY_TIMEOUT_S = 600.0
 WALLETS = Route(requests=LOYALTY_COMMANDS, answers=LOYALTY_ANSWERS, verdict="status")
@@ -107,8 +111,9 @@ def processes(worker: Service, broker_pid: int | None) -> dict[str, int]:
 
 
 def earning(bootstrap: str, count: int, customers: int, progress: bool, keep: bool,
-            broker_pid: int | None) -> tuple[Earning, float]:
-    """The floor, then `count` earns flat out through one worker, timed until the last posting."""
+            broker_pid: int | None, visible_s: float) -> tuple[Earning, float, Visible]:
+    """The floor, then `count` earns flat out through one worker, timed until the last posting; then, on the
+    idle worker, till sales at a fixed rate timed from publish until their wallet posted them."""
     stack = loyalty_stack(bootstrap)
     try:
         floor_per_s = floor_phase(stack, max(count, FLOOR_MIN_RECORDS), customers, progress)
@@ -130,6 +135,7 @@ def earning(bootstrap: str, count: int, customers: int, progress: bool, keep: bo
             entries = entries_in(offsets.records(before, offsets.ends()))
         finally:
             offsets.close()
+        visible = measure_visible(stack.settings, stack.run, VISIBLE_PER_S, visible_s, progress)
         commits = slow_commits(worker.tail(100_000))
         return Earning(
             earns=count, customers=customers, entries=entries, seconds=seconds, publish_s=publish_s, start_s=start_s,
@@ -137,7 +143,7 @@ def earning(bootstrap: str, count: int, customers: int, progress: bool, keep: bo
             overlapping_commits=commits.overlapping, longest_commit_s=commits.longest_s,
             rss_mib=rss_mib(worker_pid(worker)), worker_waiting_share=meter.waiting_share("worker", "start", "end"),
             changelog_bytes=None if bytes_before is None or bytes_after is None else bytes_after - bytes_before,
-        ), floor_per_s
+        ), floor_per_s, visible
     finally:
         close(stack, keep)
 
@@ -214,6 +220,17 @@ def own_code(earns_per_customer: int) -> dict[str, object]:
     return {"own_code_us_per_earn": costs["earn"]["total"], "own_code_us_per_hold": costs["hold"]["total"]}
 
 
+def visible_figures(visible: Visible) -> dict[str, object]:
+    """Till sale to wallet: p50/p99 of the sales whose posting came back (all of them, or say how many)."""
+    p50, p99 = percentile(visible.latencies_ms, 50), percentile(visible.latencies_ms, 99)
+    return {
+        "earn_visible_p50_ms": None if p50 is None else round(p50, 1),
+        "earn_visible_p99_ms": None if p99 is None else round(p99, 1),
+        "earn_visible_offered_per_s": visible.offered_per_s,
+        "earn_visible_seen": f"{visible.seen}/{visible.sales}",
+    }
+
+
 def run(args: argparse.Namespace) -> dict[str, object]:
     progress = not args.no_progress
     broker = ensure_broker()
@@ -223,7 +240,8 @@ def run(args: argparse.Namespace) -> dict[str, object]:
     t0 = time.monotonic()
     try:
         broker_pid = broker.pid or broker_status().pid
-        earned, floor_per_s = earning(broker.bootstrap, args.earns, args.customers, progress, args.keep, broker_pid)
+        earned, floor_per_s, visible = earning(broker.bootstrap, args.earns, args.customers, progress, args.keep,
+                                               broker_pid, QUICK_VISIBLE_S if args.quick else VISIBLE_S)
         light, http, topic = latency(broker.bootstrap, args.rate, args.seconds, progress, args.keep, broker_pid)
         scale = None if args.quick else scale_phase(broker.bootstrap, args.scale_customers, args.scale_via, progress,
                                                     args.keep)
@@ -232,9 +250,12 @@ def run(args: argparse.Namespace) -> dict[str, object]:
     line = result_line(earned, http, topic, light, floor_per_s, scale, args.quick, kafka, os.cpu_count(),
                        git_commit())
     line.update(own_code(-(-args.earns // args.customers)))
+    line.update(visible_figures(visible))
     line["worktree_changed"] = worktree_changed()
     for text in summary(earned, [light, http, topic], floor_per_s, scale):
         print(text)
+    print(f"till sale to wallet: {line['earn_visible_p50_ms']} / {line['earn_visible_p99_ms']} ms p50/p99 at "
+          f"{visible.offered_per_s:g} sales/s ({visible.seen} of {visible.sales} seen)")
     print(f"whole run {time.monotonic() - t0:.0f} s")
     return line
 

@@ -147,3 +147,17 @@ def test_the_written_wallets_changelog_is_what_the_agent_would_leave_after_one_e
         assert Wallet.model_validate_json(value).balance("available") == 100
         offsets[partition] += 1
     assert sum(offsets) == 12 and len({key for _, key, _ in records}) == 12
+
+
+def test_a_visibility_sale_carries_a_card_and_names_the_earn_its_wallet_will_post() -> None:
+    from bench.loyalty import visible_figures
+    from bench.loyalty_visible import Visible, sale
+    from streams.codec import decode
+    from streams.topics import POS_TRANSACTIONS
+
+    key, value, earn_id = sale("r1", 7)
+    event = decode(POS_TRANSACTIONS, value, 1 << 20)
+    assert key == event.source_node.encode() and event.customer is not None
+    assert earn_id == f"{event.source_node}/{event.receipt_id}:earn:1"  # the purchase record's earn id
+    figures = visible_figures(Visible(20.0, 4, 3, [10.0, 20.0, 30.0]))
+    assert (figures["earn_visible_p50_ms"], figures["earn_visible_seen"]) == (20.0, "3/4")
