@@ -1,0 +1,125 @@
+"""Fraud signals as windowed rules over the unified streams. Pure: no Kafka, no clock.
+
+Each rule keeps a small state per entity (a customer, an identifier, a cashier, a store) and
+decides, event by event in the entity's own order, whether the window now shows the pattern.
+An alert names the rule, a severity, the entity, the evidence (the events that make the
+pattern, by id) and the window; its id derives from the rule, the entity and the first event
+of the evidence, so a redelivered or replayed event raises the same alert again, never a
+second one. Thresholds come from settings (`FraudRules`).
+
+Rules so far:
+- `redemption_velocity`: one customer redeems at `min_stores` or more different stores within
+  `redemption_window` (points used up across town before the owner notices).
+- `linked_accounts`: `min_accounts` or more different customers get linked to one phone,
+  email or device within `link_window` (account farming, shared fraud phones).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, Literal
+
+from pydantic import Field
+
+from domain.ids import derived_id
+from streams.base import Record, UtcDatetime
+
+Severity = Literal["low", "medium", "high"]
+EntityKind = Literal["customer", "identifier", "cashier", "store", "device"]
+
+
+@dataclass(frozen=True)
+class FraudRules:
+    redemption_window: timedelta = timedelta(minutes=30)
+    redemption_min_stores: int = 3
+    link_window: timedelta = timedelta(days=7)
+    link_min_accounts: int = 3
+
+
+class Alert(Record):
+    alert_id: str
+    rule: str
+    severity: Severity
+    entity_kind: EntityKind
+    entity_id: str
+    window_start: UtcDatetime
+    window_end: UtcDatetime
+    evidence: list[dict[str, Any]] = Field(min_length=1)
+    summary: str
+
+
+class Seen(Record):
+    """One event a rule keeps in its window."""
+
+    event_id: str
+    at: UtcDatetime
+    key: str  # what the rule counts distinct: the store, the customer
+    points: int = 0
+
+
+class WindowState(Record):
+    events: list[Seen] = Field(default_factory=list)  # inside the window, oldest first
+    alerted: list[str] = Field(default_factory=list)  # alert ids raised (recent), so one pattern alerts once
+
+
+@dataclass(frozen=True)
+class Verdict:
+    state: WindowState
+    alerts: list[Alert] = field(default_factory=list)
+
+
+def _distinct_alert(
+    state: WindowState, event: Seen, window: timedelta, minimum: int, rule: str, severity: Severity,
+    entity_kind: EntityKind, entity_id: str, describe: str,
+) -> Verdict:
+    """Alert for every window of length `window` ending at a kept event that holds `minimum` or more
+    distinct keys; a window's alert is named by its earliest event, so it is raised once."""
+    if any(e.event_id == event.event_id for e in state.events):  # a redelivery: nothing new
+        return Verdict(state)
+    # Kept: two windows behind the newest event, so an event up to one window late still finds
+    # every event its own window (and the windows it completes) need.
+    newest = max([event.at, *(e.at for e in state.events)])
+    kept_after = newest - 2 * window
+    events = sorted([e for e in [*state.events, event] if e.at > kept_after], key=lambda e: (e.at, e.event_id))
+    alerted, out = list(state.alerted), []
+    for end in events:  # a late event can complete a window that ends after it
+        if end.at - window < kept_after:
+            continue  # part of that window is gone: it was judged while it was whole
+        inside = [e for e in events if end.at - window < e.at <= end.at]
+        distinct: dict[str, Seen] = {}
+        for e in inside:
+            distinct.setdefault(e.key, e)
+        if len(distinct) < minimum:
+            continue
+        alert_id = derived_id(f"{rule}:{entity_id}", inside[0].event_id)
+        if alert_id in alerted:
+            continue
+        alerted = [*alerted, alert_id][-32:]
+        evidence = sorted(distinct.values(), key=lambda e: (e.at, e.event_id))
+        out.append(Alert(
+            alert_id=alert_id, rule=rule, severity=severity, entity_kind=entity_kind, entity_id=entity_id,
+            window_start=inside[0].at, window_end=end.at, evidence=[e.model_dump(mode="json") for e in evidence],
+            summary=describe.format(n=len(distinct), minutes=round(window.total_seconds() / 60)),
+        ))
+    return Verdict(WindowState(events=events, alerted=alerted), out)
+
+
+def redemption(state: WindowState | None, customer_id: str, request_id: str, store: str, points: int,
+               at: datetime, rules: FraudRules) -> Verdict:
+    """A redemption hold granted to `customer_id` at `store`."""
+    seen = Seen(event_id=request_id, at=at, key=store, points=points)
+    return _distinct_alert(
+        state or WindowState(), seen, rules.redemption_window, rules.redemption_min_stores, "redemption_velocity",
+        "high", "customer", customer_id, "redemptions at {n} different stores within {minutes} minutes",
+    )
+
+
+def link(state: WindowState | None, identifier: str, customer_id: str, event_id: str, at: datetime,
+         rules: FraudRules) -> Verdict:
+    """`identifier` (hashed phone, email or device) was linked to `customer_id`."""
+    seen = Seen(event_id=event_id, at=at, key=customer_id)
+    return _distinct_alert(
+        state or WindowState(), seen, rules.link_window, rules.link_min_accounts, "linked_accounts", "medium",
+        "identifier", identifier, "{n} different customers linked to one identifier within {minutes} minutes",
+    )
