@@ -5,7 +5,10 @@ decides, event by event in the entity's own order, whether the window now shows 
 An alert names the rule, a severity, the entity, the evidence (the events that make the
 pattern, by id) and the window; its id derives from the rule, the entity and the first event
 of the evidence, so a redelivered or replayed event raises the same alert again, never a
-second one. Thresholds come from settings (`FraudRules`).
+second one. An event that arrives late (after a newer one of the same entity, up to one window)
+is judged with the windows it completes; an alert raised before it arrived keeps its name, so
+the late event can add an alert for an overlapping window: consumers group alerts by entity
+and time. Thresholds come from settings (`FraudRules`).
 
 Rules so far:
 - `redemption_velocity`: one customer redeems at `min_stores` or more different stores within
