@@ -19,6 +19,7 @@ from domain.wallet_log import apply
 from streams.codec import decode, encode
 from streams.loyalty import EarnPoints, HoldPoints
 from streams.topics import LOYALTY_COMMANDS
+from tables.wallet_buckets import bucket_of, encode_bucket
 
 ENTRIES_PER_EARN = 2  # earn + mature (return_window_s=0)
 CLIENT, TOKEN = "bench", "bench-token"
@@ -72,7 +73,8 @@ def tokens_env(client: str = CLIENT, token: str = TOKEN) -> str:
 
 def wallet_records(run: str, customers: int, points: int, partitions: int,
                    now: datetime | None = None) -> Iterator[tuple[int, bytes, bytes]]:
-    """(partition, key, value) of the wallets changelog after `earns(run, 0, customers, customers, points, now)`.
+    """(partition, key, value) of the wallets changelog after `earns(run, 0, customers, customers, points, now)`:
+    one record per bucket (tables/wallet_buckets.py), each customer's wallet in it as below.
 
     Byte for byte what the worker writes when it applies those earns in order: the key is the
     customer id as Faust's JSON key serializer writes it, the partition the command's (murmur2
@@ -85,6 +87,7 @@ def wallet_records(run: str, customers: int, points: int, partitions: int,
     names = (b"%d" % TEMPLATE_OFFSET, customer(TEMPLATE_RUN, 0).encode(), f"bl-{TEMPLATE_RUN}-0:1".encode())
     template = wallet_after(next(earns(TEMPLATE_RUN, 0, 1, 1, points, now)), TEMPLATE_OFFSET)
     next_offset = [0] * partitions
+    buckets: dict[tuple[int, str], dict[str, str]] = {}
     for i in range(customers):
         who = customer(run, i)
         partition = partition_of(who, partitions)
@@ -94,7 +97,9 @@ def wallet_records(run: str, customers: int, points: int, partitions: int,
             value = value.replace(name, own)  # the offset first: a customer id may hold its digits
         if i == 0 and value != wallet_after(next(earns(run, 0, 1, customers, points, now)), offset):
             raise ValueError("a copied wallet differs from what apply makes: fix wallet_records")
-        yield partition, table_key(who), value
+        buckets.setdefault((partition, bucket_of(who, partitions)), {})[who] = value.decode()
+    for (partition, key), wallets in buckets.items():  # one record per bucket, as the table keeps them
+        yield partition, table_key(key), encode_bucket(wallets)
 
 
 def wallet_after(earn: WireCommand, offset: int) -> bytes:

@@ -136,17 +136,27 @@ def test_http_holds_and_credentials_match_the_worker_token_setting() -> None:
 
 
 def test_the_written_wallets_changelog_is_what_the_agent_would_leave_after_one_earn_each() -> None:
-    """Key as Faust's JSON key serializer writes it, the command's partition, put_wallet's bytes at its offset."""
+    """One record per bucket, keyed as Faust's JSON key serializer writes the bucket, on the
+    customers' partition; inside, each customer's wallet as put_wallet stores it at its offset."""
+    import json
+
+    from tables.wallet_buckets import bucket_of
+
     records = list(wallet_records("r1", 12, 100, LOYALTY_COMMANDS.partitions, NOW))
+    stored = {}
+    for partition, key, value in records:
+        for who, raw in json.loads(value).items():
+            assert (partition, key) == (partition_of(who, 4), table_key(bucket_of(who, 4)))
+            stored[who] = raw.encode()
     offsets = [0] * LOYALTY_COMMANDS.partitions
-    for (partition, key, value), command in zip(records, earns("r1", 0, 12, 12, 100, NOW), strict=True):
+    for command in earns("r1", 0, 12, 12, 100, NOW):
         earn = decode(LOYALTY_COMMANDS, command.value, 1 << 20)
-        assert (partition, key) == (partition_of(earn.customer_id, 4), table_key(earn.customer_id))
+        partition = partition_of(earn.customer_id, 4)
         wallet = apply(Wallet(customer_id=earn.customer_id), earn, offsets[partition]).wallet
-        assert value == wallet.model_dump_json(exclude_defaults=True).encode()
-        assert Wallet.model_validate_json(value).balance("available") == 100
+        assert stored[earn.customer_id] == wallet.model_dump_json(exclude_defaults=True).encode()
+        assert Wallet.model_validate_json(stored[earn.customer_id]).balance("available") == 100
         offsets[partition] += 1
-    assert sum(offsets) == 12 and len({key for _, key, _ in records}) == 12
+    assert sum(offsets) == 12 and len(stored) == 12
 
 
 def test_a_visibility_sale_carries_a_card_and_names_the_earn_its_wallet_will_post() -> None:
