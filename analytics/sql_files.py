@@ -18,6 +18,7 @@ SCHEMA = (
     "fct_tier_changes",
     "fct_customer_purchases",
     "fct_customer_merges",
+    "fct_fraud_alerts",
     "dead_letters",
     "stock_on_hand",
     "sales_by_channel_node_day",
