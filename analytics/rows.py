@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from functools import singledispatch
 from typing import Any
 
 from streams.base import Event
 from streams.customers import CustomersMerged, PurchaseRecorded
+from streams.fraud import FraudAlert
 from streams.inventory import StockChanged
 from streams.loyalty import PointsPosted, TierChanged
 from streams.orders import OrderPlaced, OrderStatusChanged
@@ -16,7 +18,7 @@ from streams.pos import PosReturn, PosSale
 Row = dict[str, Any]
 FACT_TABLES = (
     "fct_sales_lines", "fct_return_lines", "fct_stock_movements", "fct_order_status", "fct_loyalty_entries",
-    "fct_tier_changes", "fct_customer_purchases", "fct_customer_merges",
+    "fct_tier_changes", "fct_customer_purchases", "fct_customer_merges", "fct_fraud_alerts",
 )
 
 
@@ -156,4 +158,21 @@ def _(event: CustomersMerged, projected_at: datetime) -> dict[str, list[Row]]:
         "event_id": event.event_id, "merged": event.merged, "merged_since": event.merged_since,
         "survivor": event.survivor, "survivor_since": event.survivor_since, "identifier": event.identifier,
         "occurred_at": event.occurred_at, "projected_at": projected_at,
+    }]}
+
+
+@_rows.register
+def _(event: FraudAlert, projected_at: datetime) -> dict[str, list[Row]]:
+    return {"fct_fraud_alerts": [{
+        "alert_id": event.alert_id,
+        "rule": event.rule,
+        "severity": event.severity,
+        "entity_kind": event.entity_kind,
+        "entity_id": event.entity_id,
+        "window_start": event.window_start,
+        "window_end": event.window_end,
+        "summary": event.summary,
+        "evidence": json.dumps(event.evidence, sort_keys=True),
+        "raised_at": event.occurred_at,
+        "projected_at": projected_at,
     }]}

@@ -51,6 +51,27 @@ class FraudRules:
     price_tolerance_percent: int = 0  # a till price this far below the central price is not flagged
 
 
+def rules_from(values: dict[str, str]) -> FraudRules:
+    """The thresholds from settings (`OMNI_FRAUD_*`, prefix dropped, lower case); missing ones keep defaults.
+
+    A name ending in `_minutes` or `_days` sets the window field without that suffix."""
+    defaults = FraudRules()
+    fields: dict[str, Any] = {}
+    for name, raw in values.items():
+        try:
+            if hasattr(defaults, name):
+                default = getattr(defaults, name)
+                fields[name] = int(raw) if isinstance(default, int) else float(raw)
+                continue
+            base, _, unit = name.rpartition("_")
+            if not isinstance(getattr(defaults, base, None), timedelta) or unit not in ("minutes", "days"):
+                raise ValueError("no such threshold")
+            fields[base] = timedelta(**{unit: float(raw)})
+        except ValueError as err:
+            raise ValueError(f"OMNI_FRAUD_{name.upper()}={raw!r} is not a valid threshold: {err}") from err
+    return FraudRules(**fields)
+
+
 class Alert(Record):
     alert_id: str
     rule: str
