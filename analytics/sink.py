@@ -33,11 +33,14 @@ from streams.topics import (
     CUSTOMERS_MERGES,
     CUSTOMERS_PURCHASES,
     FRAUD_ALERTS,
+    INVENTORY_AVAILABILITY,
+    INVENTORY_HOLD_ANSWERS,
     INVENTORY_LEDGER,
     LOYALTY_LEDGER,
     LOYALTY_TIERS,
     ORDERS_STATUS,
     POS_TRANSACTIONS,
+    PRICING_CHANGES,
     WEB_ORDERS,
     TopicSpec,
     spec_for,
@@ -47,7 +50,7 @@ log = logging.getLogger("omnistream.sink")
 
 FACT_SOURCES: tuple[TopicSpec, ...] = (
     POS_TRANSACTIONS, WEB_ORDERS, INVENTORY_LEDGER, ORDERS_STATUS, LOYALTY_LEDGER, LOYALTY_TIERS, CUSTOMERS_PURCHASES,
-    CUSTOMERS_MERGES, FRAUD_ALERTS,
+    CUSTOMERS_MERGES, INVENTORY_HOLD_ANSWERS, INVENTORY_AVAILABILITY, PRICING_CHANGES, FRAUD_ALERTS,
 )
 PK = {
     "fct_sales_lines": ["event_id", "line_no"],
@@ -59,6 +62,10 @@ PK = {
     "fct_customer_purchases": ["event_id", "line_no"],
     "fct_customer_merges": ["event_id"],
     "fct_fraud_alerts": ["alert_id"],
+    "fct_holds": ["event_id"],
+    "fct_fulfillment": ["event_id", "milestone"],
+    "fct_availability": ["event_id"],
+    "fct_price_changes": ["event_id"],
     "dead_letters": ["dlq_topic", "dlq_partition", "dlq_offset"],
 }
 
