@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 
 from kafka.admin import KafkaAdminClient, NewTopic
 from kafka.errors import TopicAlreadyExistsError
@@ -34,6 +35,7 @@ def ensure_topics(settings: Settings) -> list[str]:
         missing = [t for t in wanted if t.name not in existing]
         created = _create(admin, missing)
         _check_partitions(admin, [t for t in wanted if t.name in existing])
+        _wait_until_served(admin, wanted)
         return created
     finally:
         admin.close()
@@ -50,6 +52,32 @@ def _create(admin: KafkaAdminClient, missing: list[NewTopic]) -> list[str]:
     if created:
         log.info("created %d topics: %s", len(created), ", ".join(created))
     return created
+
+
+def _wait_until_served(admin: KafkaAdminClient, topics: list[NewTopic], timeout_s: float = 60) -> None:
+    """Until the broker serves every topic with a leader for each partition.
+
+    A topic another process created a moment ago is listed before its partitions have leaders; a
+    consumer group joining then is assigned none of it and only notices minutes later (its next
+    metadata refresh), which is how a worker started beside the sink once sat idle."""
+    deadline = time.monotonic() + timeout_s
+    names = [t.name for t in topics]
+    while True:
+        described = admin.describe_topics(names)
+        ready = {d.get("name", d.get("topic")) for d in described if _served(d)}
+        waiting = [n for n in names if n not in ready]
+        if not waiting:
+            return
+        if time.monotonic() > deadline:
+            raise SystemExit(f"topics {', '.join(waiting[:5])} have no partition leaders after {timeout_s:.0f} s: "
+                             "is the broker healthy (python -m broker status)?")
+        time.sleep(0.5)
+
+
+def _served(described: dict) -> bool:  # type: ignore[type-arg]
+    partitions = described.get("partitions") or []
+    leaders = [p.get("leader_id", p.get("leader", -1)) for p in partitions]
+    return not described.get("error_code") and bool(partitions) and all(leader >= 0 for leader in leaders)
 
 
 def _check_partitions(admin: KafkaAdminClient, topics: list[NewTopic]) -> None:
