@@ -85,7 +85,7 @@ def returned(state: ReceiptState | None, fact: ReturnSeen, rules: FraudRules) ->
 
 def _alert(rule: str, severity: str, fact: ReturnSeen, evidence: list[dict[str, object]], summary: str) -> Alert:
     return Alert(
-        alert_id=derived_id(rule, fact.return_id), rule=rule, severity=severity,  # type: ignore[arg-type]
+        alert_id=derived_id(f"{rule}:{fact.store}", fact.return_id), rule=rule, severity=severity,  # type: ignore[arg-type]
         entity_kind="store", entity_id=fact.store, window_start=fact.occurred_at, window_end=fact.occurred_at,
         evidence=evidence, summary=summary,
     )

@@ -78,7 +78,7 @@ def _judge_cashier(state: StoreState, fact: TillActivity, rules: FraudRules) -> 
     if rate < rules.cashier_norm_factor * norm:
         return state, []
     day = fact.occurred_at.date()
-    alert_id = derived_id(f"cashier_exceptions:{fact.cashier_id}", day.isoformat())
+    alert_id = derived_id(f"cashier_exceptions:{fact.store}:{fact.cashier_id}", day.isoformat())
     if alert_id in state.alerted:
         return state, []
     start = datetime.combine(day - timedelta(days=rules.cashier_window_days - 1), datetime.min.time(),
@@ -137,7 +137,7 @@ def till_price(state: SkuState | None, fact: TillPrice, rules: FraudRules) -> li
         return []
     below = central.price_cents - fact.unit_price_cents
     return [Alert(
-        alert_id=derived_id(f"till_price_below_central:{fact.receipt_id}", str(fact.line_no)),
+        alert_id=derived_id(f"till_price_below_central:{fact.store}:{fact.receipt_id}", str(fact.line_no)),
         rule="till_price_below_central", severity="high" if below * 2 >= central.price_cents else "medium",
         entity_kind="cashier", entity_id=fact.cashier_id, window_start=fact.occurred_at, window_end=fact.occurred_at,
         evidence=[{"store": fact.store, "receipt_id": fact.receipt_id, "line_no": fact.line_no, "sku": fact.sku,
