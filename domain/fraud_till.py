@@ -25,6 +25,7 @@ from streams.fraud import CentralPrice, TillActivity, TillPrice
 
 EXCEPTIONS = ("void", "price_override", "no_receipt_refund")
 SEEN_KEPT = 256  # ids of recent facts, so a redelivered one is not counted twice
+PRICE_KEPT = timedelta(days=7)  # how late a till price may arrive and still meet the price it was charged under
 
 
 class Counts(Record):
@@ -105,7 +106,8 @@ class Price(Record):
 
 
 class SkuState(Record):
-    prices: list[Price] = Field(default_factory=list)  # per node: the newest before now and later ones
+    prices: list[Price] = Field(default_factory=list)  # per node, by effective_from: the ones a till may still need
+    as_of: UtcDatetime | None = None  # the newest central price change's occurred_at
 
 
 def central_price(state: SkuState | None, fact: CentralPrice) -> SkuState:
@@ -113,11 +115,13 @@ def central_price(state: SkuState | None, fact: CentralPrice) -> SkuState:
     price = Price(node=fact.node, price_cents=fact.price_cents, effective_from=fact.effective_from)
     if price in state.prices:
         return state
+    as_of = max(fact.occurred_at, state.as_of or fact.occurred_at)
     prices = sorted([*state.prices, price], key=lambda p: (p.node or "", p.effective_from))
-    kept: list[Price] = []
-    for node in {p.node for p in prices}:  # a node's last two changes: enough for a till a little late
-        kept += [p for p in prices if p.node == node][-2:]
-    return SkuState(prices=sorted(kept, key=lambda p: (p.node or "", p.effective_from)))
+    # A price is forgotten once the node's next one has been in force for PRICE_KEPT: a till up to
+    # that late still finds the price it charged against, and announced later prices stay.
+    kept = [p for p, later in zip(prices, [*prices[1:], None], strict=True)
+            if later is None or later.node != p.node or later.effective_from > as_of - PRICE_KEPT]
+    return SkuState(prices=kept, as_of=as_of)
 
 
 def price_in_force(state: SkuState, node: str, at: datetime) -> Price | None:
