@@ -85,7 +85,7 @@ def returned(state: ReceiptState | None, fact: ReturnSeen, rules: FraudRules) ->
 
 def _alert(rule: str, severity: str, fact: ReturnSeen, evidence: list[dict[str, object]], summary: str) -> Alert:
     return Alert(
-        alert_id=derived_id(rule, fact.return_id), rule=rule, severity=severity,  # type: ignore[arg-type]
+        alert_id=derived_id(f"{rule}:{fact.store}", fact.return_id), rule=rule, severity=severity,  # type: ignore[arg-type]
         entity_kind="store", entity_id=fact.store, window_start=fact.occurred_at, window_end=fact.occurred_at,
         evidence=evidence, summary=summary,
     )
@@ -107,7 +107,7 @@ def purchase_history(state: LoopState | None, record: PurchaseRecorded,
         bought = {k: v for k, v in bought.items() if v > newest - rules.loop_window - rules.loop_return_within}
         return state.model_copy(update={"bought": bought}), []
     when = state.bought.get(record.purchase_key)
-    if when is None or at - when > rules.loop_return_within:
+    if when is None or not when <= at <= when + rules.loop_return_within:  # a return before its purchase: no loop
         return state, []
     seen = Seen(event_id=record.source_event_id, at=at, key=record.purchase_key)
     verdict = _distinct_alert(

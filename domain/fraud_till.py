@@ -25,6 +25,7 @@ from streams.fraud import CentralPrice, TillActivity, TillPrice
 
 EXCEPTIONS = ("void", "price_override", "no_receipt_refund")
 SEEN_KEPT = 256  # ids of recent facts, so a redelivered one is not counted twice
+PRICE_KEPT = timedelta(days=7)  # how late a till price may arrive and still meet the price it was charged under
 
 
 class Counts(Record):
@@ -78,7 +79,7 @@ def _judge_cashier(state: StoreState, fact: TillActivity, rules: FraudRules) -> 
     if rate < rules.cashier_norm_factor * norm:
         return state, []
     day = fact.occurred_at.date()
-    alert_id = derived_id(f"cashier_exceptions:{fact.cashier_id}", day.isoformat())
+    alert_id = derived_id(f"cashier_exceptions:{fact.store}:{fact.cashier_id}", day.isoformat())
     if alert_id in state.alerted:
         return state, []
     start = datetime.combine(day - timedelta(days=rules.cashier_window_days - 1), datetime.min.time(),
@@ -105,7 +106,8 @@ class Price(Record):
 
 
 class SkuState(Record):
-    prices: list[Price] = Field(default_factory=list)  # per node: the newest before now and later ones
+    prices: list[Price] = Field(default_factory=list)  # per node, by effective_from: the ones a till may still need
+    as_of: UtcDatetime | None = None  # the newest central price change's occurred_at
 
 
 def central_price(state: SkuState | None, fact: CentralPrice) -> SkuState:
@@ -113,11 +115,13 @@ def central_price(state: SkuState | None, fact: CentralPrice) -> SkuState:
     price = Price(node=fact.node, price_cents=fact.price_cents, effective_from=fact.effective_from)
     if price in state.prices:
         return state
+    as_of = max(fact.occurred_at, state.as_of or fact.occurred_at)
     prices = sorted([*state.prices, price], key=lambda p: (p.node or "", p.effective_from))
-    kept: list[Price] = []
-    for node in {p.node for p in prices}:  # a node's last two changes: enough for a till a little late
-        kept += [p for p in prices if p.node == node][-2:]
-    return SkuState(prices=sorted(kept, key=lambda p: (p.node or "", p.effective_from)))
+    # A price is forgotten once the node's next one has been in force for PRICE_KEPT: a till up to
+    # that late still finds the price it charged against, and announced later prices stay.
+    kept = [p for p, later in zip(prices, [*prices[1:], None], strict=True)
+            if later is None or later.node != p.node or later.effective_from > as_of - PRICE_KEPT]
+    return SkuState(prices=kept, as_of=as_of)
 
 
 def price_in_force(state: SkuState, node: str, at: datetime) -> Price | None:
@@ -137,7 +141,7 @@ def till_price(state: SkuState | None, fact: TillPrice, rules: FraudRules) -> li
         return []
     below = central.price_cents - fact.unit_price_cents
     return [Alert(
-        alert_id=derived_id(f"till_price_below_central:{fact.receipt_id}", str(fact.line_no)),
+        alert_id=derived_id(f"till_price_below_central:{fact.store}:{fact.receipt_id}", str(fact.line_no)),
         rule="till_price_below_central", severity="high" if below * 2 >= central.price_cents else "medium",
         entity_kind="cashier", entity_id=fact.cashier_id, window_start=fact.occurred_at, window_end=fact.occurred_at,
         evidence=[{"store": fact.store, "receipt_id": fact.receipt_id, "line_no": fact.line_no, "sku": fact.sku,

@@ -16,6 +16,7 @@ from domain.identity import identity_key
 from streams import deadletter, schemas
 from streams.base import Event, Record
 from streams.codec import DecodeError, decode
+from streams.fraud import entity_key
 from streams.topics import ALL_TOPICS, BY_NAME, INGEST_TOPICS, TopicSpec, dead_letter_topics
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -47,6 +48,8 @@ KEY_OF: dict[str, Callable[[Any], str]] = {
     "loyalty.commands": lambda event: event.customer_id,
     "loyalty.answers": lambda event: event.customer_id,
     "loyalty.ledger-entries": lambda event: event.customer_id,
+    "fraud.facts": entity_key,  # the entity a rule groups by: store:, receipt:, sku:, card:, identifier:
+    "fraud.alerts": lambda event: f"{event.entity_kind}:{event.entity_id}",
 }
 
 
