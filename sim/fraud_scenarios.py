@@ -14,8 +14,8 @@ from datetime import timedelta
 from domain.identity import customer_id_for, hashed, normalise, purchase_key_of_sale
 from sim.config import SimConfig
 from sim.fraud import FraudCase, FraudPlan, Scenario
-from sim.fraud_till import cashier_exceptions, till_price_below_central
 from sim.fraud_events import card_holder, returned, sold, some_lines
+from sim.fraud_till import cashier_exceptions, till_price_below_central
 from sim.state import TRADING_DAY, DayState, Emission, take
 from streams.customers import CustomerIdentifierLinked
 from streams.pos import CustomerRef, ReturnLine, Tender
@@ -116,12 +116,14 @@ def _return_unbought(day: DayState, plan: FraudPlan) -> Emission | None:
         receipt = take(day.receipts, rng.randrange(len(day.receipts)))
         sku, units, net = rng.choice(receipt.lines)
         quantity = units + rng.randint(1, 2)
-        line = ReturnLine(line_no=1, sku=sku, quantity=quantity, refund_cents=net * quantity // units, condition="sellable")
+        line = ReturnLine(line_no=1, sku=sku, quantity=quantity, refund_cents=net * quantity // units,
+                          condition="sellable")
         emission = returned(day, plan, receipt.store, [line], receipt.receipt_id, receipt.store, receipt.customer)
         how = f"{quantity} x {sku} back on {receipt.receipt_id}, which sold {units}"
     else:
         store = rng.choice(day.network.stores).node_id
-        lines = [ReturnLine(line_no=n, sku=line.sku, quantity=line.quantity, refund_cents=line.net_cents, condition="sellable")
+        lines = [ReturnLine(line_no=n, sku=line.sku, quantity=line.quantity, refund_cents=line.net_cents,
+                            condition="sellable")
                  for n, line in enumerate(some_lines(day, rng, store, rng.randint(1, 2), stocked=False), start=1)]
         if not lines:
             return None
@@ -175,7 +177,8 @@ def buy_earn_return(day: DayState, plan: FraudPlan) -> None:
             emission = sold(day, plan, store, f"{store}-c{plan.rng.randint(1, 20):02d}", lines, card,
                             [Tender(method="card", amount_cents=net)])
             bought[n] = (emission[2].receipt_id, [  # type: ignore[attr-defined]
-                ReturnLine(line_no=line.line_no, sku=line.sku, quantity=line.quantity, refund_cents=line.net_cents, condition="sellable")
+                ReturnLine(line_no=line.line_no, sku=line.sku, quantity=line.quantity, refund_cents=line.net_cents,
+                           condition="sellable")
                 for line in lines])
             return emission
         return step
