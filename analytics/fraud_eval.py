@@ -109,7 +109,7 @@ def alerts_from_duckdb(path: Path) -> list[dict[str, Any]]:
     from analytics.sql_files import sql
 
     with duckdb.connect(str(path), read_only=True) as con:
-        frame = con.execute(sql("fraud_eval_alerts")).pl()  # type: ignore[attr-defined]
+        frame = con.sql(sql("fraud_eval_alerts")).pl()
     return [{**row, "evidence": json.loads(row["evidence"])} for row in frame.to_dicts()]
 
 
