@@ -54,19 +54,20 @@ def redemption_velocity(day: DayState, plan: FraudPlan) -> None:
     minutes = sorted([0.0, *(plan.rng.uniform(1, 18) for _ in stores[1:])])
     used: list[str] = []
 
-    def redeem(store: str, last: bool) -> Callable[[DayState], Emission | None]:
+    def redeem(store: str) -> Callable[[DayState], Emission | None]:
         def step(day: DayState) -> Emission | None:
             emission = _redeem(day, plan, store, card)
-            if emission is not None:
-                used.append(store)
-            if last and len(set(used)) >= 3:
+            if emission is None:
+                return None
+            used.append(store)
+            if len(set(used)) == 3:  # the pattern is made: label it, even if the day ends before the 4th
                 plan.label(FraudCase("redemption_velocity", (hashed_ref(card, plan.identity_key),),
                                      f"card of customer {holder.number} redeemed at {', '.join(used)} within 20 min"))
             return emission
         return step
 
-    for n, (store, m) in enumerate(zip(stores, minutes, strict=True)):
-        plan.schedule(day.clock + timedelta(minutes=m), redeem(store.node_id, n == len(stores) - 1))
+    for store, m in zip(stores, minutes, strict=True):
+        plan.schedule(day.clock + timedelta(minutes=m), redeem(store.node_id))
 
 
 def _redeem(day: DayState, plan: FraudPlan, store: str, card: CustomerRef) -> Emission | None:
@@ -87,22 +88,23 @@ def linked_accounts(day: DayState, plan: FraudPlan) -> None:
     hours = sorted([0.0, *(plan.rng.uniform(0.1, 6) for _ in victims[1:])])
     linked: list[str] = []
 
-    def link(known: CustomerRef, last: bool) -> Callable[[DayState], Emission | None]:
+    count = len(victims)
+
+    def link(known: CustomerRef) -> Callable[[DayState], Emission | None]:
         def step(day: DayState) -> Emission:
             channel = plan.rng.choice(("web", "app"))
             event_id, at = plan.stamp(day)
             event = CustomerIdentifierLinked(event_id=event_id, occurred_at=at, source_node=channel,
                                              known_as=known, identifier=phone, channel=channel)
             linked.append(known.value)
-            if last and len(linked) >= 3:
+            if len(linked) == 3:  # the pattern is made: label it, even if the day ends before the rest
                 plan.label(FraudCase("linked_accounts", (hashed_ref(phone, plan.identity_key),),
-                                     f"one phone linked to {len(linked)} accounts within 6 hours"))
+                                     f"one phone linked to {count} accounts within 6 hours"))
             return CUSTOMER_IDENTIFIERS, known.value.encode(), event
         return step
 
-    for n, (victim, h) in enumerate(zip(victims, hours, strict=True)):
-        known = victim.ref("loyalty_card", "email", "app_account")
-        plan.schedule(day.clock + timedelta(hours=h), link(known, n == len(victims) - 1))
+    for victim, h in zip(victims, hours, strict=True):
+        plan.schedule(day.clock + timedelta(hours=h), link(victim.ref("loyalty_card", "email", "app_account")))
 
 
 def return_without_purchase(day: DayState, plan: FraudPlan) -> None:
@@ -166,7 +168,6 @@ def buy_earn_return(day: DayState, plan: FraudPlan) -> None:
     count = plan.rng.randint(3, 4)
     bought: dict[int, tuple[str, list[ReturnLine]]] = {}
     back: list[str] = []
-    left = [count]
 
     def buy(n: int) -> Callable[[DayState], Emission | None]:
         def step(day: DayState) -> Emission | None:
@@ -185,16 +186,15 @@ def buy_earn_return(day: DayState, plan: FraudPlan) -> None:
 
     def give_back(n: int) -> Callable[[DayState], Emission | None]:
         def step(day: DayState) -> Emission | None:
-            left[0] -= 1
-            emission = None
-            if n in bought:
-                receipt_id, lines = bought[n]
-                emission = returned(day, plan, store, lines, receipt_id, store, card)
-                back.append(purchase_key_of_sale(store, receipt_id))
-            if left[0] == 0 and len(back) >= 3:
+            if n not in bought:
+                return None
+            receipt_id, lines = bought[n]
+            emission = returned(day, plan, store, lines, receipt_id, store, card)
+            back.append(purchase_key_of_sale(store, receipt_id))
+            if len(back) == 3:  # the pattern is made: label it, even if the day ends before a 4th
                 customer = customer_id_for(hashed_ref(card, plan.identity_key))
                 plan.label(FraudCase("buy_earn_return", (customer, *back),
-                                     f"customer {holder.number} bought and returned {len(back)} baskets at {store}"))
+                                     f"customer {holder.number} bought {count} baskets at {store}, returned them"))
             return emission
         return step
 
