@@ -10,6 +10,7 @@ from datetime import datetime
 from pathlib import Path
 
 from sim.config import SimConfig
+from sim.fraud import DEFAULT_LABELS, FraudCase, write_labels
 from sim.producer import PublishError
 from sim.publish import run
 
@@ -35,6 +36,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default=defaults.start,
         help="simulated opening time, ISO 8601 with offset",
     )
+    parser.add_argument("--fraud", type=float, default=defaults.fraud, help="share of events opening a fraud case")
+    parser.add_argument(
+        "--labels",
+        type=Path,
+        help=f"write the fraud cases' labels (JSONL) here (a published run: default {DEFAULT_LABELS})",
+    )
     parser.add_argument("--report", type=Path, help="also write the report JSON to this file")
     parser.add_argument("--dry-run", action="store_true", help="generate and report without Kafka")
     parser.add_argument("--create-topics", action="store_true", help="create missing topics first")
@@ -53,6 +60,7 @@ def config_from(args: argparse.Namespace) -> SimConfig:
         customers=args.customers,
         run=args.run,
         start=args.start,
+        fraud=args.fraud,
     )
 
 
@@ -74,6 +82,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.report:
         args.report.parent.mkdir(parents=True, exist_ok=True)
         args.report.write_text(text + "\n")
+    labels = args.labels or (None if args.dry_run else DEFAULT_LABELS)
+    if labels is not None:
+        write_labels([FraudCase.from_dict(case) for case in report.fraud_cases], labels)
     verb = "generated (dry run)" if args.dry_run else "published"
     try:
         print(f"{verb} {report.events} events in {elapsed:.2f} s ({report.events / max(elapsed, 1e-9):,.0f}/s)")

@@ -26,6 +26,8 @@ class SimConfig:
     rate: float = 0.0  # events per second when publishing; 0 means as fast as possible
     run: str = "sim"
     start: datetime = field(default=DEFAULT_START)
+    # Share of events that open a labelled fraud case (sim.fraud_scenarios); 0 sends none.
+    fraud: float = 0.002
 
     def __post_init__(self) -> None:
         _check(0 <= self.events <= 10_000_000, "events must be between 0 and 10,000,000")
@@ -37,6 +39,7 @@ class SimConfig:
         _check(self.rate >= 0, "rate must be 0 (unlimited) or positive")
         _check(bool(RUN_LABEL.match(self.run)), "run must be lower-case letters, digits and dashes")
         _check(self.start.tzinfo is not None, "start must be timezone-aware")
+        _check(0 <= self.fraud <= 0.05, "fraud must be between 0 and 0.05 (a share of events)")
 
     def as_dict(self) -> dict[str, Any]:
         values = asdict(self)

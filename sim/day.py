@@ -15,6 +15,8 @@ from sim.backroom import (
     transfer_shipped,
 )
 from sim.config import SimConfig
+from sim.fraud import FraudCase
+from sim.fraud_scenarios import plan_fraud
 from sim.head_office import identifier_linked, price_changed, promotion_changed
 from sim.network import build_network
 from sim.online import order_cancelled, order_fulfilled, order_placed
@@ -46,30 +48,45 @@ BUILDERS = tuple(builder for builder, _ in MIX)
 CUMULATIVE_ODDS = tuple(accumulate(odds for _, odds in MIX))
 
 
-def simulate(config: SimConfig) -> Iterator[Emission]:
-    """Exactly `config.events` (topic, key, event) triples; the same config, the same triples."""
-    day = open_day(config)
+def simulate(
+    config: SimConfig, labels: list[FraudCase] | None = None, identity_key: bytes = b""
+) -> Iterator[Emission]:
+    """Exactly `config.events` (topic, key, event) triples; the same config, the same triples.
+    The fraud cases sent in full are appended to `labels` as they complete; `identity_key`
+    hashes the cards and identifiers they are matched on, as identity resolution will."""
+    day = open_day(config, identity_key)
+    if day.fraud is not None and labels is not None:
+        day.fraud.cases = labels
     yield from islice(_day(day), config.events)
 
 
-def open_day(config: SimConfig) -> DayState:
-    """The network and the morning's state. Two seeded streams: resizing the day keeps the network."""
+def open_day(config: SimConfig, identity_key: bytes = b"") -> DayState:
+    """The network and the morning's state. Seeded streams of their own: resizing the day keeps
+    the network, and fraud on or off leaves the normal traffic's choices alone."""
     network = build_network(config, random.Random(f"{config.seed}:network"))
     prices = {(item.sku, ""): item.price_cents for item in network.catalogue}
-    return DayState(config, random.Random(f"{config.seed}:day"), network, config.start, prices=prices)
+    return DayState(config, random.Random(f"{config.seed}:day"), network, config.start, prices=prices,
+                    fraud=plan_fraud(config, identity_key))
 
 
 def _day(day: DayState) -> Iterator[Emission]:
     yield from opening_stock(day)
     while True:
-        yield _next(day)
+        emission = _next(day)
+        if day.fraud is not None:
+            day.fraud.observe(emission)
+        yield emission
 
 
 def _next(day: DayState) -> Emission:
-    """A due transfer receipt first; otherwise a draw from the mix, falling back to a sale
-    and then to a supplier delivery when the draw is not possible yet (no receipt to void)."""
+    """A due transfer receipt first, then a due step of a fraud case; otherwise a draw from
+    the mix, falling back to a sale and then to a supplier delivery when the draw is not
+    possible yet (no receipt to void)."""
     shipped = day.arrived()
     if shipped is not None:
         return transfer_received(day, shipped)
+    fraud = day.fraud.next(day) if day.fraud is not None else None
+    if fraud is not None:
+        return fraud
     builder = day.rng.choices(BUILDERS, cum_weights=CUMULATIVE_ODDS)[0]
     return builder(day) or sale(day) or supplier_delivery(day)

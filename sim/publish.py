@@ -12,6 +12,7 @@ from tqdm import tqdm
 from settings import Settings
 from sim.config import SimConfig
 from sim.day import simulate
+from sim.fraud import FraudCase
 from sim.pacing import TokenBucket
 from sim.producer import (
     ProducerFactory,
@@ -48,21 +49,25 @@ def run(
     `producer_factory` replaces KafkaProducer (tests); it also skips the topic check, which
     needs a real cluster.
     """
+    settings = settings or Settings.from_env()
     builder = ReportBuilder(config)
+    labels: list[FraudCase] = []
+    events = simulate(config, labels, settings.identity_key)
     bar = tqdm(total=config.events, unit="ev", file=sys.stderr, disable=not progress, mininterval=0.5)
     try:
         if publish:
-            _publish(config, builder, bar, settings or Settings.from_env(), create_topics, producer_factory)
+            _publish(events, config, builder, bar, settings, create_topics, producer_factory)
         else:
-            for spec, key, event in simulate(config):
+            for spec, key, event in events:
                 builder.add(spec, key, event)
                 bar.update()
     finally:
         bar.close()
-    return builder.build()
+    return builder.build(labels)
 
 
 def _publish(
+    events: Iterator[Emission],
     config: SimConfig,
     builder: ReportBuilder,
     bar: tqdm,
@@ -77,18 +82,19 @@ def _publish(
         producer = connect(settings, producer_factory)
     try:
         with quick_thread_switching():
-            failures = _send_day(config, builder, bar, settings.topic_prefix, producer)
+            failures = _send_day(events, config, builder, bar, settings.topic_prefix, producer)
     finally:
         producer.close()
     if failures:
         raise PublishError(unacknowledged_message(failures))
 
 
-def _send_day(config: SimConfig, builder: ReportBuilder, bar: tqdm, prefix: str, producer: Any) -> list[Exception]:
+def _send_day(
+    events: Iterator[Emission], config: SimConfig, builder: ReportBuilder, bar: tqdm, prefix: str, producer: Any
+) -> list[Exception]:
     """Send every event at the configured pace; the failures Kafka reported, if any."""
     failures: list[Exception] = []
     bucket = TokenBucket(config.rate)
-    events = simulate(config)
     while chunk := _prepared(events, builder, chunk_size(config.rate)):
         for topic, key, raw in chunk:
             if failures:

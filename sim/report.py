@@ -13,6 +13,7 @@ from typing import Any
 from domain.movements import movements_for
 from domain.stock import replay
 from sim.config import SimConfig
+from sim.fraud import FraudCase
 from streams.base import Event
 from streams.codec import encode
 from streams.inventory import StockMovement
@@ -54,6 +55,7 @@ class Report:
     damaged_units: int
     positions: tuple[PositionRow, ...] = field(repr=False)
     fulfilled_orders: int = 0  # orders shipped or picked up (their first such event)
+    fraud_cases: list[dict[str, Any]] = field(default_factory=list)  # labelled cases sent (FraudCase.as_dict)
 
     def expected_on_hand(self) -> dict[tuple[str, str], int]:
         return {(sku, node): on_hand for sku, node, on_hand, _ in self.positions}
@@ -90,9 +92,15 @@ class Report:
                 f"fulfilled orders: {self.fulfilled_orders} shipped or picked up",
                 f"stock: {self.movements} movements, {len(self.positions)} positions, "
                 f"{self.on_hand_units} units on hand, {self.damaged_units} damaged",
+                f"fraud: {len(self.fraud_cases)} labelled cases{_by_rule(self.fraud_cases)}",
                 f"digest {self.digest}",
             ]
         )
+
+
+def _by_rule(cases: list[dict[str, Any]]) -> str:
+    counts = Counter(case["rule"] for case in cases)
+    return f" ({', '.join(f'{rule} {n}' for rule, n in sorted(counts.items()))})" if counts else ""
 
 
 @dataclass
@@ -206,7 +214,7 @@ class ReportBuilder:
         for start in range(0, len(data), HASH_PIECE):
             self._hash.update(data[start : start + HASH_PIECE])
 
-    def build(self) -> Report:
+    def build(self, fraud_cases: Iterable[FraudCase] = ()) -> Report:
         positions = replay(self._movements)
         rows = tuple(sorted((sku, node, p.on_hand, p.damaged) for (sku, node), p in positions.items()))
         return Report(
@@ -225,6 +233,7 @@ class ReportBuilder:
             damaged_units=sum(row[3] for row in rows),
             positions=rows,
             fulfilled_orders=self._order_book.fulfilled,
+            fraud_cases=[case.as_dict() for case in fraud_cases],
         )
 
 

@@ -6,7 +6,7 @@ import heapq
 import random
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from sim.config import SimConfig
 from sim.network import Network
@@ -15,6 +15,9 @@ from streams.orders import DeliveryMode
 from streams.pos import CustomerRef
 from streams.stock import TransferShipped
 from streams.topics import TopicSpec
+
+if TYPE_CHECKING:
+    from sim.fraud import FraudPlan
 
 # What the simulator sends: the topic, the Kafka key and the event.
 Emission = tuple[TopicSpec, bytes, Event]
@@ -143,6 +146,7 @@ class DayState:
     in_transit: list[tuple[datetime, int, TransferShipped]] = field(default_factory=list)
     prices: dict[Pair, int] = field(default_factory=dict)  # node "" is the central price
     promotions: dict[str, Promotion] = field(default_factory=dict)
+    fraud: FraudPlan | None = None  # labelled fraud cases still to send
 
     def stamp(self, gap: timedelta | None = None) -> tuple[str, datetime]:
         """The next event's id and time; business ids (receipt, order...) reuse the id."""

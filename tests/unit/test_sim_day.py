@@ -19,7 +19,9 @@ from streams.pos import PosReturn, PosSale, PosVoid
 from streams.stock import StockReceived, TransferReceived, TransferShipped
 from streams.topics import INGEST_TOPICS
 
-CONFIG = SimConfig(events=3_000, seed=11, stores=6, warehouses=2, skus=80, customers=300)
+# No fraud: the tests below check that normal traffic is consistent (tests/unit/test_sim_fraud.py
+# checks the fraud cases).
+CONFIG = SimConfig(events=3_000, seed=11, stores=6, warehouses=2, skus=80, customers=300, fraud=0.0)
 MAX_BYTES = 262_144
 
 

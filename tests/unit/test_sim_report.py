@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import random
 from collections import Counter, defaultdict, deque
@@ -12,6 +13,7 @@ import pytest
 from domain.movements import movements_for
 from domain.stock import replay
 from sim.config import SimConfig
+from sim.fraud_scenarios import SCENARIOS
 from sim.publish import generate, run
 from sim.report import Report, ReportBuilder, expected_movements
 from sim.state import Emission
@@ -135,8 +137,10 @@ def test_a_report_written_before_fulfilment_was_counted_still_loads(report: Repo
     assert Report.from_json(json.dumps(older)).fulfilled_orders == 0
 
 
-def test_a_dry_run_reports_exactly_what_generate_returns(report: Report) -> None:
-    assert run(CONFIG, publish=False) == report
+def test_a_dry_run_reports_exactly_what_generate_returns_and_the_fraud_cases_it_sent(report: Report) -> None:
+    dry = run(CONFIG, publish=False)
+    assert dataclasses.replace(dry, fraud_cases=[]) == report
+    assert {case["rule"] for case in dry.fraud_cases} <= set(SCENARIOS) and dry.fraud_cases
 
 
 def test_the_same_config_gives_the_same_report_and_digest() -> None:
