@@ -63,6 +63,7 @@ ENV_DEFAULTS: dict[str, tuple[str, str]] = {
     "OMNI_FRAUD_LOOP_RETURN_WITHIN_DAYS": ("14", "... each within this many days of buying it"),
     "OMNI_FRAUD_CASHIER_WINDOW_DAYS": ("7", "cashier exceptions (voids, overrides, refunds without receipt) over days"),
     "OMNI_FRAUD_CASHIER_MIN_EXCEPTIONS": ("5", "a cashier is flagged from this many exceptions ..."),
+    "OMNI_FRAUD_CASHIER_MIN_SALES": ("10", "... with at least this many sales in the window ..."),
     "OMNI_FRAUD_CASHIER_MIN_RATE": ("0.05", "... at this many exceptions per sale or more ..."),
     "OMNI_FRAUD_CASHIER_NORM_FACTOR": ("3", "... and this many times the store's other cashiers' rate"),
     "OMNI_FRAUD_PRICE_TOLERANCE_PERCENT": ("0", "a till price this many percent under the central one is not flagged"),

@@ -46,6 +46,7 @@ class FraudRules:
     loop_min_returns: int = 3
     cashier_window_days: int = 7
     cashier_min_exceptions: int = 5
+    cashier_min_sales: int = 10  # fewer sales in the window: too little to judge (a supervisor who only voids)
     cashier_min_rate: float = 0.05  # exceptions per sale
     cashier_norm_factor: float = 3.0  # times the store's other cashiers' rate
     price_tolerance_percent: int = 0  # a till price this far below the central price is not flagged

@@ -74,6 +74,8 @@ def _judge_cashier(state: StoreState, fact: TillActivity, rules: FraudRules) -> 
                 others = Counts(sales=others.sales + c.sales, exceptions=others.exceptions + c.exceptions)
     rate = mine.exceptions / max(mine.sales, 1)
     norm = others.exceptions / max(others.sales, 1)
+    if mine.sales < rules.cashier_min_sales:
+        return state, []  # a supervisor authorising voids, or a cashier's first shift: no rate to judge
     if mine.exceptions < rules.cashier_min_exceptions or rate < rules.cashier_min_rate:
         return state, []
     if rate < rules.cashier_norm_factor * norm:

@@ -18,7 +18,8 @@ T0 = datetime(2026, 11, 23, tzinfo=UTC)
 
 # --- cashier_exceptions ----------------------------------------------------------------------
 
-CASHIER = FraudRules(cashier_window_days=3, cashier_min_exceptions=2, cashier_min_rate=0.05, cashier_norm_factor=3.0)
+CASHIER = FraudRules(cashier_window_days=3, cashier_min_exceptions=2, cashier_min_sales=2, cashier_min_rate=0.05,
+                     cashier_norm_factor=3.0)
 KINDS = ["sale", "sale", "sale", "void", "price_override", "no_receipt_refund", "refund"]
 activity = st.tuples(st.sampled_from(["C-1", "C-2", "C-3"]), st.integers(0, 6), st.integers(0, 1439),
                      st.sampled_from(KINDS))
@@ -44,8 +45,9 @@ def reference_cashiers(facts: list[TillActivity], rules: FraudRules) -> set[str]
         exceptions = sum(f.activity in EXCEPTIONS for f in mine)
         rate = exceptions / max(sum(f.activity == "sale" for f in mine), 1)
         norm = sum(f.activity in EXCEPTIONS for f in others) / max(sum(f.activity == "sale" for f in others), 1)
-        if exceptions >= rules.cashier_min_exceptions and rate >= rules.cashier_min_rate and (
-                rate >= rules.cashier_norm_factor * norm):
+        sales = sum(f.activity == "sale" for f in mine)
+        if sales >= rules.cashier_min_sales and exceptions >= rules.cashier_min_exceptions and (
+                rate >= rules.cashier_min_rate and rate >= rules.cashier_norm_factor * norm):
             out.add(derived_id(f"cashier_exceptions:store-a:{fact.cashier_id}", day.isoformat()))
     return out
 
