@@ -5,8 +5,6 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-import pytest
-
 from domain.fraud import FraudRules
 from domain.fraud_till import StoreState, till_activity
 from streams.fraud import TillActivity
