@@ -98,14 +98,26 @@ class Dashboard:
 
     async def _snapshot_lag(self, problems: list[str]) -> tuple[float | None, dict[str, Any] | None]:
         def read() -> tuple[float, dict[str, Any] | None]:
-            status = self.snapshot.rows("dash_sink_status") if self.snapshot.has_table("sink_status") else []
-            return self.snapshot.age_s(), (status[0] if status else None)
+            self.snapshot.connection()  # re-opens a replaced snapshot, so its age is the new file's
+            return self.snapshot.age_s(), self._sink_status()
 
         try:
             return await self._db(read)
         except SourceDownError as down:
             problems.append(str(down))
             return None, None
+
+
+    def _sink_status(self) -> dict[str, Any] | None:
+        """The sink's latest row in `sink_status`; None while the sink writes no such table (or another shape)."""
+        if not self.snapshot.has_table("sink_status"):
+            return None
+        try:
+            rows = self.snapshot.rows("dash_sink_status")
+        except SourceDownError as err:
+            log.warning("sink_status unreadable, using the sink's histogram instead: %s", err)
+            return None
+        return rows[0] if rows else None
 
 
 async def _or_note(source: Awaitable[T], problems: list[str]) -> T | None:

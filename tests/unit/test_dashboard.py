@@ -186,3 +186,21 @@ async def test_a_panel_whose_source_is_down_answers_503_with_a_sentence(
         lag = await (await client.get("/api/lag")).json()
         assert lag["stale"] and any("sink" in reason for reason in lag["stale_reasons"])
         assert (await client.get("/api/stock")).status == 400
+
+
+async def test_lag_reads_the_sinks_status_table_when_the_snapshot_has_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    writer = duckdb.connect(str(tmp_path / "analytics.duckdb"))
+    writer.execute("create table sink_status (published_at timestamptz, records bigint, lag_p50_ms double, "
+                   "lag_p99_ms double, lag_max_ms double)")
+    writer.execute("insert into sink_status values (?, 40, 80, 950, 2000), (?, 10, 1, 1, 1)",
+                   [DAY, DAY - timedelta(minutes=1)])
+    writer.close()
+    monkeypatch.setenv("OMNI_DUCKDB_PATH", str(tmp_path / "omnistream.duckdb"))
+    monkeypatch.setenv("OMNI_SINK_PORT", str(free_port()))
+    async with TestClient(TestServer(build(Settings.from_env()))) as client:
+        lag = await (await client.get("/api/lag")).json()
+    assert lag["projection"] == {"source": "sink_status", "p50_s": 0.08, "p99_s": 0.95, "max_s": 2.0,
+                                 "records": 40, "published_at": "2026-11-27T10:00:00+00:00"}
+    assert lag["snapshot_age_s"] is not None and not lag["sink_up"]
