@@ -129,6 +129,7 @@ def dead_letter_channel(spec: TopicSpec) -> faust.TopicT:
 # instead of leaving it running without an agent, which is what autodiscovery would do.
 import agents.apply_movements  # noqa: E402, F401
 import agents.expire_holds  # noqa: E402, F401
+import agents.fraud  # noqa: E402, F401
 import agents.identities  # noqa: E402, F401
 import agents.order_saga  # noqa: E402, F401
 import agents.route_movements  # noqa: E402, F401

@@ -55,6 +55,21 @@ ENV_DEFAULTS: dict[str, tuple[str, str]] = {
                              "tier:cents pairs: rolling 365-day qualifying spend that reaches each tier"),
     "OMNI_TIER_MULTIPLIERS": ("base:1,silver:1.25,gold:1.5", "tier:multiplier pairs applied to earned points"),
     "OMNI_EXCLUDED_SKUS": ("", "comma-separated SKUs that earn no points and no tier spend (gift cards, tobacco)"),
+    "OMNI_FRAUD_REDEMPTION_WINDOW_MINUTES": ("30", "redemption velocity: the window in which one card redeems ..."),
+    "OMNI_FRAUD_REDEMPTION_MIN_STORES": ("3", "... at this many different stores or more"),
+    "OMNI_FRAUD_LINK_WINDOW_DAYS": ("7", "linked accounts: the window in which one identifier is linked ..."),
+    "OMNI_FRAUD_LINK_MIN_ACCOUNTS": ("3", "... to this many different accounts or more"),
+    "OMNI_FRAUD_RETURN_TOLERANCE_CENTS": ("0", "a return may refund this much more than its units were paid"),
+    "OMNI_FRAUD_LOOP_WINDOW_DAYS": ("30", "buy-earn-return loops: the window in which a customer returns ..."),
+    "OMNI_FRAUD_LOOP_MIN_RETURNS": ("3", "... this many different purchases or more ..."),
+    "OMNI_FRAUD_LOOP_RETURN_WITHIN_DAYS": ("14", "... each within this many days of buying it"),
+    "OMNI_FRAUD_CASHIER_WINDOW_DAYS": ("7", "cashier exceptions (voids, overrides, refunds without receipt) over days"),
+    "OMNI_FRAUD_CASHIER_MIN_EXCEPTIONS": ("5", "a cashier is flagged from this many exceptions ..."),
+    "OMNI_FRAUD_CASHIER_MIN_RATE": ("0.05", "... at this many exceptions per sale or more ..."),
+    "OMNI_FRAUD_CASHIER_NORM_FACTOR": ("3", "... and this many times the store's other cashiers' rate"),
+    "OMNI_FRAUD_PRICE_TOLERANCE_PERCENT": ("0", "a till price this many percent under the central one is not flagged"),
+    "OMNI_FRAUD_WEBHOOK_URL": ("", "fraud alerts are POSTed here as JSON (Idempotency-Key: the alert id); empty: "
+                                   "log lines only"),
     "LOG_FORMAT": ("text", "text for people, json for log shippers"),
     "LOG_LEVEL": ("INFO", "DEBUG, INFO, WARNING or ERROR"),
 }
@@ -161,6 +176,8 @@ class Settings:
     tier_thresholds: dict[str, str]
     tier_multipliers: dict[str, str]
     excluded_skus: frozenset[str]
+    fraud: dict[str, str]  # OMNI_FRAUD_* without the prefix, lower case: domain.fraud.rules_from reads them
+    fraud_webhook_url: str
     log_format: str
     log_level: str
     extra: dict[str, str] = field(default_factory=dict)
@@ -212,6 +229,9 @@ class Settings:
             tier_thresholds=_pairs(_env("OMNI_TIER_THRESHOLDS")),
             tier_multipliers=_pairs(_env("OMNI_TIER_MULTIPLIERS")),
             excluded_skus=frozenset(x.strip() for x in _env("OMNI_EXCLUDED_SKUS").split(",") if x.strip()),
+            fraud={name.removeprefix("OMNI_FRAUD_").lower(): _env(name) for name in ENV_DEFAULTS
+                   if name.startswith("OMNI_FRAUD_") and name != "OMNI_FRAUD_WEBHOOK_URL"},
+            fraud_webhook_url=_env("OMNI_FRAUD_WEBHOOK_URL"),
             log_format=_env("LOG_FORMAT"),
             log_level=_env("LOG_LEVEL"),
         )

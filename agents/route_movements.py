@@ -1,4 +1,4 @@
-"""Routes every ingest record to SKU-keyed stock movements, or to its dead-letter topic.
+"""Routes every ingest record to stock movements, identity requests and fraud facts, or to its dead-letter topic.
 
 This stage keeps no state, so it runs on a plain aiokafka consumer and producer inside each
 worker (consumer group `<app id>-router`) rather than on a Faust stream: it commits a source
@@ -18,6 +18,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPa
 from aiokafka.errors import CommitFailedError, KafkaError
 
 from app import app, settings
+from domain.fraud_facts import facts_for
 from domain.identity import InvalidIdentifierError, identity_key, identity_requests_for
 from domain.movements import batch_places, sku_commands_for
 from ops.metrics import DEAD_LETTERS, EVENTS
@@ -25,7 +26,8 @@ from ops.offsets import HoleDetector
 from streams.base import Event
 from streams.codec import DecodeError, decode, encode
 from streams.deadletter import DeadLetter, now_utc
-from streams.topics import IDENTITY_REQUESTS, INGEST_TOPICS, INVENTORY_MOVEMENTS, spec_for
+from streams.fraud import entity_key
+from streams.topics import FRAUD_FACTS, IDENTITY_REQUESTS, INGEST_TOPICS, INVENTORY_MOVEMENTS, spec_for
 
 log = logging.getLogger("omnistream.router")
 
@@ -122,13 +124,23 @@ async def _route_one(
         commands = sku_commands_for(event)
         routed = " (stock movements of this record were routed)" if commands else ""
         reason = f"customer identifier: {err}{routed}"
-        return commands, [await _dead_letter(producer, record, spec.name, spec.dlq_name, reason)]
+        letter = await _dead_letter(producer, record, spec.name, spec.dlq_name, reason)
+        return commands, [letter, *await _fraud_facts(producer, event)]
     topic = IDENTITY_REQUESTS.full_name(settings.topic_prefix)
     sends = [
         await producer.send(topic, key=identity_key(request).encode(), value=encode(request))
         for request in identity
     ]
-    return sku_commands_for(event), sends
+    return sku_commands_for(event), sends + await _fraud_facts(producer, event)
+
+
+async def _fraud_facts(producer: AIOKafkaProducer, event: Event) -> list[Awaitable[object]]:
+    """The event's facts for the fraud rules, each keyed by the entity its rule judges."""
+    topic = FRAUD_FACTS.full_name(settings.topic_prefix)
+    return [
+        await producer.send(topic, key=entity_key(fact).encode(), value=encode(fact))
+        for fact in facts_for(event, settings.identity_key)
+    ]
 
 
 async def _dead_letter(

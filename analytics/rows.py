@@ -2,22 +2,29 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from functools import singledispatch
 from typing import Any
 
 from streams.base import Event
 from streams.customers import CustomersMerged, PurchaseRecorded
-from streams.inventory import StockChanged
+from streams.fraud import FraudAlert
+from streams.holds import HoldAnswered
+from streams.inventory import AvailabilityChanged, StockChanged
 from streams.loyalty import PointsPosted, TierChanged
-from streams.orders import OrderPlaced, OrderStatusChanged
+from streams.orders import OrderCancelled, OrderPickedUp, OrderPlaced, OrderShipped, OrderStatusChanged
 from streams.pos import PosReturn, PosSale
+from streams.pricing import PriceChanged
 
 Row = dict[str, Any]
 FACT_TABLES = (
     "fct_sales_lines", "fct_return_lines", "fct_stock_movements", "fct_order_status", "fct_loyalty_entries",
-    "fct_tier_changes", "fct_customer_purchases", "fct_customer_merges",
+    "fct_tier_changes", "fct_customer_purchases", "fct_customer_merges", "fct_holds", "fct_fulfillment",
+    "fct_availability", "fct_price_changes", "fct_fraud_alerts",
 )
+# Statuses the order saga decides; shipped and picked_up come from the node's own event instead.
+SAGA_MILESTONES = frozenset({"accepted", "rejected", "cancelled", "no_show", "hold_expired", "stock_conflict"})
 
 
 def rows_for(event: Event, projected_at: datetime) -> dict[str, list[Row]]:
@@ -40,13 +47,20 @@ def _(event: PosSale, projected_at: datetime) -> dict[str, list[Row]]:
 
 @_rows.register
 def _(event: OrderPlaced, projected_at: datetime) -> dict[str, list[Row]]:
-    return {"fct_sales_lines": [
-        _sale_line(
-            event, line, "order.placed", event.channel, event.order_id, event.fulfilment_node, event.delivery,
-            projected_at,
-        )
-        for line in event.lines
-    ]}
+    placed = _milestone(
+        event, event.order_id, "placed", event.fulfilment_node, projected_at, channel=event.channel,
+        delivery=event.delivery, units=sum(line.quantity for line in event.lines), placed_at=event.occurred_at,
+    )
+    return {
+        "fct_sales_lines": [
+            _sale_line(
+                event, line, "order.placed", event.channel, event.order_id, event.fulfilment_node, event.delivery,
+                projected_at,
+            )
+            for line in event.lines
+        ],
+        "fct_fulfillment": [placed],
+    }
 
 
 def _sale_line(
@@ -102,7 +116,7 @@ def _(event: StockChanged, projected_at: datetime) -> dict[str, list[Row]]:
 
 @_rows.register
 def _(event: OrderStatusChanged, projected_at: datetime) -> dict[str, list[Row]]:
-    return {"fct_order_status": [{
+    return {**_status_milestone(event, projected_at), "fct_order_status": [{
         "event_id": event.event_id,
         "order_id": event.order_id,
         "status": event.status,
@@ -157,3 +171,85 @@ def _(event: CustomersMerged, projected_at: datetime) -> dict[str, list[Row]]:
         "survivor": event.survivor, "survivor_since": event.survivor_since, "identifier": event.identifier,
         "occurred_at": event.occurred_at, "projected_at": projected_at,
     }]}
+
+
+@_rows.register
+def _(event: FraudAlert, projected_at: datetime) -> dict[str, list[Row]]:
+    return {"fct_fraud_alerts": [{
+        "alert_id": event.alert_id,
+        "rule": event.rule,
+        "severity": event.severity,
+        "entity_kind": event.entity_kind,
+        "entity_id": event.entity_id,
+        "window_start": event.window_start,
+        "window_end": event.window_end,
+        "summary": event.summary,
+        "evidence": json.dumps(event.evidence, sort_keys=True),
+        "raised_at": event.occurred_at,
+        "projected_at": projected_at,
+    }]}
+
+
+@_rows.register
+def _(event: OrderCancelled, projected_at: datetime) -> dict[str, list[Row]]:
+    units = sum(line.quantity for line in event.lines)
+    return {"fct_fulfillment": [
+        _milestone(event, event.order_id, "lines_cancelled", event.fulfilment_node, projected_at, units=units,
+                   reason=event.reason),
+    ]}
+
+
+@_rows.register
+def _(event: OrderShipped, projected_at: datetime) -> dict[str, list[Row]]:
+    return {"fct_fulfillment": [
+        _milestone(event, event.order_id, "shipped", event.fulfilment_node, projected_at, carrier=event.carrier),
+    ]}
+
+
+@_rows.register
+def _(event: OrderPickedUp, projected_at: datetime) -> dict[str, list[Row]]:
+    return {"fct_fulfillment": [_milestone(event, event.order_id, "picked_up", event.fulfilment_node, projected_at)]}
+
+
+def _status_milestone(event: OrderStatusChanged, projected_at: datetime) -> dict[str, list[Row]]:
+    """A status the saga decided is a milestone too; shipped and picked up come from web.orders."""
+    if event.status not in SAGA_MILESTONES:
+        return {}
+    return {"fct_fulfillment": [_milestone(
+        event, event.order_id, event.status, event.fulfilment_node, projected_at, delivery=event.delivery,
+        units=sum(line.quantity for line in event.lines), reason=event.reason, placed_at=event.placed_at,
+    )]}
+
+
+def _milestone(
+    event: Event, order_id: str, milestone: str, node: str, projected_at: datetime, **known: Any
+) -> Row:
+    row: Row = dict.fromkeys(("channel", "delivery", "units", "reason", "carrier", "placed_at"))
+    row.update(known)
+    return {
+        "event_id": event.event_id, "order_id": order_id, "milestone": milestone, "node": node, **row,
+        "occurred_at": event.occurred_at, "projected_at": projected_at,
+    }
+
+
+@_rows.register
+def _(event: HoldAnswered, projected_at: datetime) -> dict[str, list[Row]]:
+    return {"fct_holds": [{
+        "event_id": event.event_id, "hold_id": event.hold_id, "order_id": event.order_id or None, "sku": event.sku,
+        "node": event.node or None, "quantity": event.quantity, "answer": event.answer, "reason": event.reason,
+        "atp_after": event.atp_after, "command_id": event.command_id, "occurred_at": event.occurred_at,
+        "projected_at": projected_at,
+    }]}
+
+
+@_rows.register
+def _(event: AvailabilityChanged, projected_at: datetime) -> dict[str, list[Row]]:
+    row = event.model_dump(include={"event_id", "sku", "node", "on_hand", "held", "safety", "atp", "in_transit",
+                                    "occurred_at"})
+    return {"fct_availability": [{**row, "projected_at": projected_at}]}
+
+
+@_rows.register
+def _(event: PriceChanged, projected_at: datetime) -> dict[str, list[Row]]:
+    row = event.model_dump(include={"event_id", "sku", "node", "price_cents", "effective_from", "occurred_at"})
+    return {"fct_price_changes": [{**row, "projected_at": projected_at}]}

@@ -32,11 +32,15 @@ from streams.topics import (
     ALL_TOPICS,
     CUSTOMERS_MERGES,
     CUSTOMERS_PURCHASES,
+    FRAUD_ALERTS,
+    INVENTORY_AVAILABILITY,
+    INVENTORY_HOLD_ANSWERS,
     INVENTORY_LEDGER,
     LOYALTY_LEDGER,
     LOYALTY_TIERS,
     ORDERS_STATUS,
     POS_TRANSACTIONS,
+    PRICING_CHANGES,
     WEB_ORDERS,
     TopicSpec,
     spec_for,
@@ -46,7 +50,7 @@ log = logging.getLogger("omnistream.sink")
 
 FACT_SOURCES: tuple[TopicSpec, ...] = (
     POS_TRANSACTIONS, WEB_ORDERS, INVENTORY_LEDGER, ORDERS_STATUS, LOYALTY_LEDGER, LOYALTY_TIERS, CUSTOMERS_PURCHASES,
-    CUSTOMERS_MERGES,
+    CUSTOMERS_MERGES, INVENTORY_HOLD_ANSWERS, INVENTORY_AVAILABILITY, PRICING_CHANGES, FRAUD_ALERTS,
 )
 PK = {
     "fct_sales_lines": ["event_id", "line_no"],
@@ -57,6 +61,11 @@ PK = {
     "fct_tier_changes": ["event_id"],
     "fct_customer_purchases": ["event_id", "line_no"],
     "fct_customer_merges": ["event_id"],
+    "fct_fraud_alerts": ["alert_id"],
+    "fct_holds": ["event_id"],
+    "fct_fulfillment": ["event_id", "milestone"],
+    "fct_availability": ["event_id"],
+    "fct_price_changes": ["event_id"],
     "dead_letters": ["dlq_topic", "dlq_partition", "dlq_offset"],
 }
 
@@ -99,7 +108,7 @@ class Sink:
 
     def assign(self) -> list[TopicPartition]:
         names = [spec.full_name(self.prefix) for spec in FACT_SOURCES] + sorted(self.dlq_names)
-        tps = [TopicPartition(t, p) for t in names for p in sorted(self.consumer.partitions_for_topic(t) or ())]
+        tps = self._partitions(names)
         self.consumer.assign(tps)
         stored = self.projection.next_offsets()
         for tp in tps:
@@ -109,6 +118,20 @@ class Sink:
                 self.consumer.seek_to_beginning(tp)
         log.info("sink reading %d partitions of %d topics into %s", len(tps), len(names), self.settings.duckdb_path)
         return tps
+
+    def _partitions(self, names: list[str], timeout_s: float = 60) -> list[TopicPartition]:
+        """Every partition of `names`; topics created a moment ago take a metadata refresh to appear."""
+        deadline = time.monotonic() + timeout_s
+        while True:
+            known = {t: self.consumer.partitions_for_topic(t) for t in names}
+            missing = sorted(t for t, parts in known.items() if not parts)
+            if not missing:
+                return [TopicPartition(t, p) for t in names for p in sorted(known[t] or ())]
+            if time.monotonic() > deadline:
+                raise SystemExit(f"sink: topics {', '.join(missing[:5])} have no partitions after {timeout_s:.0f} s; "
+                                 "is the broker up and were the topics created (python -m streams.admin)?")
+            self.consumer.topics()  # a metadata refresh
+            time.sleep(0.3)
 
     def run(self) -> None:
         tps = self.assign()

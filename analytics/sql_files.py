@@ -19,6 +19,10 @@ SCHEMA = (
     "fct_customer_purchases",
     "fct_customer_merges",
     "fct_fraud_alerts",
+    "fct_holds",
+    "fct_fulfillment",
+    "fct_availability",
+    "fct_price_changes",
     "dead_letters",
     "stock_on_hand",
     "sales_by_channel_node_day",
@@ -28,6 +32,16 @@ SCHEMA = (
     "customer_purchase_history",
     "customer_tiers",
     "tier_distribution",
+    "dim_node",
+    "dim_sku",
+    "dim_customer",
+    "dim_calendar",
+    "sales_by_channel_day",
+    "stock_by_node",
+    "sell_through",
+    "pickup_performance",
+    "outstanding_points",
+    "open_fraud_alerts",
 )
 
 

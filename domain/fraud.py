@@ -34,10 +34,42 @@ EntityKind = Literal["customer", "identifier", "cashier", "store", "device"]
 
 @dataclass(frozen=True)
 class FraudRules:
+    """Every rule's thresholds (settings `OMNI_FRAUD_*` fill them in)."""
+
     redemption_window: timedelta = timedelta(minutes=30)
     redemption_min_stores: int = 3
     link_window: timedelta = timedelta(days=7)
     link_min_accounts: int = 3
+    return_tolerance_cents: int = 0  # a refund may exceed what the units were paid by this much
+    loop_window: timedelta = timedelta(days=30)
+    loop_return_within: timedelta = timedelta(days=14)
+    loop_min_returns: int = 3
+    cashier_window_days: int = 7
+    cashier_min_exceptions: int = 5
+    cashier_min_rate: float = 0.05  # exceptions per sale
+    cashier_norm_factor: float = 3.0  # times the store's other cashiers' rate
+    price_tolerance_percent: int = 0  # a till price this far below the central price is not flagged
+
+
+def rules_from(values: dict[str, str]) -> FraudRules:
+    """The thresholds from settings (`OMNI_FRAUD_*`, prefix dropped, lower case); missing ones keep defaults.
+
+    A name ending in `_minutes` or `_days` sets the window field without that suffix."""
+    defaults = FraudRules()
+    fields: dict[str, Any] = {}
+    for name, raw in values.items():
+        try:
+            if hasattr(defaults, name):
+                default = getattr(defaults, name)
+                fields[name] = int(raw) if isinstance(default, int) else float(raw)
+                continue
+            base, _, unit = name.rpartition("_")
+            if not isinstance(getattr(defaults, base, None), timedelta) or unit not in ("minutes", "days"):
+                raise ValueError("no such threshold")
+            fields[base] = timedelta(**{unit: float(raw)})
+        except ValueError as err:
+            raise ValueError(f"OMNI_FRAUD_{name.upper()}={raw!r} is not a valid threshold: {err}") from err
+    return FraudRules(**fields)
 
 
 class Alert(Record):
@@ -103,9 +135,19 @@ def _distinct_alert(
         out.append(Alert(
             alert_id=alert_id, rule=rule, severity=severity, entity_kind=entity_kind, entity_id=entity_id,
             window_start=inside[0].at, window_end=end.at, evidence=[e.model_dump(mode="json") for e in evidence],
-            summary=describe.format(n=len(distinct), minutes=round(window.total_seconds() / 60)),
+            summary=describe.format(n=len(distinct), span=span(window)),
         ))
     return Verdict(WindowState(events=events, alerted=alerted), out)
+
+
+def span(window: timedelta) -> str:
+    """A window as a person says it: 30 minutes, 2 hours, 7 days."""
+    seconds = int(window.total_seconds())
+    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
+        if seconds >= size and seconds % size == 0:
+            n = seconds // size
+            return f"{n} {unit}{'s' if n != 1 else ''}"
+    return f"{seconds} seconds"
 
 
 def redemption(state: WindowState | None, customer_id: str, request_id: str, store: str, points: int,
@@ -114,7 +156,7 @@ def redemption(state: WindowState | None, customer_id: str, request_id: str, sto
     seen = Seen(event_id=request_id, at=at, key=store, points=points)
     return _distinct_alert(
         state or WindowState(), seen, rules.redemption_window, rules.redemption_min_stores, "redemption_velocity",
-        "high", "customer", customer_id, "redemptions at {n} different stores within {minutes} minutes",
+        "high", "customer", customer_id, "redemptions at {n} different stores within {span}",
     )
 
 
@@ -124,5 +166,5 @@ def link(state: WindowState | None, identifier: str, customer_id: str, event_id:
     seen = Seen(event_id=event_id, at=at, key=customer_id)
     return _distinct_alert(
         state or WindowState(), seen, rules.link_window, rules.link_min_accounts, "linked_accounts", "medium",
-        "identifier", identifier, "{n} different customers linked to one identifier within {minutes} minutes",
+        "identifier", identifier, "{n} different accounts linked to one identifier within {span}",
     )

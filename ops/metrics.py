@@ -66,3 +66,11 @@ WALLET_COMMANDS = Counter(
     ["type", "verdict"],
     registry=REGISTRY,
 )
+FRAUD_ALERTS = Counter(
+    "omnistream_fraud_alerts_total", "Fraud alerts raised by this worker's rules, by rule and severity",
+    ["rule", "severity"], registry=REGISTRY,
+)
+FRAUD_WEBHOOK = Counter(
+    "omnistream_fraud_webhook_posts_total", "Fraud alert webhook deliveries, by outcome (ok, failed)", ["outcome"],
+    registry=REGISTRY,
+)

@@ -25,6 +25,7 @@ class SaleLine(Record):
     quantity: Quantity
     unit_price_cents: Cents
     discount_cents: Cents = 0
+    price_overridden: bool = False  # the cashier keyed a price over the scanned one
 
     @model_validator(mode="after")
     def _discount_within_line(self) -> SaleLine:

@@ -21,6 +21,16 @@ from streams.customers import (
     PurchaseRecorded,
     ReturnPurchase,
 )
+from streams.fraud import (
+    CentralPrice,
+    FraudAlert,
+    LinkSeen,
+    PurchaseSeen,
+    RedemptionSeen,
+    ReturnSeen,
+    TillActivity,
+    TillPrice,
+)
 from streams.holds import CommitHold, ExpireHolds, HoldAnswered, PlaceHold, PlaceHolds, ReleaseHold
 from streams.inventory import AvailabilityChanged, NetworkAvailabilityChanged, StockChanged, StockMovement
 from streams.loyalty import (
@@ -246,6 +256,23 @@ INVENTORY_LEDGER = TopicSpec(
     partitions=STOCK_PARTITIONS,
     description="What each movement did to a position, with the position after it.",
 )
+FRAUD_FACTS = TopicSpec(
+    name="fraud.facts",
+    events=(TillActivity, PurchaseSeen, ReturnSeen, TillPrice, CentralPrice, RedemptionSeen, LinkSeen),
+    key="the entity a rule groups by: store:<store>, receipt:<purchase key>, sku:<sku>, card:<idh>, identifier:<idh>",
+    writer="task route_movements (the router)",
+    partitions=INGEST_PARTITIONS,
+    description="Ingest events re-keyed by the entity each fraud rule judges: one worker sees an entity in order.",
+)
+FRAUD_ALERTS = TopicSpec(
+    name="fraud.alerts",
+    events=(FraudAlert,),
+    key="<entity kind>:<entity id>",
+    writer="agent watch_fraud",
+    partitions=INGEST_PARTITIONS,
+    description="Fraud alerts for loss prevention: rule, severity, entity, evidence, window; dedupe on alert_id.",
+    retention_ms=365 * 24 * 3600 * 1000,
+)
 
 # Topics that outside systems publish to: each gets a dead-letter topic.
 INGEST_TOPICS: tuple[TopicSpec, ...] = (
@@ -268,6 +295,8 @@ INTERNAL_TOPICS: tuple[TopicSpec, ...] = (
     INVENTORY_AVAILABILITY,
     INVENTORY_HOLD_ANSWERS,
     ORDERS_STATUS,
+    FRAUD_FACTS,
+    FRAUD_ALERTS,
 )
 ALL_TOPICS: tuple[TopicSpec, ...] = INGEST_TOPICS + INTERNAL_TOPICS + LOYALTY_TOPICS
 BY_NAME: dict[str, TopicSpec] = {spec.name: spec for spec in ALL_TOPICS}

@@ -1,0 +1,141 @@
+"""Fraud rules over the unified streams, and the alert sink.
+
+`watch_fraud` consumes `fraud.facts` (ingest events the router re-keyed by the entity each rule
+judges) and `customers.purchases` (the unified purchase history, keyed by customer), keeps each
+entity's state in the `fraud` table and publishes alerts to `fraud.alerts`. Decisions:
+`domain.fraud_judge.judge`. An alert's id derives from its rule, entity and first evidence, so a
+redelivered fact re-sends the same alert; everything downstream deduplicates on it.
+
+`notify_fraud` consumes `fraud.alerts` and hands each alert to loss prevention: a log line, and
+a POST to `OMNI_FRAUD_WEBHOOK_URL` when set (header `Idempotency-Key: <alert id>`, retried with
+back-off; at least once). DuckDB gets alerts through the sink like every other fact.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import OrderedDict
+from typing import Any
+
+import aiohttp
+from faust import StreamT
+
+from agents.dead_letters import send_dead_letter
+from agents.stage import Stage
+from app import app, channel, settings
+from domain.fraud import rules_from
+from domain.fraud_judge import alert_event, judge, key_of
+from ops.metrics import EVENTS, FRAUD_ALERTS, FRAUD_WEBHOOK
+from streams.codec import DecodeError, decode, encode
+from streams.fraud import FraudAlert
+from streams.topics import CUSTOMERS_PURCHASES, FRAUD_FACTS, spec_for
+from streams.topics import FRAUD_ALERTS as ALERTS_TOPIC
+from tables.fraud import get_state, put_state
+
+log = logging.getLogger("omnistream.fraud")
+stage = Stage("watch_fraud")
+RULES = rules_from(settings.fraud)
+WEBHOOK_TRIES = 4
+_alerts = ALERTS_TOPIC.full_name(settings.topic_prefix)
+
+
+def _inputs() -> Any:
+    return app.topic(
+        FRAUD_FACTS.full_name(settings.topic_prefix),
+        CUSTOMERS_PURCHASES.full_name(settings.topic_prefix),
+        key_type=bytes,
+        key_serializer="raw",
+        value_type=bytes,
+        value_serializer="raw",
+    )
+
+
+@app.on_partitions_assigned.connect
+async def _forget_positions(app: object, *args: object, **kwargs: object) -> None:
+    stage.forget_positions()
+
+
+@app.agent(_inputs())
+async def watch_fraud(stream: StreamT) -> None:
+    await stage.run(stream, _process)
+
+
+async def _process(message: Any) -> None:
+    spec = spec_for(message.topic, settings.topic_prefix)
+    try:
+        event = decode(spec, message.value, settings.max_event_bytes)
+    except DecodeError as err:
+        await send_dead_letter(spec, message, err.reason, "watch_fraud")
+        return
+    key = key_of(event)
+    if spec is FRAUD_FACTS and message.key != key.encode():
+        reason = f"fraud.facts records must be keyed by {key!r} (the entity they concern), got {message.key!r}"
+        await send_dead_letter(spec, message, reason, "watch_fraud")
+        return
+    judged = judge(get_state(key), event, RULES)
+    if judged.state is not None:
+        put_state(key, judged.state)
+    for alert in judged.alerts:
+        out = alert_event(alert)
+        await app.producer.send(topic=_alerts, key=f"{out.entity_kind}:{out.entity_id}".encode(), value=encode(out),
+                                partition=None, timestamp=None, headers=None)
+        FRAUD_ALERTS.labels(out.rule, out.severity).inc()
+    EVENTS.labels(spec.name).inc()
+
+
+class Recent:
+    """Alert ids this worker already handed on, so a replay does not page anyone twice."""
+
+    def __init__(self, size: int = 10_000) -> None:
+        self.size = size
+        self.ids: OrderedDict[str, None] = OrderedDict()
+
+    def first_time(self, alert_id: str) -> bool:
+        if alert_id in self.ids:
+            return False
+        self.ids[alert_id] = None
+        if len(self.ids) > self.size:
+            self.ids.popitem(last=False)
+        return True
+
+
+recent = Recent()
+
+
+@app.agent(channel(ALERTS_TOPIC))
+async def notify_fraud(stream: StreamT) -> None:
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=5)) as session:
+        async for message in stream.events():
+            try:
+                alert = decode(ALERTS_TOPIC, message.message.value, settings.max_event_bytes)
+            except DecodeError as err:
+                await send_dead_letter(ALERTS_TOPIC, message.message, err.reason, "notify_fraud")
+                continue
+            assert isinstance(alert, FraudAlert)
+            if not recent.first_time(alert.alert_id):
+                continue
+            log.warning("FRAUD ALERT [%s] %s %s=%s: %s (alert %s, %s to %s)", alert.severity, alert.rule,
+                        alert.entity_kind, alert.entity_id, alert.summary, alert.alert_id,
+                        alert.window_start.isoformat(), alert.window_end.isoformat())
+            if settings.fraud_webhook_url:
+                await _post(session, alert)
+
+
+async def _post(session: aiohttp.ClientSession, alert: FraudAlert) -> None:
+    body = alert.model_dump(mode="json")
+    for attempt in range(1, WEBHOOK_TRIES + 1):
+        try:
+            async with session.post(settings.fraud_webhook_url, json=body,
+                                    headers={"Idempotency-Key": alert.alert_id}) as response:
+                if response.status < 300:
+                    FRAUD_WEBHOOK.labels("ok").inc()
+                    return
+                problem = f"HTTP {response.status}"
+        except (aiohttp.ClientError, TimeoutError) as err:
+            problem = f"{type(err).__name__}: {err}"
+        if attempt < WEBHOOK_TRIES:
+            await asyncio.sleep(0.5 * 2 ** attempt)
+    FRAUD_WEBHOOK.labels("failed").inc()
+    log.error("fraud webhook %s refused alert %s after %d tries (%s): the alert is on topic %s and in DuckDB; "
+              "check the webhook receiver", settings.fraud_webhook_url, alert.alert_id, WEBHOOK_TRIES, problem, _alerts)

@@ -1,0 +1,85 @@
+"""One entry point for the fraud agent: a fact (or a purchase-history record) and its entity's
+stored state in, the state to store and the alerts out. Pure; states travel as JSON, as the
+table keeps them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TypeVar
+
+from domain.fraud import Alert, FraudRules, WindowState, link, redemption
+from domain.fraud_returns import LoopState, ReceiptState, purchase, purchase_history, returned
+from domain.fraud_till import SkuState, StoreState, central_price, till_activity, till_price
+from streams.base import Event
+from streams.customers import PurchaseRecorded
+from streams.fraud import (
+    CentralPrice,
+    FraudAlert,
+    LinkSeen,
+    PurchaseSeen,
+    RedemptionSeen,
+    ReturnSeen,
+    TillActivity,
+    TillPrice,
+    entity_key,
+)
+
+ALERTS_NODE = "fraud"  # the source_node of alerts: the fraud stage itself
+
+
+@dataclass(frozen=True)
+class Judged:
+    state: str | None  # JSON to store, or None to leave the stored state as it is
+    alerts: list[Alert] = field(default_factory=list)
+
+
+def key_of(event: Event) -> str:
+    """The fraud table key of a fact or a purchase-history record."""
+    if isinstance(event, PurchaseRecorded):
+        return f"loop:{event.customer_id}"
+    return entity_key(event)
+
+
+def judge(stored: str | None, event: Event, rules: FraudRules) -> Judged:
+    match event:
+        case TillActivity():
+            store, alerts = till_activity(_load(StoreState, stored), event, rules)
+            return Judged(store.model_dump_json(), alerts)
+        case PurchaseSeen():
+            return Judged(purchase(_load(ReceiptState, stored), event).model_dump_json())
+        case ReturnSeen():
+            receipt, alerts = returned(_load(ReceiptState, stored), event, rules)
+            return Judged(receipt.model_dump_json(), alerts)
+        case CentralPrice():
+            return Judged(central_price(_load(SkuState, stored), event).model_dump_json())
+        case TillPrice():
+            return Judged(None, till_price(_load(SkuState, stored), event, rules))
+        case RedemptionSeen():
+            verdict = redemption(_load(WindowState, stored), event.identifier, event.event_id, event.store,
+                                 event.points, event.occurred_at, rules)
+            return Judged(verdict.state.model_dump_json(), verdict.alerts)
+        case LinkSeen():
+            verdict = link(_load(WindowState, stored), event.identifier, event.known, event.event_id,
+                           event.occurred_at, rules)
+            return Judged(verdict.state.model_dump_json(), verdict.alerts)
+        case PurchaseRecorded():
+            loops, alerts = purchase_history(_load(LoopState, stored), event, rules)
+            return Judged(loops.model_dump_json(), alerts)
+    raise ValueError(f"{type(event).__name__} is not judged by the fraud rules")
+
+
+T = TypeVar("T", StoreState, ReceiptState, SkuState, WindowState, LoopState)
+
+
+def _load(model: type[T], stored: str | None) -> T | None:
+    return None if stored is None else model.model_validate_json(stored)
+
+
+def alert_event(alert: Alert) -> FraudAlert:
+    """The alert as it travels on `fraud.alerts`: its id is the event id, so replays deduplicate."""
+    return FraudAlert(
+        event_id=alert.alert_id, occurred_at=alert.window_end, source_node=ALERTS_NODE, alert_id=alert.alert_id,
+        rule=alert.rule, severity=alert.severity, entity_kind=alert.entity_kind, entity_id=alert.entity_id,
+        window_start=alert.window_start, window_end=alert.window_end, summary=alert.summary,
+        evidence=alert.evidence,
+    )

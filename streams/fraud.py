@@ -1,0 +1,135 @@
+"""Fraud signals: the facts the rules judge (re-keyed by the entity they concern) and the alerts.
+
+The router turns ingest events into facts on `fraud.facts`, keyed by the entity a rule groups
+by, so one worker sees all of an entity's facts in order: a store's till activity, a receipt's
+sale and its returns, a SKU's central price and its till prices, a loyalty card's redemptions,
+an identifier's links. Identifiers are hashed before they get here (`idh-...`).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import Field
+
+from streams.base import Cents, Event, Id, NodeId, Quantity, Record, Sku, UtcDatetime
+
+TillActivityKind = Literal["sale", "void", "price_override", "no_receipt_refund", "refund"]
+Severity = Literal["low", "medium", "high"]
+EntityKind = Literal["customer", "identifier", "cashier", "store", "device"]
+
+
+class FactLine(Record):
+    line_no: int = Field(ge=1, le=1000)
+    sku: Sku
+    quantity: Quantity
+    cents: Cents  # what the line was paid (a sale) or refunded (a return), in total
+
+
+class TillActivity(Event):
+    """One thing a cashier did at a till; key `store:<store>` (a store's norm is its cashiers')."""
+
+    type: Literal["fraud.till"] = "fraud.till"
+    store: NodeId
+    cashier_id: Id
+    activity: TillActivityKind
+    document_id: Id  # the receipt or return
+
+
+class PurchaseSeen(Event):
+    """A till sale or an online order, line by line; key `receipt:<purchase key>`."""
+
+    type: Literal["fraud.sold"] = "fraud.sold"
+    purchase_key: Id  # `<store>/<receipt id>` or `order/<order id>`
+    store: NodeId
+    lines: list[FactLine] = Field(min_length=1, max_length=500)
+
+
+class ReturnSeen(Event):
+    """A return citing a receipt or an order; key `receipt:<purchase key>` (meets the sale there)."""
+
+    type: Literal["fraud.returned"] = "fraud.returned"
+    purchase_key: Id
+    return_id: Id
+    store: NodeId
+    cashier_id: Id
+    lines: list[FactLine] = Field(min_length=1, max_length=500)
+
+
+class TillPrice(Event):
+    """The unit price a till charged for a SKU; key `sku:<sku>` (meets the central price there)."""
+
+    type: Literal["fraud.till_price"] = "fraud.till_price"
+    sku: Sku
+    store: NodeId
+    cashier_id: Id
+    receipt_id: Id
+    line_no: int = Field(ge=1, le=1000)
+    unit_price_cents: Cents
+
+
+class CentralPrice(Event):
+    """Head office's price of a SKU from `effective_from` (`node` None: every node); key `sku:<sku>`."""
+
+    type: Literal["fraud.central_price"] = "fraud.central_price"
+    sku: Sku
+    node: NodeId | None = None
+    price_cents: Cents
+    effective_from: UtcDatetime
+
+
+class RedemptionSeen(Event):
+    """Loyalty points tendered at a till by a card (hashed); key `card:<identifier>`."""
+
+    type: Literal["fraud.redemption"] = "fraud.redemption"
+    identifier: Id  # idh-...: the card or phone the till knew the customer by
+    store: NodeId
+    receipt_id: Id
+    points: int = Field(ge=1)
+
+
+class LinkSeen(Event):
+    """An identifier (hashed) was linked to an account known by `known` (hashed); key `identifier:<id>`."""
+
+    type: Literal["fraud.link"] = "fraud.link"
+    identifier: Id
+    identifier_kind: str = Field(min_length=1, max_length=40)
+    known: Id
+
+
+class FraudAlert(Event):
+    """A rule saw a pattern: who (the entity), what (evidence), when (the window), how bad (severity).
+
+    `alert_id` derives from the rule, the entity and the pattern's first event, so a redelivered or
+    replayed fact raises the same alert again, never a second one: consumers deduplicate on it.
+    """
+
+    type: Literal["fraud.alert"] = "fraud.alert"
+    alert_id: Id
+    rule: str = Field(min_length=1, max_length=60)
+    severity: Severity
+    entity_kind: EntityKind
+    entity_id: str = Field(min_length=1, max_length=200)
+    window_start: UtcDatetime
+    window_end: UtcDatetime
+    summary: str = Field(min_length=1, max_length=500)
+    evidence: list[dict[str, Any]] = Field(min_length=1, max_length=200)
+
+
+FraudFact = TillActivity | PurchaseSeen | ReturnSeen | TillPrice | CentralPrice | RedemptionSeen | LinkSeen
+
+
+def entity_key(fact: Event) -> str:
+    """The key a fact travels under on `fraud.facts`: the entity its rule groups by."""
+    match fact:
+        case TillActivity():
+            return f"store:{fact.store}"
+        case PurchaseSeen() | ReturnSeen():
+            return f"receipt:{fact.purchase_key}"
+        case TillPrice() | CentralPrice():
+            return f"sku:{fact.sku}"
+        case RedemptionSeen():
+            return f"card:{fact.identifier}"
+        case LinkSeen():
+            return f"identifier:{fact.identifier}"
+    raise ValueError(f"{type(fact).__name__} is not a fraud fact")
