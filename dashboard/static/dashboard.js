@@ -124,7 +124,7 @@ function renderPoints(body) {
       <div><dt><span class="key" style="background:#8a6fdf"></span>pending</dt><dd>${fmt.format(body.pending)}</dd></div>
       <div><dt><span class="key" style="background:#1aa179"></span>available</dt><dd>${fmt.format(body.available)}</dd></div>
       <div><dt><span class="key" style="background:#e0a21e"></span>held</dt><dd>${fmt.format(body.held)}</dd></div>
-      <div><dt>wallets</dt><dd>${fmt.format(body.wallets)}</dd></div>
+      <div><dt>customers</dt><dd>${fmt.format(body.wallets)}</dd></div>
     </dl>`;
 }
 

@@ -36,10 +36,7 @@ SALES_TODAY = (  # independent of the dashboard's SQL: straight from the fact ta
     "from fct_sales_lines) select channel, count(*), sum(quantity), round(sum(net_cents) / 100, 2) from lines "
     "where day = (select max(day) from lines) group by channel order by channel"
 )
-POINTS = (
-    "select sum(pending), sum(available), sum(held), sum(outstanding) from wallet_balances "
-    "where customer_id not in (select merged from fct_customer_merges)"
-)
+POINTS = "select sum(pending), sum(available), sum(held), sum(outstanding) from wallet_balances"
 TOP_SKU = "select sku from fct_sales_lines group by sku order by sum(quantity) desc, sku limit 1"
 
 

@@ -71,16 +71,18 @@ def test_sales_today_is_empty_with_no_day_before_the_first_sale(con: duckdb.Duck
         "day": None, "timezone": "UTC", "channels": [], "total": {"lines": 0, "units": 0, "net_sales": 0}}
 
 
-def test_outstanding_points_leave_out_wallets_merged_into_a_survivor(con: duckdb.DuckDBPyConnection) -> None:
+def test_outstanding_points_count_a_merged_wallets_leftover_under_its_survivor(
+    con: duckdb.DuckDBPyConnection,
+) -> None:
     entry(con, "c-1", "program:earned", "pending", 100)
     entry(con, "c-1", "pending", "available", 60)
     entry(con, "c-1", "available", "held", 10)
     entry(con, "c-2", "program:earned", "available", 7)
-    entry(con, "c-3", "program:earned", "available", 5)  # merged into c-2 below: a stale leftover
+    entry(con, "c-3", "program:earned", "available", 5)  # merged into c-2 below: one customer now
     con.execute("insert into fct_customer_merges values ('m1', 'c-3', ?, 'c-2', ?, 'h', ?, ?)",
                 [DAY, DAY - timedelta(days=1), DAY, DAY])
     body = panels.points(query_rows(con, "dash_points"))
-    assert body == {"wallets": 2, "pending": 40, "available": 57, "held": 10, "outstanding": 107}
+    assert body == {"wallets": 2, "pending": 40, "available": 62, "held": 10, "outstanding": 112}
 
 
 def test_alerts_come_newest_first_at_most_twenty_with_counts(con: duckdb.DuckDBPyConnection) -> None:
