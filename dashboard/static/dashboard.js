@@ -135,7 +135,7 @@ function renderAlerts(body) {
       <td class="entity" title="${esc(a.entity_id)}">${esc(a.entity_kind)} ${esc(String(a.entity_id).slice(0, 14))}</td>
       <td>${esc(a.summary)}</td><td class="muted nowrap">${esc(String(a.raised_at).replace("T", " ").slice(0, 19))}</td></tr>`).join("");
   return `<p class="sub">${fmt.format(body.total)} alerts in all, ${fmt.format(body.high)} high severity</p>
-    <table class="alerts"><thead><tr><th>severity</th><th>rule</th><th>entity</th><th>summary</th><th>raised (UTC)</th></tr></thead><tbody>${rows}</tbody></table>`;
+    <div class="scroll short"><table class="alerts"><thead><tr><th>severity</th><th>rule</th><th>entity</th><th>summary</th><th>raised (UTC)</th></tr></thead><tbody>${rows}</tbody></table></div>`;
 }
 
 function renderLag(body) {
