@@ -131,8 +131,8 @@ function renderPoints(body) {
 function renderAlerts(body) {
   if (!body.alerts.length) return `<p class="empty" id="alerts-empty">No fraud alerts. Rules raise them here when a pattern shows up.</p>`;
   const rows = body.alerts.map((a) => `<tr data-alert-id="${esc(a.alert_id)}">
-      <td><span class="sev sev-${esc(a.severity)}">${esc(a.severity)}</span></td><td>${esc(a.rule)}</td>
-      <td class="entity" title="${esc(a.entity_id)}">${esc(a.entity_kind)} ${esc(String(a.entity_id).slice(0, 14))}</td>
+      <td><span class="sev sev-${esc(a.severity)}">${esc(a.severity)}</span></td><td class="nowrap">${esc(a.rule)}</td>
+      <td class="entity" title="${esc(a.entity_kind)} ${esc(a.entity_id)}">${esc(a.entity_id)}</td>
       <td>${esc(a.summary)}</td><td class="muted nowrap">${esc(String(a.raised_at).replace("T", " ").slice(0, 19))}</td></tr>`).join("");
   return `<p class="sub">${fmt.format(body.total)} alerts in all, ${fmt.format(body.high)} high severity</p>
     <div class="scroll short"><table class="alerts"><thead><tr><th>severity</th><th>rule</th><th>entity</th><th>summary</th><th>raised (UTC)</th></tr></thead><tbody>${rows}</tbody></table></div>`;

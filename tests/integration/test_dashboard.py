@@ -37,6 +37,7 @@ SALES_TODAY = (  # independent of the dashboard's SQL: straight from the fact ta
     "where day = (select max(day) from lines) group by channel order by channel"
 )
 POINTS = "select sum(pending), sum(available), sum(held), sum(outstanding) from wallet_balances"
+ALERTS = "select count(*) from fct_fraud_alerts"
 TOP_SKU = "select sku from fct_sales_lines group by sku order by sum(quantity) desc, sku limit 1"
 
 
@@ -89,7 +90,7 @@ def test_the_dashboard_renders_live_stock_sales_points_alerts_and_lag_offline_in
     assert dom.find("dl", "data-pending") == {"class": "points", "data-pending": str(pending or 0),
                                               "data-available": str(available or 0), "data-held": str(held or 0)}
 
-    alerts = query(pipeline.analytics_path, "select count(*) from fct_fraud_alerts")[0][0]
+    alerts = query(pipeline.analytics_path, ALERTS)[0][0]
     if alerts:
         assert len(dom.all("tr", "data-alert-id")) == min(20, alerts)
     else:
@@ -112,12 +113,12 @@ def cents(amount: object) -> int:
 
 
 def wait_until_settled(pipeline: Pipeline) -> None:
-    """Until the snapshot stops changing: loyalty entries follow sales through the worker."""
+    """Until the snapshot stops changing: loyalty entries and fraud alerts follow sales through the worker."""
     seen: list[object] = []
 
     def state() -> list[object]:
         time.sleep(2.5)  # longer than the test pipeline's snapshot interval
-        seen.append((query(pipeline.analytics_path, SALES_TODAY), query(pipeline.analytics_path, POINTS)))
+        seen.append([query(pipeline.analytics_path, sql) for sql in (SALES_TODAY, POINTS, ALERTS)])
         return seen[-2:]
 
     wait_for(state, lambda last: len(last) == 2 and last[0] == last[1], 120, "the snapshot to settle")
