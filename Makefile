@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 
 .PHONY: demo test setup broker stop status lint clean
 
-demo: setup ## broker, worker, sink, a simulated retail day, answers from DuckDB
+demo: setup ## broker, worker, sink, dashboard, a simulated retail day, answers from DuckDB
 	$(PY) -m demo
 
 test: setup ## lint, then every test: unit, component and integration (against a real broker)
@@ -30,7 +30,7 @@ $(STAMP): pyproject.toml
 broker: setup ## start (or reuse) the local Kafka broker
 	$(PY) -m broker start
 
-stop: ## stop the demo's worker and sink, then the broker
+stop: ## stop the demo's dashboard, worker and sink, then the broker
 	-$(PY) -m demo --stop
 	-$(PY) -m broker stop
 

@@ -33,6 +33,8 @@ ENV_DEFAULTS: dict[str, tuple[str, str]] = {
     "OMNI_SNAPSHOT_INTERVAL_S": ("5", "how often the sink publishes the analyst snapshot"),
     "OMNI_SINK_HOST": ("127.0.0.1", "sink web server bind address"),
     "OMNI_SINK_PORT": ("6070", "sink web port: /health, /metrics"),
+    "OMNI_DASHBOARD_HOST": ("127.0.0.1", "dashboard web server bind address (0.0.0.0 in containers)"),
+    "OMNI_DASHBOARD_PORT": ("6080", "dashboard web port: the page at /, its JSON under /api/, /health"),
     "OMNI_SINK_BATCH_MAX": ("5000", "most records the sink applies in one DuckDB transaction"),
     "OMNI_SINK_BATCH_WAIT_MS": ("500", "longest the sink waits to fill a batch"),
     "OMNI_MAX_EVENT_BYTES": ("262144", "records larger than this are dead-lettered"),
@@ -156,6 +158,8 @@ class Settings:
     snapshot_interval_s: float
     sink_host: str
     sink_port: int
+    dashboard_host: str
+    dashboard_port: int
     sink_batch_max: int
     sink_batch_wait_ms: int
     max_event_bytes: int
@@ -207,6 +211,8 @@ class Settings:
             snapshot_interval_s=float(_env("OMNI_SNAPSHOT_INTERVAL_S")),
             sink_host=_env("OMNI_SINK_HOST"),
             sink_port=int(_env("OMNI_SINK_PORT")),
+            dashboard_host=_env("OMNI_DASHBOARD_HOST"),
+            dashboard_port=int(_env("OMNI_DASHBOARD_PORT")),
             sink_batch_max=int(_env("OMNI_SINK_BATCH_MAX")),
             sink_batch_wait_ms=int(_env("OMNI_SINK_BATCH_WAIT_MS")),
             max_event_bytes=int(_env("OMNI_MAX_EVENT_BYTES")),

@@ -1,15 +1,17 @@
-"""`python -m demo`: broker, worker, sink, a simulated retail day, then answers from DuckDB."""
+"""`python -m demo`: broker, worker, sink, dashboard, a simulated retail day, then answers from DuckDB."""
 
 from __future__ import annotations
 
 import argparse
 import os
 import re
+import shlex
 import sys
 import time
 import urllib.error
 import urllib.request
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import duckdb
@@ -45,7 +47,7 @@ def main() -> int:
     print("2/5 topics")
     created = admin.ensure_topics(settings)
     print(f"  {len(created)} created, the rest already there")
-    print("3/5 worker and DuckDB sink")
+    print("3/5 worker, DuckDB sink and dashboard")
     services.ensure_running(settings)
     print(f"4/5 simulating a retail day: {args.events} events, seed {args.seed}")
     # The day that just ended (14 simulated hours before the current hour): holds and pick-up
@@ -64,7 +66,7 @@ def _parse() -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m demo", description=__doc__)
     parser.add_argument("--events", type=int, default=10_000)
     parser.add_argument("--seed", type=int, default=42, help="the same seed re-sends the same events (deduplicated)")
-    parser.add_argument("--stop", action="store_true", help="stop the demo's worker and sink")
+    parser.add_argument("--stop", action="store_true", help="stop the demo's dashboard, worker and sink")
     parser.add_argument("--status", action="store_true")
     return parser.parse_args()
 
@@ -116,15 +118,25 @@ def _answers(settings: Settings, report: Report) -> None:
         _order_answer(settings, sample[0])
     _loyalty_story(settings)
     print(f"\nDead letters so far: {dead[0] if dead else 0}")
-    rel = snapshot.relative_to(REPO_ROOT) if snapshot.is_relative_to(REPO_ROOT) else snapshot
     print(f"""
 DuckDB (analyst snapshot, refreshed every {settings.snapshot_interval_s:g}s): {snapshot}
-  query it:  .venv/bin/python -c "import duckdb; print(duckdb.connect('{rel}', read_only=True)\
-.sql('select * from sales_by_channel_node_day limit 10'))"
   the sink's own file (single writer): {settings.duckdb_path}
 Worker:  http://127.0.0.1:{settings.web_port}/health  /metrics  /stock/<SKU>/  /orders/<order id>/
 Sink:    http://127.0.0.1:{settings.sink_port}/health  /metrics
-Worker and sink keep running; stop everything with: make stop""")
+Dashboard, worker and sink keep running; stop everything with: make stop
+
+Open the dashboard (live stock and ATP, sales today, loyalty points, fraud alerts, lag; works offline):
+  http://127.0.0.1:{settings.dashboard_port}/
+Query DuckDB as an analyst (paste it; read-only, the sink keeps writing its own file):
+  {_duckdb_cli()} -readonly {shlex.quote(str(snapshot))} -c "select * from sales_by_channel_node_day limit 10\"""")
+
+
+def _duckdb_cli() -> str:
+    """The duckdb CLI beside this Python (the venv's), as a path a person can paste."""
+    cli = Path(sys.executable).with_name("duckdb")
+    if not cli.exists():
+        return "duckdb"
+    return str(cli.relative_to(REPO_ROOT)) if cli.is_relative_to(REPO_ROOT) else str(cli)
 
 
 def _hold_answer(settings: Settings, sku: str) -> None:

@@ -1,4 +1,4 @@
-"""The demo's long-running worker and sink: started once, found again by pidfile, stopped on request."""
+"""The demo's long-running worker, sink and dashboard: started once, found again by pidfile, stopped on request."""
 
 from __future__ import annotations
 
@@ -39,12 +39,16 @@ def services(settings: Settings) -> list[Service]:
         "KAFKA_BOOTSTRAP": settings.bootstrap,
         "OMNI_WEB_PORT": str(settings.web_port),
         "OMNI_SINK_PORT": str(settings.sink_port),
+        "OMNI_DASHBOARD_PORT": str(settings.dashboard_port),
         # Demo only: a token for the demo's web checkout, and points available at once (no
         # return window) so the story can redeem what it just earned. Set them yourself to override.
         "OMNI_LOYALTY_TOKENS": os.environ.get("OMNI_LOYALTY_TOKENS", DEMO_CLIENT + ":" + DEMO_TOKEN),
         "OMNI_RETURN_WINDOW_DAYS": os.environ.get("OMNI_RETURN_WINDOW_DAYS", "0"),
     }
-    return [processes.worker(env, LOG_DIR), processes.sink(env, LOG_DIR)]
+    return [processes.worker(env, LOG_DIR), processes.sink(env, LOG_DIR), processes.dashboard(env, LOG_DIR)]
+
+
+NAMES = ("dashboard", "worker", "sink")  # the dashboard reads the other two: it stops first
 
 
 def cluster_id(settings: Settings) -> str:
@@ -73,7 +77,7 @@ def forget_state_of_another_cluster(settings: Settings) -> None:
 
 
 def ensure_running(settings: Settings) -> list[Service]:
-    """Start whichever of worker and sink is not running yet; wait until both are healthy."""
+    """Start whichever of worker, sink and dashboard is not running yet; wait until all are healthy."""
     RUN_DIR.mkdir(parents=True, exist_ok=True)
     forget_state_of_another_cluster(settings)
     found = services(settings)
@@ -108,7 +112,7 @@ def _wait_reused_healthy(service: Service, timeout_s: float) -> None:
 
 
 def stop_all() -> None:
-    for name in ("worker", "sink"):
+    for name in NAMES:
         pid = _running_pid(name)
         if pid is None:
             print(f"{name}: not running")
@@ -125,6 +129,6 @@ def stop_all() -> None:
 
 
 def status() -> None:
-    for name in ("worker", "sink"):
+    for name in NAMES:
         pid = _running_pid(name)
         print(f"{name}: {'running, pid ' + str(pid) if pid else 'not running'}")

@@ -127,3 +127,14 @@ def sink(env: dict[str, str], log_dir: Path) -> Service:
         log_path=log_dir / "sink.log",
         health_url=f"http://127.0.0.1:{port}/health",
     )
+
+
+def dashboard(env: dict[str, str], log_dir: Path) -> Service:
+    port = env["OMNI_DASHBOARD_PORT"]
+    return Service(
+        name="dashboard",
+        argv=[sys.executable, "-m", "dashboard"],
+        env=env,
+        log_path=log_dir / "dashboard.log",
+        health_url=f"http://127.0.0.1:{port}/health",
+    )

@@ -60,6 +60,14 @@ class Pipeline:
         self.services.append(service)
         return service
 
+    def dashboard(self, worker: Service) -> Service:
+        """The dashboard of this pipeline, reading `worker`'s stock and this pipeline's sink and snapshot."""
+        env = {**self.env, "OMNI_WEB_PORT": worker.env["OMNI_WEB_PORT"],
+               "OMNI_DASHBOARD_PORT": str(processes.free_port())}
+        service = processes.dashboard(env, self.root / "logs")
+        self.services.append(service)
+        return service
+
     def stop_all(self) -> None:
         for service in self.services:
             service.stop(timeout_s=15)

@@ -1,0 +1,1 @@
+"""The operations dashboard: one page served by the project, its assets shipped here, no internet needed."""

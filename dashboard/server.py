@@ -1,0 +1,158 @@
+"""The dashboard's aiohttp app: the page and its assets, and one JSON endpoint per panel under /api/."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+import aiohttp
+from aiohttp import web
+
+from dashboard import panels
+from dashboard.snapshot import Snapshot, SourceDownError
+from dashboard.sources import Sources
+from settings import Settings
+
+STATIC_DIR = Path(__file__).with_name("static")
+T = TypeVar("T")
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+log = logging.getLogger("omnistream.dashboard")
+
+
+class Dashboard:
+    """One dashboard process: a snapshot reader on its own thread, HTTP clients of worker and sink."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.snapshot = Snapshot(settings.analytics_path)
+        # DuckDB calls block; one thread keeps them off the event loop and the connection single-threaded.
+        self.executor = ThreadPoolExecutor(1, thread_name_prefix="duckdb")
+        self.stale_after_s = max(30.0, 3 * settings.snapshot_interval_s + 10)
+        self._sources: Sources | None = None
+
+    @property
+    def sources(self) -> Sources:
+        assert self._sources is not None, "the HTTP session starts with the app"
+        return self._sources
+
+    async def lifecycle(self, _: web.Application) -> AsyncIterator[None]:
+        async with aiohttp.ClientSession() as session:
+            self._sources = Sources(self.settings, session)
+            yield
+        self.executor.submit(self.snapshot.close).result()
+        self.executor.shutdown()
+
+    async def _db(self, read: Callable[[], T]) -> T:
+        return await asyncio.get_running_loop().run_in_executor(self.executor, read)
+
+    async def _rows(self, name: str) -> list[dict[str, Any]]:
+        return await self._db(lambda: self.snapshot.rows(name))
+
+    def _meta(self) -> dict[str, Any]:
+        published = datetime.fromtimestamp(self.snapshot.published_at, UTC).isoformat(timespec="seconds")
+        return {"snapshot": {"published_at": published, "age_s": round(self.snapshot.age_s(), 1)}}
+
+    async def index(self, _: web.Request) -> web.StreamResponse:
+        return web.FileResponse(STATIC_DIR / "index.html", headers={"Cache-Control": "no-store"})
+
+    async def health(self, _: web.Request) -> web.Response:
+        return web.json_response({"status": "ok", "analytics_snapshot": str(self.settings.analytics_path),
+                                  "worker": self.sources.worker_url, "sink": self.sources.sink_url})
+
+    async def stock(self, request: web.Request) -> web.Response:
+        sku = request.query.get("sku", "").strip()
+        if not sku:
+            return web.json_response({"error": "give a SKU: /api/stock?sku=SKU-00001"}, status=400)
+        body = await self.sources.stock(sku)
+        return web.json_response({**panels.stock(sku, body), "source": self.sources.worker_url})
+
+    async def skus(self, _: web.Request) -> web.Response:
+        return web.json_response({**panels.skus(await self._rows("dash_skus")), **self._meta()})
+
+    async def sales_today(self, _: web.Request) -> web.Response:
+        return web.json_response({**panels.sales_today(await self._rows("dash_sales_today")), **self._meta()})
+
+    async def points(self, _: web.Request) -> web.Response:
+        return web.json_response({**panels.points(await self._rows("dash_points")), **self._meta()})
+
+    async def alerts(self, _: web.Request) -> web.Response:
+        rows, counts = await self._db(
+            lambda: (self.snapshot.rows("dash_alerts"), self.snapshot.rows("dash_alert_count"))
+        )
+        return web.json_response({**panels.alerts(rows, counts), **self._meta()})
+
+    async def lag(self, _: web.Request) -> web.Response:
+        problems: list[str] = []
+        health, metrics, (age, status) = await asyncio.gather(
+            _or_note(self.sources.sink_health(), problems),
+            _or_note(self.sources.sink_metrics(), problems),
+            self._snapshot_lag(problems),
+        )
+        body = panels.lag(age, self.stale_after_s, health, metrics, status, problems)
+        return web.json_response(panels.jsonable(body))
+
+    async def _snapshot_lag(self, problems: list[str]) -> tuple[float | None, dict[str, Any] | None]:
+        def read() -> tuple[float, dict[str, Any] | None]:
+            self.snapshot.connection()  # re-opens a replaced snapshot, so its age is the new file's
+            return self.snapshot.age_s(), self._sink_status()
+
+        try:
+            return await self._db(read)
+        except SourceDownError as down:
+            problems.append(str(down))
+            return None, None
+
+
+    def _sink_status(self) -> dict[str, Any] | None:
+        """The sink's latest row in `sink_status`; None while the sink writes no such table (or another shape)."""
+        if not self.snapshot.has_table("sink_status"):
+            return None
+        try:
+            rows = self.snapshot.rows("dash_sink_status")
+        except SourceDownError as err:
+            log.warning("sink_status unreadable, using the sink's histogram instead: %s", err)
+            return None
+        return rows[0] if rows else None
+
+
+async def _or_note(source: Awaitable[T], problems: list[str]) -> T | None:
+    try:
+        return await source
+    except SourceDownError as down:
+        problems.append(str(down))
+        return None
+
+
+@web.middleware
+async def errors_as_json(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """A source that is down answers 503 with a sentence the page shows in place of the panel."""
+    try:
+        return await handler(request)
+    except SourceDownError as down:
+        return web.json_response({"error": str(down)}, status=503)
+    except web.HTTPException:
+        raise
+    except Exception as err:  # the page shows it; the log keeps the traceback
+        log.exception("%s failed", request.path)
+        return web.json_response({"error": f"{request.path} failed: {type(err).__name__}: {err}"}, status=500)
+
+
+def build(settings: Settings) -> web.Application:
+    dash = Dashboard(settings)
+    app = web.Application(middlewares=[errors_as_json])
+    app.cleanup_ctx.append(dash.lifecycle)
+    app.router.add_get("/", dash.index)
+    app.router.add_get("/health", dash.health)
+    app.router.add_get("/api/stock", dash.stock)
+    app.router.add_get("/api/skus", dash.skus)
+    app.router.add_get("/api/sales-today", dash.sales_today)
+    app.router.add_get("/api/points", dash.points)
+    app.router.add_get("/api/alerts", dash.alerts)
+    app.router.add_get("/api/lag", dash.lag)
+    app.router.add_static("/static/", STATIC_DIR)
+    return app

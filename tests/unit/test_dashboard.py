@@ -1,0 +1,208 @@
+"""The dashboard's queries on an in-memory DuckDB with the sink's schema, and its JSON shaping."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import duckdb
+import pytest
+from aiohttp.test_utils import TestClient, TestServer
+
+from analytics.sql_files import SCHEMA, sql
+from dashboard import panels
+from dashboard.server import STATIC_DIR, build
+from dashboard.snapshot import Snapshot, SourceDownError, query_rows
+from ops.processes import free_port
+from settings import Settings
+
+DAY = datetime(2026, 11, 27, 10, tzinfo=UTC)
+
+
+@pytest.fixture
+def con() -> duckdb.DuckDBPyConnection:
+    db = duckdb.connect(":memory:")
+    db.execute("set TimeZone = 'UTC'")
+    for name in SCHEMA:
+        db.execute(sql(name))
+    return db
+
+
+def sale(db: duckdb.DuckDBPyConnection, event_id: str, channel: str, sku: str, quantity: int, net_cents: int,
+         at: datetime) -> None:
+    db.execute(
+        "insert into fct_sales_lines values (?, 1, 'pos.sale', ?, ?, 'st-001', null, ?, ?, 100, 0, ?, false, ?, ?)",
+        [event_id, channel, event_id, sku, quantity, net_cents, at, at],
+    )
+
+
+def entry(db: duckdb.DuckDBPyConnection, customer: str, debit: str, credit: str, points: int) -> None:
+    db.execute(
+        "insert into fct_loyalty_entries values (?, ?, ?, ?, ?, 'earn', 'c', 'c', ?, ?)",
+        [f"{customer}-{debit}-{credit}-{points}", customer, debit, credit, points, DAY, DAY],
+    )
+
+
+def alert(db: duckdb.DuckDBPyConnection, alert_id: str, raised: datetime, severity: str = "high") -> None:
+    db.execute(
+        "insert into fct_fraud_alerts values "
+        "(?, 'return_above_value', ?, 'customer', 'c-1', ?, ?, 'returns', '{}', ?, ?)",
+        [alert_id, severity, raised, raised, raised, raised],
+    )
+
+
+def test_sales_today_sums_each_channel_on_the_latest_day_only(con: duckdb.DuckDBPyConnection) -> None:
+    sale(con, "a", "store", "SKU-1", 2, 1_000, DAY)
+    sale(con, "b", "store", "SKU-2", 1, 550, DAY + timedelta(hours=5))
+    sale(con, "c", "web", "SKU-1", 3, 2_500, DAY)
+    sale(con, "old", "app", "SKU-1", 9, 9_900, DAY - timedelta(days=1))
+    body = panels.sales_today(query_rows(con, "dash_sales_today"))
+    assert body["day"] == "2026-11-27" and body["timezone"] == "UTC"
+    assert [(c["channel"], c["lines"], c["units"], c["net_sales"]) for c in body["channels"]] == [
+        ("web", 1, 3, 25.0), ("store", 2, 3, 15.5)]
+    assert body["total"] == {"lines": 3, "units": 6, "net_sales": 40.5}
+
+
+def test_sales_today_is_empty_with_no_day_before_the_first_sale(con: duckdb.DuckDBPyConnection) -> None:
+    assert panels.sales_today(query_rows(con, "dash_sales_today")) == {
+        "day": None, "timezone": "UTC", "channels": [], "total": {"lines": 0, "units": 0, "net_sales": 0}}
+
+
+def test_outstanding_points_count_a_merged_wallets_leftover_under_its_survivor(
+    con: duckdb.DuckDBPyConnection,
+) -> None:
+    entry(con, "c-1", "program:earned", "pending", 100)
+    entry(con, "c-1", "pending", "available", 60)
+    entry(con, "c-1", "available", "held", 10)
+    entry(con, "c-2", "program:earned", "available", 7)
+    entry(con, "c-3", "program:earned", "available", 5)  # merged into c-2 below: one customer now
+    con.execute("insert into fct_customer_merges values ('m1', 'c-3', ?, 'c-2', ?, 'h', ?, ?)",
+                [DAY, DAY - timedelta(days=1), DAY, DAY])
+    body = panels.points(query_rows(con, "dash_points"))
+    assert body == {"wallets": 2, "pending": 40, "available": 62, "held": 10, "outstanding": 112}
+
+
+def test_alerts_come_newest_first_at_most_twenty_with_counts(con: duckdb.DuckDBPyConnection) -> None:
+    for i in range(25):
+        alert(con, f"al-{i:02d}", DAY + timedelta(minutes=i), "high" if i % 5 == 0 else "low")
+    body = panels.alerts(query_rows(con, "dash_alerts"), query_rows(con, "dash_alert_count"))
+    assert [a["alert_id"] for a in body["alerts"]][:3] == ["al-24", "al-23", "al-22"]
+    assert len(body["alerts"]) == 20 and body["total"] == 25 and body["high"] == 5
+    assert body["alerts"][0]["raised_at"].startswith("2026-11-27T10:24")
+
+
+def test_the_sku_picker_lists_the_latest_days_best_sellers_first_then_stocked_skus(
+    con: duckdb.DuckDBPyConnection,
+) -> None:
+    sale(con, "a", "store", "SKU-2", 5, 1_000, DAY)
+    sale(con, "b", "web", "SKU-1", 1, 1_000, DAY)
+    sale(con, "old", "web", "SKU-1", 50, 1_000, DAY - timedelta(days=1))
+    con.execute("insert into fct_stock_movements (movement_id, sku, node, kind, on_hand_delta, damaged_delta, "
+                "on_hand_after, damaged_after, cause_event_id, cause_type, movement_offset, occurred_at, "
+                "projected_at) values ('m', 'SKU-9', 'wh-01', 'receipt', 4, 0, 4, 0, 'e', 'x', 0, ?, ?)", [DAY, DAY])
+    body = panels.skus(query_rows(con, "dash_skus"))
+    assert body["skus"] == [{"sku": "SKU-2", "units_today": 5, "on_hand": 0},
+                            {"sku": "SKU-1", "units_today": 1, "on_hand": 0},
+                            {"sku": "SKU-9", "units_today": 0, "on_hand": 4}]
+
+
+def test_the_stock_panel_lists_every_node_by_atp_with_totals() -> None:
+    worker = {"sku": "SKU-1", "applied_through_offset": 41, "nodes": {
+        "st-001": {"on_hand": 5, "damaged": 0, "held": 2, "safety": 1, "atp": 2, "in_transit": 0},
+        "wh-01": {"on_hand": 90, "damaged": 3, "held": 0, "safety": 0, "atp": 90, "in_transit": 12}}}
+    body = panels.stock("SKU-1", worker)
+    assert [(n["node"], n["on_hand"], n["held"], n["atp"]) for n in body["nodes"]] == [
+        ("wh-01", 90, 0, 90), ("st-001", 5, 2, 2)]
+    assert body["totals"]["atp"] == 92 and body["totals"]["in_transit"] == 12
+
+
+METRICS = """# TYPE omnistream_sink_projection_lag_seconds histogram
+omnistream_sink_projection_lag_seconds_bucket{le="0.1"} 10.0
+omnistream_sink_projection_lag_seconds_bucket{le="0.5"} 60.0
+omnistream_sink_projection_lag_seconds_bucket{le="1.0"} 99.0
+omnistream_sink_projection_lag_seconds_bucket{le="+Inf"} 100.0
+omnistream_sink_lag_records{partition="0",topic="pos.transactions"} 3.0
+omnistream_sink_lag_records{partition="1",topic="pos.transactions"} 4.0
+"""
+
+
+def test_projection_lag_quantiles_are_the_histograms_bucket_upper_bounds() -> None:
+    assert panels.histogram_quantile(METRICS, "omnistream_sink_projection_lag_seconds", 0.5) == 0.5
+    assert panels.histogram_quantile(METRICS, "omnistream_sink_projection_lag_seconds", 0.99) == 1.0
+    assert panels.histogram_quantile("", "omnistream_sink_projection_lag_seconds", 0.5) is None
+
+
+def test_lag_prefers_the_sink_status_table_and_is_stale_only_when_an_old_snapshot_has_records_waiting() -> None:
+    health = {"status": "ok", "seconds_since_commit": 0.4}
+    status = {"published_at": DAY, "records": 10, "lag_p50_ms": 120, "lag_p99_ms": 900, "lag_max_ms": 1500}
+    fresh = panels.lag(2.0, 30, health, METRICS, status, [])
+    assert fresh["projection"]["source"] == "sink_status" and fresh["projection"]["p99_s"] == 0.9
+    assert fresh["sink_records_waiting"] == 7 and not fresh["stale"]
+    assert panels.lag(60.0, 30, health, METRICS, None, [])["stale_reasons"] == ["the analytics snapshot is 60 s old"]
+    assert not panels.lag(60.0, 30, health, "", None, [])["stale"]  # quiet: nothing new to publish
+    down = panels.lag(60.0, 30, None, None, None, ["the DuckDB sink is not answering"])
+    assert down["stale"] and not down["sink_up"] and down["projection"]["p50_s"] is None
+
+
+def test_the_snapshot_reader_reopens_a_replaced_file_and_says_when_there_is_none(tmp_path: Path) -> None:
+    path = tmp_path / "analytics.duckdb"
+    reader = Snapshot(path)
+    with pytest.raises(SourceDownError, match="no analytics snapshot yet"):
+        reader.connection()
+    for wallets in (1, 2):  # as the sink publishes: a complete copy, then os.replace
+        writer = duckdb.connect(str(tmp_path / "sink.duckdb"))
+        for name in SCHEMA:
+            writer.execute(sql(name))
+        entry(writer, f"c-{wallets}", "program:earned", "available", 5)
+        writer.close()
+        shutil.copyfile(tmp_path / "sink.duckdb", tmp_path / "copy.tmp")
+        os.replace(tmp_path / "copy.tmp", path)
+        assert reader.rows("dash_points")[0]["wallets"] == wallets
+    assert reader.has_table("fct_fraud_alerts") and not reader.has_table("no_such_table")
+    reader.close()
+
+
+def test_the_page_and_its_assets_reference_no_url_outside_the_dashboard() -> None:
+    for asset in STATIC_DIR.iterdir():
+        text = asset.read_text()
+        assert not re.findall(r"(?:https?:)?//[a-z0-9.-]+\.[a-z]{2,}", text, re.I), asset.name
+        assert "@import" not in text and "url(" not in text, asset.name
+
+
+async def test_a_panel_whose_source_is_down_answers_503_with_a_sentence(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("OMNI_DUCKDB_PATH", str(tmp_path / "omnistream.duckdb"))
+    monkeypatch.setenv("OMNI_WEB_PORT", str(free_port()))
+    monkeypatch.setenv("OMNI_SINK_PORT", str(free_port()))
+    async with TestClient(TestServer(build(Settings.from_env()))) as client:
+        page = await client.get("/")
+        assert page.status == 200 and "/static/dashboard.js" in await page.text()
+        stock = await client.get("/api/stock?sku=SKU-00001")
+        assert stock.status == 503 and "worker" in (await stock.json())["error"]
+        sales = await client.get("/api/sales-today")
+        assert sales.status == 503 and "no analytics snapshot yet" in (await sales.json())["error"]
+        lag = await (await client.get("/api/lag")).json()
+        assert lag["stale"] and any("sink" in reason for reason in lag["stale_reasons"])
+        assert (await client.get("/api/stock")).status == 400
+
+
+async def test_lag_reads_the_sinks_status_table_when_the_snapshot_has_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    writer = duckdb.connect(str(tmp_path / "analytics.duckdb"))
+    writer.execute("create table sink_status (published_at timestamptz, records bigint, lag_p50_ms double, "
+                   "lag_p99_ms double, lag_max_ms double)")
+    writer.execute("insert into sink_status values (?, 40, 80, 950, 2000), (?, 10, 1, 1, 1)",
+                   [DAY, DAY - timedelta(minutes=1)])
+    writer.close()
+    monkeypatch.setenv("OMNI_DUCKDB_PATH", str(tmp_path / "omnistream.duckdb"))
+    monkeypatch.setenv("OMNI_SINK_PORT", str(free_port()))
+    async with TestClient(TestServer(build(Settings.from_env()))) as client:
+        lag = await (await client.get("/api/lag")).json()
+    assert lag["projection"] == {"source": "sink_status", "p50_s": 0.08, "p99_s": 0.95, "max_s": 2.0,
+                                 "records": 40, "published_at": "2026-11-27T10:00:00+00:00"}
+    assert lag["snapshot_age_s"] is not None and not lag["sink_up"]
