@@ -1,5 +1,6 @@
 # Omnistream: `make demo` runs the whole system on this machine, `make test` the whole test suite.
-# Needs Python 3.11, Java 17 and Maven; everything else is fetched into .venv and .cache.
+# Needs Python 3.11, Java 17 and Maven; everything else is fetched into .venv and .cache (and `make test`
+# installs Debian's chromium for the dashboard test when it is missing).
 
 PYTHON ?= python3.11
 VENV := .venv
@@ -15,6 +16,7 @@ test: setup ## lint, then every test: unit, component and integration (against a
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy domain streams analytics/rows.py
 	$(PY) -m broker fetch
+	bash ops/ensure_chromium.sh
 	$(PY) -m streams.schemas --check
 	$(PY) -m pytest -q
 
