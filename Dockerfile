@@ -16,5 +16,5 @@ RUN useradd --create-home --uid 10001 omni \
     && chown -R omni:omni /data
 USER omni
 
-EXPOSE 6066 6070
+EXPOSE 6066 6070 6080
 CMD ["faust", "-A", "app", "worker", "-l", "info"]

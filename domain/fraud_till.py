@@ -62,16 +62,20 @@ def till_activity(state: StoreState | None, fact: TillActivity, rules: FraudRule
 
 
 def _judge_cashier(state: StoreState, fact: TillActivity, rules: FraudRules) -> tuple[StoreState, list[Alert]]:
-    mine, others = Counts(), Counts()
+    totals: dict[str, Counts] = {}
     kinds: dict[str, int] = {}
     for cashiers in state.days.values():
         for cashier, c in cashiers.items():
+            was = totals.get(cashier, Counts())
+            totals[cashier] = Counts(sales=was.sales + c.sales, exceptions=was.exceptions + c.exceptions)
             if cashier == fact.cashier_id:
-                mine = Counts(sales=mine.sales + c.sales, exceptions=mine.exceptions + c.exceptions)
                 for kind, n in c.by_kind.items():
                     kinds[kind] = kinds.get(kind, 0) + n
-            else:
-                others = Counts(sales=others.sales + c.sales, exceptions=others.exceptions + c.exceptions)
+    mine = totals[fact.cashier_id]
+    # The norm: the store's other cashiers, those with enough sales to have a rate (a supervisor who
+    # only authorises voids would otherwise count as exceptions without sales).
+    peers = [c for cashier, c in totals.items() if cashier != fact.cashier_id and c.sales >= rules.cashier_min_sales]
+    others = Counts(sales=sum(c.sales for c in peers), exceptions=sum(c.exceptions for c in peers))
     rate = mine.exceptions / max(mine.sales, 1)
     norm = others.exceptions / max(others.sales, 1)
     if mine.sales < rules.cashier_min_sales:

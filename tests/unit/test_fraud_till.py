@@ -3,6 +3,7 @@ the central price in force."""
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import UTC, datetime, timedelta
 
 from hypothesis import given, settings
@@ -44,6 +45,9 @@ def reference_cashiers(facts: list[TillActivity], rules: FraudRules) -> set[str]
         others = [f for f in inside if f.cashier_id != fact.cashier_id]
         exceptions = sum(f.activity in EXCEPTIONS for f in mine)
         rate = exceptions / max(sum(f.activity == "sale" for f in mine), 1)
+        sales_of = Counter(f.cashier_id for f in others if f.activity == "sale")
+        peers = {cashier for cashier, n in sales_of.items() if n >= rules.cashier_min_sales}
+        others = [f for f in others if f.cashier_id in peers]
         norm = sum(f.activity in EXCEPTIONS for f in others) / max(sum(f.activity == "sale" for f in others), 1)
         sales = sum(f.activity == "sale" for f in mine)
         if sales >= rules.cashier_min_sales and exceptions >= rules.cashier_min_exceptions and (
