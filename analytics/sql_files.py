@@ -20,6 +20,7 @@ SCHEMA = (
     "fct_customer_merges",
     "fct_fraud_alerts",
     "dead_letters",
+    "sink_status",
     "stock_on_hand",
     "sales_by_channel_node_day",
     "order_outcomes",
