@@ -24,7 +24,7 @@ OFFSETS_SCHEMA = {
     "next_offset": pl.Int64,
     "updated_at": pl.Datetime("us", "UTC"),
 }
-STATUS_SCHEMA = {
+STATUS_SCHEMA: dict[str, Any] = {
     "published_at": pl.Datetime("us", "UTC"),
     "records": pl.Int64,
     "lag_p50_ms": pl.Float64,
