@@ -96,6 +96,7 @@ class Sink:
         self.dlq_names = {self.prefix + spec.dlq_name for spec in ALL_TOPICS}
         self.running = True
         self.last_commit = time.time()
+        self.commit_mono = time.monotonic()
         self.last_snapshot = 0.0
         self.last_lag_check = 0.0
         # Freshness: event times of records committed but not yet in a published snapshot.
@@ -120,28 +121,32 @@ class Sink:
 
     def run(self) -> None:
         tps = self.assign()
+        since = time.monotonic()
         while self.running:
-            batch = self.gather()
+            batch = self.gather(since)
             if batch.records:
                 self.commit(batch)
             self.housekeeping(tps)
+            # The next batch's wait starts at this commit, so a snapshot copy in between does
+            # not add to the time between commits (an idle round starts afresh).
+            since = self.commit_mono if batch.records else time.monotonic()
         self.publish()
         self.projection.close()
         self.consumer.close()
         log.info("sink stopped cleanly")
 
-    def gather(self) -> Batch:
-        """Poll until the batch is full or the wait is over."""
+    def gather(self, since: float | None = None) -> Batch:
+        """Poll until the batch is full or the wait (from `since`, monotonic) is over."""
         batch = Batch()
-        deadline = time.monotonic() + self.settings.sink_batch_wait_ms / 1000
+        deadline = (since or time.monotonic()) + self.settings.sink_batch_wait_ms / 1000
         while self.running and batch.records < self.settings.sink_batch_max:
-            left_ms = int((deadline - time.monotonic()) * 1000)
-            if left_ms <= 0:
-                break
+            left_ms = max(10, int((deadline - time.monotonic()) * 1000))  # poll at least once
             polled = self.consumer.poll(timeout_ms=left_ms, max_records=self.settings.sink_batch_max - batch.records)
             for records in polled.values():
                 for record in records:
                     self.add(batch, record)
+            if time.monotonic() >= deadline:
+                break
         return batch
 
     def add(self, batch: Batch, record: ConsumerRecord) -> None:
@@ -177,7 +182,7 @@ class Sink:
             m.ROWS.labels(table).inc(count)
         now = time.time()
         m.COMMIT_GAP.observe(now - self.last_commit)
-        self.last_commit = now
+        self.last_commit, self.commit_mono = now, time.monotonic()
         self.unpublished_occurred.extend(batch.occurred_s)
         self.unpublished_records += batch.records
         added = ", ".join(f"{table}+{n}" for table, n in inserted.items()) or "no new rows"
