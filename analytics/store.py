@@ -18,7 +18,7 @@ from analytics.sql_files import SCHEMA, sql
 
 log = logging.getLogger("omnistream.duckdb")
 
-OFFSETS_SCHEMA = {
+OFFSETS_SCHEMA: dict[str, Any] = {
     "topic": pl.Utf8,
     "partition": pl.Int32,
     "next_offset": pl.Int64,
@@ -36,7 +36,7 @@ STATUS_SCHEMA: dict[str, Any] = {
 # Files are written in the v1.4.0 storage format, which the duckdb CLI (1.5.x) can read; python
 # duckdb 2.0's own default (storage version 69) is refused by it. The format of a file is fixed
 # when it is created: `python -m analytics.rebuild` recreates an older file in this one.
-STORAGE = {"storage_compatibility_version": "v1.4.0"}
+STORAGE: dict[str, str | bool | int | float | list[str]] = {"storage_compatibility_version": "v1.4.0"}
 CLI_READABLE_VERSIONS = range(64, 69)
 STATUS_KEEP = "1 day"
 
