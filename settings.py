@@ -30,7 +30,8 @@ ENV_DEFAULTS: dict[str, tuple[str, str]] = {
     "OMNI_WEB_PORT": ("6066", "worker web port: /health, /metrics, /stock/{sku}"),
     "OMNI_DUCKDB_PATH": (".run/duckdb/omnistream.duckdb", "the sink's DuckDB file (single writer)"),
     "OMNI_ANALYTICS_PATH": ("", "read-only snapshot for analysts (default: analytics.duckdb beside the sink file)"),
-    "OMNI_SNAPSHOT_INTERVAL_S": ("5", "how often the sink publishes the analyst snapshot"),
+    "OMNI_SNAPSHOT_INTERVAL_S": ("1", "how often the sink publishes the analyst snapshot (it backs off to 5x "
+                                      "the last checkpoint-and-copy time when that is longer)"),
     "OMNI_SINK_HOST": ("127.0.0.1", "sink web server bind address"),
     "OMNI_SINK_PORT": ("6070", "sink web port: /health, /metrics"),
     "OMNI_DASHBOARD_HOST": ("127.0.0.1", "dashboard web server bind address (0.0.0.0 in containers)"),

@@ -21,6 +21,7 @@ from kafka import KafkaConsumer, TopicPartition
 from kafka.consumer.fetcher import ConsumerRecord
 
 from analytics import sink_metrics as m
+from analytics.freshness import LagStats, lag_stats, lags_s, next_interval
 from analytics.rows import rows_for
 from analytics.store import Projection
 from ops import http, logs
@@ -77,6 +78,7 @@ class Batch:
     rows: dict[str, list[dict[str, Any]]] = field(default_factory=lambda: defaultdict(list))
     offsets: dict[tuple[str, int], int] = field(default_factory=dict)
     append_ms: list[int] = field(default_factory=list)
+    occurred_s: list[float] = field(default_factory=list)
     records: int = 0
 
     def frames(self) -> dict[str, pl.DataFrame]:
@@ -103,8 +105,15 @@ class Sink:
         self.dlq_names = {self.prefix + spec.dlq_name for spec in ALL_TOPICS}
         self.running = True
         self.last_commit = time.time()
+        self.commit_mono = time.monotonic()
         self.last_snapshot = 0.0
         self.last_lag_check = 0.0
+        # Freshness: event times of records committed but not yet in a published snapshot.
+        self.unpublished_occurred: list[float] = []
+        self.unpublished_records = 0
+        self.snapshot_s = 0.0
+        self.interval_s = settings.snapshot_interval_s
+        self.freshness = LagStats(0, None, None, None)
 
     def assign(self) -> list[TopicPartition]:
         names = [spec.full_name(self.prefix) for spec in FACT_SOURCES] + sorted(self.dlq_names)
@@ -135,28 +144,32 @@ class Sink:
 
     def run(self) -> None:
         tps = self.assign()
+        since = time.monotonic()
         while self.running:
-            batch = self.gather()
+            batch = self.gather(since)
             if batch.records:
                 self.commit(batch)
             self.housekeeping(tps)
-        self.projection.publish_snapshot()
+            # The next batch's wait starts at this commit, so a snapshot copy in between does
+            # not add to the time between commits (an idle round starts afresh).
+            since = self.commit_mono if batch.records else time.monotonic()
+        self.publish()
         self.projection.close()
         self.consumer.close()
         log.info("sink stopped cleanly")
 
-    def gather(self) -> Batch:
-        """Poll until the batch is full or the wait is over."""
+    def gather(self, since: float | None = None) -> Batch:
+        """Poll until the batch is full or the wait (from `since`, monotonic) is over."""
         batch = Batch()
-        deadline = time.monotonic() + self.settings.sink_batch_wait_ms / 1000
+        deadline = (since or time.monotonic()) + self.settings.sink_batch_wait_ms / 1000
         while self.running and batch.records < self.settings.sink_batch_max:
-            left_ms = int((deadline - time.monotonic()) * 1000)
-            if left_ms <= 0:
-                break
+            left_ms = max(10, int((deadline - time.monotonic()) * 1000))  # poll at least once
             polled = self.consumer.poll(timeout_ms=left_ms, max_records=self.settings.sink_batch_max - batch.records)
             for records in polled.values():
                 for record in records:
                     self.add(batch, record)
+            if time.monotonic() >= deadline:
+                break
         return batch
 
     def add(self, batch: Batch, record: ConsumerRecord) -> None:
@@ -177,6 +190,7 @@ class Sink:
         except DecodeError:
             m.SKIPPED.labels(spec.name).inc()  # the worker dead-letters it; the sink only counts
             return
+        batch.occurred_s.append(event.occurred_at.timestamp())
         for table, rows in rows_for(event, datetime.now(UTC)).items():
             batch.rows[table].extend(rows)
 
@@ -189,21 +203,47 @@ class Sink:
         m.BATCH_SIZE.observe(batch.records)
         for table, count in inserted.items():
             m.ROWS.labels(table).inc(count)
-        self.last_commit = time.time()
+        now = time.time()
+        m.COMMIT_GAP.observe(now - self.last_commit)
+        self.last_commit, self.commit_mono = now, time.monotonic()
+        self.unpublished_occurred.extend(batch.occurred_s)
+        self.unpublished_records += batch.records
         added = ", ".join(f"{table}+{n}" for table, n in inserted.items()) or "no new rows"
         log.info("committed %d records: %s", batch.records, added)
 
     def housekeeping(self, tps: list[TopicPartition]) -> None:
         now = time.time()
-        if now - self.last_snapshot >= self.settings.snapshot_interval_s:
-            if self.projection.publish_snapshot():
-                m.SNAPSHOTS.inc()
-                self.last_snapshot = now
+        if now - self.last_snapshot >= self.interval_s:
+            self.publish()
         m.SNAPSHOT_AGE.set(now - self.last_snapshot if self.last_snapshot else 0)
         if now - self.last_lag_check >= 5:
             self.last_lag_check = now
             for tp, end in self.consumer.end_offsets(tps).items():
                 m.LAG_RECORDS.labels(tp.topic, str(tp.partition)).set(max(0, end - self.consumer.position(tp)))
+
+    def publish(self) -> None:
+        """Publish the analyst snapshot if anything changed, with its `sink_status` row, and
+        measure how long after their event time its new records became queryable."""
+        # The row is written before the copy, so its publish time is an estimate: now plus the
+        # previous copy's duration. The histogram and /health use the real moment.
+        estimate = time.time() + self.snapshot_s
+        expected = lag_stats(self.unpublished_records, lags_s(estimate, self.unpublished_occurred))
+        status = {"published_at": datetime.fromtimestamp(estimate, UTC), **expected.as_dict(),
+                  "snapshot_ms": round(self.snapshot_s * 1000, 1), "interval_s": self.interval_s}
+        took = self.projection.publish_snapshot(status)
+        if took is None:
+            return
+        published = time.time()
+        lags = lags_s(published, self.unpublished_occurred)
+        for lag in lags:
+            m.EVENT_LAG.observe(lag)
+        self.freshness = lag_stats(self.unpublished_records, lags)
+        self.unpublished_occurred, self.unpublished_records = [], 0
+        self.last_snapshot, self.snapshot_s = published, took
+        self.interval_s = next_interval(self.settings.snapshot_interval_s, took)
+        m.SNAPSHOTS.inc()
+        m.SNAPSHOT_SECONDS.observe(took)
+        m.SNAPSHOT_INTERVAL.set(self.interval_s)
 
     def health(self) -> dict[str, Any]:
         return {
@@ -211,6 +251,12 @@ class Sink:
             "duckdb": str(self.settings.duckdb_path),
             "analytics_snapshot": str(self.settings.analytics_path),
             "seconds_since_commit": round(time.time() - self.last_commit, 1),
+            "snapshot_published_at": datetime.fromtimestamp(self.last_snapshot, UTC) if self.last_snapshot else None,
+            "snapshot_age_s": round(time.time() - self.last_snapshot, 1) if self.last_snapshot else None,
+            "snapshot_seconds": round(self.snapshot_s, 3),
+            "snapshot_interval_s": round(self.interval_s, 2),
+            "snapshot_cli_readable": self.projection.cli_readable,
+            "last_snapshot_lag": self.freshness.as_dict(),
         }
 
     def stop(self, *_: object) -> None:

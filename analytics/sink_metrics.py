@@ -24,5 +24,22 @@ PROJECTION_LAG = Histogram(
     "omnistream_sink_projection_lag_seconds", "Kafka append time to committed in DuckDB, per record",
     buckets=(0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300), registry=REGISTRY,
 )
+EVENT_LAG = Histogram(
+    "omnistream_projection_lag_seconds",
+    "Event time (occurred_at) to queryable in a published analyst snapshot, per record",
+    buckets=(0.25, 0.5, 1, 2, 5, 10, 30, 60, 300, 3600, 86400, 7 * 86400), registry=REGISTRY,
+)
+COMMIT_GAP = Histogram(
+    "omnistream_sink_commit_gap_seconds", "Time between consecutive DuckDB commits (idle time included)",
+    buckets=(0.1, 0.25, 0.5, 0.75, 1, 2, 5, 10, 30, 60), registry=REGISTRY,
+)
+SNAPSHOT_SECONDS = Histogram(
+    "omnistream_sink_snapshot_seconds", "Checkpoint and copy time of one analyst snapshot",
+    buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30), registry=REGISTRY,
+)
+SNAPSHOT_INTERVAL = Gauge(
+    "omnistream_sink_snapshot_interval_seconds",
+    "Interval between snapshots in force: the setting, or 5x the last copy time if longer", registry=REGISTRY,
+)
 SNAPSHOTS = Counter("omnistream_sink_snapshots_total", "Analyst snapshots published", registry=REGISTRY)
 SNAPSHOT_AGE = Gauge("omnistream_sink_snapshot_age_seconds", "Seconds since the last snapshot", registry=REGISTRY)

@@ -24,6 +24,7 @@ SCHEMA = (
     "fct_availability",
     "fct_price_changes",
     "dead_letters",
+    "sink_status",
     "stock_on_hand",
     "sales_by_channel_node_day",
     "order_outcomes",

@@ -5,8 +5,11 @@ from __future__ import annotations
 import logging
 import os
 import shutil
+import struct
+import time
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import polars as pl
@@ -15,12 +18,45 @@ from analytics.sql_files import SCHEMA, sql
 
 log = logging.getLogger("omnistream.duckdb")
 
-OFFSETS_SCHEMA = {
+OFFSETS_SCHEMA: dict[str, Any] = {
     "topic": pl.Utf8,
     "partition": pl.Int32,
     "next_offset": pl.Int64,
     "updated_at": pl.Datetime("us", "UTC"),
 }
+STATUS_SCHEMA: dict[str, Any] = {
+    "published_at": pl.Datetime("us", "UTC"),
+    "records": pl.Int64,
+    "lag_p50_ms": pl.Float64,
+    "lag_p99_ms": pl.Float64,
+    "lag_max_ms": pl.Float64,
+    "snapshot_ms": pl.Float64,
+    "interval_s": pl.Float64,
+}
+# Files are written in the v1.4.0 storage format, which the duckdb CLI (1.5.x) can read; python
+# duckdb 2.0's own default (storage version 69) is refused by it. The format of a file is fixed
+# when it is created: `python -m analytics.rebuild` recreates an older file in this one.
+STORAGE: dict[str, str | bool | int | float | list[str]] = {"storage_compatibility_version": "v1.4.0"}
+CLI_READABLE_VERSIONS = range(64, 69)
+STATUS_KEEP = "1 day"
+
+
+def storage_version(path: Path) -> int | None:
+    """The storage version number in a DuckDB file's header (None: no file or not DuckDB)."""
+    try:
+        with open(path, "rb") as f:
+            header = f.read(20)
+    except FileNotFoundError:
+        return None
+    if len(header) < 20 or header[8:12] != b"DUCK":
+        return None
+    return int(struct.unpack("<Q", header[12:20])[0])
+
+
+def cli_readable(path: Path) -> bool:
+    """Whether the duckdb CLI can open the file (a file not yet created will be)."""
+    version = storage_version(path)
+    return version is None or version in CLI_READABLE_VERSIONS
 
 
 class Projection:
@@ -30,10 +66,17 @@ class Projection:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
         self.snapshot_path = snapshot_path
-        self.con = duckdb.connect(str(path))
+        self.con = duckdb.connect(str(path), config=STORAGE)
         for name in SCHEMA:
             self.con.execute(sql(name))
         self.dirty = False
+        self.cli_readable = cli_readable(path)
+        if not self.cli_readable:
+            log.warning(
+                "%s has storage version %s, which the duckdb CLI cannot read (it reads %d-%d); Python "
+                "readers are fine. Stop the sink and run `python -m analytics.rebuild` to recreate it.",
+                path, storage_version(path), CLI_READABLE_VERSIONS.start, CLI_READABLE_VERSIONS.stop - 1,
+            )
 
     def next_offsets(self) -> dict[tuple[str, int], int]:
         rows = self.con.execute("select topic, partition, next_offset from sink_offsets").fetchall()
@@ -78,21 +121,40 @@ class Projection:
         finally:
             self.con.unregister("batch_offsets")
 
-    def publish_snapshot(self) -> bool:
-        """Copy a checkpointed database to the analysts' path, atomically; False if unchanged.
+    def publish_snapshot(self, status: dict[str, Any] | None = None) -> float | None:
+        """Copy a checkpointed database to the analysts' path, atomically; the seconds it took
+        (checkpoint and copy), or None if nothing changed.
 
         DuckDB lets one process hold a file for writing and refuses all others meanwhile, so
         analysts never open the sink's file: they open this copy read-only, and a reader that
-        has it open keeps the old inode when the next copy replaces it.
+        has it open keeps the old inode when the next copy replaces it. `status` becomes this
+        snapshot's `sink_status` row.
         """
         if not self.dirty:
-            return False
+            return None
+        started = time.perf_counter()
+        if status is not None:
+            self._insert_status(status)
         self.con.execute("checkpoint")
-        tmp = self.snapshot_path.with_name(self.snapshot_path.name + ".tmp")
-        shutil.copyfile(self.path, tmp)
-        os.replace(tmp, self.snapshot_path)
+        copy_file(self.path, self.snapshot_path)
         self.dirty = False
-        return True
+        return time.perf_counter() - started
+
+    def _insert_status(self, status: dict[str, Any]) -> None:
+        frame = pl.DataFrame([status], schema=STATUS_SCHEMA)
+        self.con.register("status_row", frame.to_arrow())
+        try:
+            self.con.execute("insert or replace into sink_status by name select * from status_row")
+            self.con.execute(f"delete from sink_status where published_at < now() - interval '{STATUS_KEEP}'")
+        finally:
+            self.con.unregister("status_row")
 
     def close(self) -> None:
         self.con.close()
+
+
+def copy_file(source: Path, dest: Path) -> None:
+    """Copy to a temporary name beside `dest`, then rename: a reader sees the old or the new file."""
+    tmp = dest.with_name(dest.name + ".tmp")
+    shutil.copyfile(source, tmp)
+    os.replace(tmp, dest)

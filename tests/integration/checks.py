@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from kafka import KafkaConsumer, TopicPartition
+
+from analytics.reconcile import topic_row_counts
+from analytics.rows import FACT_TABLES
+from analytics.sink import FACT_SOURCES, PK
 from ops.processes import Service, get_json
+from settings import Settings
 from sim.report import Report
 from tests.integration.kafka_io import query, scalar, wait_for
 
@@ -53,3 +59,45 @@ def assert_stock_table_equals_report(worker: Service, report: Report) -> None:
         if got != nodes:
             wrong[sku] = (status, got, nodes)
     assert not wrong, f"{len(wrong)} SKUs differ, e.g. {list(wrong.items())[:2]}"
+
+
+def fact_end_offsets(settings: Settings) -> dict[tuple[str, int], int]:
+    """The current end offset of every partition of the sink's fact topics."""
+    consumer = KafkaConsumer(bootstrap_servers=settings.bootstrap, group_id=None, enable_auto_commit=False)
+    try:
+        tps = [TopicPartition(name, p) for name in (s.full_name(settings.topic_prefix) for s in FACT_SOURCES)
+               for p in sorted(consumer.partitions_for_topic(name) or ())]
+        return {(tp.topic, tp.partition): end for tp, end in consumer.end_offsets(tps).items()}
+    finally:
+        consumer.close()
+
+
+def wait_until_sink_caught_up(snapshot: Path, settings: Settings, timeout_s: float = 240) -> dict[tuple[str, int], int]:
+    """Until the fact topics stopped growing and the snapshot's stored offsets reached their ends."""
+    def probe() -> tuple[dict[tuple[str, int], int], dict[tuple[str, int], int]]:
+        ends = fact_end_offsets(settings)
+        stored = {(t, p): o for t, p, o in query(snapshot, "select topic, partition, next_offset from sink_offsets")}
+        return ends, {tp: stored.get(tp, 0) for tp in ends}
+
+    previous: list[dict[tuple[str, int], int]] = []
+
+    def quiet_and_read(value: tuple[dict[tuple[str, int], int], dict[tuple[str, int], int]]) -> bool:
+        ends, stored = value
+        stable = previous[-4:] == [ends] * 4  # unchanged for ~2 s (the worker has nothing left to emit)
+        previous.append(ends)
+        return bool(ends) and stable and stored == ends
+
+    return wait_for(probe, quiet_and_read, timeout_s, "the topics to go quiet and the sink to reach their ends")[0]
+
+
+def assert_facts_equal_topics(snapshot: Path, settings: Settings, through: dict[tuple[str, int], int]) -> None:
+    """Every fact table holds exactly the distinct rows the topics imply: none missing, none twice."""
+    implied = topic_row_counts(settings, through)
+    got = {}
+    for table in FACT_TABLES:
+        keys = ", ".join(PK[table])
+        count, distinct = query(snapshot, f"select count(*), count(distinct ({keys})) from {table}")[0]
+        assert count == distinct, f"{table} has {count - distinct} duplicate keys"
+        got[table] = count
+    want = {table: implied.get(table, 0) for table in FACT_TABLES}
+    assert got == want, f"duckdb {got} != topics {want}"

@@ -1,0 +1,195 @@
+"""`python -m analytics.reconcile`: DuckDB's aggregates against the topics and the worker's tables.
+
+Reads the analyst snapshot read-only, so it runs beside a live sink. Checks:
+- per fact table, its rows against the distinct rows the topics imply up to the offsets stored in
+  the snapshot (re-read with kafka-python through the sink's own `rows_for`);
+- stock on hand and damaged per SKU and node against the worker's `GET /stock/{sku}/`;
+- wallet balances against the worker's `GET /wallets/{customer_id}/`.
+Exit code 0: no drift; 1: drift; 2: a check could not run. While events still flow the worker
+is ahead of the snapshot, so the last two report drift that closes; run them when it is quiet.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections import defaultdict
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+from kafka import KafkaConsumer, TopicPartition
+
+from analytics.drift import Check, compare_counts, compare_maps, exit_code, render
+from analytics.rows import rows_for
+from analytics.sink import FACT_SOURCES, PK
+from ops import logs
+from settings import Settings
+from streams.codec import DecodeError, decode
+
+log = logging.getLogger("omnistream.reconcile")
+
+
+def snapshot_rows(path: Path, sql: str) -> list[tuple[Any, ...]]:
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        return con.execute(sql).fetchall()
+    finally:
+        con.close()
+
+
+def topic_row_counts(settings: Settings, through: dict[tuple[str, int], int]) -> dict[str, int]:
+    """Distinct rows per fact table (by primary key) in the fact topics before `through` offsets."""
+    keys: dict[str, set[tuple[Any, ...]]] = defaultdict(set)
+    consumer = KafkaConsumer(bootstrap_servers=settings.bootstrap.split(","), group_id=None,
+                             enable_auto_commit=False, **settings.security.kafka_python_kwargs())
+    try:
+        for spec in FACT_SOURCES:
+            name = spec.full_name(settings.topic_prefix)
+            tps = [TopicPartition(name, p) for p in sorted(consumer.partitions_for_topic(name) or ())]
+            ends = {tp: through.get((tp.topic, tp.partition), 0) for tp in tps}
+            for records in _read(consumer, ends):
+                for record in records:
+                    try:
+                        event = decode(spec, record.value, settings.max_event_bytes)
+                    except DecodeError:
+                        continue  # the sink skips it too (the worker dead-letters it)
+                    for table, table_rows in rows_for(event, datetime.now(UTC)).items():
+                        keys[table].update(tuple(row[c] for c in PK[table]) for row in table_rows)
+    finally:
+        consumer.close()
+    return {table: len(found) for table, found in keys.items()}
+
+
+def _read(consumer: KafkaConsumer, ends: dict[TopicPartition, int]) -> Any:
+    """Lists of records from the beginning up to, not including, each end offset."""
+    wanted = [tp for tp, end in ends.items() if end > 0]
+    if not wanted:
+        return
+    consumer.assign(wanted)
+    consumer.seek_to_beginning(*wanted)
+    deadline = time.monotonic() + 300
+    while any(consumer.position(tp) < ends[tp] for tp in wanted):
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"could not read {wanted[0].topic} to the sink's offsets in 300 s")
+        for tp, records in consumer.poll(timeout_ms=500).items():
+            yield [r for r in records if r.offset < ends[tp]]
+
+
+def check_facts(settings: Settings, snapshot: Path) -> list[Check]:
+    stored = snapshot_rows(snapshot, "select topic, partition, next_offset from sink_offsets")
+    through = {(topic, partition): offset for topic, partition, offset in stored}
+    tables = sorted(t for t in PK if t != "dead_letters")
+    counts = {t: int(snapshot_rows(snapshot, f"select count(*) from {t}")[0][0]) for t in tables}
+    implied = topic_row_counts(settings, through)
+    return compare_counts(counts, {t: implied.get(t, 0) for t in tables})
+
+
+def check_stock(snapshot: Path, worker_url: str) -> Check:
+    rows = snapshot_rows(snapshot, "select sku, node, on_hand, damaged from stock_on_hand")
+    duck = {(sku, node): (on_hand, damaged) for sku, node, on_hand, damaged in rows}
+    authority: dict[Any, Any] = {}
+    for sku in sorted({sku for sku, _ in duck}):
+        status, body = _get(f"{worker_url}/stock/{sku}/")
+        if status not in (200, 404):
+            return Check("stock on hand (sku, node)", error=f"GET /stock/{sku}/ answered {status or 'nothing'}")
+        for node, p in ((body or {}).get("nodes") or {}).items():
+            authority[(sku, node)] = (p["on_hand"], p["damaged"])
+    return compare_maps("stock on hand (sku, node)", duck, authority)
+
+
+def check_wallets(settings: Settings, snapshot: Path, worker_url: str, sample: int) -> Check:
+    limit = f" limit {int(sample)}" if sample > 0 else ""
+    rows = snapshot_rows(snapshot, f"select customer_id, pending, available, held from wallet_balances "
+                                   f"order by hash(customer_id){limit}")
+    headers = _token_headers(settings)
+    duck: dict[Any, Any] = {}
+    authority: dict[Any, Any] = {}
+    merged_away = 0
+    for customer_id, pending, available, held in rows:
+        status, body = _get(f"{worker_url}/wallets/{customer_id}/", headers)
+        if status != 200:
+            return Check("wallet balances", error=f"GET /wallets/{customer_id}/ answered {status or 'nothing'}")
+        if body["customer_id"] != customer_id:  # merged away: the survivor answers for it
+            merged_away += 1
+            continue
+        duck[customer_id] = (int(pending), int(available), int(held))
+        authority[customer_id] = (body["pending"], body["available"], body["held"])
+    check = compare_maps("wallet balances (pending, available, held)", duck, authority)
+    note = (f"{merged_away} merged-away customers skipped (their survivor answers)",) if merged_away else ()
+    return Check(check.name, check.compared, check.drifted, check.examples, notes=note)
+
+
+def _token_headers(settings: Settings) -> dict[str, str]:
+    if not settings.loyalty_tokens:
+        return {}
+    client, token = sorted(settings.loyalty_tokens.items())[0]
+    return {"X-Client": client, "Authorization": f"Bearer {token}"}
+
+
+def _get(url: str, headers: dict[str, str] | None = None) -> tuple[int, Any]:
+    """GET with a few retries while the owner of a key is being found (503) or nothing answers."""
+    status, body = 0, None
+    for attempt in range(10):
+        status, body = _fetch(url, headers or {})
+        if status not in (0, 503):
+            break
+        time.sleep(min(2.0, 0.2 * (attempt + 1)))
+    return status, body
+
+
+def _fetch(url: str, headers: dict[str, str]) -> tuple[int, Any]:
+    try:
+        with urllib.request.urlopen(urllib.request.Request(url, headers=headers), timeout=10) as response:
+            return response.status, json.loads(response.read() or b"null")
+    except urllib.error.HTTPError as err:
+        return err.code, None
+    except OSError:
+        return 0, None
+
+
+def reconcile(settings: Settings, snapshot: Path, worker_url: str | None, wallet_sample: int) -> list[Check]:
+    """Every check; one that fails to run is reported as unchecked, not raised."""
+    if not snapshot.exists():
+        return [Check("analyst snapshot", error=f"{snapshot} does not exist (is the sink running?)")]
+    checks: list[Check] = []
+    runs: list[tuple[str, Any]] = [("fact rows", lambda: check_facts(settings, snapshot))]
+    if worker_url:
+        runs += [("stock on hand", lambda: [check_stock(snapshot, worker_url)]),
+                 ("wallet balances", lambda: [check_wallets(settings, snapshot, worker_url, wallet_sample)])]
+    for name, run in runs:
+        try:
+            checks += run()
+        except Exception as err:  # noqa: BLE001 (reported as "could not check", exit 2)
+            checks.append(Check(name, error=f"{type(err).__name__}: {err}"))
+    return checks
+
+
+def main(argv: list[str] | None = None) -> int:
+    settings = Settings.from_env()
+    parser = argparse.ArgumentParser(prog="python -m analytics.reconcile", description=__doc__.splitlines()[0])
+    parser.add_argument("--database", type=Path, default=settings.analytics_path,
+                        help=f"DuckDB file to check, opened read-only (default: {settings.analytics_path})")
+    parser.add_argument("--worker-url", default=f"http://127.0.0.1:{settings.web_port}",
+                        help="a worker's web address (default: http://127.0.0.1:$OMNI_WEB_PORT)")
+    parser.add_argument("--no-worker", action="store_true", help="only compare the fact tables with the topics")
+    parser.add_argument("--wallets", type=int, default=500, help="wallets to compare (0: all; default 500)")
+    args = parser.parse_args(argv)
+    logs.setup(settings.log_format, "WARNING")
+    checks = reconcile(settings, args.database, None if args.no_worker else args.worker_url.rstrip("/"),
+                       args.wallets)
+    print(f"reconcile {args.database}")
+    print(render(checks))
+    code = exit_code(checks)
+    print({0: "no drift", 1: "DRIFT", 2: "could not check everything"}[code])
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())
