@@ -126,7 +126,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from domain.fraud import FraudRules
+    from domain.fraud import rules_from
     from settings import Settings
 
     args = parse_args(argv)
@@ -135,7 +135,7 @@ def main(argv: list[str] | None = None) -> int:
         from analytics.fraud_offline import run_offline
         from sim.config import SimConfig
 
-        run = run_offline(SimConfig(events=args.events, seed=args.seed, fraud=args.fraud), FraudRules(),
+        run = run_offline(SimConfig(events=args.events, seed=args.seed, fraud=args.fraud), rules_from(settings.fraud),
                           settings.identity_key)
         alerts: list[dict[str, Any]] = [a.model_dump(mode="json") for a in run.alerts]
         labels = run.labels

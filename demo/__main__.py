@@ -17,12 +17,14 @@ from typing import Any
 import duckdb
 from kafka import KafkaProducer
 
+from analytics.fraud_eval import alerts_from_duckdb, score, table
 from analytics.sql_files import sql
 from broker import ensure_broker
 from demo import services
 from ops.processes import get_json, post_json
 from settings import REPO_ROOT, Settings
 from sim.config import SimConfig
+from sim.fraud import FraudCase
 from sim.publish import run
 from sim.report import Report
 from streams import admin
@@ -58,7 +60,7 @@ def main() -> int:
           f"{report.movements} stock movements")
     print("5/5 waiting for the pipeline to catch up")
     _wait_caught_up(settings)
-    _answers(settings, report)
+    _answers(settings, report, start)
     return 0
 
 
@@ -94,7 +96,17 @@ def _wait_caught_up(settings: Settings, timeout_s: float = 300) -> None:
     print("  the pipeline did not catch up in time: see .run/logs/worker.log and .run/logs/sink.log", file=sys.stderr)
 
 
-def _answers(settings: Settings, report: Report) -> None:
+def _fraud_answer(snapshot: Path, report: Report, start: datetime) -> None:
+    """The day's fraud alerts from DuckDB, scored against the cases the simulator injected."""
+    alerts = [a for a in alerts_from_duckdb(snapshot)
+              if start <= a["window_end"] < start + timedelta(days=1)]  # this day's, not earlier demo days'
+    scores = score(alerts, [FraudCase.from_dict(case) for case in report.fraud_cases])
+    print(f"\nFraud alerts today: {len(alerts)} (the simulator injected {len(report.fraud_cases)} labelled cases); "
+          "per rule, against those labels (docs/fraud.md):")
+    print("\n".join("  " + line for line in table(scores).splitlines()))
+
+
+def _answers(settings: Settings, report: Report, start: datetime) -> None:
     snapshot = settings.analytics_path
     con = duckdb.connect(str(snapshot), read_only=True)
     try:
@@ -117,6 +129,7 @@ def _answers(settings: Settings, report: Report) -> None:
     if sample:
         _order_answer(settings, sample[0])
     _loyalty_story(settings)
+    _fraud_answer(snapshot, report, start)
     print(f"\nDead letters so far: {dead[0] if dead else 0}")
     print(f"""
 DuckDB (analyst snapshot, refreshed every {settings.snapshot_interval_s:g}s): {snapshot}
