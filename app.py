@@ -96,7 +96,9 @@ AIOKafkaConsumerThread._fetch_records = _fetch_active_records  # type: ignore[me
 @app.on_worker_init.connect
 def _create_topics(app: faust.App, **kwargs: object) -> None:
     """The registry, not Faust, decides partitions and retention: create topics first."""
-    admin.ensure_topics(settings)
+    changelogs = {table.changelog_topic.get_topic_name(): table.partitions or STOCK_PARTITIONS
+                  for table in app.tables.values()}
+    admin.ensure_topics(settings, changelogs)
 
 
 def channel(spec: TopicSpec) -> faust.TopicT:

@@ -22,8 +22,13 @@ def wanted_topics(settings: Settings) -> list[NewTopic]:
     return topics
 
 
-def ensure_topics(settings: Settings) -> list[str]:
-    """Create missing topics; refuse to run if an existing one has another partition count."""
+def ensure_topics(settings: Settings, changelogs: dict[str, int] | None = None) -> list[str]:
+    """Create missing topics; refuse to run if an existing one has another partition count.
+
+    `changelogs` (name -> partitions) are the Faust tables' changelog topics: created here too,
+    compacted, so that a table added to a running system has its changelog before the worker
+    joins its group (Faust would create it, but a group assignment can run before that and
+    leave the worker writing to a topic it sees with no partitions)."""
     admin = KafkaAdminClient(
         bootstrap_servers=settings.bootstrap.split(","),
         client_id=f"{settings.app_id}-admin",
@@ -31,7 +36,10 @@ def ensure_topics(settings: Settings) -> list[str]:
     )
     try:
         existing = set(admin.list_topics())
-        wanted = wanted_topics(settings)
+        wanted = wanted_topics(settings) + [
+            NewTopic(name, partitions, settings.replication_factor, topic_configs={"cleanup.policy": "compact"})
+            for name, partitions in (changelogs or {}).items()
+        ]
         missing = [t for t in wanted if t.name not in existing]
         created = _create(admin, missing)
         _check_partitions(admin, [t for t in wanted if t.name in existing])
