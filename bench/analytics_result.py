@@ -1,0 +1,147 @@
+"""The analytics benchmark's figures: percentiles, the JSON result line, summary lines. Pure."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+RESULT_KEYS = (
+    "bench", "quick", "events", "rows", "rows_per_s", "events_per_s", "lag_p50_ms", "lag_p99_ms", "lag_max_ms",
+    "lag_events", "lag_seen", "rate_target", "rate_achieved", "snapshot_interval_s", "baselines", "contention",
+    "kafka", "cpus", "commit",
+)
+BASELINE_KEYS = ("raw_consume_per_s", "decode_records_per_s", "decode_rows_per_s", "frames_rows_per_s",
+                 "insert_rows_per_s")
+
+
+def percentile(values: Sequence[float], q: float) -> float | None:
+    """The q-quantile (0..1) with linear interpolation between ranks, as numpy's default; None if empty."""
+    if not values:
+        return None
+    if not 0 <= q <= 1:
+        raise ValueError(f"q must be within 0..1, got {q}")
+    ordered = sorted(values)
+    position = q * (len(ordered) - 1)
+    low = math.floor(position)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
+
+
+def per_s(count: float, seconds: float) -> float:
+    return round(count / seconds, 1) if seconds > 0 else 0.0
+
+
+@dataclass(frozen=True)
+class Baselines:
+    """Each stage of the sink alone on the same records, in the same run (seconds per stage)."""
+
+    records: int
+    rows: int
+    raw_consume_s: float  # kafka-python poll loop, no decoding
+    decode_s: float  # streams.codec.decode + analytics.rows.rows_for
+    frames_s: float  # Batch.frames(): row dicts to polars frames, deduplicated
+    insert_s: float  # Projection.write of the frames, batch by batch
+    snapshot_s: float  # one publish_snapshot (checkpoint + file copy) of the filled file
+
+    def figures(self) -> dict[str, float]:
+        return {
+            "raw_consume_per_s": per_s(self.records, self.raw_consume_s),
+            "decode_records_per_s": per_s(self.records, self.decode_s),
+            "decode_rows_per_s": per_s(self.rows, self.decode_s),
+            "frames_rows_per_s": per_s(self.rows, self.frames_s),
+            "insert_rows_per_s": per_s(self.rows, self.insert_s),
+            "snapshot_s": round(self.snapshot_s, 3),
+            "stages_rows_per_s": per_s(self.rows, self.decode_s + self.frames_s + self.insert_s),
+        }
+
+    def us_per_record(self) -> dict[str, float]:
+        """Microseconds per consumed record each stage costs alone: where the sink's time can go."""
+        n = max(self.records, 1)
+        return {
+            "consume": round(1e6 * self.raw_consume_s / n, 1),
+            "decode+rows": round(1e6 * self.decode_s / n, 1),
+            "frames": round(1e6 * self.frames_s / n, 1),
+            "insert": round(1e6 * self.insert_s / n, 1),
+        }
+
+
+@dataclass(frozen=True)
+class Throughput:
+    """The sink draining pre-filled topics, timed from its /health answering to its last row committed."""
+
+    records: int
+    rows: int
+    startup_s: float  # process spawn to /health answering (imports, topic check, DuckDB schema)
+    drain_s: float  # /health answering to every row counted in omnistream_sink_rows_inserted_total
+    sink_cpu_s: float | None = None
+
+
+@dataclass(frozen=True)
+class Lag:
+    """Events published at a fixed rate with occurred_at = send time; lag = first seen in the snapshot - occurred_at."""
+
+    rate_target: float
+    duration_s: float
+    sent: int
+    publish_s: float
+    lags_ms: list[float] = field(default_factory=list)
+
+    @property
+    def seen(self) -> int:
+        return len(self.lags_ms)
+
+
+def result_line(t: Throughput, lag: Lag, base: Baselines, context: dict[str, object]) -> dict[str, object]:
+    """The last stdout line: RESULT_KEYS first (context fills kafka, cpus, commit, quick...), then details."""
+    p50, p99 = percentile(lag.lags_ms, 0.5), percentile(lag.lags_ms, 0.99)
+    line: dict[str, object] = {
+        "bench": "analytics",
+        "quick": context.get("quick"),
+        "events": t.records,
+        "rows": t.rows,
+        "rows_per_s": per_s(t.rows, t.drain_s),
+        "events_per_s": per_s(t.records, t.drain_s),
+        "lag_p50_ms": _ms(p50),
+        "lag_p99_ms": _ms(p99),
+        "lag_max_ms": _ms(max(lag.lags_ms) if lag.lags_ms else None),
+        "lag_events": lag.sent,
+        "lag_seen": lag.seen,
+        "rate_target": lag.rate_target,
+        "rate_achieved": per_s(lag.sent, lag.publish_s),
+        "snapshot_interval_s": context.get("snapshot_interval_s"),
+        "baselines": base.figures(),
+        "contention": context.get("contention"),
+        "kafka": context.get("kafka"),
+        "cpus": context.get("cpus"),
+        "commit": context.get("commit"),
+        "startup_s": round(t.startup_s, 2),
+        "drain_s": round(t.drain_s, 2),
+        "rows_per_s_from_spawn": per_s(t.rows, t.startup_s + t.drain_s),
+        "us_per_record": base.us_per_record(),
+    }
+    if t.sink_cpu_s is not None:
+        line["sink_cpu_us_per_record"] = round(1e6 * t.sink_cpu_s / max(t.records, 1), 1)
+    line.update({k: v for k, v in context.items() if k not in line})
+    return line
+
+
+def _ms(value: float | None) -> float | None:
+    return None if value is None else round(value, 1)
+
+
+def summary(line: dict[str, object]) -> list[str]:
+    """Human-readable lines printed before the JSON one."""
+    b = line["baselines"]
+    assert isinstance(b, dict)
+    return [
+        f"throughput: {line['events']:,} records -> {line['rows']:,} rows in {line['drain_s']} s after "
+        f"{line['startup_s']} s start-up: {line['rows_per_s']:,} rows/s, {line['events_per_s']:,} records/s",
+        f"baselines: raw consume {b['raw_consume_per_s']:,} records/s; decode+rows {b['decode_rows_per_s']:,} rows/s; "
+        f"frames {b['frames_rows_per_s']:,} rows/s; insert {b['insert_rows_per_s']:,} rows/s; "
+        f"stages in series {b['stages_rows_per_s']:,} rows/s; snapshot {b['snapshot_s']} s",
+        f"cost per record alone (us): {line['us_per_record']}",
+        f"lag at {line['rate_achieved']}/s (target {line['rate_target']}/s), snapshot every "
+        f"{line['snapshot_interval_s']} s: p50 {line['lag_p50_ms']} ms, p99 {line['lag_p99_ms']} ms, "
+        f"max {line['lag_max_ms']} ms; seen {line['lag_seen']} of {line['lag_events']}",
+    ]
