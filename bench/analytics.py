@@ -15,7 +15,6 @@ import signal
 import subprocess
 import sys
 import time
-import uuid
 from pathlib import Path
 
 from bench import scrape
@@ -121,7 +120,7 @@ def lag_phase(stack: Stack, day: SinkDay, rate: float, duration_s: float, interv
     say(f"lag: sent {publisher.sent:,} in {publisher.seconds:.1f} s; {len(publisher.expected):,} become rows, "
         f"{missing} never seen; {reader.polls} snapshot polls, slowest {reader.slowest_poll_s:.3f} s")
     lags = [ms for event_id, ms in reader.lags_ms.items() if event_id in publisher.expected]
-    return Lag(rate, duration_s, len(publisher.expected), publisher.seconds, lags)
+    return Lag(rate, duration_s, publisher.sent, len(publisher.expected), publisher.seconds, lags)
 
 
 def contention(meter: CpuMeter, start: str, end: str) -> dict[str, float]:
@@ -183,8 +182,7 @@ def run(args: argparse.Namespace) -> dict[str, object]:
         if args.keep:
             print(f"kept: topics with prefix {stack.prefix}, files in {stack.root}")
         release(broker)
-    context = {**measured["context"], "kafka": kafka, "cpus": os.cpu_count(), "commit": git_commit(),  # type: ignore[dict-item]
-               "run": uuid.uuid4().hex[:6]}
+    context = {**measured["context"], "kafka": kafka, "cpus": os.cpu_count(), "commit": git_commit()}  # type: ignore[dict-item]
     line = result_line(measured["throughput"], measured["lag"], measured["base"], context)  # type: ignore[arg-type]
     for text in summary(line):
         print(text)
