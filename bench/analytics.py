@@ -17,6 +17,8 @@ import sys
 import time
 from pathlib import Path
 
+from kafka.record.util import crc32c_c
+
 from bench import scrape
 from bench.analytics_lag import Publisher, SnapshotReader, watch
 from bench.analytics_load import SinkDay, prefill, sink_day
@@ -62,19 +64,20 @@ def say(text: str) -> None:
 def baselines(stack: Stack, day: SinkDay) -> tuple[Baselines, int]:
     """Each stage alone on the pre-filled records; also the rows the sink must end with."""
     settings = stack.settings
-    consume_s = raw_consume(settings, len(day.records))
-    say(f"raw consume: {len(day.records):,} records in {consume_s:.2f} s")
-    batches, decode_s = decode_rows(day.records, settings)
+    consume = raw_consume(settings, len(day.records))
+    say(f"raw consume: {len(day.records):,} records in {consume.wall_s:.2f} s ({consume.cpu_s:.2f} s CPU)")
+    batches, decoded = decode_rows(day.records, settings)
     rows = sum(len(r) for b in batches for r in b.rows.values())
-    say(f"decode + rows_for: {rows:,} rows in {decode_s:.2f} s")
-    built, frames_s = frames(batches)
-    say(f"frames: {frames_s:.2f} s")
-    inserted, insert_s, snapshot_s = insert(batches, built, stack.root / "insert-only")
+    say(f"decode + rows_for: {rows:,} rows in {decoded.wall_s:.2f} s ({decoded.cpu_s:.2f} s CPU)")
+    built, framed = frames(batches)
+    say(f"frames: {framed.wall_s:.2f} s ({framed.cpu_s:.2f} s CPU)")
+    inserted, written, snapshot = insert(batches, built, stack.root / "insert-only")
     shutil.rmtree(stack.root / "insert-only", ignore_errors=True)
-    say(f"insert-only: {inserted:,} rows in {insert_s:.2f} s; one snapshot {snapshot_s:.2f} s")
+    say(f"insert-only: {inserted:,} rows in {written.wall_s:.2f} s ({written.cpu_s:.2f} s CPU); "
+        f"one snapshot {snapshot.wall_s:.2f} s")
     if inserted != rows:
         raise RuntimeError(f"insert-only wrote {inserted} rows of {rows}: duplicate keys in the workload?")
-    return Baselines(len(day.records), rows, consume_s, decode_s, frames_s, insert_s, snapshot_s), rows
+    return Baselines(len(day.records), rows, consume, decoded, framed, written, snapshot), rows
 
 
 def drain(sink: Service, stack: Stack, records: int, rows: int, meter: CpuMeter, profile: str | None) -> Throughput:
@@ -152,6 +155,7 @@ def measure(stack: Stack, day: SinkDay, args: argparse.Namespace, plan: dict[str
         "sink_batch_wait_ms": stack.settings.sink_batch_wait_ms,
         "snapshot_mb": round(stack.snapshot_path.stat().st_size / 1e6, 1) if stack.snapshot_path.exists() else None,
         "seed": args.seed,
+        "kafka_python_crc32c": "c" if crc32c_c else "pure python",  # kafka-python checks every batch's CRC
     }
     return {"throughput": throughput, "lag": lag, "base": base, "context": context}
 

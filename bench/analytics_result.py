@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 RESULT_KEYS = (
     "bench", "quick", "events", "rows", "rows_per_s", "events_per_s", "lag_p50_ms", "lag_p99_ms", "lag_max_ms",
-    "lag_events", "lag_seen", "rate_target", "rate_achieved", "snapshot_interval_s", "baselines", "contention",
+    "lag_events", "lag_seen", "rate_target", "rate_achieved", "lag_published", "snapshot_interval_s", "baselines", "contention",
     "kafka", "cpus", "commit",
 )
 BASELINE_KEYS = ("raw_consume_per_s", "decode_records_per_s", "decode_rows_per_s", "frames_rows_per_s",
@@ -32,38 +32,44 @@ def per_s(count: float, seconds: float) -> float:
     return round(count / seconds, 1) if seconds > 0 else 0.0
 
 
+@dataclass
+class Timed:
+    """Wall seconds and the CPU seconds the measuring process spent meanwhile."""
+
+    wall_s: float = 0.0
+    cpu_s: float = 0.0
+
+
 @dataclass(frozen=True)
 class Baselines:
-    """Each stage of the sink alone on the same records, in the same run (seconds per stage)."""
+    """Each stage of the sink alone on the same records, in the same run, in the bench's process."""
 
     records: int
     rows: int
-    raw_consume_s: float  # kafka-python poll loop, no decoding
-    decode_s: float  # streams.codec.decode + analytics.rows.rows_for
-    frames_s: float  # Batch.frames(): row dicts to polars frames, deduplicated
-    insert_s: float  # Projection.write of the frames, batch by batch
-    snapshot_s: float  # one publish_snapshot (checkpoint + file copy) of the filled file
+    raw_consume: Timed  # kafka-python poll loop, no decoding
+    decode: Timed  # streams.codec.decode + analytics.rows.rows_for
+    frames: Timed  # Batch.frames(): row dicts to polars frames, deduplicated
+    insert: Timed  # Projection.write of the frames, batch by batch
+    snapshot: Timed  # one publish_snapshot (checkpoint + file copy) of the filled file
 
     def figures(self) -> dict[str, float]:
+        stages = self.decode.wall_s + self.frames.wall_s + self.insert.wall_s
         return {
-            "raw_consume_per_s": per_s(self.records, self.raw_consume_s),
-            "decode_records_per_s": per_s(self.records, self.decode_s),
-            "decode_rows_per_s": per_s(self.rows, self.decode_s),
-            "frames_rows_per_s": per_s(self.rows, self.frames_s),
-            "insert_rows_per_s": per_s(self.rows, self.insert_s),
-            "snapshot_s": round(self.snapshot_s, 3),
-            "stages_rows_per_s": per_s(self.rows, self.decode_s + self.frames_s + self.insert_s),
+            "raw_consume_per_s": per_s(self.records, self.raw_consume.wall_s),
+            "decode_records_per_s": per_s(self.records, self.decode.wall_s),
+            "decode_rows_per_s": per_s(self.rows, self.decode.wall_s),
+            "frames_rows_per_s": per_s(self.rows, self.frames.wall_s),
+            "insert_rows_per_s": per_s(self.rows, self.insert.wall_s),
+            "snapshot_s": round(self.snapshot.wall_s, 3),
+            "stages_rows_per_s": per_s(self.rows, stages),
         }
 
-    def us_per_record(self) -> dict[str, float]:
-        """Microseconds per consumed record each stage costs alone: where the sink's time can go."""
+    def cpu_us_per_record(self) -> dict[str, float]:
+        """CPU microseconds per consumed record of each stage alone: where the sink's time can go."""
         n = max(self.records, 1)
-        return {
-            "consume": round(1e6 * self.raw_consume_s / n, 1),
-            "decode+rows": round(1e6 * self.decode_s / n, 1),
-            "frames": round(1e6 * self.frames_s / n, 1),
-            "insert": round(1e6 * self.insert_s / n, 1),
-        }
+        stages = {"consume": self.raw_consume, "decode+rows": self.decode, "frames": self.frames,
+                  "insert": self.insert}
+        return {name: round(1e6 * t.cpu_s / n, 1) for name, t in stages.items()}
 
 
 @dataclass(frozen=True)
@@ -120,10 +126,11 @@ def result_line(t: Throughput, lag: Lag, base: Baselines, context: dict[str, obj
         "startup_s": round(t.startup_s, 2),
         "drain_s": round(t.drain_s, 2),
         "rows_per_s_from_spawn": per_s(t.rows, t.startup_s + t.drain_s),
-        "us_per_record": base.us_per_record(),
+        "stage_cpu_us_per_record": base.cpu_us_per_record(),
     }
     if t.sink_cpu_s is not None:
         line["sink_cpu_us_per_record"] = round(1e6 * t.sink_cpu_s / max(t.records, 1), 1)
+        line["rows_per_sink_cpu_s"] = per_s(t.rows, t.sink_cpu_s)
     line.update({k: v for k, v in context.items() if k not in line})
     return line
 
@@ -142,7 +149,8 @@ def summary(line: dict[str, object]) -> list[str]:
         f"baselines: raw consume {b['raw_consume_per_s']:,} records/s; decode+rows {b['decode_rows_per_s']:,} rows/s; "
         f"frames {b['frames_rows_per_s']:,} rows/s; insert {b['insert_rows_per_s']:,} rows/s; "
         f"stages in series {b['stages_rows_per_s']:,} rows/s; snapshot {b['snapshot_s']} s",
-        f"cost per record alone (us): {line['us_per_record']}",
+        f"CPU us per record, each stage alone: {line['stage_cpu_us_per_record']}; the sink: "
+        f"{line.get('sink_cpu_us_per_record')} ({line.get('rows_per_sink_cpu_s')} rows per CPU second)",
         f"lag at {line['rate_achieved']}/s (target {line['rate_target']}/s), snapshot every "
         f"{line['snapshot_interval_s']} s: p50 {line['lag_p50_ms']} ms, p99 {line['lag_p99_ms']} ms, "
         f"max {line['lag_max_ms']} ms; seen {line['lag_seen']} of {line['lag_events']}",
