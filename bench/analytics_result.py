@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 
 RESULT_KEYS = (
     "bench", "quick", "events", "rows", "rows_per_s", "events_per_s", "lag_p50_ms", "lag_p99_ms", "lag_max_ms",
-    "lag_events", "lag_seen", "rate_target", "rate_achieved", "lag_published", "snapshot_interval_s", "baselines", "contention",
-    "kafka", "cpus", "commit",
+    "lag_events", "lag_seen", "rate_target", "rate_achieved", "lag_published", "snapshot_interval_s", "baselines",
+    "contention", "kafka", "cpus", "commit",
 )
 BASELINE_KEYS = ("raw_consume_per_s", "decode_records_per_s", "decode_rows_per_s", "frames_rows_per_s",
                  "insert_rows_per_s")

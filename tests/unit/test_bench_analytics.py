@@ -13,8 +13,8 @@ from bench.analytics_result import (
     Lag,
     Throughput,
     Timed,
-    percentile,
     per_s,
+    percentile,
     result_line,
     summary,
 )
