@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import sys
 import threading
 import time
@@ -10,18 +11,17 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
-from kafka import KafkaProducer
+from aiokafka import AIOKafkaProducer
 from tqdm import tqdm
 
 from analytics.rows import rows_for
-from bench.analytics_load import producer
 from settings import Settings
-from sim.pacing import TokenBucket
 from streams.base import Event
 from streams.codec import encode
 from streams.topics import POS_TRANSACTIONS, WEB_ORDERS, TopicSpec
 
 POLL_S = 0.1
+MAX_BEHIND_S = 0.05  # as sim.pacing.TokenBucket's burst: 1/20 s of sends
 # Rows are projected in commit order, so a snapshot holds a prefix of the batches: a reader only
 # needs rows projected after the newest it saw. The margin covers clock steps and ties.
 WATERMARK_MARGIN_MS = 5_000
@@ -35,7 +35,12 @@ SEEN_SQL = (
 
 @dataclass(eq=False)  # a Thread must stay hashable
 class Publisher(threading.Thread):
-    """Sends `count` events at `rate`/s, each a simulated one with a fresh id and occurred_at = now."""
+    """Sends `count` events at `rate`/s, each a simulated one with a fresh id and occurred_at = now.
+
+    aiokafka, not kafka-python: without the `crc32c` C package kafka-python computes every
+    batch's CRC-32C in pure Python (~100 us per record here), and the publisher must not fall
+    behind the rate it is asked for on a busy machine.
+    """
 
     settings: Settings
     events: list[Event]
@@ -46,38 +51,56 @@ class Publisher(threading.Thread):
     expected: set[str] = field(default_factory=set)  # ids of the events that become rows
     sent: int = 0
     seconds: float = 0.0
-    failures: list[Exception] = field(default_factory=list)
+    behind_s: float = 0.0  # time given up to a starved publisher rather than caught up in a burst
+    failures: list[BaseException] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         super().__init__(name="bench-lag-publisher", daemon=True)
+        self.makes_rows = [bool(rows_for(e, e.occurred_at)) for e in self.events]
 
     def run(self) -> None:
-        out = producer(self.settings)
-        bucket = TokenBucket(self.rate)
+        asyncio.run(self._publish())
+
+    async def _publish(self) -> None:
+        out = AIOKafkaProducer(bootstrap_servers=self.settings.bootstrap, acks="all", enable_idempotence=True,
+                               linger_ms=5, **self.settings.security.aiokafka_kwargs())
+        await out.start()
         bar = tqdm(total=self.count, desc="lag publish", unit="ev", file=sys.stderr, disable=not self.progress,
                    mininterval=1)
         started = time.monotonic()
         try:
             for i in range(self.count):
-                bucket.take()
-                self.send(out, i)
+                await self._pace(started, i)
+                sent = await self.send(out, i)
+                sent.add_done_callback(self._check)
                 bar.update()
-            out.flush()
+            await out.flush()
         finally:
             self.seconds = time.monotonic() - started
             bar.close()
-            out.close()
+            await out.stop()
 
-    def send(self, out: KafkaProducer, i: int) -> None:
+    async def _pace(self, started: float, i: int) -> None:
+        """Wait until event i is due; more than MAX_BEHIND_S late, move the schedule instead of bursting."""
+        late = time.monotonic() - (started + self.behind_s + i / self.rate)
+        if late < 0:
+            await asyncio.sleep(-late)
+        elif late > MAX_BEHIND_S:
+            self.behind_s += late - MAX_BEHIND_S
+
+    async def send(self, out: AIOKafkaProducer, i: int) -> asyncio.Future[object]:
         original = self.events[i % len(self.events)]
         event = original.model_copy(update={"event_id": f"{self.id_prefix}{i:07d}", "occurred_at": datetime.now(UTC)})
-        if rows_for(event, event.occurred_at):
+        if self.makes_rows[i % len(self.events)]:
             self.expected.add(event.event_id)
         spec = spec_for_event(event)
         key = (event.source_node if spec is POS_TRANSACTIONS else event.order_id).encode()  # type: ignore[attr-defined]
-        out.send(spec.full_name(self.settings.topic_prefix), key=key, value=encode(event)).add_errback(
-            self.failures.append)
         self.sent += 1
+        return await out.send(spec.full_name(self.settings.topic_prefix), value=encode(event), key=key)
+
+    def _check(self, sent: asyncio.Future[object]) -> None:
+        if not sent.cancelled() and sent.exception() is not None:
+            self.failures.append(sent.exception())  # type: ignore[arg-type]
 
 
 def spec_for_event(event: Event) -> TopicSpec:

@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 
 RESULT_KEYS = (
     "bench", "quick", "events", "rows", "rows_per_s", "events_per_s", "lag_p50_ms", "lag_p99_ms", "lag_max_ms",
-    "lag_events", "lag_seen", "rate_target", "rate_achieved", "lag_published", "snapshot_interval_s", "baselines",
-    "contention", "kafka", "cpus", "commit",
+    "lag_events", "lag_seen", "rate_target", "rate_achieved", "lag_published", "publisher_behind_s",
+    "snapshot_interval_s", "baselines", "contention", "kafka", "cpus", "commit",
 )
 BASELINE_KEYS = ("raw_consume_per_s", "decode_records_per_s", "decode_rows_per_s", "frames_rows_per_s",
                  "insert_rows_per_s")
@@ -93,6 +93,7 @@ class Lag:
     tracked: int  # those that become rows, so must show up in the snapshot
     publish_s: float
     lags_ms: list[float] = field(default_factory=list)
+    behind_s: float = 0.0  # the publisher was starved this long: the rate was not offered throughout
 
     @property
     def seen(self) -> int:
@@ -117,6 +118,7 @@ def result_line(t: Throughput, lag: Lag, base: Baselines, context: dict[str, obj
         "rate_target": lag.rate_target,
         "rate_achieved": per_s(lag.sent, lag.publish_s),
         "lag_published": lag.sent,
+        "publisher_behind_s": round(lag.behind_s, 2),
         "snapshot_interval_s": context.get("snapshot_interval_s"),
         "baselines": base.figures(),
         "contention": context.get("contention"),
