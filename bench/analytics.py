@@ -121,7 +121,8 @@ def lag_phase(stack: Stack, day: SinkDay, rate: float, duration_s: float, interv
         raise RuntimeError(f"{len(publisher.failures)} lag events not acknowledged: {publisher.failures[0]!r}")
     missing = len(publisher.expected - reader.lags_ms.keys())
     say(f"lag: sent {publisher.sent:,} in {publisher.seconds:.1f} s; {len(publisher.expected):,} become rows, "
-        f"{missing} never seen; publisher gave up {publisher.behind_s:.1f} s to falling behind; {reader.polls} snapshot polls, slowest {reader.slowest_poll_s:.3f} s")
+        f"{missing} never seen; publisher gave up {publisher.behind_s:.1f} s to falling behind; "
+        f"{reader.polls} snapshot polls, slowest {reader.slowest_poll_s:.3f} s")
     lags = [ms for event_id, ms in reader.lags_ms.items() if event_id in publisher.expected]
     return Lag(rate, duration_s, publisher.sent, len(publisher.expected), publisher.seconds, lags, publisher.behind_s)
 
