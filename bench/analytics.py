@@ -115,7 +115,7 @@ def lag_phase(stack: Stack, day: SinkDay, rate: float, duration_s: float, interv
     publisher = Publisher(stack.settings, day.events, int(rate * duration_s), rate, prefix, progress)
     reader = SnapshotReader(stack.snapshot_path, prefix)
     meter.mark("lag start", time.monotonic())
-    watch(reader, publisher, settle_s=max(15.0, 4 * interval_s))
+    watch(reader, publisher, stall_s=max(15.0, 4 * interval_s))
     meter.mark("lag done", time.monotonic())
     if publisher.failures:
         raise RuntimeError(f"{len(publisher.failures)} lag events not acknowledged: {publisher.failures[0]!r}")

@@ -21,6 +21,7 @@ from streams.codec import encode
 from streams.topics import POS_TRANSACTIONS, WEB_ORDERS, TopicSpec
 
 POLL_S = 0.1
+MAX_SETTLE_S = 600.0
 MAX_BEHIND_S = 0.05  # as sim.pacing.TokenBucket's burst: 1/20 s of sends
 # Rows are projected in commit order, so a snapshot holds a prefix of the batches: a reader only
 # needs rows projected after the newest it saw. The margin covers clock steps and ties.
@@ -140,16 +141,24 @@ class SnapshotReader:
         return new
 
 
-def watch(reader: SnapshotReader, publisher: Publisher, settle_s: float) -> None:
-    """Poll every POLL_S while the publisher runs, then until every expected id is seen or `settle_s` passes."""
+def watch(reader: SnapshotReader, publisher: Publisher, stall_s: float) -> None:
+    """Poll every POLL_S while the publisher runs, then until every expected id is seen.
+
+    A sink that fell behind is waited for as long as the snapshot keeps showing new ids: giving
+    up after a fixed time would drop exactly the slowest events from the percentiles. It stops
+    after `stall_s` without a new id, or MAX_SETTLE_S after publishing ended.
+    """
     publisher.start()
-    deadline: float | None = None
+    last_new = time.monotonic()
+    ended: float | None = None
     while True:
         started = time.monotonic()
-        reader.poll()
+        if reader.poll():
+            last_new = started
         if not publisher.is_alive():
-            deadline = deadline or time.monotonic() + settle_s
-            if publisher.expected <= reader.lags_ms.keys() or time.monotonic() > deadline:
+            ended = ended or started
+            if publisher.expected <= reader.lags_ms.keys():
+                return
+            if started - last_new > stall_s or started - ended > MAX_SETTLE_S:
                 return
         time.sleep(max(0.0, POLL_S - (time.monotonic() - started)))
-
