@@ -1,0 +1,83 @@
+"""The analytics benchmark's input: simulated events on the topics the sink reads, encoded once."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from itertools import islice
+
+from aiokafka import AIOKafkaProducer
+from tqdm import tqdm
+
+from analytics.sink import FACT_SOURCES
+from bench.workload import CUSTOMERS, SKUS, STORES, WAREHOUSES
+from settings import Settings
+from sim import SimConfig
+from sim.day import simulate
+from streams.base import Event
+from streams.codec import encode
+from streams.topics import TopicSpec
+
+# Share of the simulator's events that land on a topic the sink reads (pos.transactions and
+# web.orders: ~82%); the rest (stock adjustments, transfers, identifiers, prices) only reach
+# DuckDB through the worker, which this benchmark does not run.
+SINK_SHARE = 0.8
+
+
+@dataclass(frozen=True)
+class SinkRecord:
+    spec: TopicSpec
+    key: bytes
+    raw: bytes
+
+
+@dataclass(frozen=True)
+class SinkDay:
+    records: list[SinkRecord]
+    events: list[Event]  # the first few thousand, decoded: the lag phase re-sends them with fresh ids
+
+    @property
+    def bytes(self) -> int:
+        return sum(len(r.raw) for r in self.records)
+
+
+def sink_day(records: int, seed: int, keep_events: int = 20_000) -> SinkDay:
+    """The first `records` simulated events that the sink reads, on the pipeline bench's network."""
+    names = {spec.name for spec in FACT_SOURCES}
+    config = SimConfig(events=min(10_000_000, int(records / SINK_SHARE * 1.5) + 1_000), seed=seed, stores=STORES,
+                       warehouses=WAREHOUSES, skus=SKUS, customers=CUSTOMERS, run="bench")
+    ours: Iterator[tuple[TopicSpec, bytes, Event]] = (e for e in simulate(config) if e[0].name in names)
+    wire: list[SinkRecord] = []
+    kept: list[Event] = []
+    for spec, key, event in islice(ours, records):
+        wire.append(SinkRecord(spec, key, encode(event)))
+        if len(kept) < keep_events:
+            kept.append(event)
+    if len(wire) < records:
+        raise ValueError(f"the simulated day gave only {len(wire)} records on the sink's topics")
+    return SinkDay(records=wire, events=kept)
+
+
+def prefill(settings: Settings, day: SinkDay, progress: bool) -> None:
+    """Every record onto its prefixed topic, acknowledged, before anything reads them."""
+    asyncio.run(_prefill(settings, day, progress))
+
+
+async def _prefill(settings: Settings, day: SinkDay, progress: bool) -> None:
+    # aiokafka: its C record builder and CRC; kafka-python's pure-Python CRC-32C made this the slowest phase
+    out = AIOKafkaProducer(bootstrap_servers=settings.bootstrap, acks="all", enable_idempotence=True, linger_ms=20,
+                           max_batch_size=256 * 1024, **settings.security.aiokafka_kwargs())
+    await out.start()
+    try:
+        sent = [
+            await out.send(r.spec.full_name(settings.topic_prefix), key=r.key, value=r.raw)
+            for r in tqdm(day.records, desc="prefill", unit="rec", file=sys.stderr, disable=not progress, mininterval=1)
+        ]
+        await out.flush()
+    finally:
+        await out.stop()
+    failed = [f.exception() for f in sent if f.exception() is not None]
+    if failed:
+        raise RuntimeError(f"{len(failed)} records were not acknowledged, the first: {failed[0]!r}")
