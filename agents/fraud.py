@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import OrderedDict
+from datetime import datetime
 from typing import Any
 
 import aiohttp
@@ -24,9 +25,10 @@ from faust import StreamT
 from agents.dead_letters import send_dead_letter
 from agents.stage import Stage
 from app import app, channel, settings
-from domain.fraud import rules_from
-from domain.fraud_judge import alert_event, judge, key_of
+from domain.fraud import Alert, rules_from
+from domain.fraud_judge import WaitingIndex, alert_event, judge, key_of, settle_waiting, waiting_key
 from ops.metrics import EVENTS, FRAUD_ALERTS, FRAUD_WEBHOOK
+from streams.base import Event
 from streams.codec import DecodeError, decode, encode
 from streams.fraud import FraudAlert
 from streams.topics import CUSTOMERS_PURCHASES, FRAUD_FACTS, spec_for
@@ -54,6 +56,8 @@ def _inputs() -> Any:
 @app.on_partitions_assigned.connect
 async def _forget_positions(app: object, *args: object, **kwargs: object) -> None:
     stage.forget_positions()
+    _waiting.clear()  # another worker may have moved a partition's index on: read it again
+    _watermark.clear()
 
 
 @app.agent(_inputs())
@@ -76,12 +80,42 @@ async def _process(message: Any) -> None:
     judged = judge(get_state(key), event, RULES)
     if judged.state is not None:
         put_state(key, judged.state)
-    for alert in judged.alerts:
+    await _send(judged.alerts)
+    if spec is FRAUD_FACTS:
+        await _returns_waiting(message.partition, key, event, judged.state)
+    EVENTS.labels(spec.name).inc()
+
+
+async def _send(alerts: list[Alert]) -> None:
+    for alert in alerts:
         out = alert_event(alert)
         await app.producer.send(topic=_alerts, key=f"{out.entity_kind}:{out.entity_id}".encode(), value=encode(out),
                                 partition=None, timestamp=None, headers=None)
         FRAUD_ALERTS.labels(out.rule, out.severity).inc()
-    EVENTS.labels(spec.name).inc()
+
+
+_watermark: dict[int, datetime] = {}  # newest event time seen per partition of fraud.facts
+_waiting: dict[int, WaitingIndex] = {}  # cache of each partition's index (table key waiting:<p>)
+
+
+async def _returns_waiting(partition: int, key: str, event: Event, state: str | None) -> None:
+    """Track receipts whose returns wait for their sale; judge those the partition's event time
+    has carried `return_grace` past. The index is stored under `waiting:<partition>`, written
+    while a record of that partition is processed, so it stays on that changelog partition."""
+    index = _waiting.get(partition)
+    if index is None:
+        stored = get_state(waiting_key(partition))
+        index = _waiting[partition] = WaitingIndex() if stored is None else WaitingIndex.model_validate_json(stored)
+    watermark = max(_watermark.get(partition, event.occurred_at), event.occurred_at)
+    _watermark[partition] = watermark
+    updated, expired = settle_waiting(index, key, event, state, watermark, RULES, get_state)
+    for receipt, judged in expired.items():
+        if judged.state is not None:
+            put_state(receipt, judged.state)
+        await _send(judged.alerts)
+    if updated != index:
+        _waiting[partition] = updated
+        put_state(waiting_key(partition), updated.model_dump_json())
 
 
 class Recent:

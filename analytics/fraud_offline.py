@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from domain.fraud import Alert, FraudRules
 from domain.fraud_facts import facts_for
-from domain.fraud_judge import judge, key_of
+from domain.fraud_judge import WaitingIndex, expire, judge, key_of, settle_waiting
 from domain.identity import customer_id_for, hashed, normalise, purchase_key_of_sale
 from domain.ids import derived_id
 from sim.config import SimConfig
@@ -34,6 +34,7 @@ class OfflineRun:
 def run_offline(config: SimConfig, rules: FraudRules, identity_key: bytes) -> OfflineRun:
     labels: list[FraudCase] = []
     states: dict[str, str] = {}
+    waiting, watermark = WaitingIndex(), None
     history = PurchaseHistory(identity_key)
     alerts: list[Alert] = []
     for _, _, event in simulate(config, labels, identity_key):
@@ -43,6 +44,13 @@ def run_offline(config: SimConfig, rules: FraudRules, identity_key: bytes) -> Of
             if judged.state is not None:
                 states[table_key] = judged.state
             alerts += judged.alerts
+            watermark = max(watermark or fact.occurred_at, fact.occurred_at)  # one partition, in send order
+            waiting, expired = settle_waiting(waiting, table_key, fact, judged.state, watermark, rules, states.get)
+            for receipt, overdue in expired.items():
+                states[receipt] = overdue.state or states[receipt]
+                alerts += overdue.alerts
+    for receipt in sorted(waiting.since):  # the day is over: the grace passes for what still waits
+        alerts += expire(states[receipt], rules).alerts
     return OfflineRun(alerts, labels, config.events)
 
 

@@ -41,6 +41,7 @@ class FraudRules:
     link_window: timedelta = timedelta(days=7)
     link_min_accounts: int = 3
     return_tolerance_cents: int = 0  # a refund may exceed what the units were paid by this much
+    return_grace: timedelta = timedelta(minutes=60)  # a return before its sale waits this long (event time)
     loop_window: timedelta = timedelta(days=30)
     loop_return_within: timedelta = timedelta(days=14)
     loop_min_returns: int = 3

@@ -4,13 +4,17 @@ table keeps them."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import TypeVar
 
+from pydantic import Field
+
 from domain.fraud import Alert, FraudRules, WindowState, link, redemption
-from domain.fraud_returns import LoopState, ReceiptState, purchase, purchase_history, returned
+from domain.fraud_returns import LoopState, ReceiptState, overdue, purchase, purchase_history, returned
 from domain.fraud_till import SkuState, StoreState, central_price, till_activity, till_price
-from streams.base import Event
+from streams.base import Event, Record, UtcDatetime
 from streams.customers import PurchaseRecorded
 from streams.fraud import (
     CentralPrice,
@@ -46,7 +50,8 @@ def judge(stored: str | None, event: Event, rules: FraudRules) -> Judged:
             store, alerts = till_activity(_load(StoreState, stored), event, rules)
             return Judged(store.model_dump_json(), alerts)
         case PurchaseSeen():
-            return Judged(purchase(_load(ReceiptState, stored), event).model_dump_json())
+            receipt, alerts = purchase(_load(ReceiptState, stored), event, rules)
+            return Judged(receipt.model_dump_json(), alerts)
         case ReturnSeen():
             receipt, alerts = returned(_load(ReceiptState, stored), event, rules)
             return Judged(receipt.model_dump_json(), alerts)
@@ -66,6 +71,50 @@ def judge(stored: str | None, event: Event, rules: FraudRules) -> Judged:
             loops, alerts = purchase_history(_load(LoopState, stored), event, rules)
             return Judged(loops.model_dump_json(), alerts)
     raise ValueError(f"{type(event).__name__} is not judged by the fraud rules")
+
+
+def expire(stored: str, rules: FraudRules) -> Judged:
+    """A receipt whose waiting returns are overdue: judge them without the sale."""
+    receipt, alerts = overdue(ReceiptState.model_validate_json(stored), rules)
+    return Judged(receipt.model_dump_json(), alerts)
+
+
+def is_waiting(stored: str | None) -> bool:
+    return stored is not None and ReceiptState.model_validate_json(stored).waiting != []
+
+
+class WaitingIndex(Record):
+    """Per partition of `fraud.facts`: receipts with returns waiting for their sale, and since when."""
+
+    since: dict[str, UtcDatetime] = Field(default_factory=dict)
+
+    def due(self, watermark: datetime, grace: timedelta) -> list[str]:
+        return sorted(key for key, at in self.since.items() if at + grace <= watermark)
+
+
+def waiting_key(partition: int) -> str:
+    return f"waiting:{partition}"
+
+
+def settle_waiting(
+    index: WaitingIndex, key: str, event: Event, state: str | None, watermark: datetime, rules: FraudRules,
+    read: Callable[[str], str | None],
+) -> tuple[WaitingIndex, dict[str, Judged]]:
+    """After `event` (stored under `key`, now `state`) on a partition whose event time reached
+    `watermark`: the partition's index of receipts with returns waiting for their sale, and the
+    receipts whose returns are now overdue, judged without the sale (store them, send alerts)."""
+    since = dict(index.since)
+    if isinstance(event, ReturnSeen) and key not in since and is_waiting(state):
+        since[key] = event.occurred_at
+    elif isinstance(event, PurchaseSeen):
+        since.pop(key, None)  # the sale judged what waited
+    expired: dict[str, Judged] = {}
+    for receipt in WaitingIndex(since=since).due(watermark, rules.return_grace):
+        stored = read(receipt)
+        if stored is not None:
+            expired[receipt] = expire(stored, rules)
+        del since[receipt]
+    return WaitingIndex(since=since), expired
 
 
 T = TypeVar("T", StoreState, ReceiptState, SkuState, WindowState, LoopState)

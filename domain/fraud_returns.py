@@ -5,8 +5,10 @@ that was never sold, or brings back a SKU it did not have, or more units of it t
 (counting the receipt's earlier returns). `return_above_value`: a return refunds more for a SKU
 than those units were paid (their share of the line's net, rounded up, plus
 `return_tolerance_cents`), counting earlier refunds on the receipt. Both once per return.
-A receipt's sale normally reaches the rule long before its returns; when the router catches up
-after an outage it may not have (then the return is judged without it and may alert wrongly).
+A receipt's sale normally reaches the rule long before its returns, but they travel different
+partitions: when the router catches up (after an outage, or a burst) a return can come first. It
+then waits in the receipt's state: the sale judges it when it comes; if it has not come when the
+partition's event time is `return_grace` past the return, the return is judged without it.
 
 `buy_earn_return` (key `loop:<customer id>`, from the unified purchase history): a customer
 returns a purchase within `loop_return_within` of buying it (having earned points on it) for
@@ -33,28 +35,52 @@ class ReceiptState(Record):
     sold: dict[str, Bought] | None = None  # sku -> units and what they were paid; None: sale not seen
     returned: dict[str, Bought] = Field(default_factory=dict)  # sku -> units and refunds so far
     returns: list[str] = Field(default_factory=list)  # return ids judged
+    waiting: list[ReturnSeen] = Field(default_factory=list)  # returns that came before the sale
 
 
-def purchase(state: ReceiptState | None, fact: PurchaseSeen) -> ReceiptState:
+def purchase(state: ReceiptState | None, fact: PurchaseSeen, rules: FraudRules) -> tuple[ReceiptState, list[Alert]]:
+    """The sale: recorded once; returns that arrived before it are judged against it now."""
     state = state or ReceiptState()
     if state.sold is not None:
-        return state
+        return state, []
     sold: dict[str, Bought] = {}
     for line in fact.lines:
         was = sold.get(line.sku, Bought())
         sold[line.sku] = Bought(quantity=was.quantity + line.quantity, cents=was.cents + line.cents)
-    return state.model_copy(update={"sold": sold})
+    return _judge_waiting(state.model_copy(update={"sold": sold}), rules)
+
+
+def overdue(state: ReceiptState, rules: FraudRules) -> tuple[ReceiptState, list[Alert]]:
+    """The grace is over and the sale never came: the waiting returns are judged without it."""
+    return _judge_waiting(state, rules)
+
+
+def _judge_waiting(state: ReceiptState, rules: FraudRules) -> tuple[ReceiptState, list[Alert]]:
+    waiting, alerts = sorted(state.waiting, key=lambda f: (f.occurred_at, f.return_id)), []
+    state = state.model_copy(update={"waiting": []})
+    for fact in waiting:
+        state, raised = _judge(state, fact, rules)
+        alerts += raised
+    return state, alerts
 
 
 def returned(state: ReceiptState | None, fact: ReturnSeen, rules: FraudRules) -> tuple[ReceiptState, list[Alert]]:
+    """A return citing the receipt. Before its sale is seen it waits (the sale may be on its way
+    through another partition): the sale judges it, or `overdue` once the grace is over."""
     state = state or ReceiptState()
-    if fact.return_id in state.returns:
+    if fact.return_id in state.returns or any(w.return_id == fact.return_id for w in state.waiting):
         return state, []
+    if state.sold is None:
+        return state.model_copy(update={"waiting": [*state.waiting, fact]}), []
+    return _judge(state, fact, rules)
+
+
+def _judge(state: ReceiptState, fact: ReturnSeen, rules: FraudRules) -> tuple[ReceiptState, list[Alert]]:
     totals = dict(state.returned)
     for line in fact.lines:
         was = totals.get(line.sku, Bought())
         totals[line.sku] = Bought(quantity=was.quantity + line.quantity, cents=was.cents + line.cents)
-    state = ReceiptState(sold=state.sold, returned=totals, returns=[*state.returns, fact.return_id])
+    state = state.model_copy(update={"returned": totals, "returns": [*state.returns, fact.return_id]})
     sold = state.sold or {}
     missing: list[dict[str, object]] = []
     over: list[dict[str, int | str]] = []

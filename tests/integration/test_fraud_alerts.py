@@ -4,7 +4,8 @@ Ordinary contract events make seven patterns (a card redeeming at three stores i
 minutes; one phone linked to three accounts; a return of a receipt never sold; a refund above
 what was paid; a cashier's post-voids far above the store's other cashiers; a till price 40 %
 under the central price; a loyalty customer buying and returning three purchases), beside
-traffic that must not alert. Every event is published twice (a producer's retry): each
+traffic that must not alert. A return citing a receipt never sold waits for the sale until the
+partition's event time is past the grace (`OMNI_FRAUD_RETURN_GRACE_MINUTES`). Every event is published twice (a producer's retry): each
 pattern gives one alert id on `fraud.alerts`, one row in DuckDB, one webhook delivery with
 the alert id as its idempotency key, and a log line in the worker's log.
 """
@@ -110,6 +111,11 @@ def test_each_fraud_pattern_raises_one_alert_to_topic_duckdb_webhook_and_log(pip
             known_as=CustomerRef(kind="loyalty_card", value=f"LC-FARM-000{n}"), identifier=PHONE, channel="app"))
     # 4. A return of a receipt that was never sold; 5. a refund of 18.00 for a unit paid 10.00.
     send("pos.transactions", "st-004", returned("ghost", "st-004", "r-never", "st-004", "SKU-F03", 1, 2_500, t0))
+    # The ghost return waits for its sale (it may be on another partition); a later return of the same
+    # receipt, two hours on, carries that partition's event time past the grace: the first is judged
+    # without a sale. The second waits on (its grace is not over), so it does not alert.
+    send("pos.transactions", "st-004", returned("ghost-2", "st-004", "r-never", "st-004", "SKU-F03", 1, 2_500,
+                                                t0 + timedelta(hours=2)))
     send("pos.transactions", "st-005", sale("pair", "st-005", "r-pair", "c-2", "SKU-F02", 2, 1_000, t0))
     send("pos.transactions", "st-005", returned("over", "st-005", "r-pair", "st-005", "SKU-F02", 1, 1_800,
                                                 t0 + timedelta(hours=1)))
@@ -153,6 +159,7 @@ def test_each_fraud_pattern_raises_one_alert_to_topic_duckdb_webhook_and_log(pip
     evidence = {r[0]: json.loads(r[4]) for r in rows}
     assert evidence["till_price_below_central"][0]["central_price_cents"] == 1_000
     assert evidence["return_above_value"][0]["paid_cents"] == 1_000
+    assert evidence["return_without_purchase"][0]["return_id"] == "ret-ghost"
     assert evidence["cashier_exceptions"][0]["exceptions"] >= 5
     assert {e["key"] for e in evidence["redemption_velocity"]} == {"st-001", "st-002", "st-003"}
 
