@@ -5,7 +5,8 @@ minutes; one phone linked to three accounts; a return of a receipt never sold; a
 what was paid; a cashier's post-voids far above the store's other cashiers; a till price 40 %
 under the central price; a loyalty customer buying and returning three purchases), beside
 traffic that must not alert. A return citing a receipt never sold waits for the sale until the
-partition's event time is past the grace (`OMNI_FRAUD_RETURN_GRACE_MINUTES`). Every event is published twice (a producer's retry): each
+partition's event time is past the grace (`OMNI_FRAUD_RETURN_GRACE_MINUTES`). Every event is
+published twice (a producer's retry): each
 pattern gives one alert id on `fraud.alerts`, one row in DuckDB, one webhook delivery with
 the alert id as its idempotency key, and a log line in the worker's log.
 """
