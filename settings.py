@@ -61,7 +61,7 @@ ENV_DEFAULTS: dict[str, tuple[str, str]] = {
     "OMNI_FRAUD_LINK_WINDOW_DAYS": ("7", "linked accounts: the window in which one identifier is linked ..."),
     "OMNI_FRAUD_LINK_MIN_ACCOUNTS": ("3", "... to this many different accounts or more"),
     "OMNI_FRAUD_RETURN_TOLERANCE_CENTS": ("0", "a return may refund this much more than its units were paid"),
-    "OMNI_FRAUD_RETURN_GRACE_MINUTES": ("60", "a return seen before its sale waits this long (event time) for it"),
+    "OMNI_FRAUD_JOIN_GRACE_SECONDS": ("30", "a return or till price waits this long for its sale or central price"),
     "OMNI_FRAUD_LOOP_WINDOW_DAYS": ("30", "buy-earn-return loops: the window in which a customer returns ..."),
     "OMNI_FRAUD_LOOP_MIN_RETURNS": ("3", "... this many different purchases or more ..."),
     "OMNI_FRAUD_LOOP_RETURN_WITHIN_DAYS": ("14", "... each within this many days of buying it"),

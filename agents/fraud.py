@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import OrderedDict
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import aiohttp
@@ -82,7 +82,7 @@ async def _process(message: Any) -> None:
         put_state(key, judged.state)
     await _send(judged.alerts)
     if spec is FRAUD_FACTS:
-        await _returns_waiting(message.partition, key, event, judged.state)
+        await _settle_waiting(message.partition, message.timestamp / 1000, key, event, judged.state)
     EVENTS.labels(spec.name).inc()
 
 
@@ -94,19 +94,21 @@ async def _send(alerts: list[Alert]) -> None:
         FRAUD_ALERTS.labels(out.rule, out.severity).inc()
 
 
-_watermark: dict[int, datetime] = {}  # newest event time seen per partition of fraud.facts
+_watermark: dict[int, datetime] = {}  # newest append time seen per partition of fraud.facts
 _waiting: dict[int, WaitingIndex] = {}  # cache of each partition's index (table key waiting:<p>)
 
 
-async def _returns_waiting(partition: int, key: str, event: Event, state: str | None) -> None:
-    """Track receipts whose returns wait for their sale; judge those the partition's event time
-    has carried `return_grace` past. The index is stored under `waiting:<partition>`, written
-    while a record of that partition is processed, so it stays on that changelog partition."""
+async def _settle_waiting(partition: int, timestamp: float, key: str, event: Event, state: str | None) -> None:
+    """Track keys whose facts wait (returns for their sale, till prices for late central prices);
+    judge those the partition's append time has carried `join_grace` past. The index is stored
+    under `waiting:<partition>`, written while a record of that partition is processed, so it
+    stays on that changelog partition."""
     index = _waiting.get(partition)
     if index is None:
         stored = get_state(waiting_key(partition))
         index = _waiting[partition] = WaitingIndex() if stored is None else WaitingIndex.model_validate_json(stored)
-    watermark = max(_watermark.get(partition, event.occurred_at), event.occurred_at)
+    appended = datetime.fromtimestamp(timestamp, UTC)  # the router's send time (CreateTime)
+    watermark = max(_watermark.get(partition, appended), appended)
     _watermark[partition] = watermark
     updated, expired = settle_waiting(index, key, event, state, watermark, RULES, get_state)
     for receipt, judged in expired.items():

@@ -44,13 +44,13 @@ def run_offline(config: SimConfig, rules: FraudRules, identity_key: bytes) -> Of
             if judged.state is not None:
                 states[table_key] = judged.state
             alerts += judged.alerts
-            watermark = max(watermark or fact.occurred_at, fact.occurred_at)  # one partition, in send order
+            watermark = max(watermark or fact.occurred_at, fact.occurred_at)  # one partition; sent as it happens
             waiting, expired = settle_waiting(waiting, table_key, fact, judged.state, watermark, rules, states.get)
             for receipt, overdue in expired.items():
                 states[receipt] = overdue.state or states[receipt]
                 alerts += overdue.alerts
-    for receipt in sorted(waiting.since):  # the day is over: the grace passes for what still waits
-        alerts += expire(states[receipt], rules).alerts
+    for key in sorted(waiting.since):  # the day is over: the grace passes for what still waits
+        alerts += expire(key, states[key], rules).alerts
     return OfflineRun(alerts, labels, config.events)
 
 

@@ -41,7 +41,8 @@ class FraudRules:
     link_window: timedelta = timedelta(days=7)
     link_min_accounts: int = 3
     return_tolerance_cents: int = 0  # a refund may exceed what the units were paid by this much
-    return_grace: timedelta = timedelta(minutes=60)  # a return before its sale waits this long (event time)
+    join_grace: timedelta = timedelta(seconds=30)  # a return or till price waits this long (append time) for
+    # the sale or central price it is judged against: they travel other partitions of the ingest topics
     loop_window: timedelta = timedelta(days=30)
     loop_return_within: timedelta = timedelta(days=14)
     loop_min_returns: int = 3
@@ -56,7 +57,7 @@ class FraudRules:
 def rules_from(values: dict[str, str]) -> FraudRules:
     """The thresholds from settings (`OMNI_FRAUD_*`, prefix dropped, lower case); missing ones keep defaults.
 
-    A name ending in `_minutes` or `_days` sets the window field without that suffix."""
+    A name ending in `_seconds`, `_minutes` or `_days` sets the window field without that suffix."""
     defaults = FraudRules()
     fields: dict[str, Any] = {}
     for name, raw in values.items():
@@ -66,7 +67,7 @@ def rules_from(values: dict[str, str]) -> FraudRules:
                 fields[name] = int(raw) if isinstance(default, int) else float(raw)
                 continue
             base, _, unit = name.rpartition("_")
-            if not isinstance(getattr(defaults, base, None), timedelta) or unit not in ("minutes", "days"):
+            if not isinstance(getattr(defaults, base, None), timedelta) or unit not in ("seconds", "minutes", "days"):
                 raise ValueError("no such threshold")
             fields[base] = timedelta(**{unit: float(raw)})
         except ValueError as err:

@@ -13,7 +13,7 @@ from pydantic import Field
 
 from domain.fraud import Alert, FraudRules, WindowState, link, redemption
 from domain.fraud_returns import LoopState, ReceiptState, overdue, purchase, purchase_history, returned
-from domain.fraud_till import SkuState, StoreState, central_price, till_activity, till_price
+from domain.fraud_till import SkuState, StoreState, central_price, judge_waiting, till_activity, till_price_seen
 from streams.base import Event, Record, UtcDatetime
 from streams.customers import PurchaseRecorded
 from streams.fraud import (
@@ -58,7 +58,7 @@ def judge(stored: str | None, event: Event, rules: FraudRules) -> Judged:
         case CentralPrice():
             return Judged(central_price(_load(SkuState, stored), event).model_dump_json())
         case TillPrice():
-            return Judged(None, till_price(_load(SkuState, stored), event, rules))
+            return Judged(till_price_seen(_load(SkuState, stored), event).model_dump_json())
         case RedemptionSeen():
             verdict = redemption(_load(WindowState, stored), event.identifier, event.event_id, event.store,
                                  event.points, event.occurred_at, rules)
@@ -73,18 +73,29 @@ def judge(stored: str | None, event: Event, rules: FraudRules) -> Judged:
     raise ValueError(f"{type(event).__name__} is not judged by the fraud rules")
 
 
-def expire(stored: str, rules: FraudRules) -> Judged:
-    """A receipt whose waiting returns are overdue: judge them without the sale."""
+def expire(key: str, stored: str, rules: FraudRules) -> Judged:
+    """The grace is over for what waits under `key`: returns judged without their sale (if it
+    never came), till prices against the central prices known now."""
+    if key.startswith("sku:"):
+        sku, alerts = judge_waiting(SkuState.model_validate_json(stored), rules)
+        return Judged(sku.model_dump_json(), alerts)
     receipt, alerts = overdue(ReceiptState.model_validate_json(stored), rules)
     return Judged(receipt.model_dump_json(), alerts)
 
 
-def is_waiting(stored: str | None) -> bool:
-    return stored is not None and ReceiptState.model_validate_json(stored).waiting != []
+def is_waiting(key: str, stored: str | None) -> bool:
+    if stored is None:
+        return False
+    if key.startswith("sku:"):
+        return SkuState.model_validate_json(stored).waiting != []
+    if key.startswith("receipt:"):
+        return ReceiptState.model_validate_json(stored).waiting != []
+    return False
 
 
 class WaitingIndex(Record):
-    """Per partition of `fraud.facts`: receipts with returns waiting for their sale, and since when."""
+    """Per partition of `fraud.facts`: keys with facts waiting (returns for their sale, till prices
+    for late central prices), and since when (the append time of the first waiting fact)."""
 
     since: dict[str, UtcDatetime] = Field(default_factory=dict)
 
@@ -97,23 +108,24 @@ def waiting_key(partition: int) -> str:
 
 
 def settle_waiting(
-    index: WaitingIndex, key: str, event: Event, state: str | None, watermark: datetime, rules: FraudRules,
+    index: WaitingIndex, key: str, event: Event, state: str | None, appended: datetime, rules: FraudRules,
     read: Callable[[str], str | None],
 ) -> tuple[WaitingIndex, dict[str, Judged]]:
-    """After `event` (stored under `key`, now `state`) on a partition whose event time reached
-    `watermark`: the partition's index of receipts with returns waiting for their sale, and the
-    receipts whose returns are now overdue, judged without the sale (store them, send alerts)."""
+    """After `event` (stored under `key`, now `state`), appended to its partition at `appended`:
+    the partition's index of keys with waiting facts, and the keys whose grace is over, judged
+    (store them, send their alerts). Grace runs on append time, which the router stamps as it
+    re-keys, so a catch-up that re-keys a day in seconds still meets sales and prices in time."""
     since = dict(index.since)
-    if isinstance(event, ReturnSeen) and key not in since and is_waiting(state):
-        since[key] = event.occurred_at
+    if isinstance(event, ReturnSeen | TillPrice) and key not in since and is_waiting(key, state):
+        since[key] = appended
     elif isinstance(event, PurchaseSeen):
         since.pop(key, None)  # the sale judged what waited
     expired: dict[str, Judged] = {}
-    for receipt in WaitingIndex(since=since).due(watermark, rules.return_grace):
-        stored = read(receipt)
+    for waiting in WaitingIndex(since=since).due(appended, rules.join_grace):
+        stored = read(waiting)
         if stored is not None:
-            expired[receipt] = expire(stored, rules)
-        del since[receipt]
+            expired[waiting] = expire(waiting, stored, rules)
+        del since[waiting]
     return WaitingIndex(since=since), expired
 
 

@@ -7,8 +7,8 @@ than those units were paid (their share of the line's net, rounded up, plus
 `return_tolerance_cents`), counting earlier refunds on the receipt. Both once per return.
 A receipt's sale normally reaches the rule long before its returns, but they travel different
 partitions: when the router catches up (after an outage, or a burst) a return can come first. It
-then waits in the receipt's state: the sale judges it when it comes; if it has not come when the
-partition's event time is `return_grace` past the return, the return is judged without it.
+then waits in the receipt's state: the sale judges it when it comes; if it has not come once the
+partition's append time is `join_grace` past the return, the return is judged without it.
 
 `buy_earn_return` (key `loop:<customer id>`, from the unified purchase history): a customer
 returns a purchase within `loop_return_within` of buying it (having earned points on it) for

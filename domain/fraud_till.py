@@ -114,6 +114,20 @@ class Price(Record):
 class SkuState(Record):
     prices: list[Price] = Field(default_factory=list)  # per node, by effective_from: the ones a till may still need
     as_of: UtcDatetime | None = None  # the newest central price change's occurred_at
+    waiting: list[TillPrice] = Field(default_factory=list)  # till prices waiting for late central prices
+
+
+def till_price_seen(state: SkuState | None, fact: TillPrice) -> SkuState:
+    """A till price waits (`join_grace`) for central prices still on their way, then `judge_waiting`."""
+    state = state or SkuState()
+    if any(w.event_id == fact.event_id for w in state.waiting):
+        return state
+    return state.model_copy(update={"waiting": [*state.waiting, fact]})
+
+
+def judge_waiting(state: SkuState, rules: FraudRules) -> tuple[SkuState, list[Alert]]:
+    alerts = [alert for fact in state.waiting for alert in till_price(state, fact, rules)]
+    return state.model_copy(update={"waiting": []}), alerts
 
 
 def central_price(state: SkuState | None, fact: CentralPrice) -> SkuState:

@@ -4,10 +4,9 @@ Ordinary contract events make seven patterns (a card redeeming at three stores i
 minutes; one phone linked to three accounts; a return of a receipt never sold; a refund above
 what was paid; a cashier's post-voids far above the store's other cashiers; a till price 40 %
 under the central price; a loyalty customer buying and returning three purchases), beside
-traffic that must not alert. A return citing a receipt never sold waits for the sale until the
-partition's event time is past the grace (`OMNI_FRAUD_RETURN_GRACE_MINUTES`). Every event is
-published twice (a producer's retry): each
-pattern gives one alert id on `fraud.alerts`, one row in DuckDB, one webhook delivery with
+traffic that must not alert. Returns and till prices wait `OMNI_FRAUD_JOIN_GRACE_SECONDS` for
+the sale or central price they are judged against. Every event is published twice (a producer's
+retry): each pattern gives one alert id on `fraud.alerts`, one row in DuckDB, one webhook delivery with
 the alert id as its idempotency key, and a log line in the worker's log.
 """
 
@@ -15,6 +14,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from typing import Any
@@ -33,6 +33,7 @@ from tests.integration.kafka_io import producer, query, read_to_end, wait_for
 
 pytestmark = pytest.mark.integration
 KEY = "fraud-test-key"
+GRACE_S = 2
 NOW = datetime.now(UTC).replace(microsecond=0)
 CLONED = CustomerRef(kind="loyalty_card", value="LC-CLONE-0001")
 LOOPER = CustomerRef(kind="loyalty_card", value="LC-LOOP-0001")
@@ -76,7 +77,8 @@ def test_each_fraud_pattern_raises_one_alert_to_topic_duckdb_webhook_and_log(pip
     hook_port = processes.free_port()
     server = HTTPServer(("127.0.0.1", hook_port), Webhook)
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    worker = pipeline.worker(OMNI_IDENTITY_KEY=KEY, OMNI_FRAUD_WEBHOOK_URL=f"http://127.0.0.1:{hook_port}/alerts")
+    worker = pipeline.worker(OMNI_IDENTITY_KEY=KEY, OMNI_FRAUD_WEBHOOK_URL=f"http://127.0.0.1:{hook_port}/alerts",
+                             OMNI_FRAUD_JOIN_GRACE_SECONDS=str(GRACE_S))
     worker.start()
     pipeline.sink().start()
     worker.wait_healthy()
@@ -112,11 +114,7 @@ def test_each_fraud_pattern_raises_one_alert_to_topic_duckdb_webhook_and_log(pip
             known_as=CustomerRef(kind="loyalty_card", value=f"LC-FARM-000{n}"), identifier=PHONE, channel="app"))
     # 4. A return of a receipt that was never sold; 5. a refund of 18.00 for a unit paid 10.00.
     send("pos.transactions", "st-004", returned("ghost", "st-004", "r-never", "st-004", "SKU-F03", 1, 2_500, t0))
-    # The ghost return waits for its sale (it may be on another partition); a later return of the same
-    # receipt, two hours on, carries that partition's event time past the grace: the first is judged
-    # without a sale. The second waits on (its grace is not over), so it does not alert.
-    send("pos.transactions", "st-004", returned("ghost-2", "st-004", "r-never", "st-004", "SKU-F03", 1, 2_500,
-                                                t0 + timedelta(hours=2)))
+
     send("pos.transactions", "st-005", sale("pair", "st-005", "r-pair", "c-2", "SKU-F02", 2, 1_000, t0))
     send("pos.transactions", "st-005", returned("over", "st-005", "r-pair", "st-005", "SKU-F02", 1, 1_800,
                                                 t0 + timedelta(hours=1)))
@@ -137,6 +135,15 @@ def test_each_fraud_pattern_raises_one_alert_to_topic_duckdb_webhook_and_log(pip
     for n in range(3):
         send("pos.transactions", "st-007", returned(f"loop-back-{n}", "st-007", f"r-loop-{n}", "st-007",
                                                     f"SKU-L0{n}", 1, 3_000, t0 + timedelta(minutes=n)))
+
+    # Returns and till prices wait (OMNI_FRAUD_JOIN_GRACE_SECONDS, append time) for a sale or a central
+    # price still on its way through another partition. Later facts on the same keys carry each
+    # partition's append time past the grace: the ghost return is judged without a sale, the cheap
+    # till price against the central price. These two wait on in turn, so they do not alert.
+    time.sleep(GRACE_S + 1)
+    send("pos.transactions", "st-004", returned("ghost-2", "st-004", "r-never", "st-004", "SKU-F03", 1, 2_500,
+                                                t0 + timedelta(hours=2)))
+    send("pos.transactions", "st-002", sale("fair-2", "st-002", "r-fair-2", "c-8", "SKU-F01", 1, 1_000, t0))
 
     card = hashed("loyalty_card", normalise("loyalty_card", CLONED.value), KEY.encode())
     phone = hashed("phone", normalise("phone", PHONE.value), KEY.encode())

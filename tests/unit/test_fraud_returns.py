@@ -28,8 +28,8 @@ def deliver(facts: list[Event], rules: FraudRules) -> list[Alert]:
             states[key_of(fact)] = judged.state
         alerts += judged.alerts
     for key, stored in sorted(states.items()):  # the grace passes: returns whose sale never came
-        if key.startswith("receipt:") and is_waiting(stored):
-            alerts += expire(stored, rules).alerts
+        if is_waiting(key, stored):
+            alerts += expire(key, stored, rules).alerts
     return alerts
 
 
