@@ -82,7 +82,7 @@ async def _process(message: Any) -> None:
         put_state(key, judged.state)
     await _send(judged.alerts)
     if spec is FRAUD_FACTS:
-        await _settle_waiting(message.partition, message.timestamp / 1000, key, event, judged.state)
+        await _settle_waiting(message.partition, _seconds(message.timestamp), key, event, judged.state)
     EVENTS.labels(spec.name).inc()
 
 
@@ -96,6 +96,11 @@ async def _send(alerts: list[Alert]) -> None:
 
 _watermark: dict[int, datetime] = {}  # newest append time seen per partition of fraud.facts
 _waiting: dict[int, WaitingIndex] = {}  # cache of each partition's index (table key waiting:<p>)
+
+
+def _seconds(timestamp: float) -> float:
+    """Faust's messages carry seconds, records re-read by the stage (aiokafka) milliseconds."""
+    return timestamp / 1000 if timestamp > 1e11 else timestamp
 
 
 async def _settle_waiting(partition: int, timestamp: float, key: str, event: Event, state: str | None) -> None:
