@@ -181,6 +181,7 @@ class Settings:
     excluded_skus: frozenset[str]
     fraud: dict[str, str]  # OMNI_FRAUD_* without the prefix, lower case: domain.fraud.rules_from reads them
     fraud_webhook_url: str
+    fraud_join_grace_s: float
     log_format: str
     log_level: str
     extra: dict[str, str] = field(default_factory=dict)
@@ -235,6 +236,7 @@ class Settings:
             fraud={name.removeprefix("OMNI_FRAUD_").lower(): _env(name) for name in ENV_DEFAULTS
                    if name.startswith("OMNI_FRAUD_") and name != "OMNI_FRAUD_WEBHOOK_URL"},
             fraud_webhook_url=_env("OMNI_FRAUD_WEBHOOK_URL"),
+            fraud_join_grace_s=float(_env("OMNI_FRAUD_JOIN_GRACE_SECONDS")),
             log_format=_env("LOG_FORMAT"),
             log_level=_env("LOG_LEVEL"),
         )

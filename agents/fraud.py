@@ -27,7 +27,7 @@ from agents.stage import Stage
 from app import app, channel, settings
 from domain.fraud import Alert, rules_from
 from domain.fraud_judge import WaitingIndex, alert_event, judge, key_of, settle_waiting, waiting_key
-from ops.metrics import EVENTS, FRAUD_ALERTS, FRAUD_WEBHOOK
+from ops.metrics import EVENTS, FRAUD_ALERTS, FRAUD_WAITING, FRAUD_WEBHOOK
 from streams.base import Event
 from streams.codec import DecodeError, decode, encode
 from streams.fraud import FraudAlert
@@ -123,6 +123,7 @@ async def _settle_waiting(partition: int, timestamp: float, key: str, event: Eve
     if updated != index:
         _waiting[partition] = updated
         put_state(waiting_key(partition), updated.model_dump_json())
+    FRAUD_WAITING.labels(str(partition)).set(len(updated.since))
 
 
 class Recent:

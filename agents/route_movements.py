@@ -12,7 +12,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import time
 from collections.abc import Awaitable
+from datetime import UTC, datetime
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from aiokafka.errors import CommitFailedError, KafkaError
@@ -26,12 +29,13 @@ from ops.offsets import HoleDetector
 from streams.base import Event
 from streams.codec import DecodeError, decode, encode
 from streams.deadletter import DeadLetter, now_utc
-from streams.fraud import entity_key
+from streams.fraud import FraudTick, entity_key
 from streams.topics import FRAUD_FACTS, IDENTITY_REQUESTS, INGEST_TOPICS, INVENTORY_MOVEMENTS, spec_for
 
 log = logging.getLogger("omnistream.router")
 
 BATCH_MAX = 500
+TICK_S = max(1.0, settings.fraud_join_grace_s / 3)  # how often the fraud rules' clock ticks
 holes = HoleDetector("route_movements")
 next_offset: dict[TopicPartition, int] = {}
 lag: dict[tuple[str, int], int] = {}  # read by the /metrics view
@@ -68,12 +72,16 @@ async def route_movements() -> None:
     log.info("router consuming %d ingest topics", len(INGEST_TOPICS))
     if not settings.identity_key:
         log.warning("OMNI_IDENTITY_KEY is empty: identifier hashes can be recomputed by anyone; set a secret key")
+    last_tick = 0.0
     try:
         while True:
             batches = await consumer.getmany(timeout_ms=200, max_records=BATCH_MAX)
             if batches:
                 await _route(consumer, producer, batches)
             _report_lag(consumer)
+            if time.monotonic() - last_tick >= TICK_S:
+                last_tick = time.monotonic()
+                await _tick(producer)
     finally:
         await consumer.stop()
         await producer.stop()
@@ -132,6 +140,16 @@ async def _route_one(
         for request in identity
     ]
     return sku_commands_for(event), sends + await _fraud_facts(producer, event)
+
+
+async def _tick(producer: AIOKafkaProducer) -> None:
+    """A tick on every partition of fraud.facts: the fraud rules' clock when the stream is quiet."""
+    topic = FRAUD_FACTS.full_name(settings.topic_prefix)
+    now = datetime.now(UTC)
+    for partition in sorted(await producer.partitions_for(topic)):
+        tick = FraudTick(event_id=f"tick-{os.getpid()}-{partition}-{int(now.timestamp() * 1000)}", occurred_at=now,
+                         source_node="router", partition=partition)
+        await producer.send(topic, key=entity_key(tick).encode(), value=encode(tick), partition=partition)
 
 
 async def _fraud_facts(producer: AIOKafkaProducer, event: Event) -> list[Awaitable[object]]:

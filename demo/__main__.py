@@ -96,6 +96,21 @@ def _wait_caught_up(settings: Settings, timeout_s: float = 300) -> None:
     print("  the pipeline did not catch up in time: see .run/logs/worker.log and .run/logs/sink.log", file=sys.stderr)
 
 
+def _wait_for_fraud_judgements(settings: Settings, timeout_s: float = 90) -> None:
+    """Returns and till prices wait OMNI_FRAUD_JOIN_GRACE_SECONDS for their sale or price: until none
+    waits, then one more snapshot for their alerts."""
+    url = f"http://127.0.0.1:{settings.web_port}/metrics"
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        try:
+            if _metric_sum(url, r"^omnistream_fraud_waiting_keys\{[^}]*\} (\S+)$") == 0:
+                break
+        except (OSError, urllib.error.URLError):
+            pass
+        time.sleep(1)
+    time.sleep(3 + settings.snapshot_interval_s)  # the alerts through the sink into the snapshot
+
+
 def _fraud_answer(snapshot: Path, report: Report, start: datetime) -> None:
     """The day's fraud alerts from DuckDB, scored against the cases the simulator injected."""
     alerts = [a for a in alerts_from_duckdb(snapshot)
@@ -129,6 +144,7 @@ def _answers(settings: Settings, report: Report, start: datetime) -> None:
     if sample:
         _order_answer(settings, sample[0])
     _loyalty_story(settings)
+    _wait_for_fraud_judgements(settings)
     _fraud_answer(snapshot, report, start)
     print(f"\nDead letters so far: {dead[0] if dead else 0}")
     print(f"""

@@ -19,6 +19,7 @@ from streams.customers import PurchaseRecorded
 from streams.fraud import (
     CentralPrice,
     FraudAlert,
+    FraudTick,
     LinkSeen,
     PurchaseSeen,
     RedemptionSeen,
@@ -67,6 +68,8 @@ def judge(stored: str | None, event: Event, rules: FraudRules) -> Judged:
             verdict = link(_load(WindowState, stored), event.identifier, event.known, event.event_id,
                            event.occurred_at, rules)
             return Judged(verdict.state.model_dump_json(), verdict.alerts)
+        case FraudTick():
+            return Judged(None)  # only its append time matters (settle_waiting)
         case PurchaseRecorded():
             loops, alerts = purchase_history(_load(LoopState, stored), event, rules)
             return Judged(loops.model_dump_json(), alerts)

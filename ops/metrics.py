@@ -74,3 +74,7 @@ FRAUD_WEBHOOK = Counter(
     "omnistream_fraud_webhook_posts_total", "Fraud alert webhook deliveries, by outcome (ok, failed)", ["outcome"],
     registry=REGISTRY,
 )
+FRAUD_WAITING = Gauge(
+    "omnistream_fraud_waiting_keys", "Receipts and SKUs with returns or till prices waiting for their sale or price, "
+    "by partition of fraud.facts", ["partition"], registry=REGISTRY,
+)

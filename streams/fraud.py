@@ -97,6 +97,15 @@ class LinkSeen(Event):
     known: Id
 
 
+class FraudTick(Event):
+    """The router's clock on one partition of `fraud.facts` (sent to it explicitly, every few
+    seconds): carries that partition's append time forward when no fact does, so facts waiting
+    for a late sale or price are judged once their grace is over; key `tick:<partition>`."""
+
+    type: Literal["fraud.tick"] = "fraud.tick"
+    partition: int = Field(ge=0, le=10_000)
+
+
 class FraudAlert(Event):
     """A rule saw a pattern: who (the entity), what (evidence), when (the window), how bad (severity).
 
@@ -116,7 +125,7 @@ class FraudAlert(Event):
     evidence: list[dict[str, Any]] = Field(min_length=1, max_length=200)
 
 
-FraudFact = TillActivity | PurchaseSeen | ReturnSeen | TillPrice | CentralPrice | RedemptionSeen | LinkSeen
+FraudFact = TillActivity | PurchaseSeen | ReturnSeen | TillPrice | CentralPrice | RedemptionSeen | LinkSeen | FraudTick
 
 
 def entity_key(fact: Event) -> str:
@@ -132,4 +141,6 @@ def entity_key(fact: Event) -> str:
             return f"card:{fact.identifier}"
         case LinkSeen():
             return f"identifier:{fact.identifier}"
+        case FraudTick():
+            return f"tick:{fact.partition}"
     raise ValueError(f"{type(fact).__name__} is not a fraud fact")

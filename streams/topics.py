@@ -24,6 +24,7 @@ from streams.customers import (
 from streams.fraud import (
     CentralPrice,
     FraudAlert,
+    FraudTick,
     LinkSeen,
     PurchaseSeen,
     RedemptionSeen,
@@ -258,7 +259,7 @@ INVENTORY_LEDGER = TopicSpec(
 )
 FRAUD_FACTS = TopicSpec(
     name="fraud.facts",
-    events=(TillActivity, PurchaseSeen, ReturnSeen, TillPrice, CentralPrice, RedemptionSeen, LinkSeen),
+    events=(TillActivity, PurchaseSeen, ReturnSeen, TillPrice, CentralPrice, RedemptionSeen, LinkSeen, FraudTick),
     key="the entity a rule groups by: store:<store>, receipt:<purchase key>, sku:<sku>, card:<idh>, identifier:<idh>",
     writer="task route_movements (the router)",
     partitions=INGEST_PARTITIONS,
