@@ -141,7 +141,7 @@ def central_price(state: SkuState | None, fact: CentralPrice) -> SkuState:
     # that late still finds the price it charged against, and announced later prices stay.
     kept = [p for p, later in zip(prices, [*prices[1:], None], strict=True)
             if later is None or later.node != p.node or later.effective_from > as_of - PRICE_KEPT]
-    return SkuState(prices=kept, as_of=as_of)
+    return state.model_copy(update={"prices": kept, "as_of": as_of})  # till prices keep waiting
 
 
 def price_in_force(state: SkuState, node: str, at: datetime) -> Price | None:

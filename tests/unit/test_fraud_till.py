@@ -152,3 +152,21 @@ def test_a_till_price_up_to_a_week_late_meets_the_price_it_was_charged_under() -
                      store="store-a", cashier_id="C-1", receipt_id="R-0", line_no=1, unit_price_cents=350)
     (alert,) = till_price(state, late, FraudRules())  # charged 3.50 while 4.00 held, six days before the news
     assert alert.evidence[0]["central_price_cents"] == 400
+
+
+def test_till_prices_waiting_for_the_central_price_are_judged_against_prices_that_came_after_them() -> None:
+    """Catching up, the router can re-key a day's till sales before the day's price changes: a till
+    price waits in the SKU's state, and a central price arriving meanwhile must not drop it (the
+    demo missed all seven till-price cases when it did)."""
+    from domain.fraud_judge import expire, judge
+
+    rules = FraudRules()
+    sold = TillPrice(event_id="sale-0", occurred_at=T0 + timedelta(hours=1), source_node="store-a", sku="SKU-001",
+                     store="store-a", cashier_id="C-1", receipt_id="R-0", line_no=1, unit_price_cents=300)
+    price = CentralPrice(event_id="price-0", occurred_at=T0, source_node="hq", sku="SKU-001", price_cents=500,
+                         effective_from=T0)
+    stored = judge(None, sold, rules).state
+    stored = judge(stored, price, rules).state
+    assert stored is not None
+    (alert,) = expire("sku:SKU-001", stored, rules).alerts
+    assert alert.evidence[0]["central_price_cents"] == 500
