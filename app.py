@@ -115,6 +115,18 @@ def channel(spec: TopicSpec) -> faust.TopicT:
     )
 
 
+def channels(*specs: TopicSpec) -> faust.TopicT:
+    """One Faust channel over several registered topics (raw bytes), for an agent that joins them;
+    they must be co-partitioned (same partition count and key)."""
+    return app.topic(
+        *(spec.full_name(settings.topic_prefix) for spec in specs),
+        key_type=bytes,
+        key_serializer="raw",
+        value_type=bytes,
+        value_serializer="raw",
+    )
+
+
 def dead_letter_channel(spec: TopicSpec) -> faust.TopicT:
     return app.topic(
         settings.topic_prefix + spec.dlq_name,

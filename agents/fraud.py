@@ -24,9 +24,9 @@ from faust import StreamT
 
 from agents.dead_letters import send_dead_letter
 from agents.stage import Stage
-from app import app, channel, settings
+from app import app, channel, channels, settings
 from domain.fraud import Alert, rules_from
-from domain.fraud_judge import WaitingIndex, alert_event, judge, key_of, settle_waiting, waiting_key
+from domain.fraud_judge import Judged, WaitingIndex, alert_event, judge, key_of, settle_waiting, waiting_key
 from ops.metrics import EVENTS, FRAUD_ALERTS, FRAUD_WAITING, FRAUD_WEBHOOK
 from streams.base import Event
 from streams.codec import DecodeError, decode, encode
@@ -42,17 +42,6 @@ WEBHOOK_TRIES = 4
 _alerts = ALERTS_TOPIC.full_name(settings.topic_prefix)
 
 
-def _inputs() -> Any:
-    return app.topic(
-        FRAUD_FACTS.full_name(settings.topic_prefix),
-        CUSTOMERS_PURCHASES.full_name(settings.topic_prefix),
-        key_type=bytes,
-        key_serializer="raw",
-        value_type=bytes,
-        value_serializer="raw",
-    )
-
-
 @app.on_partitions_assigned.connect
 async def _forget_positions(app: object, *args: object, **kwargs: object) -> None:
     stage.forget_positions()
@@ -60,7 +49,7 @@ async def _forget_positions(app: object, *args: object, **kwargs: object) -> Non
     _watermark.clear()
 
 
-@app.agent(_inputs())
+@app.agent(channels(FRAUD_FACTS, CUSTOMERS_PURCHASES))
 async def watch_fraud(stream: StreamT) -> None:
     await stage.run(stream, _process)
 
@@ -82,7 +71,7 @@ async def _process(message: Any) -> None:
         put_state(key, judged.state)
     await _send(judged.alerts)
     if spec is FRAUD_FACTS:
-        await _settle_waiting(message.partition, _seconds(message.timestamp), key, event, judged.state)
+        await _settle_waiting(message.partition, _seconds(message.timestamp), key, event, judged)
     EVENTS.labels(spec.name).inc()
 
 
@@ -103,7 +92,7 @@ def _seconds(timestamp: float) -> float:
     return timestamp / 1000 if timestamp > 1e11 else timestamp
 
 
-async def _settle_waiting(partition: int, timestamp: float, key: str, event: Event, state: str | None) -> None:
+async def _settle_waiting(partition: int, timestamp: float, key: str, event: Event, judged: Judged) -> None:
     """Track keys whose facts wait (returns for their sale, till prices for late central prices);
     judge those the partition's append time has carried `join_grace` past. The index is stored
     under `waiting:<partition>`, written while a record of that partition is processed, so it
@@ -115,11 +104,11 @@ async def _settle_waiting(partition: int, timestamp: float, key: str, event: Eve
     appended = datetime.fromtimestamp(timestamp, UTC)  # the router's send time (CreateTime)
     watermark = max(_watermark.get(partition, appended), appended)
     _watermark[partition] = watermark
-    updated, expired = settle_waiting(index, key, event, state, watermark, RULES, get_state)
-    for receipt, judged in expired.items():
-        if judged.state is not None:
-            put_state(receipt, judged.state)
-        await _send(judged.alerts)
+    updated, expired = settle_waiting(index, key, event, judged, watermark, RULES, get_state)
+    for waited, verdict in expired.items():
+        if verdict.state is not None:
+            put_state(waited, verdict.state)
+        await _send(verdict.alerts)
     if updated != index:
         _waiting[partition] = updated
         put_state(waiting_key(partition), updated.model_dump_json())

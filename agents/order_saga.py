@@ -13,13 +13,12 @@ import logging
 from datetime import timedelta
 from typing import Any
 
-import faust
 from aiokafka.partitioner import murmur2
 from faust import StreamT
 
 from agents.dead_letters import send_dead_letter
 from agents.stage import Stage
-from app import app, channel, settings
+from app import app, channel, channels, settings
 from domain.orders import SagaInput, decide
 from ops.metrics import EVENTS, ORDER_STATUSES, SAGA_INPUTS
 from streams.codec import DecodeError, decode, encode
@@ -41,23 +40,12 @@ def ttl_for(delivery: DeliveryMode) -> timedelta:
     return timedelta(seconds=seconds)
 
 
-def _inputs() -> faust.TopicT:
-    return app.topic(
-        WEB_ORDERS.full_name(settings.topic_prefix),
-        INVENTORY_HOLD_ANSWERS.full_name(settings.topic_prefix),
-        key_type=bytes,
-        key_serializer="raw",
-        value_type=bytes,
-        value_serializer="raw",
-    )
-
-
 @app.on_partitions_assigned.connect
 async def _forget_positions(app: object, *args: object, **kwargs: object) -> None:
     stage.forget_positions()
 
 
-@app.agent(_inputs())
+@app.agent(channels(WEB_ORDERS, INVENTORY_HOLD_ANSWERS))
 async def order_saga(stream: StreamT) -> None:
     await stage.run(stream, _process)
 

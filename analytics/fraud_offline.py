@@ -45,7 +45,7 @@ def run_offline(config: SimConfig, rules: FraudRules, identity_key: bytes) -> Of
                 states[table_key] = judged.state
             alerts += judged.alerts
             watermark = max(watermark or fact.occurred_at, fact.occurred_at)  # one partition; sent as it happens
-            waiting, expired = settle_waiting(waiting, table_key, fact, judged.state, watermark, rules, states.get)
+            waiting, expired = settle_waiting(waiting, table_key, fact, judged, watermark, rules, states.get)
             for receipt, overdue in expired.items():
                 states[receipt] = overdue.state or states[receipt]
                 alerts += overdue.alerts

@@ -36,6 +36,7 @@ ALERTS_NODE = "fraud"  # the source_node of alerts: the fraud stage itself
 class Judged:
     state: str | None  # JSON to store, or None to leave the stored state as it is
     alerts: list[Alert] = field(default_factory=list)
+    waiting: bool = False  # the state holds a return or till price waiting for its sale or price
 
 
 def key_of(event: Event) -> str:
@@ -55,11 +56,12 @@ def judge(stored: str | None, event: Event, rules: FraudRules) -> Judged:
             return Judged(receipt.model_dump_json(), alerts)
         case ReturnSeen():
             receipt, alerts = returned(_load(ReceiptState, stored), event, rules)
-            return Judged(receipt.model_dump_json(), alerts)
+            return Judged(receipt.model_dump_json(), alerts, waiting=bool(receipt.waiting))
         case CentralPrice():
             return Judged(central_price(_load(SkuState, stored), event).model_dump_json())
         case TillPrice():
-            return Judged(till_price_seen(_load(SkuState, stored), event).model_dump_json())
+            sku = till_price_seen(_load(SkuState, stored), event)
+            return Judged(sku.model_dump_json(), waiting=bool(sku.waiting))
         case RedemptionSeen():
             verdict = redemption(_load(WindowState, stored), event.identifier, event.event_id, event.store,
                                  event.points, event.occurred_at, rules)
@@ -111,15 +113,15 @@ def waiting_key(partition: int) -> str:
 
 
 def settle_waiting(
-    index: WaitingIndex, key: str, event: Event, state: str | None, appended: datetime, rules: FraudRules,
+    index: WaitingIndex, key: str, event: Event, judged: Judged, appended: datetime, rules: FraudRules,
     read: Callable[[str], str | None],
 ) -> tuple[WaitingIndex, dict[str, Judged]]:
-    """After `event` (stored under `key`, now `state`), appended to its partition at `appended`:
+    """After `event` (stored under `key`, as `judge` left it), appended to its partition at `appended`:
     the partition's index of keys with waiting facts, and the keys whose grace is over, judged
     (store them, send their alerts). Grace runs on append time, which the router stamps as it
     re-keys, so a catch-up that re-keys a day in seconds still meets sales and prices in time."""
     since = dict(index.since)
-    if isinstance(event, ReturnSeen | TillPrice) and key not in since and is_waiting(key, state):
+    if judged.waiting and key not in since:
         since[key] = appended
     elif isinstance(event, PurchaseSeen):
         since.pop(key, None)  # the sale judged what waited
