@@ -93,6 +93,7 @@ def projection_lag(sink_status: dict[str, Any] | None, sink_metrics: str | None)
     if sink_status and sink_status.get("lag_p50_ms") is not None:
         return {
             "source": "sink_status",
+            "exact": True,
             "p50_s": _ms(sink_status.get("lag_p50_ms")),
             "p99_s": _ms(sink_status.get("lag_p99_ms")),
             "max_s": _ms(sink_status.get("lag_max_ms")),
@@ -103,9 +104,9 @@ def projection_lag(sink_status: dict[str, Any] | None, sink_metrics: str | None)
         name = "omnistream_sink_projection_lag_seconds"
         p50, p99 = histogram_quantile(sink_metrics, name, 0.5), histogram_quantile(sink_metrics, name, 0.99)
         if p50 is not None:
-            return {"source": "sink histogram (bucket upper bounds, since the sink started)",
+            return {"source": "sink histogram (bucket upper bounds, since the sink started)", "exact": False,
                     "p50_s": p50, "p99_s": p99, "max_s": None}
-    return {"source": None, "p50_s": None, "p99_s": None, "max_s": None}
+    return {"source": None, "exact": False, "p50_s": None, "p99_s": None, "max_s": None}
 
 
 def _ms(value: Any) -> float | None:

@@ -97,3 +97,23 @@ def pipeline(kafka_bootstrap: str, tmp_path: Path, monkeypatch: pytest.MonkeyPat
         dest.mkdir(parents=True, exist_ok=True)
         for log in (tmp_path / "logs").glob("*.log"):
             (dest / log.name).write_bytes(log.read_bytes())
+
+
+LOG_TAIL_LINES = 60
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    """On a failed integration test, the tail of every service's log goes into the failure report.
+
+    CI shows only what pytest prints; without this a timeout says what was missing, not why.
+    """
+    outcome = yield
+    report = outcome.get_result()  # type: ignore[attr-defined]
+    pipe = getattr(item, "funcargs", {}).get("pipeline")
+    if report.when != "call" or not report.failed or not isinstance(pipe, Pipeline):
+        return
+    for log in sorted((pipe.root / "logs").glob("*.log")):
+        lines = log.read_text(errors="replace").splitlines()
+        report.sections.append((f"last {LOG_TAIL_LINES} lines of {log.name} ({len(lines)} lines)",
+                                "\n".join(lines[-LOG_TAIL_LINES:])))

@@ -16,8 +16,14 @@ function esc(value) {
 }
 
 function secs(value) {
+  // A duration in the unit a person reads at a glance: 0.42 s, 37 s, 12 min, 5.3 h, 24.6 days.
   if (value === null || value === undefined) return "n/a";
-  return value < 10 ? `${Number(value).toFixed(2)} s` : `${Math.round(value)} s`;
+  const v = Number(value);
+  if (v < 10) return `${v.toFixed(2)} s`;
+  if (v < 120) return `${Math.round(v)} s`;
+  if (v < 7200) return `${Math.round(v / 60)} min`;
+  if (v < 172800) return `${(v / 3600).toFixed(1)} h`;
+  return `${(v / 86400).toFixed(1)} days`;
 }
 
 async function getJson(path) {
@@ -140,14 +146,16 @@ function renderAlerts(body) {
 
 function renderLag(body) {
   const p = body.projection;
+  // The sink's status table holds exact quantiles; its histogram only bucket upper bounds.
+  const bound = (v) => (v === null ? "n/a" : (p.exact ? "" : "≤ ") + secs(v));
   return `<dl class="lag">
       <div><dt>snapshot age</dt><dd id="lag-snapshot-age" data-seconds="${body.snapshot_age_s ?? ""}">${secs(body.snapshot_age_s)}</dd></div>
-      <div><dt>projection lag p50</dt><dd id="lag-p50" data-seconds="${p.p50_s ?? ""}">${p.p50_s === null ? "n/a" : "≤ " + secs(p.p50_s)}</dd></div>
-      <div><dt>projection lag p99</dt><dd id="lag-p99" data-seconds="${p.p99_s ?? ""}">${p.p99_s === null ? "n/a" : "≤ " + secs(p.p99_s)}</dd></div>
+      <div><dt>projection lag p50</dt><dd id="lag-p50" data-seconds="${p.p50_s ?? ""}">${bound(p.p50_s)}</dd></div>
+      <div><dt>projection lag p99</dt><dd id="lag-p99" data-seconds="${p.p99_s ?? ""}">${bound(p.p99_s)}</dd></div>
       <div><dt>sink: since last commit</dt><dd id="lag-commit">${body.sink_up ? secs(body.seconds_since_commit) : "sink down"}</dd></div>
       <div><dt>sink: records waiting</dt><dd>${body.sink_records_waiting === null ? "n/a" : fmt.format(body.sink_records_waiting)}</dd></div>
     </dl>
-    <p class="sub">lag source: ${esc(p.source || "none yet")}</p>`;
+    <p class="sub" id="lag-source">lag source: ${esc(p.source || "none yet")}</p>`;
 }
 
 const panels = {

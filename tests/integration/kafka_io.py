@@ -46,6 +46,30 @@ def wait_for(probe: Callable[[], T], done: Callable[[T], bool], timeout_s: float
     return value
 
 
+def wait_while_progressing(
+    probe: Callable[[], T], done: Callable[[T], bool], stall_s: float, what: str, limit_s: float = 900
+) -> T:
+    """Poll `probe` until `done(value)`; fail once the value has not changed for `stall_s`.
+
+    For waits on work whose pace depends on the machine (a worker draining a simulated day on
+    a busy CI runner): a stall is a bug, a slow machine is not. Speed is the benchmarks' job
+    (`python -m bench.pipeline`); `limit_s` only bounds a run that moves forever.
+    """
+    started = changed = time.monotonic()
+    value = probe()
+    while not done(value):
+        now = time.monotonic()
+        if now - changed > stall_s or now - started > limit_s:
+            stalled = now - changed > stall_s
+            why = f"no progress for {now - changed:.0f}s" if stalled else f"still moving after {limit_s}s"
+            raise AssertionError(f"{why} waiting for {what}; last value: {value!r}")
+        time.sleep(0.5)
+        latest = probe()
+        if latest != value:
+            value, changed = latest, time.monotonic()
+    return value
+
+
 def query(snapshot: Path, sql: str) -> list[tuple[Any, ...]]:
     """Run SQL on the analysts' read-only snapshot, as an analyst would; [] before the first one."""
     if not snapshot.exists():

@@ -72,7 +72,7 @@ def test_sigkill_of_worker_and_sink_mid_stream_loses_and_repeats_nothing(pipelin
     publisher.join(timeout=180)
     assert reports, "the simulator did not finish publishing"
     report = reports[0]
-    wait_until_projected(pipeline.analytics_path, report, timeout_s=240)
+    wait_until_projected(pipeline.analytics_path, report, stall_s=180)
     assert_duckdb_equals_report(pipeline.analytics_path, report)
     assert_stock_table_equals_report(fresh, report)
 

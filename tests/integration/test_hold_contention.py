@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import urllib.request
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -100,8 +101,12 @@ def test_a_thousand_concurrent_holds_on_ten_units_grant_exactly_ten_through_a_si
                             delivery_id="d-1", supplier_id="s-1", lines=[StockLine(sku=SKU, quantity=UNITS)])
     producer(pipeline.env["KAFKA_BOOTSTRAP"]).send(
         f"{pipeline.prefix}inventory.adjustments", key=NODE.encode(), value=encode(receipt)).get(timeout=10)
-    wait_for(lambda: [get_json(f"http://127.0.0.1:{w.env['OMNI_WEB_PORT']}/stock/{SKU}/")[1] for w in (first, second)],
-             lambda bodies: any(b and b.get("total_atp") == UNITS for b in bodies), 180, "the receipt")
+    stock_urls = [f"http://127.0.0.1:{w.env['OMNI_WEB_PORT']}/stock/{SKU}/" for w in (first, second)]
+    try:
+        wait_for(lambda: [get_json(url)[1] for url in stock_urls],
+                 lambda bodies: any(b and b.get("total_atp") == UNITS for b in bodies), 180, "the receipt")
+    except AssertionError as err:  # say where the receipt stopped: routed or not, and who owns what
+        raise AssertionError(f"{err}\n{_whereabouts(pipeline, (first, second))}") from None
 
     procs = publish_from_processes(pipeline, attempts(datetime.now(UTC) + timedelta(hours=1)), copies)
     wait_for(lambda: len(first_answers(pipeline)), lambda n: n >= 100, 120, "the first answers")
@@ -121,6 +126,31 @@ def test_a_thousand_concurrent_holds_on_ten_units_grant_exactly_ten_through_a_si
     final = wait_for(lambda: get_json(f"http://127.0.0.1:{second.env['OMNI_WEB_PORT']}/stock/{SKU}/")[1],
                      lambda b: bool(b) and "nodes" in b, 60, "the stock after the run")
     assert final["nodes"][NODE]["held"] == UNITS and final["nodes"][NODE]["atp"] == 0
+
+
+def _whereabouts(pipeline: Pipeline, workers) -> str:  # type: ignore[no-untyped-def]
+    """Each worker's health and lag on the receipt's path, and how far the receipt got in Kafka."""
+    lines = []
+    for topic in ("inventory.adjustments", INVENTORY_MOVEMENTS.name, "inventory.ledger"):
+        try:
+            records = read_to_end(pipeline.env["KAFKA_BOOTSTRAP"], f"{pipeline.prefix}{topic}")
+            lines.append(f"{topic}: (partition, offset) {[(r.partition, r.offset) for r in records][:10]}")
+        except Exception as err:  # a diagnosis must not hide the failure it explains
+            lines.append(f"{topic}: could not read ({err})")
+    for worker in workers:
+        lines.append(f"{worker.name} /health: {get_json(worker.health_url)}")
+        metrics = _text(f"http://127.0.0.1:{worker.env['OMNI_WEB_PORT']}/metrics")
+        lines += [line for line in metrics.splitlines()
+                  if line.startswith("omnistream_consumer_lag") and ("adjustments" in line or "movements" in line)]
+    return "\n".join(lines)
+
+
+def _text(url: str) -> str:
+    try:
+        with urllib.request.urlopen(url, timeout=10) as response:
+            return str(response.read().decode())
+    except OSError as err:
+        return f"({url}: {err})"
 
 
 def _owns(worker) -> bool:  # type: ignore[no-untyped-def]

@@ -44,7 +44,7 @@ def test_reconcile_reports_no_drift_when_quiet_and_drift_in_a_damaged_copy_and_r
     sink.wait_healthy()
     report = run(DAY)
     snapshot = pipeline.analytics_path
-    wait_until_projected(snapshot, report, timeout_s=300)
+    wait_until_projected(snapshot, report, stall_s=180)
     wait_until_sink_caught_up(snapshot, Settings.from_env(), timeout_s=300)
 
     worker_url = f"http://127.0.0.1:{worker.env['OMNI_WEB_PORT']}"

@@ -203,6 +203,6 @@ async def test_lag_reads_the_sinks_status_table_when_the_snapshot_has_one(
     monkeypatch.setenv("OMNI_SINK_PORT", str(free_port()))
     async with TestClient(TestServer(build(Settings.from_env()))) as client:
         lag = await (await client.get("/api/lag")).json()
-    assert lag["projection"] == {"source": "sink_status", "p50_s": 0.08, "p99_s": 0.95, "max_s": 2.0,
+    assert lag["projection"] == {"source": "sink_status", "exact": True, "p50_s": 0.08, "p99_s": 0.95, "max_s": 2.0,
                                  "records": 40, "published_at": "2026-11-27T10:00:00+00:00"}
     assert lag["snapshot_age_s"] is not None and not lag["sink_up"]
