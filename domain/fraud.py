@@ -164,10 +164,18 @@ def redemption(state: WindowState | None, customer_id: str, request_id: str, sto
 
 
 def link(state: WindowState | None, identifier: str, customer_id: str, event_id: str, at: datetime,
-         rules: FraudRules) -> Verdict:
-    """`identifier` (hashed phone, email or device) was linked to `customer_id`."""
+         rules: FraudRules, kind: str = "identifier") -> Verdict:
+    """`identifier` (hashed; `kind` phone, email, ... or device) was linked to `customer_id`.
+
+    A device's alert names the device (entity kind `device`), any other identifier's names the
+    identifier."""
     seen = Seen(event_id=event_id, at=at, key=customer_id)
+    if kind == "device":
+        entity: EntityKind = "device"
+        describe = "{n} different accounts signed in on one device within {span}"
+    else:
+        entity, describe = "identifier", f"{{n}} different accounts linked to one {kind} within {{span}}"
     return _distinct_alert(
         state or WindowState(), seen, rules.link_window, rules.link_min_accounts, "linked_accounts", "medium",
-        "identifier", identifier, "{n} different accounts linked to one identifier within {span}",
+        entity, identifier, describe,
     )

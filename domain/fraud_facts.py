@@ -11,13 +11,14 @@ from domain.identity import (
     ONLINE_NODE,
     InvalidIdentifierError,
     hashed,
+    hashed_device,
     normalise,
     purchase_key_of_order,
     purchase_key_of_sale,
 )
 from domain.ids import derived_id
 from streams.base import Event
-from streams.customers import CustomerIdentifierLinked
+from streams.customers import CustomerDeviceSeen, CustomerIdentifierLinked
 from streams.fraud import (
     CentralPrice,
     FactLine,
@@ -56,6 +57,13 @@ def facts_for(event: Event, key: bytes) -> list[Event]:
             return [LinkSeen(event_id=derived_id(event.event_id, "fraud-link"), occurred_at=event.occurred_at,
                              source_node=event.source_node, identifier=identifier,
                              identifier_kind=event.identifier.kind, known=known)]
+        case CustomerDeviceSeen():
+            known = _hash(event.known_as, key)
+            if known is None:
+                return []  # the router dead-letters the record for its identifier
+            return [LinkSeen(event_id=derived_id(event.event_id, "fraud-device"), occurred_at=event.occurred_at,
+                             source_node=event.source_node, identifier=hashed_device(event.device_id, key),
+                             identifier_kind="device", known=known)]
         case PriceChanged():
             return [CentralPrice(event_id=derived_id(event.event_id, "fraud-price"), occurred_at=event.occurred_at,
                                  source_node=event.source_node, sku=event.sku, node=event.node,

@@ -68,7 +68,7 @@ def judge(stored: str | None, event: Event, rules: FraudRules) -> Judged:
             return Judged(verdict.state.model_dump_json(), verdict.alerts)
         case LinkSeen():
             verdict = link(_load(WindowState, stored), event.identifier, event.known, event.event_id,
-                           event.occurred_at, rules)
+                           event.occurred_at, rules, event.identifier_kind)
             return Judged(verdict.state.model_dump_json(), verdict.alerts)
         case FraudTick():
             return Judged(None)  # only its append time matters (settle_waiting)

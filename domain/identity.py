@@ -31,6 +31,7 @@ from streams.customers import (
     AttributePurchase,
     CancelPurchase,
     ClaimIdentifier,
+    CustomerDeviceSeen,
     CustomerIdentifierLinked,
     FulfilPurchase,
     IdentifyPurchase,
@@ -96,10 +97,15 @@ def _phone(raw: str, country_code: str) -> str:
     return "+" + number
 
 
-def hashed(kind: IdentifierKind, normalised: str, key: bytes) -> str:
+def hashed(kind: IdentifierKind | Literal["device"], normalised: str, key: bytes) -> str:
     """The identifier as every table and topic after ingestion knows it."""
     digest = hmac.new(key, f"{kind}:{normalised}".encode(), hashlib.sha256).hexdigest()
     return f"idh-{digest[:40]}"
+
+
+def hashed_device(device_id: str, key: bytes) -> str:
+    """A device id as the fraud rules know it: case folded (installation ids are UUIDs), hashed."""
+    return hashed("device", device_id.strip().lower(), key)
 
 
 def customer_id_for(first_identifier: str) -> str:
@@ -203,6 +209,8 @@ def identity_requests_for(event: object, key: bytes) -> list[Event]:
         identifier = hashed(event.identifier.kind, normalise(event.identifier.kind, event.identifier.value), key)
         return [LinkIdentifiers(event_id=event.event_id, occurred_at=event.occurred_at,
                                 source_node=event.source_node, known=known, identifier=identifier)]
+    if isinstance(event, CustomerDeviceSeen):  # shared devices never merge customers: nothing to resolve,
+        normalise(event.known_as.kind, event.known_as.value)  # but a bad identifier still goes to the DLQ
     return []
 
 

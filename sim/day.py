@@ -19,7 +19,7 @@ from sim.fraud import FraudCase
 from sim.fraud_scenarios import plan_fraud
 from sim.head_office import identifier_linked, price_changed, promotion_changed
 from sim.network import build_network
-from sim.online import order_cancelled, order_fulfilled, order_placed
+from sim.online import device_seen, order_cancelled, order_fulfilled, order_placed
 from sim.state import DayState, Emission
 from sim.tills import pos_return, pos_void, sale
 
@@ -34,6 +34,7 @@ MIX: tuple[tuple[Builder, float], ...] = (
     (order_placed, 14.0),
     (order_fulfilled, 12.0),
     (identifier_linked, 6.0),
+    (device_seen, 4.0),
     (pos_return, 5.0),
     (transfer_shipped, 3.5),
     (order_cancelled, 2.5),

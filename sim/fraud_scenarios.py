@@ -11,13 +11,13 @@ import random
 from collections.abc import Callable
 from datetime import timedelta
 
-from domain.identity import customer_id_for, hashed, normalise, purchase_key_of_sale
+from domain.identity import customer_id_for, hashed, hashed_device, normalise, purchase_key_of_sale
 from sim.config import SimConfig
 from sim.fraud import FraudCase, FraudPlan, Scenario
 from sim.fraud_events import card_holder, returned, sold, some_lines
 from sim.fraud_till import cashier_exceptions, till_price_below_central
 from sim.state import TRADING_DAY, DayState, Emission, take
-from streams.customers import CustomerIdentifierLinked
+from streams.customers import CustomerDeviceSeen, CustomerIdentifierLinked
 from streams.pos import CustomerRef, ReturnLine, Tender
 from streams.topics import CUSTOMER_IDENTIFIERS
 
@@ -82,8 +82,12 @@ def _redeem(day: DayState, plan: FraudPlan, store: str, card: CustomerRef) -> Em
 
 
 def linked_accounts(day: DayState, plan: FraudPlan) -> None:
-    """One phone number (not any customer's) linked to 3 to 5 different accounts within hours."""
+    """One phone number (not any customer's) linked to 3 to 5 different accounts within hours, or
+    one device (an account farm's handset) that 3 to 5 different accounts sign in on."""
+    on_device = plan.rng.random() < 0.5
     phone = CustomerRef(kind="phone", value=f"+3197{plan.rng.randrange(10**8):08d}")
+    device = f"farm-{plan.rng.randrange(10**10):010d}"
+    entity = hashed_device(device, plan.identity_key) if on_device else hashed_ref(phone, plan.identity_key)
     victims = plan.rng.sample(day.network.customers, min(len(day.network.customers), plan.rng.randint(3, 5)))
     hours = sorted([0.0, *(plan.rng.uniform(0.1, 6) for _ in victims[1:])])
     linked: list[str] = []
@@ -94,12 +98,17 @@ def linked_accounts(day: DayState, plan: FraudPlan) -> None:
         def step(day: DayState) -> Emission:
             channel = plan.rng.choice(("web", "app"))
             event_id, at = plan.stamp(day)
-            event = CustomerIdentifierLinked(event_id=event_id, occurred_at=at, source_node=channel,
-                                             known_as=known, identifier=phone, channel=channel)
+            event: CustomerIdentifierLinked | CustomerDeviceSeen
+            if on_device:
+                event = CustomerDeviceSeen(event_id=event_id, occurred_at=at, source_node=channel,
+                                           known_as=known, device_id=device, channel=channel)
+            else:
+                event = CustomerIdentifierLinked(event_id=event_id, occurred_at=at, source_node=channel,
+                                                 known_as=known, identifier=phone, channel=channel)
             linked.append(known.value)
             if len(linked) == 3:  # the pattern is made: label it, even if the day ends before the rest
-                plan.label(FraudCase("linked_accounts", (hashed_ref(phone, plan.identity_key),),
-                                     f"one phone linked to {count} accounts within 6 hours"))
+                what = "device signed in on by" if on_device else "phone linked to"
+                plan.label(FraudCase("linked_accounts", (entity,), f"one {what} {count} accounts within 6 hours"))
             return CUSTOMER_IDENTIFIERS, known.value.encode(), event
         return step
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from sim.network import Customer
 from sim.state import DayState, Emission, OpenOrder, take
 from sim.tills import priced_line
+from streams.customers import CustomerDeviceSeen
 from streams.orders import (
     CancelledLine,
     DeliveryMode,
@@ -18,13 +19,34 @@ from streams.orders import (
     OrderShipped,
     ShippingAddress,
 )
-from streams.topics import WEB_ORDERS
+from streams.topics import CUSTOMER_IDENTIFIERS, WEB_ORDERS
 
 DELIVERIES: tuple[DeliveryMode, ...] = ("ship_to_address", "pick_up_in_store", "same_day")
 DELIVERY_WEIGHTS = (60, 25, 15)
 SHIPPING_CENTS: dict[DeliveryMode, int] = {"ship_to_address": 495, "pick_up_in_store": 0, "same_day": 795}
 CANCEL_REASONS = ("customer request", "payment failed", "found it cheaper", "delivery too slow")
 CARRIERS: dict[DeliveryMode, tuple[str, ...]] = {"ship_to_address": ("postnl", "dhl"), "same_day": ("courier",)}
+
+
+def devices_of(customer: Customer) -> tuple[str, ...]:
+    """The devices a customer signs in on: their phone and laptop, and every second household's
+    tablet is shared by two customers (fewer accounts than any fraud threshold)."""
+    own = (f"dev-{customer.number:07d}-phone", f"dev-{customer.number:07d}-laptop")
+    return (*own, f"tab-{customer.number // 2:07d}-shared") if customer.number % 4 < 2 else own
+
+
+def device_seen(day: DayState) -> Emission | None:
+    """A customer signs in on one of their devices: the app on their phone (when they have an app
+    account), the web shop on the laptop and the tablet. One device, one channel, one account."""
+    rng = day.rng
+    customer = day.network.customers[rng.randrange(len(day.network.customers))]
+    device = rng.choice(devices_of(customer))
+    channel = "app" if device.endswith("-phone") and customer.knows("app_account") else "web"
+    known = customer.ref("app_account") if channel == "app" else customer.ref("email", "account_id")
+    event_id, at = day.stamp()
+    event = CustomerDeviceSeen(event_id=event_id, occurred_at=at, source_node=channel, known_as=known,
+                               device_id=device, channel=channel)
+    return CUSTOMER_IDENTIFIERS, known.value.encode(), event
 
 
 def order_placed(day: DayState) -> Emission | None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field
 
@@ -20,6 +20,24 @@ class CustomerIdentifierLinked(Event):
     known_as: CustomerRef
     identifier: CustomerRef
     channel: Literal["store", "web", "app"]
+
+
+DeviceId = Annotated[str, Field(min_length=8, max_length=128, pattern=r"^[A-Za-z0-9._:-]+$")]
+
+
+class CustomerDeviceSeen(Event):
+    """The web shop or app saw the customer known as `known_as` signed in on a device.
+
+    `device_id` is the app's installation id or the web shop's device cookie: opaque, raw on this
+    ingest topic only (the router hashes it). A device is shared (a family tablet, a store
+    kiosk), so a sighting never merges customers: identity resolution ignores it, and the fraud
+    rules count how many accounts one device serves (`linked_accounts`, entity kind `device`).
+    """
+
+    type: Literal["customer.device_seen"] = "customer.device_seen"
+    known_as: CustomerRef
+    device_id: DeviceId
+    channel: Literal["web", "app"]
 
 
 class PurchaseLine(Record):

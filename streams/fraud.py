@@ -89,7 +89,8 @@ class RedemptionSeen(Event):
 
 
 class LinkSeen(Event):
-    """An identifier (hashed) was linked to an account known by `known` (hashed); key `identifier:<id>`."""
+    """An identifier (hashed) was linked to, or a device (hashed) seen with, an account known by
+    `known` (hashed); key `identifier:<id>`."""
 
     type: Literal["fraud.link"] = "fraud.link"
     identifier: Id

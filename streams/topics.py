@@ -13,6 +13,7 @@ from streams.customers import (
     AttributePurchase,
     CancelPurchase,
     ClaimIdentifier,
+    CustomerDeviceSeen,
     CustomerIdentifierLinked,
     CustomersMerged,
     FulfilPurchase,
@@ -132,11 +133,12 @@ INVENTORY_TRANSFERS = TopicSpec(
 )
 CUSTOMER_IDENTIFIERS = TopicSpec(
     name="customers.identifiers",
-    events=(CustomerIdentifierLinked,),
+    events=(CustomerIdentifierLinked, CustomerDeviceSeen),
     key="the known identifier's value",
     writer="tills, web shop and app (enrolment, account changes)",
     partitions=INGEST_PARTITIONS,
-    description="A customer identifier linked to another; raw values, read by identity only.",
+    description="A customer identifier linked to another, or an account seen on a device; raw values, "
+                "hashed by the router.",
 )
 PRICING_CHANGES = TopicSpec(
     name="pricing.changes",

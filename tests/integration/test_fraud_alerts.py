@@ -1,13 +1,14 @@
 """Fraud rules end to end against the real broker: each rule's pattern raises exactly one alert.
 
-Ordinary contract events make seven patterns (a card redeeming at three stores in ten
-minutes; one phone linked to three accounts; a return of a receipt never sold; a refund above
-what was paid; a cashier's post-voids far above the store's other cashiers; a till price 40 %
-under the central price; a loyalty customer buying and returning three purchases), beside
-traffic that must not alert. Returns and till prices wait `OMNI_FRAUD_JOIN_GRACE_SECONDS` for
-the sale or central price they are judged against. Every event is published twice (a producer's
-retry): each pattern gives one alert id on `fraud.alerts`, one row in DuckDB, one webhook delivery with
-the alert id as its idempotency key, and a log line in the worker's log.
+Ordinary contract events make eight patterns (a card redeeming at three stores in ten
+minutes; one phone linked to three accounts; one device three accounts sign in on; a return
+of a receipt never sold; a refund above what was paid; a cashier's post-voids far above the
+store's other cashiers; a till price 40 % under the central price; a loyalty customer buying
+and returning three purchases), beside traffic that must not alert. Returns and till prices
+wait `OMNI_FRAUD_JOIN_GRACE_SECONDS` for the sale or central price they are judged against.
+Every event is published twice (a producer's retry): each pattern gives one alert id on
+`fraud.alerts`, one row in DuckDB, one webhook delivery with the alert id as its idempotency
+key, and a log line in the worker's log.
 """
 
 from __future__ import annotations
@@ -21,10 +22,10 @@ from typing import Any
 
 import pytest
 
-from domain.identity import hashed, normalise
+from domain.identity import hashed, hashed_device, normalise
 from ops import processes
 from streams.codec import decode, encode
-from streams.customers import CustomerIdentifierLinked
+from streams.customers import CustomerDeviceSeen, CustomerIdentifierLinked
 from streams.pos import CustomerRef, PosReturn, PosSale, PosVoid, ReturnLine, SaleLine, Tender, VoidLine
 from streams.pricing import PriceChanged
 from streams.topics import FRAUD_ALERTS, FRAUD_FACTS
@@ -38,6 +39,7 @@ NOW = datetime.now(UTC).replace(microsecond=0)
 CLONED = CustomerRef(kind="loyalty_card", value="LC-CLONE-0001")
 LOOPER = CustomerRef(kind="loyalty_card", value="LC-LOOP-0001")
 PHONE = CustomerRef(kind="phone", value="+31612345678")
+FARM_DEVICE = "9f1c7e2a-55b0-4d8e-a3c1-0e6b2d4f8a17"
 
 
 class Webhook(BaseHTTPRequestHandler):
@@ -112,6 +114,16 @@ def test_each_fraud_pattern_raises_one_alert_to_topic_duckdb_webhook_and_log(pip
         send("customers.identifiers", PHONE.value, CustomerIdentifierLinked(
             event_id=f"link-{n}", occurred_at=t0 + timedelta(hours=n), source_node="app",
             known_as=CustomerRef(kind="loyalty_card", value=f"LC-FARM-000{n}"), identifier=PHONE, channel="app"))
+    # 3b. Three accounts signed in on one device (an account farm's handset); a household tablet with
+    # two accounts is ordinary.
+    for n in range(3):
+        send("customers.identifiers", f"app-farm-{n}", CustomerDeviceSeen(
+            event_id=f"device-{n}", occurred_at=t0 + timedelta(minutes=n), source_node="app", channel="app",
+            known_as=CustomerRef(kind="app_account", value=f"app-farm-{n}"), device_id=FARM_DEVICE))
+    for n in range(2):
+        send("customers.identifiers", f"app-home-{n}", CustomerDeviceSeen(
+            event_id=f"tablet-{n}", occurred_at=t0 + timedelta(minutes=n), source_node="web", channel="web",
+            known_as=CustomerRef(kind="app_account", value=f"app-home-{n}"), device_id="tab-household-1"))
     # 4. A return of a receipt that was never sold; 5. a refund of 18.00 for a unit paid 10.00.
     send("pos.transactions", "st-004", returned("ghost", "st-004", "r-never", "st-004", "SKU-F03", 1, 2_500, t0))
 
@@ -152,6 +164,7 @@ def test_each_fraud_pattern_raises_one_alert_to_topic_duckdb_webhook_and_log(pip
         ("till_price_below_central", "cashier", "c-7"),
         ("redemption_velocity", "customer", card),
         ("linked_accounts", "identifier", phone),
+        ("linked_accounts", "device", hashed_device(FARM_DEVICE.upper(), KEY.encode())),
         ("return_without_purchase", "store", "st-004"),
         ("return_above_value", "store", "st-005"),
         ("cashier_exceptions", "cashier", "c-66"),

@@ -5,14 +5,16 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from domain.fraud_facts import facts_for
-from domain.identity import InvalidIdentifierError, normalise
+from domain.identity import InvalidIdentifierError, hashed_device, identity_requests_for, normalise
 from streams.base import Event
 from streams.codec import decode
-from streams.fraud import RedemptionSeen, ReturnSeen, TillActivity, entity_key
+from streams.customers import CustomerDeviceSeen
+from streams.fraud import LinkSeen, RedemptionSeen, ReturnSeen, TillActivity, entity_key
 from streams.pos import CustomerRef, PosReturn, PosSale, PosVoid, ReturnLine, SaleLine, Tender
 from streams.topics import FRAUD_FACTS
 
@@ -58,10 +60,23 @@ voids = st.builds(lambda e: PosVoid(event_id=e, occurred_at=T0, source_node="sto
                                     terminal_id="T1", cashier_id="C-1", reason="mistake",
                                     lines=[{"sku": "SKU-001", "quantity": 1}]),  # type: ignore[list-item]
                   st.from_regex(r"\A[a-f0-9]{8}-void\Z"))
-ingest = st.one_of(sales(), returns(), voids)
+known_refs = st.one_of(
+    st.builds(CustomerRef, kind=st.just("app_account"), value=st.from_regex(r"\Aapp-[0-9]{6}\Z")),
+    st.builds(CustomerRef, kind=st.just("email"), value=st.from_regex(r"\A[a-z]{5,9}@mail\.example\Z")),
+)
+devices = st.builds(
+    lambda e, who, device, channel: CustomerDeviceSeen(event_id=e, occurred_at=T0, source_node=channel,
+                                                       known_as=who, device_id=device, channel=channel),
+    st.from_regex(r"\A[a-f0-9]{8}-device\Z"), known_refs, st.from_regex(r"\A[A-Fa-f0-9-]{12,36}\Z"),
+    st.sampled_from(["web", "app"]),
+)
+ingest = st.one_of(sales(), returns(), voids, devices)
 
 
 def raw_values(event: Event) -> list[str]:
+    if isinstance(event, CustomerDeviceSeen):
+        ref = event.known_as
+        return [event.device_id, event.device_id.lower(), ref.value, normalise(ref.kind, ref.value)]
     ref = getattr(event, "customer", None)
     if ref is None:
         return []
@@ -117,3 +132,22 @@ def test_a_return_without_a_receipt_is_a_no_receipt_refund_and_meets_no_sale(ret
     else:
         expected = "order/R-1" if ret.original_node == "web" else f"{ret.original_node or 'store-b'}/R-1"
         assert (till.activity, [r.purchase_key for r in returned]) == ("refund", [expected])
+
+
+@settings(max_examples=100, deadline=None)
+@given(devices)
+def test_a_device_sighting_is_a_link_of_the_hashed_device_whatever_its_case(seen: CustomerDeviceSeen) -> None:
+    (fact,) = facts_for(seen, KEY)
+    assert isinstance(fact, LinkSeen) and fact.identifier_kind == "device"
+    assert fact.identifier == hashed_device(seen.device_id, KEY) and fact.identifier.startswith("idh-")
+    upper = seen.model_copy(update={"device_id": seen.device_id.upper()})
+    assert facts_for(upper, KEY)[0].identifier == fact.identifier  # installation ids are case-insensitive
+    assert identity_requests_for(seen, KEY) == []  # a shared device never merges customers
+
+
+def test_a_device_sighting_with_an_unusable_account_goes_to_the_dead_letters_not_nowhere() -> None:
+    seen = CustomerDeviceSeen(event_id="e-1", occurred_at=T0, source_node="app", channel="app",
+                              known_as=CustomerRef(kind="email", value="not-an-email"), device_id="dev-12345678")
+    assert facts_for(seen, KEY) == []
+    with pytest.raises(InvalidIdentifierError):  # the router dead-letters on this
+        identity_requests_for(seen, KEY)

@@ -83,3 +83,13 @@ def test_three_customers_linked_to_one_phone_within_a_week_is_one_alert_with_the
         "linked_accounts", "medium", "identifier", "idh-phone")
     assert [e["key"] for e in alert.evidence] == ["cus-0", "cus-1", "cus-2"]
     assert link(state, "idh-phone", "cus-9", "link-9", T0 + timedelta(days=30), FraudRules()).alerts == []
+
+
+def test_accounts_signed_in_on_one_device_alert_on_the_device() -> None:
+    state, raised = None, []
+    for n in range(3):
+        verdict = link(state, "idh-device", f"cus-{n}", f"seen-{n}", T0 + timedelta(hours=n), FraudRules(), "device")
+        state, raised = verdict.state, raised + verdict.alerts
+    (alert,) = raised
+    assert (alert.rule, alert.entity_kind, alert.entity_id) == ("linked_accounts", "device", "idh-device")
+    assert "one device" in alert.summary

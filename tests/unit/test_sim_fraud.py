@@ -6,11 +6,13 @@ from collections import Counter
 
 import pytest
 
+from domain.identity import hashed_device
 from sim.config import SimConfig
 from sim.day import simulate
 from sim.fraud import FraudCase, read_labels, write_labels
 from sim.fraud_scenarios import SCENARIOS
 from sim.publish import run
+from streams.customers import CustomerDeviceSeen
 from streams.pos import PosReturn, PosSale
 
 CONFIG = SimConfig(events=4_000, seed=5, stores=12, skus=80, customers=400, fraud=0.004)
@@ -61,3 +63,17 @@ def test_labels_round_trip_through_jsonl_and_the_report(labelled, tmp_path) -> N
     assert read_labels(path) == labelled[1]
     report = run(CONFIG, publish=False)  # hashes with the settings' key, the descriptions are the same
     assert [case["description"] for case in report.fraud_cases] == [case.description for case in labelled[1]]
+
+
+def test_devices_serve_at_most_two_accounts_except_the_labelled_account_farms(labelled) -> None:  # type: ignore[no-untyped-def]
+    """Households share a tablet (two accounts, under the rule's three); only a farm's device
+    serves three or more, and each such device is a labelled linked_accounts case."""
+    day, labels = labelled
+    accounts: dict[str, set[str]] = {}
+    for _, _, event in day:
+        if isinstance(event, CustomerDeviceSeen):
+            accounts.setdefault(event.device_id, set()).add(event.known_as.value)
+    assert accounts and max(len(a) for d, a in accounts.items() if not d.startswith("farm-")) == 2
+    farms = {hashed_device(d, b"k") for d, a in accounts.items() if len(a) >= 3}
+    labelled_devices = {case.match[0] for case in labels if case.rule == "linked_accounts"}
+    assert farms and farms <= labelled_devices
