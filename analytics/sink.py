@@ -12,6 +12,7 @@ import logging
 import signal
 import time
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -23,7 +24,7 @@ from kafka.consumer.fetcher import ConsumerRecord
 from analytics import sink_metrics as m
 from analytics.freshness import LagStats, lag_stats, lags_s, next_interval
 from analytics.rows import rows_for
-from analytics.store import Projection
+from analytics.store import Projection, arrow_rows
 from ops import http, logs
 from settings import Settings
 from streams import admin
@@ -81,9 +82,27 @@ class Batch:
     occurred_s: list[float] = field(default_factory=list)
     records: int = 0
 
+    def add_events(self, spec: TopicSpec, values: Iterable[bytes | None], projected_at: datetime,
+                   max_bytes: int) -> int:
+        """Decode and project one topic's record values; how many could not be decoded (skipped:
+        the worker dead-letters them, the sink only counts them)."""
+        skipped = 0
+        for value in values:
+            try:
+                event = decode(spec, value, max_bytes)
+            except DecodeError:
+                skipped += 1
+                continue
+            self.occurred_s.append(event.occurred_at.timestamp())
+            for table, rows in rows_for(event, projected_at).items():
+                self.rows[table].extend(rows)
+        return skipped
+
     def frames(self) -> dict[str, pl.DataFrame]:
+        """Each table's rows as typed columns (the table's own schema, nothing inferred), without
+        repeated keys: `insert or ignore` skips rows already stored, not two alike in one insert."""
         return {
-            table: pl.DataFrame(rows, infer_schema_length=None).unique(subset=PK[table], keep="first")
+            table: pl.DataFrame(arrow_rows(table, rows)).unique(subset=PK[table], keep="first")
             for table, rows in self.rows.items()
         }
 
@@ -165,34 +184,39 @@ class Sink:
         while self.running and batch.records < self.settings.sink_batch_max:
             left_ms = max(10, int((deadline - time.monotonic()) * 1000))  # poll at least once
             polled = self.consumer.poll(timeout_ms=left_ms, max_records=self.settings.sink_batch_max - batch.records)
-            for records in polled.values():
-                for record in records:
-                    self.add(batch, record)
+            for tp, records in polled.items():
+                self.add(batch, tp.topic, records)
             if time.monotonic() >= deadline:
                 break
         return batch
 
-    def add(self, batch: Batch, record: ConsumerRecord) -> None:
-        batch.records += 1
-        batch.offsets[(record.topic, record.partition)] = record.offset + 1
-        batch.append_ms.append(record.timestamp)
-        m.RECORDS.labels(record.topic.removeprefix(self.prefix)).inc()
-        if record.topic in self.dlq_names:
+    def add(self, batch: Batch, topic: str, records: list[ConsumerRecord]) -> None:
+        """One partition's polled records into the batch; counters and clocks once per call, not per record."""
+        if not records:
+            return
+        name = topic.removeprefix(self.prefix)
+        m.RECORDS.labels(name).inc(len(records))
+        batch.records += len(records)
+        batch.offsets[(topic, records[-1].partition)] = records[-1].offset + 1
+        batch.append_ms.extend(record.timestamp for record in records)
+        if topic in self.dlq_names:
+            skipped = self._add_dead_letters(batch, records)
+        else:
+            skipped = batch.add_events(spec_for(topic, self.prefix), (record.value for record in records),
+                                       datetime.now(UTC), self.settings.max_event_bytes)
+        if skipped:
+            m.SKIPPED.labels(name).inc(skipped)
+
+    def _add_dead_letters(self, batch: Batch, records: list[ConsumerRecord]) -> int:
+        """Dead letters become `dead_letters` rows; how many were unreadable (skipped)."""
+        skipped = 0
+        for record in records:
             try:
                 batch.rows["dead_letters"].append(_dead_letter_row(record))
             except (KeyError, ValueError, UnicodeDecodeError):
-                m.SKIPPED.labels(record.topic.removeprefix(self.prefix)).inc()
+                skipped += 1
                 log.error("unreadable dead letter %s[%d]@%d skipped", record.topic, record.partition, record.offset)
-            return
-        spec = spec_for(record.topic, self.prefix)
-        try:
-            event = decode(spec, record.value, self.settings.max_event_bytes)
-        except DecodeError:
-            m.SKIPPED.labels(spec.name).inc()  # the worker dead-letters it; the sink only counts
-            return
-        batch.occurred_s.append(event.occurred_at.timestamp())
-        for table, rows in rows_for(event, datetime.now(UTC)).items():
-            batch.rows[table].extend(rows)
+        return skipped
 
     def commit(self, batch: Batch) -> None:
         inserted = self.projection.write(batch.frames(), batch.offsets)
