@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -12,7 +13,7 @@ from pathlib import Path
 import polars as pl
 from kafka import KafkaConsumer, TopicPartition
 
-from analytics.sink import FACT_SOURCES, Batch
+from analytics.sink import FACT_SOURCES, Batch, consumer, partitions
 from analytics.store import Projection
 from bench.analytics_load import SinkRecord
 from bench.analytics_result import Timed
@@ -34,7 +35,8 @@ def timed() -> Iterator[Timed]:
 
 
 def raw_consume(settings: Settings, expected: int) -> Timed:
-    """A bare kafka-python consumer, assigned like the sink, reading `expected` records: no decoding."""
+    """A bare kafka-python consumer, assigned like the sink, reading `expected` records: no decoding.
+    The sink read with it until 2026-11; kept as the yardstick of the older runs."""
     with timed() as t:
         consumer = KafkaConsumer(
             bootstrap_servers=settings.bootstrap.split(","), group_id=None, enable_auto_commit=False,
@@ -58,6 +60,30 @@ def _read(consumer: KafkaConsumer, settings: Settings, expected: int) -> None:
             raise TimeoutError(f"raw consume read {seen} of {expected} records in {TIMEOUT_S}s")
         for records in consumer.poll(timeout_ms=500, max_records=settings.sink_batch_max).values():
             seen += len(records)
+
+
+def raw_consume_aiokafka(settings: Settings, expected: int) -> Timed:
+    """The sink's own aiokafka consumer, assigned like the sink, reading `expected` records: no decoding."""
+    with timed() as t:
+        asyncio.run(_read_aiokafka(settings, expected))
+    return t
+
+
+async def _read_aiokafka(settings: Settings, expected: int) -> None:
+    reader = consumer(settings)
+    await reader.start()
+    try:
+        names = [spec.full_name(settings.topic_prefix) for spec in FACT_SOURCES]
+        reader.assign(await partitions(reader, names))
+        seen = 0
+        deadline = time.monotonic() + TIMEOUT_S
+        while seen < expected:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"raw aiokafka consume read {seen} of {expected} records in {TIMEOUT_S}s")
+            polled = await reader.getmany(timeout_ms=500, max_records=settings.sink_batch_max)
+            seen += sum(len(records) for records in polled.values())
+    finally:
+        await reader.stop()
 
 
 def decode_rows(records: list[SinkRecord], settings: Settings) -> tuple[list[Batch], Timed]:
