@@ -19,7 +19,8 @@ from pathlib import Path
 
 import duckdb
 
-from analytics.sink import PK, Sink
+from analytics.batch import PK
+from analytics.sink import Sink
 from analytics.store import copy_file
 from ops import logs
 from ops.processes import get_json
@@ -71,12 +72,13 @@ async def _read_to_the_end(sink: Sink, target: Path) -> int:
         while any([await sink.consumer.position(tp) < ends[tp] for tp in tps]):
             batch = await sink.gather()
             if batch.records:
-                sink.commit(batch)
+                await sink.commit(batch)
                 sink.unpublished_occurred.clear()  # freshness of a replay means nothing; keep memory flat
                 done += batch.records
             if time.monotonic() - shown > 2:
                 shown = time.monotonic()
                 log.info("rebuild: %d of %d records (%.0f%%)", done, total, 100 * done / max(total, 1))
+        await sink.duckdb.settled()
         sink.projection.con.execute("checkpoint")
         return done
     finally:

@@ -6,8 +6,10 @@ itself (`sink_offsets`). A restart seeks to the stored offsets, so no row is los
 twice; primary keys on event ids make a replayed event a no-op.
 
 It reads with aiokafka, whose C record parser reads ~3x faster than kafka-python's (see
-docs/benchmarks.md), on one asyncio loop; DuckDB calls block that loop, which is fine for the
-single writer: the consumer's fetches wait in the socket meanwhile.
+docs/benchmarks.md), on one asyncio loop. Each batch's transaction, and each snapshot, runs on
+one DuckDB thread (`WriterThread`) while the loop decodes the next batch; the next job starts
+only when the previous one has finished, so commits keep their order, each covers its batch's
+rows and offsets exactly, and a snapshot holds whole batches.
 """
 
 from __future__ import annotations
@@ -16,23 +18,20 @@ import asyncio
 import logging
 import signal
 import time
-from collections import defaultdict
-from collections.abc import Iterable
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
-import polars as pl
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 
 from analytics import sink_metrics as m
+from analytics.batch import Batch
 from analytics.freshness import LagStats, lag_stats, lags_s, next_interval
-from analytics.rows import rows_for
-from analytics.store import Projection, arrow_rows
+from analytics.store import Projection
+from analytics.writer import WriterThread
 from ops import http, logs
 from settings import Settings
 from streams import admin
-from streams.codec import DecodeError, decode
 from streams.deadletter import DeadLetter
 from streams.topics import (
     ALL_TOPICS,
@@ -58,57 +57,6 @@ FACT_SOURCES: tuple[TopicSpec, ...] = (
     POS_TRANSACTIONS, WEB_ORDERS, INVENTORY_LEDGER, ORDERS_STATUS, LOYALTY_LEDGER, LOYALTY_TIERS, CUSTOMERS_PURCHASES,
     CUSTOMERS_MERGES, INVENTORY_HOLD_ANSWERS, INVENTORY_AVAILABILITY, PRICING_CHANGES, FRAUD_ALERTS,
 )
-PK = {
-    "fct_sales_lines": ["event_id", "line_no"],
-    "fct_return_lines": ["event_id", "line_no"],
-    "fct_stock_movements": ["movement_id"],
-    "fct_order_status": ["event_id"],
-    "fct_loyalty_entries": ["customer_id", "entry_id"],
-    "fct_tier_changes": ["event_id"],
-    "fct_customer_purchases": ["event_id", "line_no"],
-    "fct_customer_merges": ["event_id"],
-    "fct_fraud_alerts": ["alert_id"],
-    "fct_holds": ["event_id"],
-    "fct_fulfillment": ["event_id", "milestone"],
-    "fct_availability": ["event_id"],
-    "fct_price_changes": ["event_id"],
-    "dead_letters": ["dlq_topic", "dlq_partition", "dlq_offset"],
-}
-
-
-@dataclass
-class Batch:
-    """Rows and next offsets gathered from one or more polls, written as one transaction."""
-
-    rows: dict[str, list[dict[str, Any]]] = field(default_factory=lambda: defaultdict(list))
-    offsets: dict[tuple[str, int], int] = field(default_factory=dict)
-    append_ms: list[int] = field(default_factory=list)
-    occurred_s: list[float] = field(default_factory=list)
-    records: int = 0
-
-    def add_events(self, spec: TopicSpec, values: Iterable[bytes | None], projected_at: datetime,
-                   max_bytes: int) -> int:
-        """Decode and project one topic's record values; how many could not be decoded (skipped:
-        the worker dead-letters them, the sink only counts them)."""
-        skipped = 0
-        for value in values:
-            try:
-                event = decode(spec, value, max_bytes)
-            except DecodeError:
-                skipped += 1
-                continue
-            self.occurred_s.append(event.occurred_at.timestamp())
-            for table, rows in rows_for(event, projected_at).items():
-                self.rows[table].extend(rows)
-        return skipped
-
-    def frames(self) -> dict[str, pl.DataFrame]:
-        """Each table's rows as typed columns (the table's own schema, nothing inferred), without
-        repeated keys: `insert or ignore` skips rows already stored, not two alike in one insert."""
-        return {
-            table: pl.DataFrame(arrow_rows(table, rows)).unique(subset=PK[table], keep="first")
-            for table, rows in self.rows.items()
-        }
 
 
 class Sink:
@@ -116,11 +64,11 @@ class Sink:
         self.settings = settings
         self.prefix = settings.topic_prefix
         self.projection = Projection(settings.duckdb_path, settings.analytics_path)
-        self.consumer: AIOKafkaConsumer  # made in run(): aiokafka binds it to the running loop
+        self.consumer: AIOKafkaConsumer  # made in start(): aiokafka binds it to the running loop
+        self.duckdb = WriterThread()
         self.dlq_names = {self.prefix + spec.dlq_name for spec in ALL_TOPICS}
         self.running = True
         self.last_commit = time.time()
-        self.commit_mono = time.monotonic()
         self.last_snapshot = 0.0
         self.last_lag_check = 0.0
         # Freshness: event times of records committed but not yet in a published snapshot.
@@ -138,7 +86,12 @@ class Sink:
         return await self.assign()
 
     async def stop_reading(self) -> None:
-        await self.consumer.stop()
+        """Wait for the DuckDB job in flight (its error, if any, is raised), then disconnect."""
+        try:
+            await self.duckdb.settled()
+        finally:
+            await self.consumer.stop()
+            self.duckdb.close()
 
     async def assign(self) -> list[TopicPartition]:
         names = [spec.full_name(self.prefix) for spec in FACT_SOURCES] + sorted(self.dlq_names)
@@ -165,12 +118,13 @@ class Sink:
             while self.running:
                 batch = await self.gather(since)
                 if batch.records:
-                    self.commit(batch)
+                    await self.commit(batch)
+                # The next batch's wait starts as this one is handed to DuckDB, so a snapshot copy in
+                # between does not add to the time between commits (an idle round starts afresh).
+                since = time.monotonic()
                 await self.housekeeping(tps)
-                # The next batch's wait starts at this commit, so a snapshot copy in between does
-                # not add to the time between commits (an idle round starts afresh).
-                since = self.commit_mono if batch.records else time.monotonic()
-            self.publish()
+            await self.publish()
+            await self.duckdb.settled()
             self.projection.close()
         finally:
             await self.stop_reading()
@@ -217,45 +171,59 @@ class Sink:
                 log.error("unreadable dead letter %s[%d]@%d skipped", record.topic, record.partition, record.offset)
         return skipped
 
-    def commit(self, batch: Batch) -> None:
-        inserted = self.projection.write(batch.frames(), batch.offsets)
-        now_ms = time.time() * 1000
+    async def commit(self, batch: Batch) -> None:
+        """Hand the batch's transaction to the DuckDB thread once its previous job has finished."""
+        frames = batch.frames()
+        await self.duckdb.run(partial(self.projection.write, frames, batch.offsets), partial(self.committed, batch))
+
+    def committed(self, batch: Batch, inserted: dict[str, int], now: float) -> None:
+        """Metrics and freshness of a batch committed at `now`."""
+        now_ms = now * 1000
         m.observe_all(m.PROJECTION_LAG, [max(0.0, (now_ms - ts) / 1000) for ts in batch.append_ms])
         m.BATCHES.inc()
         m.BATCH_SIZE.observe(batch.records)
         for table, count in inserted.items():
             m.ROWS.labels(table).inc(count)
-        now = time.time()
         m.COMMIT_GAP.observe(now - self.last_commit)
-        self.last_commit, self.commit_mono = now, time.monotonic()
+        self.last_commit = now
         self.unpublished_occurred.extend(batch.occurred_s)
         self.unpublished_records += batch.records
         added = ", ".join(f"{table}+{n}" for table, n in inserted.items()) or "no new rows"
         log.info("committed %d records: %s", batch.records, added)
 
     async def housekeeping(self, tps: list[TopicPartition]) -> None:
+        if self.snapshot_due():
+            await self.duckdb.settled()
+            if self.snapshot_due():  # the job that just finished may have been a snapshot
+                await self.publish()
         now = time.time()
-        if now - self.last_snapshot >= self.interval_s:
-            self.publish()
         m.SNAPSHOT_AGE.set(now - self.last_snapshot if self.last_snapshot else 0)
         if now - self.last_lag_check >= 5:
             self.last_lag_check = now
             for tp, end in (await self.consumer.end_offsets(tps)).items():
                 m.LAG_RECORDS.labels(tp.topic, str(tp.partition)).set(max(0, end - await self.consumer.position(tp)))
 
-    def publish(self) -> None:
-        """Publish the analyst snapshot if anything changed, with its `sink_status` row, and
-        measure how long after their event time its new records became queryable."""
+    def snapshot_due(self) -> bool:
+        return time.time() - self.last_snapshot >= self.interval_s
+
+    async def publish(self) -> None:
+        """Publish the analyst snapshot on the DuckDB thread if anything changed, with its
+        `sink_status` row, and measure how long after their event time its new records became
+        queryable. It starts after the transaction in flight, so it holds every batch counted in
+        `unpublished_occurred`, and the next one waits for it."""
+        await self.duckdb.settled()
         # The row is written before the copy, so its publish time is an estimate: now plus the
         # previous copy's duration. The histogram and /health use the real moment.
         estimate = time.time() + self.snapshot_s
         expected = lag_stats(self.unpublished_records, lags_s(estimate, self.unpublished_occurred))
         status = {"published_at": datetime.fromtimestamp(estimate, UTC), **expected.as_dict(),
                   "snapshot_ms": round(self.snapshot_s * 1000, 1), "interval_s": self.interval_s}
-        took = self.projection.publish_snapshot(status)
+        await self.duckdb.run(partial(self.projection.publish_snapshot, status), self.published)
+
+    def published(self, took: float | None, published: float) -> None:
+        """Freshness and metrics of a snapshot published at `published` (None: nothing had changed)."""
         if took is None:
             return
-        published = time.time()
         lags = lags_s(published, self.unpublished_occurred)
         m.observe_all(m.EVENT_LAG, lags)
         self.freshness = lag_stats(self.unpublished_records, lags)

@@ -13,7 +13,8 @@ from pathlib import Path
 import polars as pl
 from kafka import KafkaConsumer, TopicPartition
 
-from analytics.sink import FACT_SOURCES, Batch, consumer, partitions
+from analytics.batch import Batch
+from analytics.sink import FACT_SOURCES, consumer, partitions
 from analytics.store import Projection
 from bench.analytics_load import SinkRecord
 from bench.analytics_result import Timed

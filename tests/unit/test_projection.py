@@ -14,8 +14,8 @@ from pathlib import Path
 import polars as pl
 import pytest
 
+from analytics.batch import PK, Batch
 from analytics.rows import rows_for
-from analytics.sink import PK, Batch
 from analytics.store import Projection, arrow_rows
 from domain.stock import SkuStock, apply_movement
 from sim.config import SimConfig
