@@ -52,6 +52,7 @@ from streams.topics import (
 )
 
 log = logging.getLogger("omnistream.sink")
+FETCH_MIN_BYTES = 1024 * 1024
 
 FACT_SOURCES: tuple[TopicSpec, ...] = (
     POS_TRANSACTIONS, WEB_ORDERS, INVENTORY_LEDGER, ORDERS_STATUS, LOYALTY_LEDGER, LOYALTY_TIERS, CUSTOMERS_PURCHASES,
@@ -254,7 +255,14 @@ class Sink:
 
 
 def consumer(settings: Settings) -> AIOKafkaConsumer:
-    """The sink's consumer, unassigned (the benchmark reads with the same one); call inside a running loop."""
+    """The sink's consumer, unassigned (the benchmark reads with the same one); call inside a running loop.
+
+    aiokafka fetches in the background, and with the default fetch_min_bytes=1 a trickle of
+    records makes it fetch again the moment a response arrives: at 2,000 events/s over the
+    sink's ~40 partitions that loop cost more CPU than the projection (0.6 of a core against
+    0.26). Asking the broker for 1 MB or a fifth of the batch wait, whichever comes first, keeps
+    a backlog fetching at full speed and adds at most that wait to a record's trip.
+    """
     return AIOKafkaConsumer(
         bootstrap_servers=settings.bootstrap.split(","),
         client_id=f"{settings.app_id}-sink",
@@ -262,6 +270,8 @@ def consumer(settings: Settings) -> AIOKafkaConsumer:
         enable_auto_commit=False,
         auto_offset_reset="earliest",
         max_poll_records=settings.sink_batch_max,
+        fetch_min_bytes=FETCH_MIN_BYTES,
+        fetch_max_wait_ms=max(10, settings.sink_batch_wait_ms // 5),
         **settings.security.aiokafka_kwargs(),
     )
 
