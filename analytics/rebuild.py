@@ -10,6 +10,7 @@ The sink must be stopped: DuckDB lets one process hold the file. Topics keep 30 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import dataclasses
 import logging
 import sys
@@ -18,7 +19,8 @@ from pathlib import Path
 
 import duckdb
 
-from analytics.sink import PK, Sink
+from analytics.batch import PK
+from analytics.sink import Sink
 from analytics.store import copy_file
 from ops import logs
 from ops.processes import get_json
@@ -49,28 +51,45 @@ def build(settings: Settings, target: Path) -> dict[str, int]:
         stale.unlink(missing_ok=True)
     sink = Sink(dataclasses.replace(settings, duckdb_path=target,
                                     analytics_path=target.with_name(target.name + ".snapshot")))
-    tps = sink.assign()
-    ends = sink.consumer.end_offsets(tps)
-    starts = sink.consumer.beginning_offsets(tps)
-    total = sum(ends[tp] - starts[tp] for tp in tps)
-    log.info("rebuilding from %d records in %d partitions into %s", total, len(tps), target)
-    done, shown = 0, time.monotonic()
-    while any(sink.consumer.position(tp) < ends[tp] for tp in tps):
-        batch = sink.gather()
-        if batch.records:
-            sink.commit(batch)
-            sink.unpublished_occurred.clear()  # freshness of a replay means nothing; keep memory flat
-            done += batch.records
-        if time.monotonic() - shown > 2:
-            shown = time.monotonic()
-            log.info("rebuild: %d of %d records (%.0f%%)", done, total, 100 * done / max(total, 1))
-    counts = {t: int(sink.projection.con.execute(f"select count(*) from {t}").fetchone()[0])  # type: ignore[index]
-              for t in sorted(PK)}
-    sink.projection.con.execute("checkpoint")
-    sink.projection.close()
-    sink.consumer.close()
+    try:
+        done = asyncio.run(_read_to_the_end(sink, target))
+    finally:
+        sink.projection.close()
     log.info("rebuild: read %d records", done)
-    return counts
+    return counts(target)
+
+
+async def _read_to_the_end(sink: Sink, target: Path) -> int:
+    """Gather and commit batches as the sink does until every partition reaches its end offset
+    of now; the records read."""
+    tps = await sink.start()
+    try:
+        ends = await sink.consumer.end_offsets(tps)
+        starts = await sink.consumer.beginning_offsets(tps)
+        total = sum(ends[tp] - starts[tp] for tp in tps)
+        log.info("rebuilding from %d records in %d partitions into %s", total, len(tps), target)
+        done, shown = 0, time.monotonic()
+        while any([await sink.consumer.position(tp) < ends[tp] for tp in tps]):
+            batch = await sink.gather()
+            if batch.records:
+                await sink.commit(batch)
+                sink.unpublished_occurred.clear()  # freshness of a replay means nothing; keep memory flat
+                done += batch.records
+            if time.monotonic() - shown > 2:
+                shown = time.monotonic()
+                log.info("rebuild: %d of %d records (%.0f%%)", done, total, 100 * done / max(total, 1))
+        await sink.duckdb.settled()
+        sink.projection.con.execute("checkpoint")
+        return done
+    finally:
+        await sink.stop_reading()
+
+
+def counts(path: Path) -> dict[str, int]:
+    """Rows per projected table of the database at `path`."""
+    with duckdb.connect(str(path), read_only=True) as con:
+        return {t: int(con.execute(f"select count(*) from {t}").fetchone()[0])  # type: ignore[index]
+                for t in sorted(PK)}
 
 
 def replace(settings: Settings, built: Path) -> None:

@@ -26,9 +26,10 @@ from typing import Any
 import duckdb
 from kafka import KafkaConsumer, TopicPartition
 
+from analytics.batch import PK
 from analytics.drift import Check, compare_counts, compare_maps, exit_code, render
 from analytics.rows import rows_for
-from analytics.sink import FACT_SOURCES, PK
+from analytics.sink import FACT_SOURCES
 from ops import logs
 from settings import Settings
 from streams.codec import DecodeError, decode

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from bisect import bisect_left
+from collections import Counter as Tally
+from collections.abc import Sequence
+
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 REGISTRY = CollectorRegistry()
@@ -43,3 +47,19 @@ SNAPSHOT_INTERVAL = Gauge(
 )
 SNAPSHOTS = Counter("omnistream_sink_snapshots_total", "Analyst snapshots published", registry=REGISTRY)
 SNAPSHOT_AGE = Gauge("omnistream_sink_snapshot_age_seconds", "Seconds since the last snapshot", registry=REGISTRY)
+
+
+def observe_all(histogram: Histogram, values: Sequence[float]) -> None:
+    """`histogram.observe(v)` for every value, one increment per bucket instead of per value.
+
+    The sink observes two values per record (projection lag, event lag), and at ~2 us each they
+    were a tenth of its time; prometheus_client has no bulk observe, so this adds to the
+    histogram's own bucket and sum counters, exactly as `observe` does (a value goes to the
+    first bucket whose upper bound is >= it).
+    """
+    if not values:
+        return
+    bounds = histogram._upper_bounds
+    for bucket, count in Tally(bisect_left(bounds, value) for value in values).items():
+        histogram._buckets[bucket].inc(count)
+    histogram._sum.inc(sum(values))

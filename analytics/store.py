@@ -7,38 +7,53 @@ import os
 import shutil
 import struct
 import time
+from collections.abc import Sequence
 from datetime import UTC, datetime
+from functools import cache
 from pathlib import Path
 from typing import Any
 
 import duckdb
 import polars as pl
+import pyarrow as pa
 
 from analytics.sql_files import SCHEMA, sql
 
 log = logging.getLogger("omnistream.duckdb")
 
-OFFSETS_SCHEMA: dict[str, Any] = {
-    "topic": pl.Utf8,
-    "partition": pl.Int32,
-    "next_offset": pl.Int64,
-    "updated_at": pl.Datetime("us", "UTC"),
-}
-STATUS_SCHEMA: dict[str, Any] = {
-    "published_at": pl.Datetime("us", "UTC"),
-    "records": pl.Int64,
-    "lag_p50_ms": pl.Float64,
-    "lag_p99_ms": pl.Float64,
-    "lag_max_ms": pl.Float64,
-    "snapshot_ms": pl.Float64,
-    "interval_s": pl.Float64,
-}
 # Files are written in the v1.4.0 storage format, which the duckdb CLI (1.5.x) can read; python
 # duckdb 2.0's own default (storage version 69) is refused by it. The format of a file is fixed
 # when it is created: `python -m analytics.rebuild` recreates an older file in this one.
 STORAGE: dict[str, str | bool | int | float | list[str]] = {"storage_compatibility_version": "v1.4.0"}
 CLI_READABLE_VERSIONS = range(64, 69)
 STATUS_KEEP = "1 day"
+
+
+@cache
+def arrow_schemas() -> dict[str, pa.Schema]:
+    """Every table's Arrow schema as its `.sql` file declares it, read from an in-memory DuckDB.
+
+    Rows become columns of these types directly: inferring the types from the values was a third
+    of the sink's time, and spelling them again in Python would be a second copy to keep in step.
+    """
+    con = duckdb.connect()
+    try:
+        for name in SCHEMA:
+            con.execute(sql(name))
+        tables = [name for (name,) in con.execute("select table_name from duckdb_tables()").fetchall()]
+        return {name: con.sql(f"select * from {name} limit 0").to_arrow_table().schema for name in tables}
+    finally:
+        con.close()
+
+
+def arrow_rows(table: str, rows: Sequence[dict[str, Any]]) -> pa.Table:
+    """Row dicts as `table`'s typed columns (a missing key is null). A key the table has no column
+    for is an error, as `insert ... by name` made it: a field must not be dropped silently."""
+    schema = arrow_schemas()[table]
+    unknown = set().union(*rows) - set(schema.names)
+    if unknown:
+        raise ValueError(f"{table} has no column for {sorted(unknown)}: add it to analytics/sql/{table}.sql")
+    return pa.Table.from_pylist(list(rows), schema=schema)
 
 
 def storage_version(path: Path) -> int | None:
@@ -99,27 +114,25 @@ class Projection:
         return inserted
 
     def _insert(self, table: str, frame: pl.DataFrame) -> int:
-        self.con.register("batch_rows", frame.to_arrow())
-        try:
-            result = self.con.execute(f"insert or ignore into {table} by name select * from batch_rows")
-            row = result.fetchone()
-            return int(row[0]) if row else 0
-        finally:
-            self.con.unregister("batch_rows")
+        return self._execute_with("batch_rows", frame.to_arrow(),
+                                  f"insert or ignore into {table} by name select * from batch_rows")
 
     def _insert_offsets(self, offsets: dict[tuple[str, int], int]) -> None:
         if not offsets:
             return
         now = datetime.now(UTC)
-        frame = pl.DataFrame(
-            [{"topic": t, "partition": p, "next_offset": o, "updated_at": now} for (t, p), o in offsets.items()],
-            schema=OFFSETS_SCHEMA,
-        )
-        self.con.register("batch_offsets", frame.to_arrow())
+        rows = [{"topic": t, "partition": p, "next_offset": o, "updated_at": now} for (t, p), o in offsets.items()]
+        self._execute_with("batch_offsets", arrow_rows("sink_offsets", rows),
+                           "insert or replace into sink_offsets by name select * from batch_offsets")
+
+    def _execute_with(self, view: str, rows: pa.Table, statement: str) -> int:
+        """Run `statement` with `rows` visible as `view`; the rows it changed."""
+        self.con.register(view, rows)
         try:
-            self.con.execute("insert or replace into sink_offsets by name select * from batch_offsets")
+            result = self.con.execute(statement).fetchone()
+            return int(result[0]) if result else 0
         finally:
-            self.con.unregister("batch_offsets")
+            self.con.unregister(view)
 
     def publish_snapshot(self, status: dict[str, Any] | None = None) -> float | None:
         """Copy a checkpointed database to the analysts' path, atomically; the seconds it took
@@ -141,13 +154,9 @@ class Projection:
         return time.perf_counter() - started
 
     def _insert_status(self, status: dict[str, Any]) -> None:
-        frame = pl.DataFrame([status], schema=STATUS_SCHEMA)
-        self.con.register("status_row", frame.to_arrow())
-        try:
-            self.con.execute("insert or replace into sink_status by name select * from status_row")
-            self.con.execute(f"delete from sink_status where published_at < now() - interval '{STATUS_KEEP}'")
-        finally:
-            self.con.unregister("status_row")
+        self._execute_with("status_row", arrow_rows("sink_status", [status]),
+                           "insert or replace into sink_status by name select * from status_row")
+        self.con.execute(f"delete from sink_status where published_at < now() - interval '{STATUS_KEEP}'")
 
     def close(self) -> None:
         self.con.close()

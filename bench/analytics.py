@@ -23,7 +23,7 @@ from bench import scrape
 from bench.analytics_lag import Publisher, SnapshotReader, watch
 from bench.analytics_load import SinkDay, prefill, sink_day
 from bench.analytics_result import Baselines, Lag, Throughput, result_line, summary
-from bench.analytics_stages import decode_rows, frames, insert, raw_consume
+from bench.analytics_stages import decode_rows, frames, insert, raw_consume, raw_consume_aiokafka
 from bench.cpu import CpuMeter
 from bench.pipeline import release
 from bench.result import git_commit, run_cli
@@ -67,6 +67,8 @@ def baselines(stack: Stack, day: SinkDay) -> tuple[Baselines, int]:
     settings = stack.settings
     consume = raw_consume(settings, len(day.records))
     say(f"raw consume: {len(day.records):,} records in {consume.wall_s:.2f} s ({consume.cpu_s:.2f} s CPU)")
+    consume_aio = raw_consume_aiokafka(settings, len(day.records))
+    say(f"raw consume, aiokafka: {consume_aio.wall_s:.2f} s ({consume_aio.cpu_s:.2f} s CPU)")
     batches, decoded = decode_rows(day.records, settings)
     rows = sum(len(r) for b in batches for r in b.rows.values())
     say(f"decode + rows_for: {rows:,} rows in {decoded.wall_s:.2f} s ({decoded.cpu_s:.2f} s CPU)")
@@ -78,7 +80,7 @@ def baselines(stack: Stack, day: SinkDay) -> tuple[Baselines, int]:
         f"one snapshot {snapshot.wall_s:.2f} s")
     if inserted != rows:
         raise RuntimeError(f"insert-only wrote {inserted} rows of {rows}: duplicate keys in the workload?")
-    return Baselines(len(day.records), rows, consume, decoded, framed, written, snapshot), rows
+    return Baselines(len(day.records), rows, consume, decoded, framed, written, snapshot, consume_aio), rows
 
 
 def drain(sink: Service, stack: Stack, records: int, rows: int, meter: CpuMeter, profile: str | None) -> Throughput:

@@ -11,8 +11,8 @@ RESULT_KEYS = (
     "lag_events", "lag_seen", "rate_target", "rate_achieved", "lag_published", "publisher_behind_s",
     "snapshot_interval_s", "baselines", "contention", "kafka", "cpus", "commit",
 )
-BASELINE_KEYS = ("raw_consume_per_s", "decode_records_per_s", "decode_rows_per_s", "frames_rows_per_s",
-                 "insert_rows_per_s")
+BASELINE_KEYS = ("raw_consume_per_s", "raw_consume_aiokafka_per_s", "decode_records_per_s", "decode_rows_per_s",
+                 "frames_rows_per_s", "insert_rows_per_s")
 
 
 def percentile(values: Sequence[float], q: float) -> float | None:
@@ -46,16 +46,18 @@ class Baselines:
 
     records: int
     rows: int
-    raw_consume: Timed  # kafka-python poll loop, no decoding
+    raw_consume: Timed  # kafka-python poll loop, no decoding (the sink's consumer until 2026-11)
     decode: Timed  # streams.codec.decode + analytics.rows.rows_for
     frames: Timed  # Batch.frames(): row dicts to polars frames, deduplicated
     insert: Timed  # Projection.write of the frames, batch by batch
     snapshot: Timed  # one publish_snapshot (checkpoint + file copy) of the filled file
+    raw_consume_aiokafka: Timed = field(default_factory=Timed)  # the sink's consumer: aiokafka getmany loop
 
     def figures(self) -> dict[str, float]:
         stages = self.decode.wall_s + self.frames.wall_s + self.insert.wall_s
         return {
             "raw_consume_per_s": per_s(self.records, self.raw_consume.wall_s),
+            "raw_consume_aiokafka_per_s": per_s(self.records, self.raw_consume_aiokafka.wall_s),
             "decode_records_per_s": per_s(self.records, self.decode.wall_s),
             "decode_rows_per_s": per_s(self.rows, self.decode.wall_s),
             "frames_rows_per_s": per_s(self.rows, self.frames.wall_s),
@@ -67,7 +69,8 @@ class Baselines:
     def cpu_us_per_record(self) -> dict[str, float]:
         """CPU microseconds per consumed record of each stage alone: where the sink's time can go."""
         n = max(self.records, 1)
-        stages = {"consume": self.raw_consume, "decode+rows": self.decode, "frames": self.frames,
+        stages = {"consume": self.raw_consume, "consume_aiokafka": self.raw_consume_aiokafka,
+                  "decode+rows": self.decode, "frames": self.frames,
                   "insert": self.insert}
         return {name: round(1e6 * t.cpu_s / n, 1) for name, t in stages.items()}
 
@@ -148,7 +151,8 @@ def summary(line: dict[str, object]) -> list[str]:
     return [
         f"throughput: {line['events']:,} records -> {line['rows']:,} rows in {line['drain_s']} s after "
         f"{line['startup_s']} s start-up: {line['rows_per_s']:,} rows/s, {line['events_per_s']:,} records/s",
-        f"baselines: raw consume {b['raw_consume_per_s']:,} records/s; decode+rows {b['decode_rows_per_s']:,} rows/s; "
+        f"baselines: raw consume {b['raw_consume_per_s']:,} records/s (aiokafka, the sink's: "
+        f"{b['raw_consume_aiokafka_per_s']:,}); decode+rows {b['decode_rows_per_s']:,} rows/s; "
         f"frames {b['frames_rows_per_s']:,} rows/s; insert {b['insert_rows_per_s']:,} rows/s; "
         f"stages in series {b['stages_rows_per_s']:,} rows/s; snapshot {b['snapshot_s']} s",
         f"CPU us per record, each stage alone: {line['stage_cpu_us_per_record']}; the sink: "

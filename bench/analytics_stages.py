@@ -2,22 +2,23 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from itertools import groupby
 from pathlib import Path
 
 import polars as pl
 from kafka import KafkaConsumer, TopicPartition
 
-from analytics.rows import rows_for
-from analytics.sink import FACT_SOURCES, Batch
+from analytics.batch import Batch
+from analytics.sink import FACT_SOURCES, consumer, partitions
 from analytics.store import Projection
 from bench.analytics_load import SinkRecord
 from bench.analytics_result import Timed
 from settings import Settings
-from streams.codec import decode
 
 TIMEOUT_S = 300.0
 Frames = dict[str, pl.DataFrame]
@@ -35,7 +36,8 @@ def timed() -> Iterator[Timed]:
 
 
 def raw_consume(settings: Settings, expected: int) -> Timed:
-    """A bare kafka-python consumer, assigned like the sink, reading `expected` records: no decoding."""
+    """A bare kafka-python consumer, assigned like the sink, reading `expected` records: no decoding.
+    The sink read with it until 2026-11; kept as the yardstick of the older runs."""
     with timed() as t:
         consumer = KafkaConsumer(
             bootstrap_servers=settings.bootstrap.split(","), group_id=None, enable_auto_commit=False,
@@ -61,24 +63,49 @@ def _read(consumer: KafkaConsumer, settings: Settings, expected: int) -> None:
             seen += len(records)
 
 
+def raw_consume_aiokafka(settings: Settings, expected: int) -> Timed:
+    """The sink's own aiokafka consumer, assigned like the sink, reading `expected` records: no decoding."""
+    with timed() as t:
+        asyncio.run(_read_aiokafka(settings, expected))
+    return t
+
+
+async def _read_aiokafka(settings: Settings, expected: int) -> None:
+    reader = consumer(settings)
+    await reader.start()
+    try:
+        names = [spec.full_name(settings.topic_prefix) for spec in FACT_SOURCES]
+        reader.assign(await partitions(reader, names))
+        seen = 0
+        deadline = time.monotonic() + TIMEOUT_S
+        while seen < expected:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"raw aiokafka consume read {seen} of {expected} records in {TIMEOUT_S}s")
+            polled = await reader.getmany(timeout_ms=500, max_records=settings.sink_batch_max)
+            seen += sum(len(records) for records in polled.values())
+    finally:
+        await reader.stop()
+
+
 def decode_rows(records: list[SinkRecord], settings: Settings) -> tuple[list[Batch], Timed]:
-    """The sink's `add` without Kafka or metrics: batches of `sink_batch_max` records as rows."""
+    """The sink's `Batch.add_events` without Kafka or metrics: batches of `sink_batch_max` records as rows,
+    each run of one topic's records handed over at once, as a poll hands them over."""
     batches: list[Batch] = []
     size, limit = settings.sink_batch_max, settings.max_event_bytes
     with timed() as t:
         for first in range(0, len(records), size):
-            batch = Batch()
-            for offset, record in enumerate(records[first:first + size], start=first):
-                batch.records += 1
-                batch.offsets[(record.spec.name, 0)] = offset + 1
-                for table, rows in rows_for(decode(record.spec, record.raw, limit), datetime.now(UTC)).items():
-                    batch.rows[table].extend(rows)
+            chunk = list(enumerate(records[first:first + size], start=first))
+            batch = Batch(records=len(chunk))
+            for spec, run in groupby(chunk, key=lambda numbered: numbered[1].spec):
+                numbered = list(run)
+                batch.add_events(spec, [record.raw for _, record in numbered], datetime.now(UTC), limit)
+                batch.offsets[(spec.name, 0)] = numbered[-1][0] + 1
             batches.append(batch)
     return batches, t
 
 
 def frames(batches: list[Batch]) -> tuple[list[Frames], Timed]:
-    """`Batch.frames()`: row dicts to polars frames, deduplicated on each table's key."""
+    """`Batch.frames()`: row dicts to typed frames, deduplicated on each table's key."""
     with timed() as t:
         built = [batch.frames() for batch in batches]
     return built, t

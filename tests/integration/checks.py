@@ -6,9 +6,10 @@ from pathlib import Path
 
 from kafka import KafkaConsumer, TopicPartition
 
+from analytics.batch import PK
 from analytics.reconcile import topic_row_counts
 from analytics.rows import FACT_TABLES
-from analytics.sink import FACT_SOURCES, PK
+from analytics.sink import FACT_SOURCES
 from ops.processes import Service, get_json
 from settings import Settings
 from sim.report import Report

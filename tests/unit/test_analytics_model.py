@@ -11,8 +11,8 @@ import duckdb
 import polars as pl
 import pytest
 
+from analytics.batch import PK, Batch
 from analytics.rows import rows_for
-from analytics.sink import PK, Batch
 from analytics.sql_files import SCHEMA, sql
 from streams.base import Event
 from streams.customers import CustomersMerged

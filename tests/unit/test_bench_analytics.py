@@ -25,7 +25,8 @@ def a_run(lags_ms: list[float] | None = None) -> tuple[Throughput, Lag, Baseline
     lag = Lag(rate_target=2_000.0, duration_s=15.0, sent=30_000, tracked=25_000, publish_s=15.0,
               lags_ms=[100.0, 200.0, 300.0] if lags_ms is None else lags_ms)
     base = Baselines(records=20_000, rows=35_000, raw_consume=Timed(4.0, 3.0), decode=Timed(0.5, 0.5),
-                     frames=Timed(0.25, 0.25), insert=Timed(0.25, 0.2), snapshot=Timed(0.1, 0.05))
+                     frames=Timed(0.25, 0.25), insert=Timed(0.25, 0.2), snapshot=Timed(0.1, 0.05),
+                     raw_consume_aiokafka=Timed(1.0, 0.8))
     return throughput, lag, base
 
 
@@ -83,9 +84,11 @@ def test_a_lag_phase_that_saw_nothing_reports_no_percentiles() -> None:
 def test_baselines_give_each_stage_alone_and_their_sum_in_series() -> None:
     figures = a_run()[2].figures()
     assert figures["raw_consume_per_s"] == 5_000.0
+    assert figures["raw_consume_aiokafka_per_s"] == 20_000.0
     assert figures["decode_rows_per_s"] == 70_000.0
     assert figures["stages_rows_per_s"] == 35_000.0  # 1 s of decode + frames + insert
-    assert a_run()[2].cpu_us_per_record() == {"consume": 150.0, "decode+rows": 25.0, "frames": 12.5, "insert": 10.0}
+    assert a_run()[2].cpu_us_per_record() == {"consume": 150.0, "consume_aiokafka": 40.0, "decode+rows": 25.0,
+                                              "frames": 12.5, "insert": 10.0}
 
 
 def test_context_never_overrides_a_measured_figure() -> None:

@@ -8,15 +8,15 @@ without its column fails here, not in the sink process.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from datetime import UTC, datetime
 from pathlib import Path
 
 import polars as pl
+import pytest
 
+from analytics.batch import PK, Batch
 from analytics.rows import rows_for
-from analytics.sink import PK
-from analytics.store import Projection
+from analytics.store import Projection, arrow_rows
 from domain.stock import SkuStock, apply_movement
 from sim.config import SimConfig
 from sim.publish import generate
@@ -35,14 +35,13 @@ def test_a_simulated_day_and_its_ledger_project_into_duckdb_and_give_the_expecte
         ledger += out.emitted
     assert any(entry.kind == "transit_in" for entry in ledger), "the day should move stock between nodes"
 
-    rows: dict[str, list[dict]] = defaultdict(list)
+    batch = Batch()
     now = datetime.now(UTC)
     for event in [*events, *ledger]:
         for table, table_rows in rows_for(event, now).items():
-            rows[table] += table_rows
+            batch.rows[table] += table_rows
     projection = Projection(tmp_path / "omni.duckdb", tmp_path / "analytics.duckdb")
-    frames = {t: pl.DataFrame(r, infer_schema_length=None).unique(subset=PK[t], keep="first") for t, r in rows.items()}
-    inserted = projection.write(frames, {("t", 0): 1})
+    inserted = projection.write(batch.frames(), {("t", 0): 1})
     assert inserted["fct_stock_movements"] == len(ledger)
 
     got = {
@@ -56,6 +55,18 @@ def test_a_simulated_day_and_its_ledger_project_into_duckdb_and_give_the_expecte
     in_transit = projection.con.execute("select sum(in_transit_delta) from fct_stock_movements").fetchone()
     assert in_transit is not None
     assert in_transit[0] == sum(p.in_transit for s in stocks.values() for p in s.positions.values())
+
+
+def test_a_row_with_a_field_its_table_has_no_column_for_is_refused_not_dropped() -> None:
+    row = {"topic": "t", "partition": 0, "next_offset": 1, "updated_at": datetime.now(UTC), "note": "new field"}
+    with pytest.raises(ValueError, match="no column for \\['note'\\]"):
+        arrow_rows("sink_offsets", [row])
+
+
+def test_a_row_without_a_nullable_column_gets_null_in_it() -> None:
+    row = {"event_id": "e1", "order_id": "o1", "milestone": "shipped", "node": "wh-01", "carrier": "dhl",
+           "occurred_at": datetime.now(UTC), "projected_at": datetime.now(UTC)}
+    assert arrow_rows("fct_fulfillment", [row]).column("reason").to_pylist() == [None]
 
 
 def test_order_statuses_project_and_the_outcome_view_shows_each_orders_latest(tmp_path: Path) -> None:
@@ -125,7 +136,6 @@ def test_loyalty_postings_project_and_wallet_balances_equal_the_wallets_own(tmp_
 def test_purchases_merges_and_tiers_project_into_one_history_per_customer(tmp_path: Path) -> None:
     from datetime import timedelta
 
-    from analytics.sink import Batch
     from streams.customers import CustomersMerged, PurchaseLine, PurchaseRecorded
     from streams.loyalty import PointsPosted, TierChanged
 

@@ -1,0 +1,68 @@
+"""A micro-batch of the sink: rows per table and the offsets they cover, written as one transaction."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import polars as pl
+
+from analytics.rows import rows_for
+from analytics.store import arrow_rows
+from streams.codec import DecodeError, decode
+from streams.topics import TopicSpec
+
+PK = {
+    "fct_sales_lines": ["event_id", "line_no"],
+    "fct_return_lines": ["event_id", "line_no"],
+    "fct_stock_movements": ["movement_id"],
+    "fct_order_status": ["event_id"],
+    "fct_loyalty_entries": ["customer_id", "entry_id"],
+    "fct_tier_changes": ["event_id"],
+    "fct_customer_purchases": ["event_id", "line_no"],
+    "fct_customer_merges": ["event_id"],
+    "fct_fraud_alerts": ["alert_id"],
+    "fct_holds": ["event_id"],
+    "fct_fulfillment": ["event_id", "milestone"],
+    "fct_availability": ["event_id"],
+    "fct_price_changes": ["event_id"],
+    "dead_letters": ["dlq_topic", "dlq_partition", "dlq_offset"],
+}
+
+
+@dataclass
+class Batch:
+    """Rows and next offsets gathered from one or more polls, written as one transaction."""
+
+    rows: dict[str, list[dict[str, Any]]] = field(default_factory=lambda: defaultdict(list))
+    offsets: dict[tuple[str, int], int] = field(default_factory=dict)
+    append_ms: list[int] = field(default_factory=list)
+    occurred_s: list[float] = field(default_factory=list)
+    records: int = 0
+
+    def add_events(self, spec: TopicSpec, values: Iterable[bytes | None], projected_at: datetime,
+                   max_bytes: int) -> int:
+        """Decode and project one topic's record values; how many could not be decoded (skipped:
+        the worker dead-letters them, the sink only counts them)."""
+        skipped = 0
+        for value in values:
+            try:
+                event = decode(spec, value, max_bytes)
+            except DecodeError:
+                skipped += 1
+                continue
+            self.occurred_s.append(event.occurred_at.timestamp())
+            for table, rows in rows_for(event, projected_at).items():
+                self.rows[table].extend(rows)
+        return skipped
+
+    def frames(self) -> dict[str, pl.DataFrame]:
+        """Each table's rows as typed columns (the table's own schema, nothing inferred), without
+        repeated keys: `insert or ignore` skips rows already stored, not two alike in one insert."""
+        return {
+            table: pl.DataFrame(arrow_rows(table, rows)).unique(subset=PK[table], keep="first")
+            for table, rows in self.rows.items()
+        }
