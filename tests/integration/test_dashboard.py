@@ -71,7 +71,11 @@ def test_the_dashboard_renders_live_stock_sales_points_alerts_and_lag_offline_in
 
     sku = query(pipeline.analytics_path, TOP_SKU)[0][0]
     page = f"{origin}/?sku={sku}"
+    # Fraud alerts can still trickle in: a return or till price waits out its join grace (30 s)
+    # after the stream went quiet. Count them on both sides of the render.
+    alerts_before = query(pipeline.analytics_path, ALERTS)[0][0]
     dom = Dom.of(render(browser, tmp_path, "--dump-dom", page))
+    alerts_after = query(pipeline.analytics_path, ALERTS)[0][0]
 
     stock = stock_of(worker, sku)
     assert dom.find("table", "data-sku")["data-sku"] == sku, dom.state_text
@@ -90,9 +94,9 @@ def test_the_dashboard_renders_live_stock_sales_points_alerts_and_lag_offline_in
     assert dom.find("dl", "data-pending") == {"class": "points", "data-pending": str(pending or 0),
                                               "data-available": str(available or 0), "data-held": str(held or 0)}
 
-    alerts = query(pipeline.analytics_path, ALERTS)[0][0]
-    if alerts:
-        assert len(dom.all("tr", "data-alert-id")) == min(20, alerts)
+    if alerts_after:
+        shown_alerts = len(dom.all("tr", "data-alert-id"))
+        assert min(20, alerts_before) <= shown_alerts <= min(20, alerts_after), (alerts_before, shown_alerts)
     else:
         assert "No fraud alerts" in dom.text_of("alerts-empty")
 
