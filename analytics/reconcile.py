@@ -18,7 +18,6 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections import defaultdict
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -27,6 +26,7 @@ import duckdb
 from kafka import KafkaConsumer, TopicPartition
 
 from analytics.batch import PK
+from analytics.distinct_keys import DistinctKeys
 from analytics.drift import Check, compare_counts, compare_maps, exit_code, render
 from analytics.rows import rows_for
 from analytics.sink import FACT_SOURCES
@@ -47,7 +47,7 @@ def snapshot_rows(path: Path, sql: str) -> list[tuple[Any, ...]]:
 
 def topic_row_counts(settings: Settings, through: dict[tuple[str, int], int]) -> dict[str, int]:
     """Distinct rows per fact table (by primary key) in the fact topics before `through` offsets."""
-    keys: dict[str, set[tuple[Any, ...]]] = defaultdict(set)
+    keys = DistinctKeys()
     consumer = KafkaConsumer(bootstrap_servers=settings.bootstrap.split(","), group_id=None,
                              enable_auto_commit=False, **settings.security.kafka_python_kwargs())
     try:
@@ -62,10 +62,11 @@ def topic_row_counts(settings: Settings, through: dict[tuple[str, int], int]) ->
                     except DecodeError:
                         continue  # the sink skips it too (the worker dead-letters it)
                     for table, table_rows in rows_for(event, datetime.now(UTC)).items():
-                        keys[table].update(tuple(row[c] for c in PK[table]) for row in table_rows)
+                        keys.add(table, (tuple(row[c] for c in PK[table]) for row in table_rows))
+        return keys.counts()
     finally:
         consumer.close()
-    return {table: len(found) for table, found in keys.items()}
+        keys.close()
 
 
 def _read(consumer: KafkaConsumer, ends: dict[TopicPartition, int]) -> Any:
