@@ -19,6 +19,7 @@ class Refetched:
     offset: int
     key: bytes | None
     value: bytes | None
+    timestamp: int  # milliseconds, as aiokafka gives it (Faust's messages carry seconds)
 
     @property
     def tp(self) -> TP:
@@ -42,7 +43,8 @@ async def fetch_range(topic: str, partition: int, offsets: range) -> list[Refetc
             if not records:
                 break
             found += [
-                Refetched(r.topic, r.partition, r.offset, r.key, r.value) for r in records if r.offset in offsets
+                Refetched(r.topic, r.partition, r.offset, r.key, r.value, r.timestamp)
+                for r in records if r.offset in offsets
             ]
         return found
     finally:
