@@ -6,17 +6,12 @@ Nothing here connects to Kafka at import time.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
-
 import faust
-from faust.transport.drivers.aiokafka import AIOKafkaConsumerThread
-from faust.types import TP
 
-from ops import logs
+from ops import consumer_fixes, logs
 from settings import Settings
 from streams import admin
-from streams.topics import STOCK_PARTITIONS, TopicSpec
+from streams.topics import ALL_TOPICS, STOCK_PARTITIONS, TopicSpec
 
 settings = Settings.from_env()
 
@@ -66,31 +61,8 @@ def create_app(s: Settings) -> faust.App:
 
 app = create_app(settings)
 
-# Faust passes its live set of active (unpaused) partitions to aiokafka's `fetched_records` in the
-# consumer thread, and aiokafka reads an empty set as "every partition" (`if partitions and tp not
-# in partitions`). When a rebalance or table recovery pauses every partition while a fetch waits,
-# aiokafka hands over the buffered records of all assigned partitions and advances their positions;
-# Faust drops them as paused and counts on `perform_seek()` to rewind to the committed offset. But
-# `seek_to_committed` leaves a partition with no committed offset where it is (`if offset and
-# offset > 0`): a worker restarted after a SIGKILL before its first commit sat at the end of its
-# partitions and never read them (tests/integration/test_wallet_crash.py; the race is robinhood/faust#69). Fetch
-# with a snapshot (copying a set is atomic under the GIL) and nothing when it is empty, so a paused
-# partition is never read.
-_fetch_records = AIOKafkaConsumerThread._fetch_records
-
-
-async def _fetch_active_records(
-    self: AIOKafkaConsumerThread, consumer: Any, active: set[TP] | None, timeout: float | None = None,
-    max_records: int | None = None,
-) -> Mapping[TP, list[Any]]:
-    if active is not None:  # None: a client-only app, which fetches every partition on purpose
-        active = set(active)
-        if not active:
-            return {}
-    return await _fetch_records(self, consumer, active, timeout=timeout, max_records=max_records)
-
-
-AIOKafkaConsumerThread._fetch_records = _fetch_active_records  # type: ignore[method-assign]
+# Records fetched but not delivered around a rebalance must come again: see ops/consumer_fixes.py.
+consumer_fixes.install(spec.full_name(settings.topic_prefix) for spec in ALL_TOPICS)
 
 
 @app.on_worker_init.connect

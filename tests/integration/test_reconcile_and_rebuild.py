@@ -16,7 +16,7 @@ from settings import Settings
 from sim.config import SimConfig
 from sim.publish import run
 from tests.conftest import Pipeline
-from tests.integration.checks import wait_until_projected, wait_until_sink_caught_up
+from tests.integration.checks import wait_until_fraud_settled, wait_until_projected, wait_until_sink_caught_up
 from tests.integration.kafka_io import query
 
 pytestmark = pytest.mark.integration
@@ -45,9 +45,10 @@ def test_reconcile_reports_no_drift_when_quiet_and_drift_in_a_damaged_copy_and_r
     report = run(DAY)
     snapshot = pipeline.analytics_path
     wait_until_projected(snapshot, report, stall_s=180)
+    worker_url = f"http://127.0.0.1:{worker.env['OMNI_WEB_PORT']}"
+    wait_until_fraud_settled(worker_url)  # else alerts still come a join grace later
     wait_until_sink_caught_up(snapshot, Settings.from_env(), timeout_s=300)
 
-    worker_url = f"http://127.0.0.1:{worker.env['OMNI_WEB_PORT']}"
     clean = command(pipeline, "analytics.reconcile", "--worker-url", worker_url, "--wallets", "0")
     print(clean.stdout)
     assert clean.returncode == 0, clean.stdout + clean.stderr
