@@ -42,10 +42,21 @@ async def seek_to_committed_or_beginning(
     never = sorted((tp for tp, offset in committed.items() if not offset and tp.topic in rewindable),
                    key=lambda tp: (tp.topic, tp.partition))
     if never:
-        log.info("rewinding %d partition(s) with no committed offset to their beginning: %s",
-                 len(never), ", ".join(f"{tp.topic}[{tp.partition}]" for tp in never))
+        moved = {tp: at for tp in never if (at := _position(consumer, tp))}
+        if moved:  # the others are empty or were never read: nothing to say
+            log.info("no committed offset yet, reading again from the beginning: %s",
+                     ", ".join(f"{tp.topic}[{tp.partition}] (was at {at})" for tp, at in moved.items()))
         await consumer.seek_to_beginning(*never)
     return committed
+
+
+def _position(consumer: AIOKafkaConsumer, tp: Any) -> int | None:
+    """The consumer's position in `tp` without a request (None when it has none)."""
+    try:
+        state = consumer._subscription.subscription.assignment.state_value(tp)  # noqa: SLF001
+        return state.position if state is not None and state.has_valid_position else None
+    except AttributeError:  # another aiokafka: only the log line loses detail
+        return None
 
 
 def install(rewindable: Collection[str]) -> None:
