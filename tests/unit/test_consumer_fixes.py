@@ -66,3 +66,11 @@ def test_a_receipt_fetched_during_a_rebalance_on_a_fresh_partition_is_read_again
     consumer = Consumer({tp: None}, {tp: 1})
     asyncio.run(seek_to_committed_or_beginning(consumer, OURS))  # type: ignore[arg-type]
     assert consumer.position[tp] == 0 and consumer.to_beginning == [tp]
+
+
+def test_the_worker_app_installs_both_fixes() -> None:
+    import app  # noqa: F401  (installs them on import)
+    from faust.transport.drivers.aiokafka import AIOKafkaConsumerThread
+
+    for method in (AIOKafkaConsumerThread.seek_to_committed, AIOKafkaConsumerThread._fetch_records):
+        assert method.__module__ == "ops.consumer_fixes", method
