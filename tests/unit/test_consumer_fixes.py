@@ -69,8 +69,9 @@ def test_a_receipt_fetched_during_a_rebalance_on_a_fresh_partition_is_read_again
 
 
 def test_the_worker_app_installs_both_fixes() -> None:
-    import app  # noqa: F401  (installs them on import)
     from faust.transport.drivers.aiokafka import AIOKafkaConsumerThread
+
+    import app  # noqa: F401  (installs them on import)
 
     for method in (AIOKafkaConsumerThread.seek_to_committed, AIOKafkaConsumerThread._fetch_records):
         assert method.__module__ == "ops.consumer_fixes", method
