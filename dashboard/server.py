@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
@@ -12,8 +13,9 @@ from typing import Any, TypeVar
 
 import aiohttp
 from aiohttp import web
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from dashboard import panels
+from dashboard import metrics, panels
 from dashboard.snapshot import Snapshot, SourceDownError
 from dashboard.sources import Sources
 from settings import Settings
@@ -54,6 +56,7 @@ class Dashboard:
         return await self._db(lambda: self.snapshot.rows(name))
 
     def _meta(self) -> dict[str, Any]:
+        metrics.SNAPSHOT_AGE.set(self.snapshot.age_s())
         published = datetime.fromtimestamp(self.snapshot.published_at, UTC).isoformat(timespec="seconds")
         return {"snapshot": {"published_at": published, "age_s": round(self.snapshot.age_s(), 1)}}
 
@@ -134,6 +137,7 @@ async def errors_as_json(request: web.Request, handler: Handler) -> web.StreamRe
     try:
         return await handler(request)
     except SourceDownError as down:
+        metrics.SOURCE_DOWN.labels(_route(request)).inc()
         return web.json_response({"error": str(down)}, status=503)
     except web.HTTPException:
         raise
@@ -142,12 +146,39 @@ async def errors_as_json(request: web.Request, handler: Handler) -> web.StreamRe
         return web.json_response({"error": f"{request.path} failed: {type(err).__name__}: {err}"}, status=500)
 
 
+@web.middleware
+async def counted(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Requests by route and status, and their durations, for /metrics."""
+    route, started, status = _route(request), time.perf_counter(), 500
+    try:
+        response = await handler(request)
+        status = response.status
+        return response
+    except web.HTTPException as http:
+        status = http.status
+        raise
+    finally:
+        metrics.REQUESTS.labels(route, str(status)).inc()
+        metrics.REQUEST_SECONDS.labels(route).observe(time.perf_counter() - started)
+
+
+def _route(request: web.Request) -> str:
+    """The route's pattern, not the raw path: /static/<file> must not make a label per file."""
+    info = request.match_info.route.resource
+    return info.canonical if info is not None else "unmatched"
+
+
+async def prometheus(_: web.Request) -> web.Response:
+    return web.Response(body=generate_latest(metrics.REGISTRY), headers={"Content-Type": CONTENT_TYPE_LATEST})
+
+
 def build(settings: Settings) -> web.Application:
     dash = Dashboard(settings)
-    app = web.Application(middlewares=[errors_as_json])
+    app = web.Application(middlewares=[counted, errors_as_json])
     app.cleanup_ctx.append(dash.lifecycle)
     app.router.add_get("/", dash.index)
     app.router.add_get("/health", dash.health)
+    app.router.add_get("/metrics", prometheus)
     app.router.add_get("/api/stock", dash.stock)
     app.router.add_get("/api/skus", dash.skus)
     app.router.add_get("/api/sales-today", dash.sales_today)

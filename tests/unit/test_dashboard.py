@@ -11,6 +11,7 @@ from pathlib import Path
 import duckdb
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
+from prometheus_client.parser import text_string_to_metric_families
 
 from analytics.sql_files import SCHEMA, sql
 from dashboard import panels
@@ -188,6 +189,34 @@ async def test_a_panel_whose_source_is_down_answers_503_with_a_sentence(
         lag = await (await client.get("/api/lag")).json()
         assert lag["stale"] and any("sink" in reason for reason in lag["stale_reasons"])
         assert (await client.get("/api/stock")).status == 400
+
+
+async def test_metrics_count_requests_by_route_and_status_and_panels_served_without_their_source(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("OMNI_DUCKDB_PATH", str(tmp_path / "omnistream.duckdb"))
+    monkeypatch.setenv("OMNI_WEB_PORT", str(free_port()))
+    async with TestClient(TestServer(build(Settings.from_env()))) as client:
+        async def scrape() -> dict[tuple[str, ...], float]:
+            text = await (await client.get("/metrics")).text()
+            return {(s.name, *s.labels.values()): s.value
+                    for family in text_string_to_metric_families(text) for s in family.samples}
+
+        before = await scrape()
+        for _ in range(3):
+            assert (await client.get("/api/stock?sku=SKU-00001")).status == 503  # no worker
+        assert (await client.get("/api/stock")).status == 400
+        assert (await client.get("/static/dashboard.js")).status == 200
+        after = await scrape()
+
+    def grew(*key: str) -> float:
+        return after.get(key, 0) - before.get(key, 0)
+
+    assert grew("omnistream_dashboard_requests_total", "/api/stock", "503") == 3
+    assert grew("omnistream_dashboard_requests_total", "/api/stock", "400") == 1
+    assert grew("omnistream_dashboard_source_down_total", "/api/stock") == 3
+    assert grew("omnistream_dashboard_request_seconds_count", "/api/stock") == 4
+    assert grew("omnistream_dashboard_requests_total", "/static", "200") == 1  # one label for every file
 
 
 async def test_lag_reads_the_sinks_status_table_when_the_snapshot_has_one(
