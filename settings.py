@@ -30,14 +30,14 @@ ENV_DEFAULTS: dict[str, tuple[str, str]] = {
     "OMNI_WEB_PORT": ("6066", "worker web port: /health, /metrics, /stock/{sku}"),
     "OMNI_DUCKDB_PATH": (".run/duckdb/omnistream.duckdb", "the sink's DuckDB file (single writer)"),
     "OMNI_ANALYTICS_PATH": ("", "read-only snapshot for analysts (default: analytics.duckdb beside the sink file)"),
-    "OMNI_SNAPSHOT_INTERVAL_S": ("1", "how often the sink publishes the analyst snapshot (it backs off to 5x "
+    "OMNI_SNAPSHOT_INTERVAL_S": ("0.5", "how often the sink publishes the analyst snapshot (it backs off to 5x "
                                       "the last checkpoint-and-copy time when that is longer)"),
     "OMNI_SINK_HOST": ("127.0.0.1", "sink web server bind address"),
     "OMNI_SINK_PORT": ("6070", "sink web port: /health, /metrics"),
     "OMNI_DASHBOARD_HOST": ("127.0.0.1", "dashboard web server bind address (0.0.0.0 in containers)"),
     "OMNI_DASHBOARD_PORT": ("6080", "dashboard web port: the page at /, its JSON under /api/, /health"),
     "OMNI_SINK_BATCH_MAX": ("5000", "most records the sink applies in one DuckDB transaction"),
-    "OMNI_SINK_BATCH_WAIT_MS": ("500", "longest the sink waits to fill a batch"),
+    "OMNI_SINK_BATCH_WAIT_MS": ("200", "longest the sink waits to fill a batch"),
     "OMNI_MAX_EVENT_BYTES": ("262144", "records larger than this are dead-lettered"),
     "OMNI_SESSION_TIMEOUT_S": ("10", "consumer session timeout: how fast a dead worker's partitions move"),
     "OMNI_COMMIT_INTERVAL_S": ("1.0", "how often the worker commits offsets"),
