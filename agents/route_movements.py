@@ -17,7 +17,7 @@ import time
 from collections.abc import Awaitable
 from datetime import UTC, datetime
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, ConsumerRecord, TopicPartition
 from aiokafka.errors import CommitFailedError, KafkaError
 
 from app import app, settings
@@ -36,7 +36,8 @@ log = logging.getLogger("omnistream.router")
 
 BATCH_MAX = 500
 TICK_S = max(1.0, settings.fraud_join_grace_s / 3)  # how often the fraud rules' clock ticks
-holes = HoleDetector("route_movements")
+# Counted, not re-read: this consumer commits only what Kafka acknowledged, so a jump would be an aiokafka bug.
+holes = HoleDetector("route_movements", rereads=False)
 next_offset: dict[TopicPartition, int] = {}
 lag: dict[tuple[str, int], int] = {}  # read by the /metrics view
 
@@ -44,7 +45,6 @@ lag: dict[tuple[str, int], int] = {}  # read by the /metrics view
 def _clients() -> tuple[AIOKafkaConsumer, AIOKafkaProducer]:
     common = {"bootstrap_servers": settings.bootstrap.split(","), **settings.security.aiokafka_kwargs()}
     consumer = AIOKafkaConsumer(
-        *[spec.full_name(settings.topic_prefix) for spec in INGEST_TOPICS],
         group_id=f"{settings.app_id}-router",
         client_id=f"{settings.app_id}-router",
         enable_auto_commit=False,
@@ -64,11 +64,23 @@ def _clients() -> tuple[AIOKafkaConsumer, AIOKafkaProducer]:
     return consumer, producer
 
 
+class _Reassigned(ConsumerRebalanceListener):  # type: ignore[misc]
+    """After a rebalance a partition resumes at its committed offset, which another worker may
+    have moved on: that is not a jump (it was counted as one, with a misleading warning)."""
+
+    async def on_partitions_revoked(self, revoked: object) -> None:
+        return None
+
+    async def on_partitions_assigned(self, assigned: object) -> None:
+        holes.forget()
+
+
 @app.task
 async def route_movements() -> None:
     consumer, producer = _clients()
     await producer.start()
     await consumer.start()
+    consumer.subscribe([spec.full_name(settings.topic_prefix) for spec in INGEST_TOPICS], listener=_Reassigned())
     log.info("router consuming %d ingest topics", len(INGEST_TOPICS))
     if not settings.identity_key:
         log.warning("OMNI_IDENTITY_KEY is empty: identifier hashes can be recomputed by anyone; set a secret key")

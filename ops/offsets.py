@@ -15,8 +15,9 @@ class HoleDetector:
     after start-up that is Faust seeking to the committed offset past records an earlier
     process handled; at any other time it means skipped records. Both are counted."""
 
-    def __init__(self, stage: str) -> None:
+    def __init__(self, stage: str, rereads: bool = True) -> None:
         self.stage = stage
+        self.rereads = rereads  # whether the caller reads the skipped records again (said in the log)
         self.last: dict[tuple[str, int], int] = {}
 
     def saw(self, topic: str, partition: int, offset: int) -> range:
@@ -28,8 +29,9 @@ class HoleDetector:
             return range(0)
         OFFSET_HOLES.labels(self.stage, topic).inc(offset - previous - 1)
         log.warning(
-            "%s jumped over %s[%d] offsets %d..%d: reading them again from Kafka",
+            "%s jumped over %s[%d] offsets %d..%d%s",
             self.stage, topic, partition, previous + 1, offset - 1,
+            ": reading them again from Kafka" if self.rereads else " (counted only: see omnistream_offset_holes_total)",
         )
         return range(previous + 1, offset)
 
