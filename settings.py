@@ -60,6 +60,8 @@ ENV_DEFAULTS: dict[str, tuple[str, str]] = {
     "OMNI_FRAUD_REDEMPTION_MIN_STORES": ("3", "... at this many different stores or more"),
     "OMNI_FRAUD_LINK_WINDOW_DAYS": ("7", "linked accounts: the window in which one identifier is linked ..."),
     "OMNI_FRAUD_LINK_MIN_ACCOUNTS": ("3", "... to this many different accounts or more"),
+    "OMNI_FRAUD_LATENESS_MINUTES": ("1440", "velocity and linked accounts: a fact this late in event time still "
+                                            "meets its window (catch-ups re-key partitions out of order)"),
     "OMNI_FRAUD_RETURN_TOLERANCE_CENTS": ("0", "a return may refund this much more than its units were paid"),
     "OMNI_FRAUD_JOIN_GRACE_SECONDS": ("30", "a return or till price waits this long for its sale or central price"),
     "OMNI_FRAUD_LOOP_WINDOW_DAYS": ("30", "buy-earn-return loops: the window in which a customer returns ..."),

@@ -141,6 +141,10 @@ def main(argv: list[str] | None = None) -> int:
         labels = run.labels
         print(f"offline: {args.events} events, seed {args.seed}, {len(labels)} labelled cases")
     else:
+        if not args.labels.exists():
+            print(f"no fraud labels at {args.labels}: `python -m sim` and `make demo` write them there; "
+                  "pass --labels FILE, or score a simulated day in-process with --offline", file=sys.stderr)
+            return 2
         alerts, labels = alerts_from_duckdb(args.duckdb or settings.analytics_path), read_labels(args.labels)
     scores = score(alerts, labels)
     print(table(scores))

@@ -24,7 +24,7 @@ from demo import services
 from ops.processes import get_json, post_json
 from settings import REPO_ROOT, Settings
 from sim.config import SimConfig
-from sim.fraud import FraudCase
+from sim.fraud import DEFAULT_LABELS, FraudCase, write_labels
 from sim.publish import run
 from sim.report import Report
 from streams import admin
@@ -56,6 +56,7 @@ def main() -> int:
     # windows are judged by the wall clock too, and a day weeks ago would have expired them all.
     start = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) - timedelta(hours=15)
     report = run(SimConfig(events=args.events, seed=args.seed, start=start), settings=settings, progress=True)
+    write_labels([FraudCase.from_dict(case) for case in report.fraud_cases], DEFAULT_LABELS)  # for fraud_eval
     print(f"  sent {report.events} events: {report.sales.events} till sales, {report.orders.events} online orders, "
           f"{report.movements} stock movements")
     print("5/5 waiting for the pipeline to catch up")

@@ -39,6 +39,11 @@ class FraudRules:
     redemption_window: timedelta = timedelta(minutes=30)
     redemption_min_stores: int = 3
     link_window: timedelta = timedelta(days=7)
+    # How late in event time a fact may arrive and still meet the rest of its window. Facts are
+    # re-keyed from several ingest partitions, which a catch-up (a restart, a backlog, the demo's
+    # day published in a minute) reads at different paces: the live demo once saw a redemption
+    # arrive after one 8 hours newer, and with only two windows kept the case was missed.
+    lateness: timedelta = timedelta(days=1)
     link_min_accounts: int = 3
     return_tolerance_cents: int = 0  # a refund may exceed what the units were paid by this much
     join_grace: timedelta = timedelta(seconds=30)  # a return or till price waits this long (append time) for
@@ -107,19 +112,27 @@ class Verdict:
     alerts: list[Alert] = field(default_factory=list)
 
 
+MAX_KEPT = 256  # events per entity and rule: bounds state and work for an entity gone wild
+MAX_ALERTED = 128  # alert ids remembered per entity and rule, so a re-judged window does not alert again
+
+
 def _distinct_alert(
     state: WindowState, event: Seen, window: timedelta, minimum: int, rule: str, severity: Severity,
-    entity_kind: EntityKind, entity_id: str, describe: str,
+    entity_kind: EntityKind, entity_id: str, describe: str, lateness: timedelta = timedelta(0),
 ) -> Verdict:
     """Alert for every window of length `window` ending at a kept event that holds `minimum` or more
     distinct keys; a window's alert is named by its earliest event, so it is raised once."""
     if any(e.event_id == event.event_id for e in state.events):  # a redelivery: nothing new
         return Verdict(state)
-    # Kept: two windows behind the newest event, so an event up to one window late still finds
-    # every event its own window (and the windows it completes) need.
+    # Kept: `lateness` plus one window behind the newest event (two windows at least), so an event
+    # up to `lateness` late still finds every event its own window (and the windows it completes)
+    # need; at most the MAX_KEPT newest.
     newest = max([event.at, *(e.at for e in state.events)])
-    kept_after = newest - 2 * window
+    kept_after = newest - max(2 * window, window + lateness)
     events = sorted([e for e in [*state.events, event] if e.at > kept_after], key=lambda e: (e.at, e.event_id))
+    if len(events) > MAX_KEPT:
+        events = events[-MAX_KEPT:]
+        kept_after = max(kept_after, events[0].at - timedelta(microseconds=1))
     alerted, out = list(state.alerted), []
     for end in events:  # a late event can complete a window that ends after it
         if end.at - window < kept_after:
@@ -133,7 +146,7 @@ def _distinct_alert(
         alert_id = derived_id(f"{rule}:{entity_id}", inside[0].event_id)
         if alert_id in alerted:
             continue
-        alerted = [*alerted, alert_id][-32:]
+        alerted = [*alerted, alert_id][-MAX_ALERTED:]
         evidence = sorted(distinct.values(), key=lambda e: (e.at, e.event_id))
         out.append(Alert(
             alert_id=alert_id, rule=rule, severity=severity, entity_kind=entity_kind, entity_id=entity_id,
@@ -159,7 +172,7 @@ def redemption(state: WindowState | None, customer_id: str, request_id: str, sto
     seen = Seen(event_id=request_id, at=at, key=store, points=points)
     return _distinct_alert(
         state or WindowState(), seen, rules.redemption_window, rules.redemption_min_stores, "redemption_velocity",
-        "high", "customer", customer_id, "redemptions at {n} different stores within {span}",
+        "high", "customer", customer_id, "redemptions at {n} different stores within {span}", rules.lateness,
     )
 
 
@@ -177,5 +190,5 @@ def link(state: WindowState | None, identifier: str, customer_id: str, event_id:
         entity, describe = "identifier", f"{{n}} different accounts linked to one {kind} within {{span}}"
     return _distinct_alert(
         state or WindowState(), seen, rules.link_window, rules.link_min_accounts, "linked_accounts", "medium",
-        entity, identifier, describe,
+        entity, identifier, describe, rules.lateness,
     )

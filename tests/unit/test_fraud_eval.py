@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -82,3 +83,13 @@ def test_alerts_are_read_from_the_analytics_snapshot_with_their_evidence(tmp_pat
                     "now(), now(), 's', '[{\"return_id\": \"rt-1\"}]', now(), now())")
     [row] = alerts_from_duckdb(path)
     assert row["evidence"] == [{"return_id": "rt-1"}] and alert_keys(row) == {"rt-1"}
+
+
+def test_scoring_without_labels_says_where_they_come_from_instead_of_a_traceback(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str],
+) -> None:
+    from analytics.fraud_eval import main
+
+    assert main(["--labels", str(tmp_path / "none.jsonl"), "--duckdb", str(tmp_path / "a.duckdb")]) == 2
+    err = capsys.readouterr().err
+    assert "no fraud labels at" in err and "--offline" in err and "make demo" in err

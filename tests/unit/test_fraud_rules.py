@@ -72,6 +72,46 @@ def test_late_redemptions_still_raise_an_alert_for_every_window_the_reference_fi
             alert_id, [(a.window_start, a.window_end) for a in alerts])
 
 
+@settings(max_examples=300, deadline=None)
+@given(redemption_lists, st.data())
+def test_redemptions_in_any_order_within_the_lateness_raise_an_alert_for_every_reference_window(
+    redemptions, data,
+) -> None:
+    """A catch-up re-keys the ingest partitions at different paces: facts arrive in any order."""
+    events = [(f"q{i}", T0 + timedelta(minutes=m), store) for i, (m, store) in enumerate(redemptions)]
+    alerts = run(data.draw(st.permutations(events), label="arrival"))
+    by_id = {e[0]: e[1] for e in events}
+    for alert_id in reference(events, RULES.redemption_window, 3, "redemption_velocity", "cus-1"):
+        start = by_id[alert_id.rsplit(":", 1)[1]]
+        assert any(a.window_start < start + RULES.redemption_window and start <= a.window_end for a in alerts)
+
+
+def test_the_demo_case_a_redemption_arriving_after_one_eight_hours_newer_still_alerts() -> None:
+    """The arrival order the live demo saw on fraud.facts (it missed this cloned card)."""
+    day = datetime(2026, 11, 26, tzinfo=UTC)
+    arrivals = [("r-1909", day + timedelta(hours=20, minutes=39, seconds=47), "st-008"),
+                ("r-1887", day + timedelta(hours=20, minutes=37, seconds=44), "st-021"),
+                ("r-7688", day + timedelta(hours=28, minutes=47, seconds=8), "st-088"),
+                ("r-1874", day + timedelta(hours=20, minutes=36, seconds=25), "st-030"),
+                ("r-1999", day + timedelta(hours=20, minutes=47, seconds=52), "st-086")]
+    alerts = run(arrivals)
+    assert len(alerts) >= 1 and {"st-030", "st-021", "st-008"} <= {e["key"] for e in alerts[0].evidence}
+    assert all(a.window_end < day + timedelta(hours=21) for a in alerts)  # the 04:47 one is alone
+
+
+def test_a_fact_later_than_the_lateness_is_not_judged_and_state_stays_bounded() -> None:
+    state: WindowState | None = None
+    newest = T0 + timedelta(days=3)
+    for i in range(400):  # one wild card: the state keeps at most MAX_KEPT events
+        state = redemption(state, "cus-1", f"n{i}", "st-001", 1, newest + timedelta(seconds=i), RULES).state
+    assert state is not None and len(state.events) == 256
+    late = []
+    for i in range(2, 5):  # three stores in three minutes, but three days late: dropped on arrival
+        verdict = redemption(state, "cus-1", f"old{i}", f"st-00{i}", 1, T0 + timedelta(minutes=i), RULES)
+        state, late = verdict.state, late + verdict.alerts
+    assert not late and len(state.events) == 256 and not any(e.event_id.startswith("old") for e in state.events)
+
+
 def test_three_customers_linked_to_one_phone_within_a_week_is_one_alert_with_the_evidence() -> None:
     state = None
     raised = []
