@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import urllib.request
+import threading
 from pathlib import Path
 
 from kafka import KafkaConsumer, TopicPartition
@@ -11,8 +11,11 @@ from analytics.batch import PK
 from analytics.reconcile import topic_row_counts
 from analytics.rows import FACT_TABLES
 from analytics.sink import FACT_SOURCES
+from bench import scrape
 from ops.processes import Service, get_json
 from settings import Settings
+from sim.config import SimConfig
+from sim.publish import run
 from sim.report import Report
 from tests.integration.kafka_io import query, scalar, wait_for, wait_while_progressing
 
@@ -108,23 +111,46 @@ def assert_facts_equal_topics(snapshot: Path, settings: Settings, through: dict[
     assert got == want, f"duckdb {got} != topics {want}"
 
 
-def fraud_waiting(worker_url: str) -> int:
+def fraud_waiting(worker_url: str) -> float:
     """Returns and till prices the worker's fraud rules hold back, waiting for their sale or
-    central price (they are judged after OMNI_FRAUD_JOIN_GRACE_SECONDS, then may alert)."""
-    with urllib.request.urlopen(f"{worker_url}/metrics", timeout=5) as r:
-        text = r.read().decode()
-    return sum(int(float(line.rsplit(" ", 1)[1])) for line in text.splitlines()
-               if line.startswith("omnistream_fraud_waiting_keys{"))
+    central price (they are judged after OMNI_FRAUD_JOIN_GRACE_SECONDS, then may alert); -1 when
+    the worker does not answer."""
+    samples = scrape.fetch(f"{worker_url}/metrics")
+    return -1 if samples is None else scrape.total(samples, "omnistream_fraud_waiting_keys")
 
 
 def wait_until_fraud_settled(worker_url: str, timeout_s: float = 180) -> None:
     """Until nothing has waited for its join for 5 s: later alerts then come only from new input.
     A stream that looks quiet can still raise alerts a join grace later (CI saw 4 alerts become 6)."""
-    zeros: list[int] = []
+    zeros: list[float] = []
 
-    def settled(waiting: int) -> bool:
+    def settled(waiting: float) -> bool:
         zeros.append(waiting)
         return zeros[-10:] == [0] * 10  # ~5 s of 0.5-s polls
 
     wait_for(lambda: fraud_waiting(worker_url), settled, timeout_s,
              "the fraud rules' waiting returns and prices to be judged")
+
+
+def applied_movements(worker: Service) -> float:
+    """Stock movements the worker applied so far; -1 while it does not answer."""
+    samples = scrape.fetch(f"http://127.0.0.1:{worker.env['OMNI_WEB_PORT']}/metrics")
+    return -1 if samples is None else scrape.total(samples, "omnistream_stock_movements_total", verdict="applied")
+
+
+class DayInBackground:
+    """A simulated day published on its own thread while the test crashes or rebalances the pipeline."""
+
+    def __init__(self, config: SimConfig) -> None:
+        self._reports: list[Report] = []
+        self._thread = threading.Thread(target=lambda: self._reports.append(run(config)), daemon=True)
+        self._thread.start()
+
+    def publishing(self) -> bool:
+        return self._thread.is_alive()
+
+    def report(self, timeout_s: float = 300) -> Report:
+        """What was sent, once the whole day is."""
+        self._thread.join(timeout=timeout_s)
+        assert self._reports, "the simulator did not finish publishing"
+        return self._reports[0]

@@ -2,25 +2,24 @@
 
 from __future__ import annotations
 
-import re
 import threading
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
 from analytics.sink import FACT_SOURCES
 from domain.stock import SkuStock, apply_movement
-from ops.processes import Service
 from settings import Settings
 from sim.config import SimConfig
 from sim.publish import generate, run
-from sim.report import Report, expected_movements
+from sim.report import expected_movements
 from streams.codec import encode
 from streams.topics import INVENTORY_LEDGER
 from tests.conftest import Pipeline
 from tests.integration.checks import (
+    DayInBackground,
+    applied_movements,
     assert_duckdb_equals_report,
     assert_facts_equal_topics,
     assert_stock_table_equals_report,
@@ -35,24 +34,12 @@ DAY = SimConfig(events=8_000, seed=11, stores=10, warehouses=2, skus=120, custom
 SINK_DAY = SimConfig(events=10_000, seed=13, stores=10, warehouses=2, skus=150, customers=1_500)
 
 
-def applied_movements(worker: Service) -> float:
-    try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{worker.env['OMNI_WEB_PORT']}/metrics", timeout=5) as r:
-            text = r.read().decode()
-    except OSError:
-        return -1
-    found = re.search(r'^omnistream_stock_movements_total\{verdict="applied"\} (\S+)$', text, re.M)
-    return float(found.group(1)) if found else 0
-
-
 def test_sigkill_of_worker_and_sink_mid_stream_loses_and_repeats_nothing(pipeline: Pipeline) -> None:
     worker = pipeline.worker().start()
     sink = pipeline.sink().start()
     worker.wait_healthy()
     sink.wait_healthy()
-    reports: list[Report] = []
-    publisher = threading.Thread(target=lambda: reports.append(run(DAY)), daemon=True)
-    publisher.start()
+    day = DayInBackground(DAY)
 
     # First crash: both processes at once, while events are still arriving; same disks.
     wait_for(lambda: applied_movements(worker), lambda n: n > 1_500, 120, "the worker to be mid-stream")
@@ -69,9 +56,7 @@ def test_sigkill_of_worker_and_sink_mid_stream_loses_and_repeats_nothing(pipelin
     fresh = pipeline.worker("worker-empty-disk", OMNI_WEB_PORT=worker.env["OMNI_WEB_PORT"]).start()
     fresh.wait_healthy(120)
 
-    publisher.join(timeout=180)
-    assert reports, "the simulator did not finish publishing"
-    report = reports[0]
+    report = day.report(timeout_s=180)
     wait_until_projected(pipeline.analytics_path, report, stall_s=180)
     assert_duckdb_equals_report(pipeline.analytics_path, report)
     assert_stock_table_equals_report(fresh, report)

@@ -5,21 +5,18 @@ reference model exactly: nothing lost, nothing applied twice."""
 
 from __future__ import annotations
 
-import threading
-
 import pytest
 
 from sim.config import SimConfig
-from sim.publish import run
-from sim.report import Report
 from tests.conftest import Pipeline
 from tests.integration.checks import (
+    DayInBackground,
+    applied_movements,
     assert_duckdb_equals_report,
     assert_stock_table_equals_report,
     wait_until_projected,
 )
 from tests.integration.kafka_io import wait_for
-from tests.integration.test_crash_recovery import applied_movements
 
 pytestmark = pytest.mark.integration
 
@@ -31,9 +28,7 @@ def test_workers_joining_leaving_and_dying_mid_stream_lose_and_repeat_nothing(pi
     sink = pipeline.sink().start()
     first.wait_healthy()
     sink.wait_healthy()
-    reports: list[Report] = []
-    publisher = threading.Thread(target=lambda: reports.append(run(DAY)), daemon=True)
-    publisher.start()
+    day = DayInBackground(DAY)
     wait_for(lambda: applied_movements(first), lambda n: n > 100, 120, "the first worker to be applying stock")
 
     second = pipeline.worker("worker-b").start()  # joins: the group rebalances mid-stream
@@ -44,11 +39,9 @@ def test_workers_joining_leaving_and_dying_mid_stream_lose_and_repeat_nothing(pi
     third.kill9()  # dies: its partitions move after the session timeout
     second.start()  # comes back on its own disk
     second.wait_healthy(120)
-    changes_done_while_publishing = publisher.is_alive()
+    changes_done_while_publishing = day.publishing()
 
-    publisher.join(timeout=300)
-    assert reports, "the simulator did not finish publishing"
-    report = reports[0]
+    report = day.report()
     wait_until_projected(pipeline.analytics_path, report, stall_s=180)
     assert_duckdb_equals_report(pipeline.analytics_path, report)
     for worker in (first, second):  # either one answers for every SKU (the other's via routing)

@@ -11,9 +11,9 @@ from pathlib import Path
 import duckdb
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
-from prometheus_client.parser import text_string_to_metric_families
 
 from analytics.sql_files import SCHEMA, sql
+from bench import scrape
 from dashboard import panels
 from dashboard.server import STATIC_DIR, build
 from dashboard.snapshot import Snapshot, SourceDownError, query_rows
@@ -197,26 +197,24 @@ async def test_metrics_count_requests_by_route_and_status_and_panels_served_with
     monkeypatch.setenv("OMNI_DUCKDB_PATH", str(tmp_path / "omnistream.duckdb"))
     monkeypatch.setenv("OMNI_WEB_PORT", str(free_port()))
     async with TestClient(TestServer(build(Settings.from_env()))) as client:
-        async def scrape() -> dict[tuple[str, ...], float]:
-            text = await (await client.get("/metrics")).text()
-            return {(s.name, *s.labels.values()): s.value
-                    for family in text_string_to_metric_families(text) for s in family.samples}
+        async def samples() -> scrape.Samples:
+            return scrape.parse(await (await client.get("/metrics")).text())
 
-        before = await scrape()
+        before = await samples()
         for _ in range(3):
             assert (await client.get("/api/stock?sku=SKU-00001")).status == 503  # no worker
         assert (await client.get("/api/stock")).status == 400
         assert (await client.get("/static/dashboard.js")).status == 200
-        after = await scrape()
+        after = await samples()
 
-    def grew(*key: str) -> float:
-        return after.get(key, 0) - before.get(key, 0)
+    def grew(name: str, **labels: str) -> float:
+        return scrape.total(after, name, **labels) - scrape.total(before, name, **labels)
 
-    assert grew("omnistream_dashboard_requests_total", "/api/stock", "503") == 3
-    assert grew("omnistream_dashboard_requests_total", "/api/stock", "400") == 1
-    assert grew("omnistream_dashboard_source_down_total", "/api/stock") == 3
-    assert grew("omnistream_dashboard_request_seconds_count", "/api/stock") == 4
-    assert grew("omnistream_dashboard_requests_total", "/static", "200") == 1  # one label for every file
+    assert grew("omnistream_dashboard_requests_total", route="/api/stock", status="503") == 3
+    assert grew("omnistream_dashboard_requests_total", route="/api/stock", status="400") == 1
+    assert grew("omnistream_dashboard_source_down_total", route="/api/stock") == 3
+    assert grew("omnistream_dashboard_request_seconds_count", route="/api/stock") == 4
+    assert grew("omnistream_dashboard_requests_total", route="/static", status="200") == 1  # one label, any file
 
 
 async def test_lag_reads_the_sinks_status_table_when_the_snapshot_has_one(
