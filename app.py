@@ -9,11 +9,13 @@ from __future__ import annotations
 import faust
 
 from ops import consumer_fixes, logs
+from ops.clock import Clock
 from settings import Settings
 from streams import admin
 from streams.topics import ALL_TOPICS, STOCK_PARTITIONS, TopicSpec
 
 settings = Settings.from_env()
+clock = Clock.from_settings(settings.clock_shift, settings.clock_file)  # business time: see ops/clock.py
 
 
 def _credentials(s: Settings) -> faust.types.auth.CredentialsT | None:
@@ -113,6 +115,7 @@ def dead_letter_channel(spec: TopicSpec) -> faust.TopicT:
 
 # Registered last, after `app` exists (they import it); an import error here stops the worker
 # instead of leaving it running without an agent, which is what autodiscovery would do.
+import agents.advance_wallets  # noqa: E402, F401
 import agents.apply_movements  # noqa: E402, F401
 import agents.expire_holds  # noqa: E402, F401
 import agents.fraud  # noqa: E402, F401

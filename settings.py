@@ -75,6 +75,12 @@ ENV_DEFAULTS: dict[str, tuple[str, str]] = {
     "OMNI_FRAUD_PRICE_TOLERANCE_PERCENT": ("0", "a till price this many percent under the central one is not flagged"),
     "OMNI_FRAUD_WEBHOOK_URL": ("", "fraud alerts are POSTed here as JSON (Idempotency-Key: the alert id); empty: "
                                    "log lines only"),
+    "OMNI_CLOCK_SHIFT": ("0", "moves business time (what services take \"now\" to be when they stamp commands, "
+                               "expire holds and mature points) by a duration: 45d, -2h, 90s. For tests and drills"),
+    "OMNI_CLOCK_FILE": ("", "a file holding a further shift (same syntax), re-read when it changes: lets a test "
+                            "move a running worker's clock. Empty: none"),
+    "OMNI_WALLET_TIMER_S": ("1.0", "how often each worker looks for wallets whose lots mature or expire, holds "
+                                   "expire or tier lapses: such a change is in the ledger within about this long"),
     "LOG_FORMAT": ("text", "text for people, json for log shippers"),
     "LOG_LEVEL": ("INFO", "DEBUG, INFO, WARNING or ERROR"),
 }
@@ -184,6 +190,9 @@ class Settings:
     fraud: dict[str, str]  # OMNI_FRAUD_* without the prefix, lower case: domain.fraud.rules_from reads them
     fraud_webhook_url: str
     fraud_join_grace_s: float
+    clock_shift: str
+    clock_file: str
+    wallet_timer_s: float
     log_format: str
     log_level: str
     extra: dict[str, str] = field(default_factory=dict)
@@ -239,6 +248,9 @@ class Settings:
                    if name.startswith("OMNI_FRAUD_") and name != "OMNI_FRAUD_WEBHOOK_URL"},
             fraud_webhook_url=_env("OMNI_FRAUD_WEBHOOK_URL"),
             fraud_join_grace_s=float(_env("OMNI_FRAUD_JOIN_GRACE_SECONDS")),
+            clock_shift=_env("OMNI_CLOCK_SHIFT"),
+            clock_file=_env("OMNI_CLOCK_FILE"),
+            wallet_timer_s=float(_env("OMNI_WALLET_TIMER_S")),
             log_format=_env("LOG_FORMAT"),
             log_level=_env("LOG_LEVEL"),
         )

@@ -9,10 +9,9 @@ from __future__ import annotations
 
 import logging
 import uuid
-from datetime import UTC, datetime
 
 from agents.hold_waiters import expiry_index
-from app import app, channel
+from app import app, channel, clock
 from domain.stock import SkuStock
 from streams.codec import encode
 from streams.holds import ExpireHolds
@@ -30,7 +29,7 @@ async def expire_holds() -> None:
     if not expiry_index.valid:
         expiry_index.rebuild(SkuStock.model_validate_json(raw) for raw in stock_table.values())
         log.info("expiry index rebuilt: %d SKUs with open holds", len(expiry_index.earliest))
-    now = datetime.now(UTC)
+    now = clock.now()
     for sku in expiry_index.due(now):
         command = ExpireHolds(event_id=f"exp-{uuid.uuid4().hex}", occurred_at=now, source_node="hq", sku=sku, as_of=now)
         await movements.send(key=sku.encode(), value=encode(command))

@@ -14,10 +14,10 @@ from typing import Any
 
 from faust import StreamT
 
+from agents.advance_wallets import due_index
 from agents.dead_letters import send_dead_letter
 from agents.stage import Stage
 from app import app, channel, settings
-from domain.loyalty_rules import rules_from
 from domain.wallet_log import apply, posting
 from ops.metrics import EVENTS, WALLET_COMMANDS
 from streams.codec import DecodeError, decode, encode
@@ -29,8 +29,7 @@ answers_topic = LOYALTY_ANSWERS.full_name(settings.topic_prefix)
 ledger_topic = LOYALTY_LEDGER.full_name(settings.topic_prefix)
 commands_topic = LOYALTY_COMMANDS.full_name(settings.topic_prefix)
 tiers_topic = LOYALTY_TIERS.full_name(settings.topic_prefix)
-RULES = rules_from(settings.points_per_unit, settings.tier_thresholds, settings.tier_multipliers,
-                   settings.excluded_skus)
+RULES = due_index.rules
 log = logging.getLogger("omnistream.wallets")
 stage = Stage("apply_wallet_commands")
 _waiting: dict[str, list[asyncio.Future[PointsAnswered]]] = defaultdict(list)
@@ -68,6 +67,7 @@ async def _process(message: Any) -> None:
         return
     out = apply(get_wallet(command.customer_id), command, message.offset, RULES)
     put_wallet(out.wallet)  # also when redelivered: the local store may be ahead of the changelog
+    due_index.note(out.wallet)
     key = command.customer_id.encode()
     posted = posting(command, out)
     if posted is not None:

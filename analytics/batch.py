@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 import polars as pl
 
+from analytics import freshness
 from analytics.rows import rows_for
 from analytics.store import arrow_rows
 from streams.codec import DecodeError, decode
@@ -39,22 +40,24 @@ class Batch:
 
     rows: dict[str, list[dict[str, Any]]] = field(default_factory=lambda: defaultdict(list))
     offsets: dict[tuple[str, int], int] = field(default_factory=dict)
-    append_ms: list[int] = field(default_factory=list)
-    occurred_s: list[float] = field(default_factory=list)
+    append_ms: list[int] = field(default_factory=list)  # every record's Kafka timestamp
+    lateness_s: list[float] = field(default_factory=list)  # every decoded event's
     records: int = 0
 
     def add_events(self, spec: TopicSpec, values: Iterable[bytes | None], projected_at: datetime,
-                   max_bytes: int) -> int:
+                   max_bytes: int, append_ms: Sequence[int] | None = None) -> int:
         """Decode and project one topic's record values; how many could not be decoded (skipped:
-        the worker dead-letters them, the sink only counts them)."""
+        the worker dead-letters them, the sink only counts them). `append_ms`, the records' Kafka
+        timestamps in the same order, measures each event's lateness (None: not measured)."""
         skipped = 0
-        for value in values:
+        for n, value in enumerate(values):
             try:
                 event = decode(spec, value, max_bytes)
             except DecodeError:
                 skipped += 1
                 continue
-            self.occurred_s.append(event.occurred_at.timestamp())
+            if append_ms is not None:
+                self.lateness_s.append(freshness.lateness_s(append_ms[n], event.occurred_at.timestamp()))
             for table, rows in rows_for(event, projected_at).items():
                 self.rows[table].extend(rows)
         return skipped

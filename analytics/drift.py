@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-NO_DRIFT, DRIFT, UNCHECKED = 0, 1, 2
+NO_DRIFT, DRIFT, UNCHECKED, BEHIND = 0, 1, 2, 3
 
 
 @dataclass(frozen=True)
@@ -19,12 +19,15 @@ class Check:
     examples: tuple[str, ...] = ()
     error: str | None = None
     notes: tuple[str, ...] = field(default=())
+    # "drift": a difference means the projection is wrong; "behind": the authority has work
+    # due that it has not done yet (the wallet timer is late), which no projection can show.
+    kind: str = "drift"
 
     @property
     def status(self) -> str:
         if self.error is not None:
             return "unchecked"
-        return "drift" if self.drifted else "ok"
+        return self.kind if self.drifted else "ok"
 
 
 def compare_maps(name: str, duckdb: Mapping[Any, Any], authority: Mapping[Any, Any], limit: int = 3) -> Check:
@@ -47,11 +50,14 @@ def compare_counts(duckdb: Mapping[str, int], topics: Mapping[str, int]) -> list
 
 
 def exit_code(checks: list[Check]) -> int:
-    """1 if any check found drift; else 2 if any could not run; else 0."""
+    """1 if any check found drift; else 2 if any could not run; else 3 if the authority is behind
+    with changes that fell due; else 0."""
     if any(c.status == "drift" for c in checks):
         return DRIFT
     if any(c.status == "unchecked" for c in checks) or not checks:
         return UNCHECKED
+    if any(c.status == "behind" for c in checks):
+        return BEHIND
     return NO_DRIFT
 
 

@@ -73,7 +73,7 @@ async def _read_to_the_end(sink: Sink, target: Path) -> int:
             batch = await sink.gather()
             if batch.records:
                 await sink.commit(batch)
-                sink.unpublished_occurred.clear()  # freshness of a replay means nothing; keep memory flat
+                sink.unpublished.clear()  # freshness of a replay means nothing; keep memory flat
                 done += batch.records
             if time.monotonic() - shown > 2:
                 shown = time.monotonic()

@@ -26,7 +26,7 @@ from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 
 from analytics import sink_metrics as m
 from analytics.batch import Batch
-from analytics.freshness import LagStats, lag_stats, lags_s, next_interval
+from analytics.freshness import Freshness, Unpublished, lags_s, next_interval
 from analytics.store import Projection
 from analytics.writer import WriterThread
 from ops import http, logs
@@ -72,12 +72,10 @@ class Sink:
         self.last_commit = time.time()
         self.last_snapshot = 0.0
         self.last_lag_check = 0.0
-        # Freshness: event times of records committed but not yet in a published snapshot.
-        self.unpublished_occurred: list[float] = []
-        self.unpublished_records = 0
+        self.unpublished = Unpublished()
         self.snapshot_s = 0.0
         self.interval_s = settings.snapshot_interval_s
-        self.freshness = LagStats(0, None, None, None)
+        self.freshness = Freshness()
 
     async def start(self) -> list[TopicPartition]:
         """Connect and seek to the stored offsets; the partitions read. Call inside the running
@@ -152,12 +150,13 @@ class Sink:
         m.RECORDS.labels(name).inc(len(records))
         batch.records += len(records)
         batch.offsets[(topic, records[-1].partition)] = records[-1].offset + 1
-        batch.append_ms.extend(record.timestamp for record in records)
+        append_ms = [record.timestamp for record in records]
+        batch.append_ms.extend(append_ms)
         if topic in self.dlq_names:
             skipped = self._add_dead_letters(batch, records)
         else:
             skipped = batch.add_events(spec_for(topic, self.prefix), (record.value for record in records),
-                                       datetime.now(UTC), self.settings.max_event_bytes)
+                                       datetime.now(UTC), self.settings.max_event_bytes, append_ms)
         if skipped:
             m.SKIPPED.labels(name).inc(skipped)
 
@@ -179,16 +178,14 @@ class Sink:
 
     def committed(self, batch: Batch, inserted: dict[str, int], now: float) -> None:
         """Metrics and freshness of a batch committed at `now`."""
-        now_ms = now * 1000
-        m.observe_all(m.PROJECTION_LAG, [max(0.0, (now_ms - ts) / 1000) for ts in batch.append_ms])
+        m.observe_all(m.COMMITTED_LAG, lags_s(now, batch.append_ms))
         m.BATCHES.inc()
         m.BATCH_SIZE.observe(batch.records)
         for table, count in inserted.items():
             m.ROWS.labels(table).inc(count)
         m.COMMIT_GAP.observe(now - self.last_commit)
         self.last_commit = now
-        self.unpublished_occurred.extend(batch.occurred_s)
-        self.unpublished_records += batch.records
+        self.unpublished.add(batch.records, batch.append_ms, batch.lateness_s)
         added = ", ".join(f"{table}+{n}" for table, n in inserted.items()) or "no new rows"
         log.info("committed %d records: %s", batch.records, added)
 
@@ -209,15 +206,15 @@ class Sink:
 
     async def publish(self) -> None:
         """Publish the analyst snapshot on the DuckDB thread if anything changed, with its
-        `sink_status` row, and measure how long after their event time its new records became
+        `sink_status` row, and measure how long after their append time its new records became
         queryable. It starts after the transaction in flight, so it holds every batch counted in
-        `unpublished_occurred`, and the next one waits for it."""
+        `unpublished`, and the next one waits for it."""
         await self.duckdb.settled()
         # The row is written before the copy, so its publish time is an estimate: now plus the
         # previous copy's duration. The histogram and /health use the real moment.
         estimate = time.time() + self.snapshot_s
-        expected = lag_stats(self.unpublished_records, lags_s(estimate, self.unpublished_occurred))
-        status = {"published_at": datetime.fromtimestamp(estimate, UTC), **expected.as_dict(),
+        expected = self.unpublished.freshness(lags_s(estimate, self.unpublished.append_ms))
+        status = {"published_at": datetime.fromtimestamp(estimate, UTC), **expected.as_row(),
                   "snapshot_ms": round(self.snapshot_s * 1000, 1), "interval_s": self.interval_s}
         await self.duckdb.run(partial(self.projection.publish_snapshot, status), self.published)
 
@@ -225,10 +222,11 @@ class Sink:
         """Freshness and metrics of a snapshot published at `published` (None: nothing had changed)."""
         if took is None:
             return
-        lags = lags_s(published, self.unpublished_occurred)
-        m.observe_all(m.EVENT_LAG, lags)
-        self.freshness = lag_stats(self.unpublished_records, lags)
-        self.unpublished_occurred, self.unpublished_records = [], 0
+        lags = lags_s(published, self.unpublished.append_ms)
+        m.observe_all(m.QUERYABLE_LAG, lags)
+        m.observe_all(m.EVENT_LATENESS, self.unpublished.lateness_s)
+        self.freshness = self.unpublished.freshness(lags)
+        self.unpublished.clear()
         self.last_snapshot, self.snapshot_s = published, took
         self.interval_s = next_interval(self.settings.snapshot_interval_s, took)
         m.SNAPSHOTS.inc()
@@ -246,7 +244,8 @@ class Sink:
             "snapshot_seconds": round(self.snapshot_s, 3),
             "snapshot_interval_s": round(self.interval_s, 2),
             "snapshot_cli_readable": self.projection.cli_readable,
-            "last_snapshot_lag": self.freshness.as_dict(),
+            "last_snapshot_lag": {"records": self.freshness.records, **self.freshness.lag.as_dict("lag")},
+            "last_snapshot_lateness": self.freshness.lateness.as_dict("lateness"),
         }
 
     def stop(self, *_: object) -> None:

@@ -24,14 +24,19 @@ BATCH_SIZE = Histogram(
 LAG_RECORDS = Gauge(
     "omnistream_sink_lag_records", "End offset minus next offset to read", ["topic", "partition"], registry=REGISTRY
 )
-PROJECTION_LAG = Histogram(
+COMMITTED_LAG = Histogram(
     "omnistream_sink_projection_lag_seconds", "Kafka append time to committed in DuckDB, per record",
     buckets=(0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300), registry=REGISTRY,
 )
-EVENT_LAG = Histogram(
+QUERYABLE_LAG = Histogram(
     "omnistream_projection_lag_seconds",
-    "Event time (occurred_at) to queryable in a published analyst snapshot, per record",
+    "Kafka append time on the source topic to queryable in a published analyst snapshot, per record",
     buckets=(0.25, 0.5, 1, 2, 5, 10, 30, 60, 300, 3600, 86400, 7 * 86400), registry=REGISTRY,
+)
+EVENT_LATENESS = Histogram(
+    "omnistream_event_lateness_seconds",
+    "Kafka append time minus the event's business time (occurred_at), per decoded event; not pipeline lag",
+    buckets=(1, 10, 60, 300, 3600, 6 * 3600, 86400, 7 * 86400, 30 * 86400, 60 * 86400), registry=REGISTRY,
 )
 COMMIT_GAP = Histogram(
     "omnistream_sink_commit_gap_seconds", "Time between consecutive DuckDB commits (idle time included)",
@@ -52,7 +57,7 @@ SNAPSHOT_AGE = Gauge("omnistream_sink_snapshot_age_seconds", "Seconds since the 
 def observe_all(histogram: Histogram, values: Sequence[float]) -> None:
     """`histogram.observe(v)` for every value, one increment per bucket instead of per value.
 
-    The sink observes two values per record (projection lag, event lag), and at ~2 us each they
+    The sink observes up to three values per record (two lags, lateness), and at ~2 us each they
     were a tenth of its time; prometheus_client has no bulk observe, so this adds to the
     histogram's own bucket and sum counters, exactly as `observe` does (a value goes to the
     first bucket whose upper bound is >= it).

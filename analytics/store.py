@@ -82,9 +82,9 @@ class Projection:
         self.path = path
         self.snapshot_path = snapshot_path
         self.con = duckdb.connect(str(path), config=STORAGE)
+        self.dirty = self._drop_outdated_status()
         for name in SCHEMA:
             self.con.execute(sql(name))
-        self.dirty = False
         self.cli_readable = cli_readable(path)
         if not self.cli_readable:
             log.warning(
@@ -92,6 +92,20 @@ class Projection:
                 "readers are fine. Stop the sink and run `python -m analytics.rebuild` to recreate it.",
                 path, storage_version(path), CLI_READABLE_VERSIONS.start, CLI_READABLE_VERSIONS.stop - 1,
             )
+
+    def _drop_outdated_status(self) -> bool:
+        """Drop a `sink_status` whose lags were measured from occurred_at (it has no lateness
+        columns); whether it did, so the recreated table reaches the analysts' snapshot.
+
+        Dropped rather than altered: the table is only the sink's self-report of the last day, and
+        rows kept under new columns would go on showing days of "lag" that meant lateness.
+        """
+        [(outdated,)] = self.con.execute(sql("sink_status_outdated")).fetchall()
+        if not outdated:
+            return False
+        log.info("%s: sink_status measured lag from event time; recreating it (a day of self-report)", self.path)
+        self.con.execute("drop table sink_status")
+        return True
 
     def next_offsets(self) -> dict[tuple[str, int], int]:
         rows = self.con.execute("select topic, partition, next_offset from sink_offsets").fetchall()

@@ -88,7 +88,11 @@ class Throughput:
 
 @dataclass(frozen=True)
 class Lag:
-    """Events published at a fixed rate with occurred_at = send time; lag = first seen in the snapshot - occurred_at."""
+    """Events published at a fixed rate with occurred_at = send time; lag = first seen in the snapshot - occurred_at.
+
+    With occurred_at stamped at send, this is the sink's projection lag (append time on the topic to
+    queryable) plus the producer's linger (5 ms) and the reader's poll.
+    """
 
     rate_target: float
     duration_s: float

@@ -89,19 +89,33 @@ def histogram_quantile(text: str, name: str, q: float) -> float | None:
 
 
 def projection_lag(sink_status: dict[str, Any] | None, sink_metrics: str | None) -> dict[str, Any]:
-    """Kafka append to DuckDB commit: from the sink's status table if it has one, else its histogram."""
+    """Kafka append time on the source topic to queryable in the analyst snapshot: from the sink's
+    status table if it has one, else its histogram."""
     if sink_status and sink_status.get("lag_p50_ms") is not None:
         return {
             "source": "sink_status",
             "exact": True,
-            "p50_s": _ms(sink_status.get("lag_p50_ms")),
-            "p99_s": _ms(sink_status.get("lag_p99_ms")),
-            "max_s": _ms(sink_status.get("lag_max_ms")),
+            **_seconds(sink_status, "lag"),
             "records": sink_status.get("records"),
             "published_at": jsonable(sink_status.get("published_at")),
         }
+    return _from_histogram(sink_metrics, "omnistream_projection_lag_seconds")
+
+
+def event_lateness(sink_status: dict[str, Any] | None, sink_metrics: str | None) -> dict[str, Any]:
+    """Business time (occurred_at) to Kafka append time: how late producers sent the events, not
+    how far behind the pipeline is (a replayed day is weeks late and seconds behind)."""
+    if sink_status and sink_status.get("lateness_p50_ms") is not None:
+        return {"source": "sink_status", "exact": True, **_seconds(sink_status, "lateness")}
+    return _from_histogram(sink_metrics, "omnistream_event_lateness_seconds")
+
+
+def _seconds(sink_status: dict[str, Any], figure: str) -> dict[str, float | None]:
+    return {f"{q}_s": _ms(sink_status.get(f"{figure}_{q}_ms")) for q in ("p50", "p99", "max")}
+
+
+def _from_histogram(sink_metrics: str | None, name: str) -> dict[str, Any]:
     if sink_metrics:
-        name = "omnistream_sink_projection_lag_seconds"
         p50, p99 = histogram_quantile(sink_metrics, name, 0.5), histogram_quantile(sink_metrics, name, 0.99)
         if p50 is not None:
             return {"source": "sink histogram (bucket upper bounds, since the sink started)", "exact": False,
@@ -134,6 +148,7 @@ def lag(
         "seconds_since_commit": (sink_health or {}).get("seconds_since_commit"),
         "sink_records_waiting": waiting,
         "projection": projection_lag(sink_status, sink_metrics),
+        "lateness": event_lateness(sink_status, sink_metrics),
         "stale": bool(reasons),
         "stale_reasons": reasons,
         "stale_after_s": stale_after_s,

@@ -17,7 +17,7 @@ Time is always the command's own time, so replaying the log decides the same way
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Literal
 
 from pydantic import Field
@@ -25,6 +25,7 @@ from pydantic import Field
 from domain.loyalty_rules import WINDOW_DAYS, EarnRules, clawback_points, tier_for
 from streams.base import Record, UtcDatetime
 from streams.loyalty import (
+    AdvanceWallet,
     CapturePoints,
     ClawbackPoints,
     EarnPoints,
@@ -40,7 +41,8 @@ ProgramAccount = Literal["program:issued", "program:redeemed", "program:expired"
 Account = CustomerAccount | ProgramAccount
 HoldStatus = Literal["granted", "declined", "captured", "voided", "expired"]
 SentCommand = Annotated[
-    EarnPoints | ClawbackPoints | HoldPoints | CapturePoints | VoidPoints | MergeWallets | WalletMovedIn | TierChanged,
+    EarnPoints | ClawbackPoints | HoldPoints | CapturePoints | VoidPoints | MergeWallets | WalletMovedIn | TierChanged
+    | AdvanceWallet,
     Field(discriminator="type"),
 ]
 CUSTOMER_ACCOUNTS: tuple[CustomerAccount, ...] = ("pending", "available", "held")
@@ -333,6 +335,45 @@ def add_spend(wallet: Wallet, day: date, cents: int, at: datetime, rules: EarnRu
 
 def spend_total(wallet: Wallet) -> int:
     return max(0, sum(wallet.spend.values()))
+
+
+# --- time ------------------------------------------------------------------------------------
+
+
+def advance(wallet: Wallet, at: datetime, rules: EarnRules) -> tuple[Decision, TierMove | None]:
+    """Everything time alone does to a wallet by `at`: spend leaves the tier window (the tier
+    may lapse), pending lots mature, holds and lots expire. What a `loyalty.advance` posts, and
+    what a read "as of now" shows."""
+    lapsed, move = add_spend(wallet, at.date(), 0, at, rules)
+    return tick(lapsed, at), move
+
+
+def next_due(wallet: Wallet, rules: EarnRules) -> datetime | None:
+    """The first moment at which time alone changes the wallet's balances or tier; None if never.
+
+    Before it, `advance` posts nothing and keeps the tier; the wallet timer asks again then."""
+    if wallet.merged_into is not None:
+        return None
+    due = [lot.matures_at for lot in wallet.pending.values()]
+    due += [h.expires_at for h in wallet.holds.values() if h.status == "granted"]
+    due += [lot.expires_at for lot in wallet.available.values() if lot.expires_at is not None and lot.points]
+    lapse = _tier_lapse(wallet, rules)
+    if lapse is not None:
+        due.append(lapse)
+    return min(due, default=None)
+
+
+def _tier_lapse(wallet: Wallet, rules: EarnRules) -> datetime | None:
+    """When the tier changes as days of spend leave the 365-day window, if no spend comes."""
+    days = sorted((date.fromisoformat(d), c) for d, c in wallet.spend.items())
+    left = sum(c for _, c in days)
+    if tier_for(max(0, left), rules) != wallet.tier:  # stored tier is stale: due now
+        return datetime.combine(days[0][0] if days else date.min, datetime.min.time(), UTC)
+    for day, cents in days:
+        left -= cents
+        if tier_for(max(0, left), rules) != wallet.tier:
+            return datetime.combine(day + timedelta(days=WINDOW_DAYS), datetime.min.time(), UTC)
+    return None
 
 
 # --- merges ----------------------------------------------------------------------------------

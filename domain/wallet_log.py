@@ -37,6 +37,7 @@ from domain.wallet import (
     TierMove,
     Wallet,
     add_spend,
+    advance,
     capture,
     clawback,
     earn,
@@ -47,6 +48,7 @@ from domain.wallet import (
     void,
 )
 from streams.loyalty import (
+    AdvanceWallet,
     CapturePoints,
     ClawbackPoints,
     EarnPoints,
@@ -62,7 +64,8 @@ from streams.loyalty import (
     WalletMovedIn,
 )
 
-WalletCommand = EarnPoints | ClawbackPoints | HoldPoints | CapturePoints | VoidPoints | MergeWallets | WalletMovedIn
+WalletCommand = (EarnPoints | ClawbackPoints | HoldPoints | CapturePoints | VoidPoints | MergeWallets | WalletMovedIn
+                 | AdvanceWallet)
 Output = WalletCommand | TierChanged  # commands go back onto loyalty.commands, tier changes to loyalty.tier-changes
 KEEP_RECENT = 16
 SENT: TypeAdapter[Output] = TypeAdapter(SentCommand)
@@ -124,6 +127,9 @@ def _forward(wallet: Wallet, command: WalletCommand) -> WalletCommand:
 
 def _decide(wallet: Wallet, command: WalletCommand, rules: EarnRules) -> tuple[Decision, list[Output]]:
     at = command.occurred_at
+    if isinstance(command, AdvanceWallet):  # time alone: the same function a read "as of now" uses
+        decision, lapsed = advance(wallet, command.as_of, rules)
+        return decision, _tier_changed(command, decision.wallet, lapsed, command.as_of, "lapsed")
     # The tier as of this command: days that left the window drop first, so a lapsed tier is
     # neither used to price this purchase nor shown after it.
     wallet, lapsed = add_spend(wallet, at.date(), 0, at, rules)

@@ -78,3 +78,8 @@ FRAUD_WAITING = Gauge(
     "omnistream_fraud_waiting_keys", "Receipts and SKUs with returns or till prices waiting for their sale or price, "
     "by partition of fraud.facts", ["partition"], registry=REGISTRY,
 )
+WALLET_TIMER_LATENESS = Gauge(
+    "omnistream_wallet_timer_lateness_seconds",
+    "How late the oldest wallet change that time made (maturity, expiry, tier lapse) is in being advanced",
+    registry=REGISTRY,
+)

@@ -85,6 +85,20 @@ class VoidPoints(Event):
     reason: str = Field(min_length=1, max_length=200)
 
 
+class AdvanceWallet(Event):
+    """Apply what time alone has done to a wallet by `as_of`: pending lots mature, lots and
+    holds expire, spend leaves the 365-day tier window (the tier may lapse).
+
+    Sent by each worker's wallet timer for the wallets it owns when something falls due; the
+    wallet decides by `as_of`, so a replay decides the same way, and one sent twice (or after a
+    later command already applied the change) posts nothing.
+    """
+
+    type: Literal["loyalty.advance"] = "loyalty.advance"
+    customer_id: CustomerId
+    as_of: UtcDatetime
+
+
 class PointsAnswered(Event):
     """The wallet's answer to a hold, capture or void: the hold's state after it."""
 

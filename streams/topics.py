@@ -36,6 +36,7 @@ from streams.fraud import (
 from streams.holds import CommitHold, ExpireHolds, HoldAnswered, PlaceHold, PlaceHolds, ReleaseHold
 from streams.inventory import AvailabilityChanged, NetworkAvailabilityChanged, StockChanged, StockMovement
 from streams.loyalty import (
+    AdvanceWallet,
     CapturePoints,
     ClawbackPoints,
     EarnPoints,
@@ -212,10 +213,12 @@ CUSTOMERS_MERGES = TopicSpec(
 )
 LOYALTY_COMMANDS = TopicSpec(
     name="loyalty.commands",
-    events=(EarnPoints, ClawbackPoints, HoldPoints, CapturePoints, VoidPoints, MergeWallets, WalletMovedIn),
+    events=(EarnPoints, ClawbackPoints, HoldPoints, CapturePoints, VoidPoints, MergeWallets, WalletMovedIn,
+            AdvanceWallet),
     key="customer_id: co-partitioned with the wallets table (murmur2, Kafka's default partitioner)",
     writer="tills and checkouts (hold, capture, void: the request/reply path), identity resolution (earn, "
-           "clawback, merge), the wallets themselves (merges, moves, forwards of a merged-away wallet)",
+           "clawback, merge), the wallets themselves (merges, moves, forwards of a merged-away wallet), the "
+           "wallet timer (advance: what time alone changes)",
     partitions=INGEST_PARTITIONS,
     description="A wallet's log: every command that changes a customer's points, in one order.",
 )

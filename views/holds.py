@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from faust.web import Request, Response, View
@@ -19,7 +19,7 @@ from pydantic import ValidationError
 
 from agents import hold_waiters
 from agents.expire_holds import movements
-from app import app
+from app import app, clock
 from streams.codec import encode
 from streams.holds import CommitHold, HoldAnswered, PlaceHold, ReleaseHold
 from tables.stock import get_stock
@@ -42,7 +42,7 @@ async def _decide(command: PlaceHold | CommitHold | ReleaseHold) -> tuple[int, d
 
 
 def _build(kind: str, body: dict[str, Any]) -> PlaceHold | CommitHold | ReleaseHold:
-    now = datetime.now(UTC)
+    now = clock.now()
     common = {"event_id": f"http-{uuid.uuid4().hex}", "occurred_at": now, "source_node": "web"}
     if kind == "place":
         ttl = float(body.pop("ttl_s", 900))

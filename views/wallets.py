@@ -1,6 +1,9 @@
 """Wallets over HTTP, on the worker that owns the wallet: read, and two-phase redemption.
 
-`GET /wallets/{customer_id}/`: balances, recent holds, the tier and the spend that explains it.
+`GET /wallets/{customer_id}/`: balances, recent holds, the tier and the spend that explains it,
+as of now (business time, `OMNI_CLOCK_SHIFT`); `ledger` has the balances as posted so far and
+`due` what time has changed since that the wallet timer has not yet posted (within
+`OMNI_WALLET_TIMER_S`): once it has, `ledger` equals the balances shown.
 A customer merged into another is answered by the survivor's wallet (`customer_id` says whose).
 `POST /wallets/{customer_id}/holds/` {request_id, points, ttl_s}: reserve points for a
 transaction; answered once the wallet decided: 201 granted, 409 declined (with the reason).
@@ -16,15 +19,15 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from faust.web import Request, Response, View
 from pydantic import ValidationError
 
 from agents import wallets
-from app import app, channel, settings
-from domain.wallet import spend_total, tick
+from app import app, channel, clock, settings
+from domain.wallet import Entry, TierMove, Wallet, advance, next_due, spend_total
 from streams.codec import encode
 from streams.loyalty import CapturePoints, HoldPoints, VoidPoints
 from streams.topics import LOYALTY_COMMANDS
@@ -90,8 +93,24 @@ async def _survivor(view: View, request: Request, customer_id: str, body: Any = 
         customer_id = merged
 
 
+def _due(ledger: Wallet, entries: list[Entry], lapsed: TierMove | None, now: datetime) -> dict[str, Any] | None:
+    """What time has changed that the ledger does not hold yet (the timer's next advance), and since when."""
+    since = next_due(ledger, wallets.RULES)
+    if since is None or since > now:
+        return None
+    return {
+        "since": since.isoformat(),
+        "entries": [e.model_dump(mode="json", include={"cause", "debit", "credit", "points"}) for e in entries],
+        "tier": lapsed.tier if lapsed else None,
+    }
+
+
+def _iso(at: datetime | None) -> str | None:
+    return None if at is None else at.isoformat()
+
+
 def _common(customer_id: str, client: str) -> dict[str, Any]:
-    return {"event_id": f"http-{uuid.uuid4().hex}", "occurred_at": datetime.now(UTC), "source_node": "web",
+    return {"event_id": f"http-{uuid.uuid4().hex}", "occurred_at": clock.now(), "source_node": "web",
             "customer_id": customer_id}
 
 
@@ -101,12 +120,21 @@ class WalletView(View):
         owner = await _survivor(self, request, customer_id)
         if not isinstance(owner, str):  # the answer of the worker that owns it (or a 503)
             return owner
-        wallet = tick(get_wallet(owner), datetime.now(UTC)).wallet  # as of now, not of its last command
+        ledger = get_wallet(owner)
+        now = clock.now()
+        due, lapsed = advance(ledger, now, wallets.RULES)  # as of now: what the wallet timer will post
+        wallet = due.wallet
         return self.json({
             "customer_id": owner,
+            "as_of": now.isoformat(),
             "pending": wallet.balance("pending"),
             "available": wallet.balance("available"),
             "held": wallet.balance("held"),
+            # The ledger as applied so far; it equals the balances above once the timer's
+            # `loyalty.advance` for what is due (listed in `due`) is applied.
+            "ledger": {a: ledger.balance(a) for a in ("pending", "available", "held")} | {"tier": ledger.tier},
+            "due": _due(ledger, due.entries, lapsed, now),
+            "next_due": _iso(next_due(wallet, wallets.RULES)),
             "holds": {rid: h.model_dump(mode="json", exclude={"taken"}) for rid, h in wallet.holds.items()},
             "tier": wallet.tier,
             "tier_spend_cents": spend_total(wallet),

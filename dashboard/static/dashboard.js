@@ -146,16 +146,21 @@ function renderAlerts(body) {
 
 function renderLag(body) {
   const p = body.projection;
+  const late = body.lateness || {};
   // The sink's status table holds exact quantiles; its histogram only bucket upper bounds.
-  const bound = (v) => (v === null ? "n/a" : (p.exact ? "" : "≤ ") + secs(v));
+  const bound = (q, v) => (v === null || v === undefined ? "n/a" : (q.exact ? "" : "≤ ") + secs(v));
   return `<dl class="lag">
       <div><dt>snapshot age</dt><dd id="lag-snapshot-age" data-seconds="${body.snapshot_age_s ?? ""}">${secs(body.snapshot_age_s)}</dd></div>
-      <div><dt>projection lag p50</dt><dd id="lag-p50" data-seconds="${p.p50_s ?? ""}">${bound(p.p50_s)}</dd></div>
-      <div><dt>projection lag p99</dt><dd id="lag-p99" data-seconds="${p.p99_s ?? ""}">${bound(p.p99_s)}</dd></div>
+      <div><dt>projection lag p50</dt><dd id="lag-p50" data-seconds="${p.p50_s ?? ""}">${bound(p, p.p50_s)}</dd></div>
+      <div><dt>projection lag p99</dt><dd id="lag-p99" data-seconds="${p.p99_s ?? ""}">${bound(p, p.p99_s)}</dd></div>
       <div><dt>sink: since last commit</dt><dd id="lag-commit">${body.sink_up ? secs(body.seconds_since_commit) : "sink down"}</dd></div>
       <div><dt>sink: records waiting</dt><dd>${body.sink_records_waiting === null ? "n/a" : fmt.format(body.sink_records_waiting)}</dd></div>
     </dl>
-    <p class="sub" id="lag-source">lag source: ${esc(p.source || "none yet")}</p>`;
+    <p class="sub" id="lag-source">lag: appended to Kafka → queryable in DuckDB; source: ${esc(p.source || "none yet")}</p>
+    <p class="sub lateness" id="lateness" data-p50-seconds="${late.p50_s ?? ""}" data-p99-seconds="${late.p99_s ?? ""}"
+      title="How long after their business time (occurred_at) events reached Kafka: replays, backfills and simulated days are late by days. Not pipeline lag.">
+      event lateness (business time, not pipeline lag): p50 <span id="lateness-p50">${bound(late, late.p50_s)}</span>,
+      p99 <span id="lateness-p99">${bound(late, late.p99_s)}</span></p>`;
 }
 
 const panels = {

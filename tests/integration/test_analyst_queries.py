@@ -61,7 +61,7 @@ def cli_count(snapshot: Path) -> tuple[float, int, float]:
 
 def publish_now_stamped(pipeline: Pipeline, stop: threading.Event, rate: float = 300) -> int:
     """The simulated day's events with their event time set to now, at `rate` per second, until
-    `stop`: so the lag from event time to queryable means wall-clock freshness."""
+    `stop`: so the lag from append time to queryable means wall-clock freshness."""
     p = producer(pipeline.env["KAFKA_BOOTSTRAP"])
     sent, started = 0, time.monotonic()
     for spec, key, event in generate(STREAM):

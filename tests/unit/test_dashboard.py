@@ -125,6 +125,12 @@ omnistream_sink_projection_lag_seconds_bucket{le="0.1"} 10.0
 omnistream_sink_projection_lag_seconds_bucket{le="0.5"} 60.0
 omnistream_sink_projection_lag_seconds_bucket{le="1.0"} 99.0
 omnistream_sink_projection_lag_seconds_bucket{le="+Inf"} 100.0
+omnistream_projection_lag_seconds_bucket{le="1.0"} 40.0
+omnistream_projection_lag_seconds_bucket{le="2.0"} 100.0
+omnistream_projection_lag_seconds_bucket{le="+Inf"} 100.0
+omnistream_event_lateness_seconds_bucket{le="604800.0"} 0.0
+omnistream_event_lateness_seconds_bucket{le="2592000.0"} 100.0
+omnistream_event_lateness_seconds_bucket{le="+Inf"} 100.0
 omnistream_sink_lag_records{partition="0",topic="pos.transactions"} 3.0
 omnistream_sink_lag_records{partition="1",topic="pos.transactions"} 4.0
 """
@@ -138,14 +144,23 @@ def test_projection_lag_quantiles_are_the_histograms_bucket_upper_bounds() -> No
 
 def test_lag_prefers_the_sink_status_table_and_is_stale_only_when_an_old_snapshot_has_records_waiting() -> None:
     health = {"status": "ok", "seconds_since_commit": 0.4}
-    status = {"published_at": DAY, "records": 10, "lag_p50_ms": 120, "lag_p99_ms": 900, "lag_max_ms": 1500}
+    status = {"published_at": DAY, "records": 10, "lag_p50_ms": 120, "lag_p99_ms": 900, "lag_max_ms": 1500,
+              "lateness_p50_ms": 2.6e9, "lateness_p99_ms": 2.6e9, "lateness_max_ms": 2.6e9}
     fresh = panels.lag(2.0, 30, health, METRICS, status, [])
     assert fresh["projection"]["source"] == "sink_status" and fresh["projection"]["p99_s"] == 0.9
+    assert fresh["lateness"]["p50_s"] == 2.6e6, "a month late in business time, kept apart from the lag"
     assert fresh["sink_records_waiting"] == 7 and not fresh["stale"]
     assert panels.lag(60.0, 30, health, METRICS, None, [])["stale_reasons"] == ["the analytics snapshot is 60 s old"]
     assert not panels.lag(60.0, 30, health, "", None, [])["stale"]  # quiet: nothing new to publish
     down = panels.lag(60.0, 30, None, None, None, ["the DuckDB sink is not answering"])
     assert down["stale"] and not down["sink_up"] and down["projection"]["p50_s"] is None
+    assert down["lateness"]["p50_s"] is None
+
+
+def test_without_a_status_table_lag_is_the_append_to_queryable_histogram_and_lateness_its_own() -> None:
+    body = panels.lag(2.0, 30, {"status": "ok"}, METRICS, None, [])
+    assert (body["projection"]["exact"], body["projection"]["p50_s"], body["projection"]["p99_s"]) == (False, 2.0, 2.0)
+    assert (body["lateness"]["p50_s"], body["lateness"]["p99_s"]) == (2592000.0, 2592000.0)
 
 
 def test_the_snapshot_reader_reopens_a_replaced_file_and_says_when_there_is_none(tmp_path: Path) -> None:
@@ -221,10 +236,12 @@ async def test_lag_reads_the_sinks_status_table_when_the_snapshot_has_one(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     writer = duckdb.connect(str(tmp_path / "analytics.duckdb"))
-    writer.execute("create table sink_status (published_at timestamptz, records bigint, lag_p50_ms double, "
-                   "lag_p99_ms double, lag_max_ms double)")
-    writer.execute("insert into sink_status values (?, 40, 80, 950, 2000), (?, 10, 1, 1, 1)",
-                   [DAY, DAY - timedelta(minutes=1)])
+    writer.execute(sql("sink_status"))
+    month_ms = 30 * 86_400_000
+    writer.execute("insert into sink_status by name select * from (values (?, 40, 80, 950, 2000, ?, ?, ?, 1), "
+                   "(?, 10, 1, 1, 1, 1, 1, 1, 1)) as t(published_at, records, lag_p50_ms, lag_p99_ms, lag_max_ms, "
+                   "lateness_p50_ms, lateness_p99_ms, lateness_max_ms, interval_s)",
+                   [DAY, month_ms, month_ms, month_ms, DAY - timedelta(minutes=1)])
     writer.close()
     monkeypatch.setenv("OMNI_DUCKDB_PATH", str(tmp_path / "omnistream.duckdb"))
     monkeypatch.setenv("OMNI_SINK_PORT", str(free_port()))
@@ -232,4 +249,22 @@ async def test_lag_reads_the_sinks_status_table_when_the_snapshot_has_one(
         lag = await (await client.get("/api/lag")).json()
     assert lag["projection"] == {"source": "sink_status", "exact": True, "p50_s": 0.08, "p99_s": 0.95, "max_s": 2.0,
                                  "records": 40, "published_at": "2026-11-27T10:00:00+00:00"}
+    assert lag["lateness"] == {"source": "sink_status", "exact": True, "p50_s": 2_592_000.0, "p99_s": 2_592_000.0,
+                               "max_s": 2_592_000.0}
     assert lag["snapshot_age_s"] is not None and not lag["sink_up"]
+
+
+async def test_a_snapshot_from_before_lateness_was_kept_apart_shows_no_status_lag_rather_than_failing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    writer = duckdb.connect(str(tmp_path / "analytics.duckdb"))
+    writer.execute("create table sink_status (published_at timestamptz, records bigint, lag_p50_ms double, "
+                   "lag_p99_ms double, lag_max_ms double)")
+    writer.execute("insert into sink_status values (?, 40, 2.9e9, 2.9e9, 2.9e9)", [DAY])  # lag from occurred_at
+    writer.close()
+    monkeypatch.setenv("OMNI_DUCKDB_PATH", str(tmp_path / "omnistream.duckdb"))
+    monkeypatch.setenv("OMNI_SINK_PORT", str(free_port()))
+    async with TestClient(TestServer(build(Settings.from_env()))) as client:
+        answer = await client.get("/api/lag")
+        lag = await answer.json()
+    assert answer.status == 200 and lag["projection"]["source"] is None and lag["lateness"]["source"] is None

@@ -40,3 +40,16 @@ def test_the_report_is_one_line_per_check_with_details_indented() -> None:
     assert lines[2].split()[-3:] == ["10", "2", "drift"]
     assert lines[3] == "    duckdb=8 topics=10"
     assert lines[4].endswith("unchecked") and lines[5].startswith("    GET")
+
+
+def test_a_late_wallet_timer_is_reported_as_behind_apart_from_drift_and_exits_three() -> None:
+    from analytics.reconcile import _due_check
+
+    due = {"cus-a": (400.0, "mature 54"), "cus-b": (2.0, "expire_hold 10"), "cus-c": (90.0, "tier -> base")}
+    behind = _due_check(due, compared=10, grace_s=60)
+    assert (behind.status, behind.drifted) == ("behind", 2)
+    assert behind.examples[0] == "cus-a: mature 54 due 400 s ago, not yet posted"
+    assert behind.notes == ("1 wallets with changes due under 60 s ago (the timer posts them next)",)
+    assert exit_code([Check("a", compared=3), behind]) == 3
+    assert exit_code([Check("c", compared=3, drifted=1), behind]) == 1  # a wrong projection wins
+    assert _due_check({"cus-b": (2.0, "mature 1")}, 10, 60).status == "ok"
