@@ -12,13 +12,15 @@ STAMP := $(VENV)/.installed
 demo: setup ## broker, worker, sink, dashboard, a simulated retail day, answers from DuckDB
 	$(PY) -m demo
 
-test: setup ## lint, then every test: unit, component and integration (against a real broker)
+test: setup ## lint, every test (unit, component, integration against a real broker), then the time-sensitive ones 45 days later
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy domain streams analytics/rows.py
 	$(PY) -m broker fetch
 	bash ops/ensure_chromium.sh
 	$(PY) -m streams.schemas --check
 	$(PY) -m pytest -q
+	@echo "date-shift run: the time-sensitive checks again, with every service 45 days after the simulated day"
+	OMNI_CLOCK_SHIFT=45d $(PY) -m pytest -q -m time_sensitive
 
 setup: $(STAMP)
 

@@ -10,7 +10,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -21,9 +21,10 @@ from analytics.fraud_eval import alerts_from_duckdb, score, table
 from analytics.sql_files import sql
 from broker import ensure_broker
 from demo import services
+from ops.clock import Clock
 from ops.processes import get_json, post_json
 from settings import REPO_ROOT, Settings
-from sim.config import SimConfig
+from sim.config import SimConfig, day_just_ended
 from sim.fraud import DEFAULT_LABELS, FraudCase, write_labels
 from sim.publish import run
 from sim.report import Report
@@ -52,9 +53,7 @@ def main() -> int:
     print("3/5 worker, DuckDB sink and dashboard")
     services.ensure_running(settings)
     print(f"4/5 simulating a retail day: {args.events} events, seed {args.seed}")
-    # The day that just ended (14 simulated hours before the current hour): holds and pick-up
-    # windows are judged by the wall clock too, and a day weeks ago would have expired them all.
-    start = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) - timedelta(hours=15)
+    start = day_just_ended(Clock.from_settings(settings.clock_shift, settings.clock_file).now())
     report = run(SimConfig(events=args.events, seed=args.seed, start=start), settings=settings, progress=True)
     write_labels([FraudCase.from_dict(case) for case in report.fraud_cases], DEFAULT_LABELS)  # for fraud_eval
     print(f"  sent {report.events} events: {report.sales.events} till sales, {report.orders.events} online orders, "
@@ -204,7 +203,7 @@ def _loyalty_story(settings: Settings) -> None:
     email = CustomerRef(kind="email", value="ann.demo@example.com")
     lines = [SaleLine(line_no=1, sku="SKU-00001", quantity=2, unit_price_cents=1_999),
              SaleLine(line_no=2, sku="SKU-00002", quantity=1, unit_price_cents=500)]
-    now = datetime.now(UTC)
+    now = Clock.from_settings(settings.clock_shift, settings.clock_file).now()
     kafka = KafkaProducer(bootstrap_servers=settings.bootstrap.split(","), **settings.security.kafka_python_kwargs())
     try:
         sale = PosSale(event_id="demo-loyalty-rcpt-1", occurred_at=now, source_node="st-001",

@@ -90,6 +90,7 @@ def apply(wallet: Wallet, command: WalletCommand, offset: int, rules: EarnRules 
         return Applied(_remember(wallet, offset, [], out), [], None, "forwarded", f"merged into {wallet.merged_into}",
                        out)
     decision, out = _decide(wallet, command, rules)
+    out = [o.model_copy(update={"command_offset": offset}) if isinstance(o, TierChanged) else o for o in out]
     new = _remember(decision.wallet, offset, decision.entries, out)
     return Applied(new, decision.entries, _answer(new, command, decision.answer), "applied", decision.note, out)
 

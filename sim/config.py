@@ -4,13 +4,20 @@ from __future__ import annotations
 
 import re
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 # A fixed simulated start: generation never reads the wall clock.
 DEFAULT_START = datetime(2026, 11, 2, 8, 0, tzinfo=UTC)
 # Ids embed the run label, so it must stay inside the contract's id alphabet.
 RUN_LABEL = re.compile(r"^[a-z0-9][a-z0-9-]{0,19}$")
+
+
+def day_just_ended(now: datetime) -> datetime:
+    """The start of the simulated day that has just ended at `now`: 15 hours before the current
+    hour. A day dated so is judged as today's by holds, pick-up windows and return windows; a day
+    weeks old would find them all over (the caller passes its clock: nothing here reads one)."""
+    return now.replace(minute=0, second=0, microsecond=0) - timedelta(hours=15)
 
 
 @dataclass(frozen=True)

@@ -196,3 +196,6 @@ class TierChanged(Event):
     as_of: UtcDatetime
     threshold_cents: int  # the new tier's threshold
     cause_id: Id  # the command that changed it
+    # Where that command sits in the wallet's log (its offset on loyalty.commands): a customer's
+    # tier changes in the order the wallet made them, when command times arrive out of order.
+    command_offset: int | None = Field(default=None, ge=0)

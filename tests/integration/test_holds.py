@@ -79,6 +79,7 @@ def latest_availability(pipeline: Pipeline) -> dict[str, dict[str, Any]]:
     return table
 
 
+@pytest.mark.time_sensitive
 def test_a_hold_expires_by_itself_when_its_time_to_live_ends(pipeline: Pipeline) -> None:
     port = worker_with_stock(pipeline, 3)
     status, answer = post(port, "/holds/", {"hold_id": "h-exp", "order_id": "or-exp", "sku": SKU, "node": NODE,

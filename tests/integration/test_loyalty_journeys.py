@@ -27,7 +27,7 @@ from tests.conftest import Pipeline
 from tests.integration.kafka_io import producer, read_to_end, wait_for
 from tests.integration.test_earn_and_redeem import post
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.time_sensitive]
 CARD = CustomerRef(kind="loyalty_card", value="LC-7777-0001")
 EMAIL = CustomerRef(kind="email", value="bo@example.org")
 

@@ -17,7 +17,7 @@ from streams.loyalty import EarnPoints
 from tests.conftest import Pipeline
 from tests.integration.kafka_io import producer, read_to_end, wait_for
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.time_sensitive]
 CUSTOMER = "cus-" + "7" * 40
 TOKENS = {f"till-{n}": f"secret-{n}" for n in range(4)}
 
