@@ -11,17 +11,16 @@ sent twice posts nothing.
 
 from __future__ import annotations
 
-import heapq
 import json
 import logging
 import time
 from collections.abc import Iterable
-from datetime import datetime
 
 from app import app, channel, clock, settings
 from domain.ids import derived_id
-from domain.loyalty_rules import EarnRules, rules_from
-from domain.wallet import Wallet, next_due
+from domain.loyalty_rules import rules_from
+from domain.wallet import Wallet
+from domain.wallet_due import DueIndex
 from ops.metrics import WALLET_TIMER_LATENESS
 from streams.codec import encode
 from streams.loyalty import AdvanceWallet
@@ -33,68 +32,6 @@ commands = channel(LOYALTY_COMMANDS)
 RULES = rules_from(settings.points_per_unit, settings.tier_thresholds, settings.tier_multipliers,
                    settings.excluded_skus)
 MAX_PER_TICK = 2_000  # a backlog (a worker down for a day) drains over ticks, not in one burst
-RESEND_AFTER_S = 60.0  # a due wallet whose advance was not applied by then is sent another
-
-
-class DueIndex:
-    """The next due moment of each wallet owned here, so the timer need not scan the table.
-
-    A heap of (due, customer) with stale entries skipped when popped: a tick costs what is due,
-    not what is owned."""
-
-    def __init__(self, rules: EarnRules) -> None:
-        self.rules = rules
-        self.due: dict[str, datetime] = {}
-        self._heap: list[tuple[datetime, str]] = []
-        self.sent: dict[str, float] = {}  # customer -> monotonic time its advance was sent
-        self.valid = False
-
-    def note(self, wallet: Wallet) -> None:
-        """The wallet as its last command left it: when it is due next."""
-        self.sent.pop(wallet.customer_id, None)
-        at = next_due(wallet, self.rules)
-        if at is None:
-            self.due.pop(wallet.customer_id, None)
-        elif self.due.get(wallet.customer_id) != at:
-            self.due[wallet.customer_id] = at
-            heapq.heappush(self._heap, (at, wallet.customer_id))
-
-    def rebuild(self, wallets: Iterable[Wallet]) -> None:
-        self.due.clear()
-        self._heap.clear()
-        self.sent.clear()
-        for wallet in wallets:
-            self.note(wallet)
-        self.valid = True
-
-    def invalidate(self) -> None:
-        self.valid = False
-
-    def take_due(self, now: datetime, monotonic: float, limit: int) -> list[str]:
-        """Wallets due by `now` with no advance in flight, oldest due first; an advance not
-        applied within RESEND_AFTER_S (lost with a rebalance, say) is sent again."""
-        for customer, sent_at in list(self.sent.items()):
-            if monotonic - sent_at >= RESEND_AFTER_S:
-                del self.sent[customer]
-                if customer in self.due:
-                    heapq.heappush(self._heap, (self.due[customer], customer))
-        picked: list[str] = []
-        while self._heap and self._heap[0][0] <= now and len(picked) < limit:
-            at, customer = heapq.heappop(self._heap)
-            if self.due.get(customer) != at or customer in self.sent:
-                continue  # superseded by a later note, or already in flight
-            picked.append(customer)
-            self.sent[customer] = monotonic
-        return picked
-
-    def lateness_s(self, now: datetime) -> float:
-        """How late the oldest due wallet not yet advanced is (0 when none is due)."""
-        waiting = [self.due[c] for c in self.sent if c in self.due]
-        while self._heap and self.due.get(self._heap[0][1]) != self._heap[0][0]:
-            heapq.heappop(self._heap)  # drop stale tops so the next due is the real one
-        if self._heap:
-            waiting.append(self._heap[0][0])
-        return max([(now - at).total_seconds() for at in waiting if at <= now], default=0.0)
 
 
 due_index = DueIndex(RULES)
