@@ -31,7 +31,10 @@ log = logging.getLogger("omnistream.wallet_timer")
 commands = channel(LOYALTY_COMMANDS)
 RULES = rules_from(settings.points_per_unit, settings.tier_thresholds, settings.tier_multipliers,
                    settings.excluded_skus)
-MAX_PER_TICK = 2_000  # a backlog (a worker down for a day) drains over ticks, not in one burst
+# A backlog (a worker down for a day, a sale day's lots maturing in one minute) drains at this
+# pace, oldest first, leaving the wallet stage room for redemptions that someone waits for.
+ADVANCES_PER_S = 500
+MAX_PER_TICK = max(1, int(ADVANCES_PER_S * settings.wallet_timer_s))
 
 
 due_index = DueIndex(RULES)
@@ -69,5 +72,5 @@ async def advance_wallets() -> None:
     late_s = due_index.lateness_s(now)
     WALLET_TIMER_LATENESS.set(late_s)
     if len(due) == MAX_PER_TICK:
-        log.warning("wallet timer behind: the oldest due wallet is %.0f s late; advancing %d wallets per %.1f s",
-                    late_s, MAX_PER_TICK, settings.wallet_timer_s)
+        log.warning("wallet timer behind: the oldest due wallet is %.0f s late; advancing %d wallets per %.1f s "
+                    "(a backlog drains oldest first)", late_s, MAX_PER_TICK, settings.wallet_timer_s)

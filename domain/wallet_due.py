@@ -13,7 +13,10 @@ from datetime import datetime
 from domain.loyalty_rules import EarnRules
 from domain.wallet import Wallet, next_due
 
-RESEND_AFTER_S = 60.0  # a due wallet whose advance was not applied by then is sent another
+# A due wallet whose advance was not applied by then is sent another. Only a backstop: a sent
+# advance is in the log (acks=all) and a rebalance rebuilds the index; a shorter wait would
+# resend into a stage that is merely behind, adding load where it is already short.
+RESEND_AFTER_S = 600.0
 
 
 class DueIndex:
@@ -52,7 +55,7 @@ class DueIndex:
 
     def take_due(self, now: datetime, monotonic: float, limit: int) -> list[str]:
         """Wallets due by `now` with no advance in flight, oldest due first; an advance not
-        applied within RESEND_AFTER_S (lost with a rebalance, say) is sent again."""
+        applied within RESEND_AFTER_S is sent again."""
         for customer, sent_at in list(self.sent.items()):
             if monotonic - sent_at >= RESEND_AFTER_S:
                 del self.sent[customer]
