@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import threading
+from datetime import UTC, datetime
 from pathlib import Path
 
 from kafka import KafkaConsumer, TopicPartition
@@ -14,10 +16,17 @@ from analytics.sink import FACT_SOURCES
 from bench import scrape
 from ops.processes import Service, get_json
 from settings import Settings
-from sim.config import SimConfig
+from sim.config import SimConfig, day_just_ended
 from sim.publish import run
 from sim.report import Report
 from tests.integration.kafka_io import query, scalar, wait_for, wait_while_progressing
+
+
+def just_ended(config: SimConfig) -> SimConfig:
+    """`config` as the day that has just ended by the test's clock: a day of a fixed date would
+    age with the calendar (its holds expire, its points mature, its tiers lapse, its causes are
+    forgotten after 400 days), so a test of it would pass today and fail next year."""
+    return dataclasses.replace(config, start=day_just_ended(datetime.now(UTC)))
 
 
 def wait_until_projected(snapshot: Path, report: Report, stall_s: float = 120) -> None:

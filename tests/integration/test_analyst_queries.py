@@ -19,12 +19,13 @@ from sim.config import SimConfig
 from sim.publish import generate
 from streams.codec import encode
 from tests.conftest import Pipeline
+from tests.integration.checks import just_ended
 from tests.integration.kafka_io import producer, query, scalar, wait_for
 
 pytestmark = pytest.mark.integration
 
 CLI = Path(sys.executable).with_name("duckdb")
-STREAM = SimConfig(events=20_000, seed=5, stores=10, warehouses=2, skus=200, customers=1_000)
+STREAM = just_ended(SimConfig(events=20_000, seed=5, stores=10, warehouses=2, skus=200, customers=1_000))
 COUNT = "select count(*) from fct_sales_lines"
 HOLD = f"""
 import sys, time, duckdb

@@ -23,6 +23,7 @@ from tests.integration.checks import (
     assert_duckdb_equals_report,
     assert_facts_equal_topics,
     assert_stock_table_equals_report,
+    just_ended,
     wait_until_projected,
     wait_until_sink_caught_up,
 )
@@ -30,8 +31,8 @@ from tests.integration.kafka_io import producer, scalar, wait_for
 
 pytestmark = pytest.mark.integration
 
-DAY = SimConfig(events=8_000, seed=11, stores=10, warehouses=2, skus=120, customers=1_000, rate=800)
-SINK_DAY = SimConfig(events=10_000, seed=13, stores=10, warehouses=2, skus=150, customers=1_500)
+DAY = just_ended(SimConfig(events=8_000, seed=11, stores=10, warehouses=2, skus=120, customers=1_000, rate=800))
+SINK_DAY = just_ended(SimConfig(events=10_000, seed=13, stores=10, warehouses=2, skus=150, customers=1_500))
 
 
 def test_sigkill_of_worker_and_sink_mid_stream_loses_and_repeats_nothing(pipeline: Pipeline) -> None:

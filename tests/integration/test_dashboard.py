@@ -25,12 +25,12 @@ from settings import REPO_ROOT
 from sim.config import SimConfig
 from sim.publish import run
 from tests.conftest import Pipeline
-from tests.integration.checks import wait_until_projected
+from tests.integration.checks import just_ended, wait_until_projected
 from tests.integration.kafka_io import query, wait_for
 
 pytestmark = pytest.mark.integration
 
-DAY = SimConfig(events=2_000, seed=11, stores=6, warehouses=1, skus=40, customers=300)
+DAY = just_ended(SimConfig(events=2_000, seed=11, stores=6, warehouses=1, skus=40, customers=300))
 SALES_TODAY = (  # independent of the dashboard's SQL: straight from the fact table, UTC days
     "with lines as (select channel, quantity, net_cents, cast(occurred_at at time zone 'UTC' as date) as day "
     "from fct_sales_lines) select channel, count(*), sum(quantity), round(sum(net_cents) / 100, 2) from lines "

@@ -14,13 +14,14 @@ from tests.integration.checks import (
     applied_movements,
     assert_duckdb_equals_report,
     assert_stock_table_equals_report,
+    just_ended,
     wait_until_projected,
 )
 from tests.integration.kafka_io import wait_for
 
 pytestmark = pytest.mark.integration
 
-DAY = SimConfig(events=5_000, seed=17, stores=8, warehouses=2, skus=100, customers=800, rate=100)
+DAY = just_ended(SimConfig(events=5_000, seed=17, stores=8, warehouses=2, skus=100, customers=800, rate=100))
 
 
 def test_workers_joining_leaving_and_dying_mid_stream_lose_and_repeat_nothing(pipeline: Pipeline) -> None:

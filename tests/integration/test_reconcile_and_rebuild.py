@@ -6,11 +6,9 @@ services 45 days later (OMNI_CLOCK_SHIFT=45d), when the day's points have mature
 
 from __future__ import annotations
 
-import dataclasses
 import shutil
 import subprocess
 import sys
-from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
@@ -18,10 +16,15 @@ import pytest
 
 from analytics.rows import FACT_TABLES
 from settings import Settings
-from sim.config import SimConfig, day_just_ended
+from sim.config import SimConfig
 from sim.publish import run
 from tests.conftest import Pipeline
-from tests.integration.checks import wait_until_fraud_settled, wait_until_projected, wait_until_sink_caught_up
+from tests.integration.checks import (
+    just_ended,
+    wait_until_fraud_settled,
+    wait_until_projected,
+    wait_until_sink_caught_up,
+)
 from tests.integration.kafka_io import query
 
 pytestmark = [pytest.mark.integration, pytest.mark.time_sensitive]
@@ -47,7 +50,7 @@ def test_reconcile_reports_no_drift_when_quiet_and_drift_in_a_damaged_copy_and_r
     sink = pipeline.sink().start()
     worker.wait_healthy()
     sink.wait_healthy()
-    report = run(dataclasses.replace(DAY, start=day_just_ended(datetime.now(UTC))))
+    report = run(just_ended(DAY))
     snapshot = pipeline.analytics_path
     wait_until_projected(snapshot, report, stall_s=180)
     worker_url = f"http://127.0.0.1:{worker.env['OMNI_WEB_PORT']}"

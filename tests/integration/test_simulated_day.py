@@ -8,12 +8,17 @@ from sim.config import SimConfig
 from sim.publish import generate, run
 from streams.codec import encode
 from tests.conftest import Pipeline
-from tests.integration.checks import assert_duckdb_equals_report, assert_stock_table_equals_report, wait_until_projected
+from tests.integration.checks import (
+    assert_duckdb_equals_report,
+    assert_stock_table_equals_report,
+    just_ended,
+    wait_until_projected,
+)
 from tests.integration.kafka_io import producer
 
 pytestmark = pytest.mark.integration
 
-DAY = SimConfig(events=10_000, seed=7, stores=20, warehouses=2, skus=300, customers=2_000)
+DAY = just_ended(SimConfig(events=10_000, seed=7, stores=20, warehouses=2, skus=300, customers=2_000))
 
 
 def test_a_simulated_day_lands_exactly_in_duckdb_and_the_stock_table_and_a_replay_changes_nothing(
