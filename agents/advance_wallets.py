@@ -20,7 +20,7 @@ from app import app, channel, clock, settings
 from domain.ids import derived_id
 from domain.loyalty_rules import rules_from
 from domain.wallet import Wallet
-from domain.wallet_due import DueIndex
+from domain.wallet_due import ADVANCES_PER_S, DueIndex
 from ops.metrics import WALLET_TIMER_LATENESS
 from streams.codec import encode
 from streams.loyalty import AdvanceWallet
@@ -31,9 +31,6 @@ log = logging.getLogger("omnistream.wallet_timer")
 commands = channel(LOYALTY_COMMANDS)
 RULES = rules_from(settings.points_per_unit, settings.tier_thresholds, settings.tier_multipliers,
                    settings.excluded_skus)
-# A backlog (a worker down for a day, a sale day's lots maturing in one minute) drains at this
-# pace, oldest first, leaving the wallet stage room for redemptions that someone waits for.
-ADVANCES_PER_S = 500
 MAX_PER_TICK = max(1, int(ADVANCES_PER_S * settings.wallet_timer_s))
 
 

@@ -7,7 +7,9 @@ Three figures on the timer's code paths, in this process (no Kafka, no Faust):
 - a tick with many wallets due: `DueIndex.take_due` per wallet;
 - applying an advance (`domain.wallet_log.apply` of a `loyalty.advance` that matures a lot),
   against an earn on the same wallet as baseline (bench.loyalty_costs measures the rest of a
-  command's path).
+  command's path);
+- on a real worker and broker (bench.wallet_timer_live), every wallet falling due at once: how
+  long until every maturity is posted, against earns through the same stage.
 Wallets look like a regular customer's: five lots (two pending), a spend day per lot, a
 silver tier. The last line is one JSON object.
 """
@@ -19,9 +21,11 @@ import json
 import time
 from datetime import UTC, datetime, timedelta
 
+from bench.wallet_timer_live import measure
+from broker import ensure_broker
 from domain.loyalty_rules import EarnRules
 from domain.wallet import Wallet
-from domain.wallet_due import DueIndex
+from domain.wallet_due import ADVANCES_PER_S, DueIndex
 from domain.wallet_log import apply
 from streams.loyalty import AdvanceWallet, EarnPoints
 from tables.wallet_buckets import bucket_of, encode_bucket
@@ -61,7 +65,8 @@ def timed(work: object) -> float:
 
 def main(argv: list[str] | None = None) -> dict[str, object]:
     parser = argparse.ArgumentParser(prog="python -m bench.wallet_timer", description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="2,000 wallets instead of 50,000")
+    parser.add_argument("--quick", action="store_true", help="2,000 wallets instead of 50,000 (live: 1,000, 10,000)")
+    parser.add_argument("--no-live", action="store_true", help="skip the phase on a real worker and broker")
     args = parser.parse_args(argv)
     n = 2_000 if args.quick else 50_000
     template = [wallet(i) for i in range(50)]
@@ -98,6 +103,16 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
         "advance_decisions_per_s": per_s(len(sample), advance_s),
         "baseline": {"json_loads_wallets_per_s": per_s(n, floor_s), "earn_decisions_per_s": per_s(len(sample), earn_s)},
     }
+    if not args.no_live:
+        live = measure(ensure_broker().bootstrap, 1_000 if args.quick else 10_000, progress=not args.quick)
+        print(f"live: {live.wallets} wallets due at once, all matured in the ledger in {live.all_matured_s} s "
+              f"({live.advances_per_s:,.0f}/s; the timer paces at {ADVANCES_PER_S}/s); "
+              f"earns through the same stage {live.earns_per_s:,.0f}/s")
+        result["live"] = {"wallets": live.wallets, "all_matured_s": live.all_matured_s,
+                          "advances_per_s": live.advances_per_s, "timer_pace_per_s": ADVANCES_PER_S}
+        baseline = result["baseline"]
+        assert isinstance(baseline, dict)
+        baseline["live_earns_per_s"] = live.earns_per_s
     print(json.dumps(result))
     return result
 

@@ -13,6 +13,9 @@ from datetime import datetime
 from domain.loyalty_rules import EarnRules
 from domain.wallet import Wallet, next_due
 
+# A backlog (a worker down for a day, a sale day's lots maturing in one minute) drains at this
+# pace per worker, oldest first, leaving the wallet stage room for redemptions someone waits for.
+ADVANCES_PER_S = 500
 # A due wallet whose advance was not applied by then is sent another. Only a backstop: a sent
 # advance is in the log (acks=all) and a rebalance rebuilds the index; a shorter wait would
 # resend into a stage that is merely behind, adding load where it is already short.
