@@ -11,6 +11,7 @@ sent twice posts nothing.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import time
@@ -32,6 +33,7 @@ commands = channel(LOYALTY_COMMANDS)
 RULES = rules_from(settings.points_per_unit, settings.tier_thresholds, settings.tier_multipliers,
                    settings.excluded_skus)
 MAX_PER_TICK = max(1, int(ADVANCES_PER_S * settings.wallet_timer_s))
+REBUILD_CHUNK = 1_000  # ~50 ms of parsing between yields to the event loop
 
 
 due_index = DueIndex(RULES)
@@ -49,15 +51,40 @@ async def _rebuild_later(app: object, *args: object, **kwargs: object) -> None:
     due_index.invalidate()
 
 
-@app.timer(interval=settings.wallet_timer_s)
-async def advance_wallets() -> None:
-    if not app.tables.recovery.completed.is_set():
-        return
-    if not due_index.valid:
-        started = time.monotonic()
-        due_index.rebuild(owned_wallets())
+def settled() -> bool:
+    """No rebalance or table recovery under way: the table holds every wallet this worker owns.
+
+    `recovery.completed` stays set after the first start, and the assignment signal comes before
+    recovery ends; `rebalancing` is true from the revocation until recovery has finished."""
+    return app.tables.recovery.completed.is_set() and not app.rebalancing and not app.tables.recovery.in_recovery
+
+
+async def rebuild() -> None:
+    """The index from the table, yielding to the event loop every REBUILD_CHUNK wallets so that
+    heartbeats, commands and HTTP answers go on (a million wallets take ~47 s of CPU)."""
+    started = time.monotonic()
+    generation = due_index.begin_rebuild()
+    for n, wallet in enumerate(owned_wallets(), 1):
+        due_index.rebuilt(wallet)
+        if n % REBUILD_CHUNK == 0:
+            await asyncio.sleep(0)
+            if generation != due_index.generation or not settled():
+                break  # a rebalance began: the next tick starts over
+    if due_index.end_rebuild(generation) and settled():
         log.info("wallet timer index rebuilt: %d wallets with something due, in %.1f s",
                  len(due_index.due), time.monotonic() - started)
+    else:
+        due_index.invalidate()
+
+
+@app.timer(interval=settings.wallet_timer_s)
+async def advance_wallets() -> None:
+    if not settled():
+        return
+    if not due_index.valid:
+        await rebuild()
+        if not due_index.valid:
+            return
     now = clock.now()
     due = due_index.take_due(now, time.monotonic(), MAX_PER_TICK)
     for customer_id in due:

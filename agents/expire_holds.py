@@ -24,8 +24,8 @@ movements = channel(INVENTORY_MOVEMENTS)
 
 @app.timer(interval=1.0)
 async def expire_holds() -> None:
-    if not app.tables.recovery.completed.is_set():
-        return
+    if not app.tables.recovery.completed.is_set() or app.rebalancing or app.tables.recovery.in_recovery:
+        return  # the table is not yet whole: an index built now would miss the partitions coming in
     if not expiry_index.valid:
         expiry_index.rebuild(SkuStock.model_validate_json(raw) for raw in stock_table.values())
         log.info("expiry index rebuilt: %d SKUs with open holds", len(expiry_index.earliest))

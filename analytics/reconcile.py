@@ -133,7 +133,7 @@ def check_wallets(settings: Settings, snapshot: Path, worker_url: str, sample: i
         again = _wallet_sides(settings, snapshot, worker_url, f"where wallet_balances.customer_id in ({wanted})")
         if isinstance(again, Check):
             return [again]
-        sides.update(again)
+        sides.update(differ, again)
     check = compare_maps("wallet balances (pending, available, held, tier)", sides.duck, sides.ledger)
     note = (f"{sides.merged_away} merged-away customers skipped (their survivor answers)",) \
         if sides.merged_away else ()
@@ -148,7 +148,13 @@ class _WalletSides:
     due: dict[str, tuple[float, str]] = field(default_factory=dict)  # customer -> (seconds overdue, what)
     merged_away: int = 0
 
-    def update(self, other: _WalletSides) -> None:
+    def update(self, asked: list[str], other: _WalletSides) -> None:
+        """Replace what is known of the wallets `asked` again with the new reads (a wallet merged
+        away in between is no longer compared)."""
+        for customer in asked:
+            self.duck.pop(customer, None)
+            self.ledger.pop(customer, None)
+        self.merged_away += other.merged_away
         self.duck.update(other.duck)
         self.ledger.update(other.ledger)
         for customer in other.ledger:

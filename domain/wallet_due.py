@@ -26,7 +26,12 @@ class DueIndex:
     """The next due moment of each wallet owned here, so the timer need not scan the table.
 
     A heap of (due, customer) with stale entries skipped when popped: a tick costs what is due,
-    not what is owned."""
+    not what is owned. Every wallet in `due` is either in the heap or in flight (`sent`).
+
+    A rebuild runs while commands are still applied (the timer yields to the event loop between
+    chunks, so the worker keeps its group membership): a wallet noted by a command during the
+    rebuild is newer than what the rebuild reads, so the rebuild leaves it alone.
+    """
 
     def __init__(self, rules: EarnRules) -> None:
         self.rules = rules
@@ -34,27 +39,59 @@ class DueIndex:
         self._heap: list[tuple[datetime, str]] = []
         self.sent: dict[str, float] = {}  # customer -> monotonic time its advance was sent
         self.valid = False
+        self.generation = 0  # moves on every invalidation: a rebuild of an older one stops
+        self._fresh: set[str] | None = None  # noted by commands while a rebuild runs
 
     def note(self, wallet: Wallet) -> None:
         """The wallet as its last command left it: when it is due next."""
-        self.sent.pop(wallet.customer_id, None)
-        at = next_due(wallet, self.rules)
-        if at is None:
-            self.due.pop(wallet.customer_id, None)
-        elif self.due.get(wallet.customer_id) != at:
-            self.due[wallet.customer_id] = at
-            heapq.heappush(self._heap, (at, wallet.customer_id))
+        if self._fresh is not None:
+            self._fresh.add(wallet.customer_id)
+        self._set(wallet.customer_id, next_due(wallet, self.rules))
 
-    def rebuild(self, wallets: Iterable[Wallet]) -> None:
+    def _set(self, customer: str, at: datetime | None) -> None:
+        if at is None:
+            self.due.pop(customer, None)
+            self.sent.pop(customer, None)
+        elif self.due.get(customer) != at:  # unchanged: an advance in flight stays in flight
+            self.due[customer] = at
+            self.sent.pop(customer, None)
+            heapq.heappush(self._heap, (at, customer))
+            if len(self._heap) > 2 * len(self.due) + 1_000:
+                self._compact()
+
+    def _compact(self) -> None:
+        """Drop superseded heap entries (each change of a wallet's due moment leaves one)."""
+        self._heap = [(at, c) for c, at in self.due.items() if c not in self.sent]
+        heapq.heapify(self._heap)
+
+    def begin_rebuild(self) -> int:
+        """Forget everything; the generation the rebuild belongs to."""
         self.due.clear()
         self._heap.clear()
         self.sent.clear()
+        self._fresh = set()
+        return self.generation
+
+    def rebuilt(self, wallet: Wallet) -> None:
+        """A wallet as the table held it when the rebuild read it."""
+        if self._fresh is not None and wallet.customer_id not in self._fresh:
+            self._set(wallet.customer_id, next_due(wallet, self.rules))
+
+    def end_rebuild(self, generation: int) -> bool:
+        """Whether the rebuild finished for the current generation (the index is valid)."""
+        self._fresh = None
+        self.valid = generation == self.generation
+        return self.valid
+
+    def rebuild(self, wallets: Iterable[Wallet]) -> None:
+        generation = self.begin_rebuild()
         for wallet in wallets:
-            self.note(wallet)
-        self.valid = True
+            self.rebuilt(wallet)
+        self.end_rebuild(generation)
 
     def invalidate(self) -> None:
         self.valid = False
+        self.generation += 1
 
     def take_due(self, now: datetime, monotonic: float, limit: int) -> list[str]:
         """Wallets due by `now` with no advance in flight, oldest due first; an advance not
@@ -76,7 +113,7 @@ class DueIndex:
     def lateness_s(self, now: datetime) -> float:
         """How late the oldest due wallet not yet advanced is (0 when none is due)."""
         waiting = [self.due[c] for c in self.sent if c in self.due]
-        while self._heap and self.due.get(self._heap[0][1]) != self._heap[0][0]:
+        while self._heap and (self.due.get(self._heap[0][1]) != self._heap[0][0] or self._heap[0][1] in self.sent):
             heapq.heappop(self._heap)  # drop stale tops so the next due is the real one
         if self._heap:
             waiting.append(self._heap[0][0])

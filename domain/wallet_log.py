@@ -135,7 +135,19 @@ def _decide(wallet: Wallet, command: WalletCommand, rules: EarnRules) -> tuple[D
     # neither used to price this purchase nor shown after it.
     wallet, lapsed = add_spend(wallet, at.date(), 0, at, rules)
     decision, out = _decide_now(wallet, command, rules)
-    return decision, [*_tier_changed(command, decision.wallet, lapsed, at, "lapsed"), *out]
+    return decision, _one_tier_change([*_tier_changed(command, decision.wallet, lapsed, at, "lapsed"), *out])
+
+
+def _one_tier_change(out: list[Output]) -> list[Output]:
+    """A command that lapses a tier and then changes it (a purchase after a quiet year) says so
+    as one change, from the tier before it to the tier after: two with one command and one time
+    could not be told apart in order. None if it ends where it began."""
+    changes = [o for o in out if isinstance(o, TierChanged)]
+    if len(changes) < 2:
+        return out
+    net = changes[-1].model_copy(update={"previous": changes[0].previous})
+    rest: list[Output] = [o for o in out if not isinstance(o, TierChanged)]
+    return rest if net.previous == net.tier else [net, *rest]
 
 
 def _decide_now(wallet: Wallet, command: WalletCommand, rules: EarnRules) -> tuple[Decision, list[Output]]:

@@ -12,12 +12,14 @@ that shortens the shift moves the worker back in time, which a real clock never 
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
+log = logging.getLogger("omnistream.clock")
 _DURATION = re.compile(r"^\s*(?P<sign>[-+]?)(?P<amount>\d+(?:\.\d+)?)\s*(?P<unit>[smhd]?)\s*$")
 _UNIT_S = {"": 1.0, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
 
@@ -60,13 +62,17 @@ class Clock:
             return timedelta(0)
         try:
             stat = os.stat(self.file)
+            stamp = (stat.st_ino, stat.st_mtime_ns, stat.st_size)  # a replaced file is a new inode
+            if stamp != self._file_stamp:
+                self._file_stamp = stamp  # a bad file is reported once, not on every call
+                with open(self.file, encoding="utf-8") as f:
+                    shift = parse_shift(f.read())
+                datetime.now(UTC) + shift  # noqa: B018 (an out-of-range shift raises OverflowError here)
+                self._file_shift = shift
         except FileNotFoundError:
-            return timedelta(0)
-        stamp = (stat.st_ino, stat.st_mtime_ns, stat.st_size)  # a replaced file is a new inode
-        if stamp != self._file_stamp:
-            with open(self.file, encoding="utf-8") as f:
-                self._file_shift = parse_shift(f.read())
-            self._file_stamp = stamp
+            self._file_stamp, self._file_shift = None, timedelta(0)
+        except (ValueError, OverflowError, OSError) as err:
+            log.warning("clock file %s unusable (%s): keeping the shift it had, %s", self.file, err, self._file_shift)
         return self._file_shift
 
 

@@ -35,3 +35,16 @@ def test_now_is_the_wall_clock_moved_by_the_setting_and_by_the_file_as_it_change
     set_clock_file(str(file), timedelta(days=366))
     assert clock.now() == start + timedelta(days=411)
     assert clock.total_shift() == timedelta(days=411)
+
+
+def test_a_clock_file_that_cannot_be_read_keeps_the_last_good_shift(tmp_path: Path) -> None:
+    file = tmp_path / "clock"
+    clock = Clock(timedelta(0), str(file), wall=lambda: WALL)
+    set_clock_file(str(file), timedelta(days=2))
+    assert clock.total_shift() == timedelta(days=2)
+    file.write_text("next tuesday")
+    assert clock.total_shift() == timedelta(days=2)
+    file.write_text("99999999999d")  # beyond what a datetime can hold
+    assert clock.total_shift() == timedelta(days=2)
+    file.unlink()
+    assert clock.total_shift() == timedelta(0)

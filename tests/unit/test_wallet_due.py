@@ -51,3 +51,38 @@ def test_a_tick_takes_at_most_its_limit_and_the_rest_follow() -> None:
     now = T0 + timedelta(hours=1)
     assert index.take_due(now, 0.0, 2) == ["c-00", "c-01"]
     assert index.take_due(now, 0.5, 10) == ["c-02", "c-03", "c-04"]
+
+
+def test_a_wallet_a_command_noted_during_a_rebuild_keeps_that_newer_state() -> None:
+    index = DueIndex(EarnRules())
+    generation = index.begin_rebuild()
+    index.note(pending("c-1", timedelta(hours=1)))  # applied while the rebuild reads the table
+    index.rebuilt(Wallet(customer_id="c-1"))  # the table as the rebuild's iterator saw it: older
+    index.rebuilt(pending("c-2", timedelta(hours=2)))
+    assert index.end_rebuild(generation)
+    assert index.take_due(T0 + timedelta(hours=3), 0.0, 10) == ["c-1", "c-2"]
+
+
+def test_a_rebuild_overtaken_by_a_rebalance_leaves_the_index_invalid() -> None:
+    index = DueIndex(EarnRules())
+    generation = index.begin_rebuild()
+    index.invalidate()  # partitions were assigned again meanwhile
+    assert not index.end_rebuild(generation) and not index.valid
+
+
+def test_a_command_that_leaves_the_due_moment_as_it_was_keeps_the_advance_in_flight() -> None:
+    index = DueIndex(EarnRules())
+    index.rebuild([pending("c-1", timedelta(0))])
+    assert index.take_due(T0, 0.0, 10) == ["c-1"]
+    index.note(pending("c-1", timedelta(0)))  # e.g. a till command dated before the due moment
+    assert index.take_due(T0, 1.0, 10) == []  # still in flight, not sent twice
+    assert index.take_due(T0, RESEND_AFTER_S, 10) == ["c-1"]  # and still resent if it was lost
+
+
+def test_the_heap_stays_bounded_however_often_due_moments_change() -> None:
+    index = DueIndex(EarnRules())
+    index.rebuild([])
+    for n in range(20_000):
+        index.note(pending(f"c-{n % 10}", timedelta(minutes=n)))
+    assert len(index._heap) <= 2 * len(index.due) + 1_000
+    assert index.take_due(T0 + timedelta(days=30), 0.0, 100) == [f"c-{n}" for n in range(10)]

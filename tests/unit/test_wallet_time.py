@@ -157,3 +157,16 @@ def test_a_customer_who_never_returns_sees_points_mature_expire_and_the_tier_lap
     lapsed = apply(expired.wallet, advance_command(lapse, 3), 3, RULES)
     assert lapsed.entries == [] and [(c.previous, c.tier) for c in lapsed.out] == [("silver", "base")]  # type: ignore[union-attr]
     assert view(lapsed.wallet) == (0, 0, 0, "base") and next_due(lapsed.wallet, RULES) is None
+
+
+def test_a_purchase_after_a_lapsed_year_is_one_tier_change_from_before_to_after() -> None:
+    def earn(n: int, cents: int, at: datetime) -> EarnPoints:
+        return EarnPoints(event_id=f"e{n}", occurred_at=at, source_node="st-001", customer_id=CUSTOMER,
+                          lot_id=f"s-{n}:1", sku="SKU-001", net_cents=cents, return_window_s=0)
+
+    silver = apply(Wallet(customer_id=CUSTOMER), earn(1, 60_000, T0), 0, RULES).wallet
+    later = T0 + timedelta(days=400)
+    gold = apply(silver, earn(2, 200_000, later), 1, RULES)
+    assert [(c.previous, c.tier, c.command_offset) for c in gold.out] == [("silver", "gold", 1)]  # type: ignore[union-attr]
+    again = apply(silver, earn(3, 60_000, later), 1, RULES)
+    assert again.out == [] and again.wallet.tier == "silver"  # lapsed and regained by the same purchase
