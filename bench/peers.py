@@ -57,45 +57,33 @@ def publish(bootstrap: str, topic: str, records: list[Movement]) -> None:
     producer.close()
 
 
-def ends(bootstrap: str, topic: str) -> dict[TopicPartition, int]:
-    consumer = KafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
-    try:
-        return dict(consumer.end_offsets([TopicPartition(topic, p) for p in range(PARTITIONS)]))
-    finally:
-        consumer.close()
-
-
-def wait_output(bootstrap: str, topic: str, count: int, alive: Callable[[], bool], label: str) -> None:
-    deadline = time.monotonic() + TIMEOUT_S
-    last = -1
-    while (got := sum(ends(bootstrap, topic).values())) < count:
-        if not alive():
-            raise RuntimeError(f"{label} stopped after {got} of {count} outputs")
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"{label}: {got} of {count} outputs after {TIMEOUT_S:.0f} s")
-        if got != last:
-            print(f"  {label}: {got}/{count}", file=sys.stderr)
-            last = got
-        time.sleep(1.0)
-
-
-def read_output(bootstrap: str, topic: str) -> tuple[float, dict[str, int]]:
-    """(seconds between the first and last append, final on hand per SKU by partition order)."""
+def collect(bootstrap: str, topic: str, count: int, alive: Callable[[], bool],
+            label: str) -> tuple[float, dict[str, int]]:
+    """Read `topic` (committed records only) until `count` outputs arrived: (seconds between the
+    first and the last output's append, final on hand per SKU)."""
     consumer = KafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, max_poll_records=50_000,
-                             fetch_max_bytes=64 * 1024 * 1024)
+                             fetch_max_bytes=64 * 1024 * 1024, isolation_level="read_committed")
     try:
         tps = [TopicPartition(topic, p) for p in range(PARTITIONS)]
-        end = consumer.end_offsets(tps)
         consumer.assign(tps)
         consumer.seek_to_beginning(*tps)
-        first, last, on_hand = float("inf"), 0.0, {}
-        while any(consumer.position(tp) < end[tp] for tp in tps):
+        first, last, seen, on_hand = float("inf"), 0.0, 0, {}
+        deadline, reported = time.monotonic() + TIMEOUT_S, time.monotonic()
+        while seen < count:
             for records in consumer.poll(timeout_ms=1_000).values():
                 for r in records:
                     first, last = min(first, r.timestamp), max(last, r.timestamp)
                     out = json.loads(r.value)
                     if "on_hand" in out:  # the floor copies the input as it is
                         on_hand[out["sku"]] = out["on_hand"]
+                seen += len(records)
+            if time.monotonic() - reported > 5:
+                print(f"  {label}: {seen}/{count}", file=sys.stderr)
+                reported = time.monotonic()
+            if seen < count and not alive():
+                raise RuntimeError(f"{label} stopped after {seen} of {count} outputs")
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{label}: {seen} of {count} outputs after {TIMEOUT_S:.0f} s")
         return (last - first) / 1000, on_hand
     finally:
         consumer.close()
@@ -167,15 +155,14 @@ def race(runner: str, bootstrap: str, admin: KafkaAdminClient, source: str, coun
     started = time.monotonic()
     if runner == "floor":
         asyncio.run(_floor(bootstrap, source, sink, count))
+        span_s, on_hand = collect(bootstrap, sink, count, lambda: True, runner)
     else:
         proc = start(runner, bootstrap, source, sink, work)
         try:
-            assert isinstance(proc, subprocess.Popen)
-            wait_output(bootstrap, sink, count, lambda: proc.poll() is None, runner)
+            span_s, on_hand = collect(bootstrap, sink, count, lambda: proc.poll() is None, runner)
         finally:
             _stop(proc)
     wall_s = time.monotonic() - started
-    span_s, on_hand = read_output(bootstrap, sink)
     per_s = round(count / span_s, 1) if span_s > 0 else None
     correct = runner == "floor" or on_hand == expected
     print(f"{runner}: {per_s} records/s ({count} in {span_s:.1f} s between first and last output; "
