@@ -1,131 +1,27 @@
-"""The Faust app: settings from the environment, the app, and its topics as Faust channels.
+"""The composition root (`faust -A app worker`): the runtime, then every agent and view.
 
-Run a worker with `faust -A app worker -l info`; agents and views are imported at the end.
-Nothing here connects to Kafka at import time.
+Nothing imports this module. An import error in an agent or a view stops the worker, instead
+of leaving it running without them, which autodiscovery would do.
 """
+# ruff: noqa: I001 (the runtime first, then what it runs: the order says what depends on what)
 
 from __future__ import annotations
 
-import faust
+from runtime.app import app
 
-from ops import consumer_fixes, logs
-from ops.clock import Clock
-from settings import Settings
-from streams import admin
-from streams.topics import ALL_TOPICS, STOCK_PARTITIONS, TopicSpec
+import agents.advance_wallets  # noqa: F401
+import agents.apply_movements  # noqa: F401
+import agents.expire_holds  # noqa: F401
+import agents.fraud  # noqa: F401
+import agents.identities  # noqa: F401
+import agents.order_saga  # noqa: F401
+import agents.route_movements  # noqa: F401
+import agents.wallets  # noqa: F401
+import views.customers  # noqa: F401
+import views.health  # noqa: F401
+import views.holds  # noqa: F401
+import views.orders  # noqa: F401
+import views.stock  # noqa: F401
+import views.wallets  # noqa: F401
 
-settings = Settings.from_env()
-clock = Clock.from_settings(settings.clock_shift, settings.clock_file)  # business time: see ops/clock.py
-
-
-def _credentials(s: Settings) -> faust.types.auth.CredentialsT | None:
-    sec = s.security
-    if sec.protocol.startswith("SASL"):
-        return faust.SASLCredentials(
-            username=sec.sasl_username,
-            password=sec.sasl_password,
-            mechanism=sec.sasl_mechanism,
-            ssl_context=sec.ssl_context(),
-        )
-    if sec.protocol == "SSL":
-        return faust.SSLCredentials(sec.ssl_context())
-    return None
-
-
-def create_app(s: Settings) -> faust.App:
-    return faust.App(
-        s.app_id,
-        broker=[f"kafka://{host}" for host in s.bootstrap.split(",")],
-        broker_credentials=_credentials(s),
-        store=s.store,
-        datadir=str(s.data_dir),
-        autodiscover=False,  # explicit imports below: a broken module must stop the worker
-        key_serializer="raw",
-        value_serializer="raw",  # tables hold bytes written by typed helpers
-        origin="app",
-        topic_partitions=STOCK_PARTITIONS,
-        topic_replication_factor=s.replication_factor,
-        topic_allow_declare=True,
-        consumer_auto_offset_reset="earliest",
-        broker_session_timeout=s.session_timeout_s,
-        broker_heartbeat_interval=1.0,
-        broker_commit_interval=s.commit_interval_s,
-        producer_linger=s.producer_linger_s,
-        producer_acks=-1,
-        web_host=s.web_host,
-        web_bind=s.web_bind,
-        web_port=s.web_port,
-        web_in_thread=False,
-        logging_config=logs.logging_config(s.log_format, s.log_level),
-        table_cleanup_interval=30.0,
-    )
-
-
-app = create_app(settings)
-
-# Records fetched but not delivered around a rebalance must come again: see ops/consumer_fixes.py.
-consumer_fixes.install(spec.full_name(settings.topic_prefix) for spec in ALL_TOPICS)
-
-
-@app.on_worker_init.connect
-def _create_topics(app: faust.App, **kwargs: object) -> None:
-    """The registry, not Faust, decides partitions and retention: create topics first."""
-    changelogs = {table.changelog_topic.get_topic_name(): table.partitions or STOCK_PARTITIONS
-                  for table in app.tables.values()}
-    admin.ensure_topics(settings, changelogs)
-
-
-def channel(spec: TopicSpec) -> faust.TopicT:
-    """The Faust channel of a registered topic: raw bytes in, decoded by `streams.codec`."""
-    return app.topic(
-        spec.full_name(settings.topic_prefix),
-        key_type=bytes,
-        key_serializer="raw",
-        value_type=bytes,
-        value_serializer="raw",
-        partitions=spec.partitions,
-        replicas=settings.replication_factor,
-        config=spec.config(),
-    )
-
-
-def channels(*specs: TopicSpec) -> faust.TopicT:
-    """One Faust channel over several registered topics (raw bytes), for an agent that joins them;
-    they must be co-partitioned (same partition count and key)."""
-    return app.topic(
-        *(spec.full_name(settings.topic_prefix) for spec in specs),
-        key_type=bytes,
-        key_serializer="raw",
-        value_type=bytes,
-        value_serializer="raw",
-    )
-
-
-def dead_letter_channel(spec: TopicSpec) -> faust.TopicT:
-    return app.topic(
-        settings.topic_prefix + spec.dlq_name,
-        key_type=bytes,
-        key_serializer="raw",
-        value_type=bytes,
-        value_serializer="raw",
-        partitions=1,
-        replicas=settings.replication_factor,
-    )
-
-
-# Registered last, after `app` exists (they import it); an import error here stops the worker
-# instead of leaving it running without an agent, which is what autodiscovery would do.
-import agents.advance_wallets  # noqa: E402, F401
-import agents.apply_movements  # noqa: E402, F401
-import agents.expire_holds  # noqa: E402, F401
-import agents.fraud  # noqa: E402, F401
-import agents.identities  # noqa: E402, F401
-import agents.order_saga  # noqa: E402, F401
-import agents.route_movements  # noqa: E402, F401
-import agents.wallets  # noqa: E402, F401
-import views.customers  # noqa: E402, F401
-import views.health  # noqa: E402, F401
-import views.holds  # noqa: E402, F401
-import views.orders  # noqa: E402, F401
-import views.stock  # noqa: E402, F401
-import views.wallets  # noqa: E402, F401
+__all__ = ["app"]

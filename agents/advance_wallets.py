@@ -17,12 +17,11 @@ import logging
 import time
 from collections.abc import Iterable
 
-from app import app, channel, clock, settings
 from domain.ids import derived_id
-from domain.loyalty_rules import rules_from
 from domain.wallet import Wallet
 from domain.wallet_due import ADVANCES_PER_S, DueIndex
 from ops.metrics import WALLET_TIMER_LATENESS
+from runtime.app import app, channel, clock, loyalty_rules, settings
 from streams.codec import encode
 from streams.loyalty import AdvanceWallet
 from streams.topics import LOYALTY_COMMANDS
@@ -30,13 +29,11 @@ from tables.wallets import wallets_table
 
 log = logging.getLogger("omnistream.wallet_timer")
 commands = channel(LOYALTY_COMMANDS)
-RULES = rules_from(settings.points_per_unit, settings.tier_thresholds, settings.tier_multipliers,
-                   settings.excluded_skus)
 MAX_PER_TICK = max(1, int(ADVANCES_PER_S * settings.wallet_timer_s))
 REBUILD_CHUNK = 1_000  # ~50 ms of parsing between yields to the event loop
 
 
-due_index = DueIndex(RULES)
+due_index = DueIndex(loyalty_rules)
 
 
 def owned_wallets() -> Iterable[Wallet]:

@@ -10,14 +10,15 @@ from typing import Any
 
 from faust import StreamT
 
-from agents import hold_waiters
-from agents.dead_letters import send_dead_letter
-from agents.ledger_acks import LedgerAcks
-from agents.stage import Stage
-from app import app, channel, settings
+from agents.expire_holds import expiry_index
 from domain.authority import Applied, SkuCommand, apply, remembers_first_offset
 from domain.availability import availability, network_availability
 from ops.metrics import EVENTS, HOLD_ANSWERS, MOVEMENTS, NEGATIVE_ON_HAND, STOCK_CONFLICTS, UNFLUSHED_DROPPED
+from runtime import replies
+from runtime.app import app, channel, settings
+from runtime.dead_letters import send_dead_letter
+from runtime.ledger_acks import LedgerAcks
+from runtime.stage import Stage
 from streams.codec import DecodeError, decode, encode
 from streams.topics import INVENTORY_AVAILABILITY, INVENTORY_HOLD_ANSWERS, INVENTORY_LEDGER, INVENTORY_MOVEMENTS
 from tables.applied import first_offset, remember
@@ -34,7 +35,7 @@ stage = Stage("apply_movements")
 @app.on_partitions_assigned.connect
 async def _forget_positions(app: object, *args: object, **kwargs: object) -> None:
     stage.forget_positions()
-    hold_waiters.expiry_index.invalidate()
+    expiry_index.invalidate()
     forget_cached()
 
 
@@ -61,10 +62,10 @@ async def _process(message: Any) -> None:
         acks.sending(message.tp, message.offset, future)
     for answer in outcome.answers:
         await _send(answers_topic, answer.order_id.encode() or b"-", encode(answer))
-        hold_waiters.answered(answer)
+        replies.answered(answer)
         _count_answer(answer.answer)
     await _publish_availability(outcome, command)
-    hold_waiters.expiry_index.note(outcome.stock)
+    expiry_index.note(outcome.stock)
     MOVEMENTS.labels(outcome.verdict).inc()
     UNFLUSHED_DROPPED.inc(outcome.dropped_unflushed)
     EVENTS.labels(INVENTORY_MOVEMENTS.name).inc()

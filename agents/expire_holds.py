@@ -10,15 +10,16 @@ from __future__ import annotations
 import logging
 import uuid
 
-from agents.hold_waiters import expiry_index
-from app import app, channel, clock
+from domain.hold_expiry import ExpiryIndex
 from domain.stock import SkuStock
+from runtime.app import app, channel, clock
 from streams.codec import encode
 from streams.holds import ExpireHolds
 from streams.topics import INVENTORY_MOVEMENTS
 from tables.stock import stock_table
 
 log = logging.getLogger("omnistream.expiry")
+expiry_index = ExpiryIndex()  # apply_movements notes every SKU it changes
 movements = channel(INVENTORY_MOVEMENTS)
 
 

@@ -22,12 +22,12 @@ from typing import Any
 import aiohttp
 from faust import StreamT
 
-from agents.dead_letters import send_dead_letter
-from agents.stage import Stage
-from app import app, channel, channels, settings
 from domain.fraud import Alert, rules_from
 from domain.fraud_judge import Judged, WaitingIndex, alert_event, judge, key_of, settle_waiting, waiting_key
 from ops.metrics import EVENTS, FRAUD_ALERTS, FRAUD_WAITING, FRAUD_WEBHOOK
+from runtime.app import app, channel, channels, settings
+from runtime.dead_letters import send_dead_letter
+from runtime.stage import Stage
 from streams.base import Event
 from streams.codec import DecodeError, decode, encode
 from streams.fraud import FraudAlert

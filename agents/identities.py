@@ -17,13 +17,13 @@ from typing import Any
 
 from faust import StreamT
 
-from agents.dead_letters import send_dead_letter
-from agents.stage import Stage
-from app import app, channel, settings
 from domain.identity import identity_key
 from domain.identity_log import resolve
 from domain.purchases import settle
 from ops.metrics import EVENTS
+from runtime.app import app, channel, settings
+from runtime.dead_letters import send_dead_letter
+from runtime.stage import Stage
 from streams.base import Event
 from streams.codec import DecodeError, decode, encode
 from streams.customers import (

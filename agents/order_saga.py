@@ -16,11 +16,11 @@ from typing import Any
 from aiokafka.partitioner import murmur2
 from faust import StreamT
 
-from agents.dead_letters import send_dead_letter
-from agents.stage import Stage
-from app import app, channel, channels, settings
 from domain.orders import SagaInput, decide
 from ops.metrics import EVENTS, ORDER_STATUSES, SAGA_INPUTS
+from runtime.app import app, channel, channels, settings
+from runtime.dead_letters import send_dead_letter
+from runtime.stage import Stage
 from streams.codec import DecodeError, decode, encode
 from streams.holds import HoldAnswered
 from streams.orders import DeliveryMode, OrderCancelled, OrderPickedUp, OrderPlaced, OrderShipped

@@ -20,12 +20,12 @@ from datetime import UTC, datetime
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, ConsumerRecord, TopicPartition
 from aiokafka.errors import CommitFailedError, KafkaError
 
-from app import app, settings
 from domain.fraud_facts import facts_for
 from domain.identity import InvalidIdentifierError, identity_key, identity_requests_for
 from domain.movements import batch_places, sku_commands_for
 from ops.metrics import DEAD_LETTERS, EVENTS
-from ops.offsets import HoleDetector
+from runtime.app import app, settings
+from runtime.offsets import HoleDetector
 from streams.base import Event
 from streams.codec import DecodeError, decode, encode
 from streams.deadletter import DeadLetter, now_utc

@@ -7,21 +7,20 @@ The decisions are `domain.wallet_log.apply`; this module loads, saves and sends.
 
 from __future__ import annotations
 
-import asyncio
 import logging
-from collections import defaultdict
 from typing import Any
 
 from faust import StreamT
 
 from agents.advance_wallets import due_index
-from agents.dead_letters import send_dead_letter
-from agents.stage import Stage
-from app import app, channel, settings
 from domain.wallet_log import apply, posting
 from ops.metrics import EVENTS, WALLET_COMMANDS
+from runtime import replies
+from runtime.app import app, channel, loyalty_rules, settings
+from runtime.dead_letters import send_dead_letter
+from runtime.stage import Stage
 from streams.codec import DecodeError, decode, encode
-from streams.loyalty import PointsAnswered, TierChanged
+from streams.loyalty import TierChanged
 from streams.topics import LOYALTY_ANSWERS, LOYALTY_COMMANDS, LOYALTY_LEDGER, LOYALTY_TIERS
 from tables.wallets import get_wallet, put_wallet
 
@@ -29,22 +28,8 @@ answers_topic = LOYALTY_ANSWERS.full_name(settings.topic_prefix)
 ledger_topic = LOYALTY_LEDGER.full_name(settings.topic_prefix)
 commands_topic = LOYALTY_COMMANDS.full_name(settings.topic_prefix)
 tiers_topic = LOYALTY_TIERS.full_name(settings.topic_prefix)
-RULES = due_index.rules
 log = logging.getLogger("omnistream.wallets")
 stage = Stage("apply_wallet_commands")
-_waiting: dict[str, list[asyncio.Future[PointsAnswered]]] = defaultdict(list)
-
-
-def waiter(command_id: str) -> asyncio.Future[PointsAnswered]:
-    future: asyncio.Future[PointsAnswered] = asyncio.get_running_loop().create_future()
-    _waiting[command_id].append(future)
-    return future
-
-
-def forget(command_id: str) -> None:
-    _waiting.pop(command_id, None)
-
-
 @app.on_partitions_assigned.connect
 async def _forget_positions(app: object, *args: object, **kwargs: object) -> None:
     stage.forget_positions()
@@ -65,7 +50,7 @@ async def _process(message: Any) -> None:
         reason = f"loyalty.commands records must be keyed by customer_id ({command.customer_id!r}), got {message.key!r}"
         await send_dead_letter(LOYALTY_COMMANDS, message, reason, "apply_wallet_commands")
         return
-    out = apply(get_wallet(command.customer_id), command, message.offset, RULES)
+    out = apply(get_wallet(command.customer_id), command, message.offset, loyalty_rules)
     put_wallet(out.wallet)  # also when redelivered: the local store may be ahead of the changelog
     due_index.note(out.wallet)
     key = command.customer_id.encode()
@@ -76,9 +61,7 @@ async def _process(message: Any) -> None:
     if out.answer is not None:
         await app.producer.send(topic=answers_topic, key=key, value=encode(out.answer), partition=None,
                                 timestamp=None, headers=None)
-        for future in _waiting.pop(out.answer.command_id, []):
-            if not future.done():
-                future.set_result(out.answer)
+        replies.answered(out.answer)
     for event in out.out:  # forwards, merges and moves go back onto the log; tier changes out
         topic = tiers_topic if isinstance(event, TierChanged) else commands_topic
         await app.producer.send(topic=topic, key=event.customer_id.encode(), value=encode(event), partition=None,

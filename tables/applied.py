@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from app import app
+from runtime.app import app
 from streams.topics import STOCK_PARTITIONS
 from tables.options import ROCKSDB_OPTIONS
 

@@ -6,7 +6,7 @@ state stays on one changelog partition (docs/fraud.md)."""
 
 from __future__ import annotations
 
-from app import app
+from runtime.app import app
 from streams.topics import FRAUD_FACTS
 from tables.options import ROCKSDB_OPTIONS
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from app import app
 from domain.identity_log import IdentityRecord
+from runtime.app import app
 from streams.topics import IDENTITY_REQUESTS
 from tables.options import ROCKSDB_OPTIONS
 

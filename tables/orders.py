@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from app import app
 from domain.orders import OrderState
+from runtime.app import app
 from streams.topics import INGEST_PARTITIONS
 from tables.options import ROCKSDB_OPTIONS
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from app import app
 from domain.purchases import PurchaseRecord
+from runtime.app import app
 from streams.topics import IDENTITY_REQUESTS
 from tables.options import ROCKSDB_OPTIONS
 

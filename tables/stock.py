@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections import OrderedDict
 
-from app import app
 from domain.stock import SkuStock
+from runtime.app import app
 from streams.topics import STOCK_PARTITIONS
 from tables.options import ROCKSDB_OPTIONS
 

@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import json
 
-from app import app
 from domain.wallet import Wallet
+from runtime.app import app
 from streams.topics import LOYALTY_COMMANDS
 from tables.options import ROCKSDB_OPTIONS
 from tables.wallet_buckets import bucket_of as _bucket_of

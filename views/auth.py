@@ -6,7 +6,7 @@ import hmac
 
 from faust.web import Request
 
-from app import settings
+from runtime.app import settings
 
 
 def refused(request: Request) -> str | None:

@@ -15,8 +15,8 @@ from typing import Any, get_args
 
 from faust.web import Request, Response, View
 
-from app import app, settings
 from domain.identity import InvalidIdentifierError, hashed, normalise
+from runtime.app import app, settings
 from streams.pos import IdentifierKind
 from tables.identities import get_identity, identities_table
 from views.auth import refused

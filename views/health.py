@@ -9,8 +9,8 @@ from faust.web import Request, Response, View
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from agents import route_movements as router
-from app import app, settings
 from ops.metrics import CONSUMER_LAG, REGISTRY, TABLE_KEYS
+from runtime.app import app, settings
 from streams.topics import ALL_TOPICS
 from tables.applied import applied_table
 from tables.stock import stock_table

@@ -17,11 +17,11 @@ from typing import Any
 from faust.web import Request, Response, View
 from pydantic import ValidationError
 
-from agents import hold_waiters
-from agents.expire_holds import movements
-from app import app, clock
+from runtime import replies
+from runtime.app import app, channel, clock
 from streams.codec import encode
 from streams.holds import CommitHold, HoldAnswered, PlaceHold, ReleaseHold
+from streams.topics import INVENTORY_MOVEMENTS
 from tables.stock import get_stock
 from views.owner import forward, is_mine
 
@@ -29,15 +29,18 @@ ANSWER_TIMEOUT_S = 5.0
 STATUS = {"granted": 201, "rejected": 409, "unknown": 404}
 
 
+movements = channel(INVENTORY_MOVEMENTS)
+
+
 async def _decide(command: PlaceHold | CommitHold | ReleaseHold) -> tuple[int, dict[str, Any]]:
-    future = hold_waiters.waiter(command.event_id)
+    future = replies.waiter(command.event_id)
     try:
         await movements.send(key=command.sku.encode(), value=encode(command))
         answer: HoldAnswered = await asyncio.wait_for(future, ANSWER_TIMEOUT_S)
     except TimeoutError:
         return 504, {"error": f"no answer within {ANSWER_TIMEOUT_S}s; GET /holds/{command.sku}/<hold_id>/ later"}
     finally:
-        hold_waiters.forget(command.event_id, future)
+        replies.forget(command.event_id, future)
     return STATUS.get(answer.answer, 200), answer.model_dump(mode="json")
 
 

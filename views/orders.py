@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from faust.web import Request, Response, View
 
-from app import app
+from runtime.app import app
 from tables.orders import get_order, orders_table
 from views.owner import forward, is_mine
 

@@ -15,7 +15,7 @@ from aiokafka.partitioner import murmur2
 from faust.types import TP
 from faust.web import Request, Response, View
 
-from app import app, settings
+from runtime.app import app, settings
 from streams.topics import IDENTITY_REQUESTS, INVENTORY_MOVEMENTS, LOYALTY_COMMANDS, WEB_ORDERS, TopicSpec
 from tables.identities import identities_table
 from tables.orders import orders_table

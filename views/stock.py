@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 from faust.web import Request, Response, View
 
-from app import app
+from runtime.app import app
 from tables.stock import get_stock
 from views.owner import forward, is_mine
 

@@ -25,9 +25,9 @@ from typing import Any
 from faust.web import Request, Response, View
 from pydantic import ValidationError
 
-from agents import wallets
-from app import app, channel, clock, settings
 from domain.wallet import Entry, TierMove, Wallet, advance, next_due, spend_total
+from runtime import replies
+from runtime.app import app, channel, clock, loyalty_rules, settings
 from streams.codec import encode
 from streams.loyalty import CapturePoints, HoldPoints, VoidPoints
 from streams.topics import LOYALTY_COMMANDS
@@ -55,7 +55,7 @@ async def _change(view: View, request: Request, customer_id: str, build: Any) ->
     if not isinstance(owner, str):  # the answer of the worker that owns it (or a 503)
         return owner
     customer_id, command = owner, command.model_copy(update={"customer_id": owner})
-    future = wallets.waiter(command.event_id)
+    future = replies.waiter(command.event_id)
     try:
         await commands.send(key=customer_id.encode(), value=encode(command))
         answer = await asyncio.wait_for(future, ANSWER_TIMEOUT_S)
@@ -75,7 +75,7 @@ async def _change(view: View, request: Request, customer_id: str, build: Any) ->
         log.warning("%s for %s: %s", type(command).__name__, customer_id, message)
         return view.json({"error": message}, status=504)
     finally:
-        wallets.forget(command.event_id)
+        replies.forget(command.event_id, future)
     return view.json(answer.model_dump(mode="json"), status=STATUS.get(answer.status, 200))
 
 
@@ -95,7 +95,7 @@ async def _survivor(view: View, request: Request, customer_id: str, body: Any = 
 
 def _due(ledger: Wallet, entries: list[Entry], lapsed: TierMove | None, now: datetime) -> dict[str, Any] | None:
     """What time has changed that the ledger does not hold yet (the timer's next advance), and since when."""
-    since = next_due(ledger, wallets.RULES)
+    since = next_due(ledger, loyalty_rules)
     if since is None or since > now:
         return None
     return {
@@ -122,7 +122,7 @@ class WalletView(View):
             return owner
         ledger = get_wallet(owner)
         now = clock.now()
-        due, lapsed = advance(ledger, now, wallets.RULES)  # as of now: what the wallet timer will post
+        due, lapsed = advance(ledger, now, loyalty_rules)  # as of now: what the wallet timer will post
         wallet = due.wallet
         return self.json({
             "customer_id": owner,
@@ -134,12 +134,12 @@ class WalletView(View):
             # `loyalty.advance` for what is due (listed in `due`) is applied.
             "ledger": {a: ledger.balance(a) for a in ("pending", "available", "held")} | {"tier": ledger.tier},
             "due": _due(ledger, due.entries, lapsed, now),
-            "next_due": _iso(next_due(wallet, wallets.RULES)),
+            "next_due": _iso(next_due(wallet, loyalty_rules)),
             "holds": {rid: h.model_dump(mode="json", exclude={"taken"}) for rid, h in wallet.holds.items()},
             "tier": wallet.tier,
             "tier_spend_cents": spend_total(wallet),
             "spend_by_day": dict(sorted(wallet.spend.items())),  # what explains the tier
-            "tier_thresholds_cents": wallets.RULES.tier_thresholds_cents,
+            "tier_thresholds_cents": loyalty_rules.tier_thresholds_cents,
         })
 
 

@@ -6,6 +6,5 @@ import os
 
 os.environ.setdefault("OMNI_STORE", "memory://")
 
-# The app module imports every agent at its end; importing an agent module first would enter
-# that chain half-way (agents import each other's helpers), so load the app first, as a worker does.
-import app  # noqa: E402, F401
+# Agents import the runtime, never app.py (the composition root), so a test imports just the
+# agent it tests; the store must be chosen before the runtime builds the app.

@@ -23,7 +23,7 @@ def movement(event_id: str, kind: str, quantity: int) -> StockMovement:
 @pytest.fixture
 def agent_env():  # type: ignore[no-untyped-def]
     from agents import apply_movements as module
-    from app import app
+    from runtime.app import app
     from tables.applied import applied_table
     from tables.stock import forget_cached, stock_table
 

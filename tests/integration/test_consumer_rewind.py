@@ -1,5 +1,5 @@
 """Against the real broker: a group member that fetched a record, never delivered nor committed
-it, is put back on it by the rewind Faust runs after a rebalance (ops/consumer_fixes.py).
+it, is put back on it by the rewind Faust runs after a rebalance (runtime/consumer_fixes.py).
 Plain aiokafka's `seek_to_committed` leaves it past the record, which is how CI lost a receipt."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from kafka.admin import KafkaAdminClient, NewTopic
 
-from ops.consumer_fixes import seek_to_committed_or_beginning
+from runtime.consumer_fixes import seek_to_committed_or_beginning
 from tests.integration.kafka_io import producer
 
 pytestmark = pytest.mark.integration

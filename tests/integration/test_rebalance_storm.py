@@ -1,6 +1,6 @@
 """Workers join, leave, die and come back while a day streams in: every membership change
 rebalances the group mid-stream, many partitions with no committed offset yet (the case that
-lost a receipt in CI, ops/consumer_fixes.py). Stock and the analysts' facts still equal the
+lost a receipt in CI, runtime/consumer_fixes.py). Stock and the analysts' facts still equal the
 reference model exactly: nothing lost, nothing applied twice."""
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """After a rebalance, a partition nobody has committed goes back to its first record (see
-ops/consumer_fixes.py): otherwise records fetched but not delivered before it are lost."""
+runtime/consumer_fixes.py): otherwise records fetched but not delivered before it are lost."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from aiokafka import TopicPartition
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ops.consumer_fixes import seek_to_committed_or_beginning
+from runtime.consumer_fixes import seek_to_committed_or_beginning
 
 TOPICS = ["t.inventory.movements", "t.loyalty.commands", "omni-stock-changelog"]
 OURS = {"t.inventory.movements", "t.loyalty.commands"}
@@ -74,4 +74,4 @@ def test_the_worker_app_installs_both_fixes() -> None:
     import app  # noqa: F401  (installs them on import)
 
     for method in (AIOKafkaConsumerThread.seek_to_committed, AIOKafkaConsumerThread._fetch_records):
-        assert method.__module__ == "ops.consumer_fixes", method
+        assert method.__module__ == "runtime.consumer_fixes", method

@@ -7,7 +7,7 @@ import logging
 
 import pytest
 
-from ops.offsets import HoleDetector
+from runtime.offsets import HoleDetector
 
 
 def test_a_jump_is_reported_and_a_reassignment_starts_afresh(caplog: pytest.LogCaptureFixture) -> None:

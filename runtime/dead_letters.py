@@ -6,8 +6,8 @@ import logging
 
 from faust.types import Message
 
-from app import app, settings
 from ops.metrics import DEAD_LETTERS
+from runtime.app import app, settings
 from streams.deadletter import DeadLetter, now_utc
 from streams.topics import TopicSpec
 

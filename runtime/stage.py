@@ -13,9 +13,9 @@ from typing import Any
 
 from faust import StreamT
 
-from agents.refetch import fetch_range
 from ops.crashes import fatal
-from ops.offsets import HoleDetector
+from runtime.offsets import HoleDetector
+from runtime.refetch import fetch_range
 
 Process = Callable[[Any], Awaitable[None]]
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from faust.types import TP
 
-from app import settings
+from runtime.app import settings
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,117 @@
+"""The Faust app, its settings and business clock, and the registry's topics as Faust channels.
+
+Agents, tables and views import this; it imports none of them (app.py, the composition root,
+imports them after it). Nothing here connects to Kafka at import time.
+"""
+
+from __future__ import annotations
+
+import faust
+
+from domain.loyalty_rules import rules_from
+from ops import logs
+from ops.clock import Clock
+from runtime import consumer_fixes
+from settings import Settings
+from streams import admin
+from streams.topics import ALL_TOPICS, STOCK_PARTITIONS, TopicSpec
+
+settings = Settings.from_env()
+loyalty_rules = rules_from(settings.points_per_unit, settings.tier_thresholds, settings.tier_multipliers,
+                           settings.excluded_skus)  # a bad threshold stops the worker at start
+clock = Clock.from_settings(settings.clock_shift, settings.clock_file)  # business time: see ops/clock.py
+
+
+def _credentials(s: Settings) -> faust.types.auth.CredentialsT | None:
+    sec = s.security
+    if sec.protocol.startswith("SASL"):
+        return faust.SASLCredentials(
+            username=sec.sasl_username,
+            password=sec.sasl_password,
+            mechanism=sec.sasl_mechanism,
+            ssl_context=sec.ssl_context(),
+        )
+    if sec.protocol == "SSL":
+        return faust.SSLCredentials(sec.ssl_context())
+    return None
+
+
+def create_app(s: Settings) -> faust.App:
+    return faust.App(
+        s.app_id,
+        broker=[f"kafka://{host}" for host in s.bootstrap.split(",")],
+        broker_credentials=_credentials(s),
+        store=s.store,
+        datadir=str(s.data_dir),
+        autodiscover=False,  # explicit imports below: a broken module must stop the worker
+        key_serializer="raw",
+        value_serializer="raw",  # tables hold bytes written by typed helpers
+        origin="app",  # the module `faust -A` names: app.py, which re-exports this app
+        topic_partitions=STOCK_PARTITIONS,
+        topic_replication_factor=s.replication_factor,
+        topic_allow_declare=True,
+        consumer_auto_offset_reset="earliest",
+        broker_session_timeout=s.session_timeout_s,
+        broker_heartbeat_interval=1.0,
+        broker_commit_interval=s.commit_interval_s,
+        producer_linger=s.producer_linger_s,
+        producer_acks=-1,
+        web_host=s.web_host,
+        web_bind=s.web_bind,
+        web_port=s.web_port,
+        web_in_thread=False,
+        logging_config=logs.logging_config(s.log_format, s.log_level),
+        table_cleanup_interval=30.0,
+    )
+
+
+app = create_app(settings)
+
+# Records fetched but not delivered around a rebalance must come again: see runtime/consumer_fixes.py.
+consumer_fixes.install(spec.full_name(settings.topic_prefix) for spec in ALL_TOPICS)
+
+
+@app.on_worker_init.connect
+def _create_topics(app: faust.App, **kwargs: object) -> None:
+    """The registry, not Faust, decides partitions and retention: create topics first."""
+    changelogs = {table.changelog_topic.get_topic_name(): table.partitions or STOCK_PARTITIONS
+                  for table in app.tables.values()}
+    admin.ensure_topics(settings, changelogs)
+
+
+def channel(spec: TopicSpec) -> faust.TopicT:
+    """The Faust channel of a registered topic: raw bytes in, decoded by `streams.codec`."""
+    return app.topic(
+        spec.full_name(settings.topic_prefix),
+        key_type=bytes,
+        key_serializer="raw",
+        value_type=bytes,
+        value_serializer="raw",
+        partitions=spec.partitions,
+        replicas=settings.replication_factor,
+        config=spec.config(),
+    )
+
+
+def channels(*specs: TopicSpec) -> faust.TopicT:
+    """One Faust channel over several registered topics (raw bytes), for an agent that joins them;
+    they must be co-partitioned (same partition count and key)."""
+    return app.topic(
+        *(spec.full_name(settings.topic_prefix) for spec in specs),
+        key_type=bytes,
+        key_serializer="raw",
+        value_type=bytes,
+        value_serializer="raw",
+    )
+
+
+def dead_letter_channel(spec: TopicSpec) -> faust.TopicT:
+    return app.topic(
+        settings.topic_prefix + spec.dlq_name,
+        key_type=bytes,
+        key_serializer="raw",
+        value_type=bytes,
+        value_serializer="raw",
+        partitions=1,
+        replicas=settings.replication_factor,
+    )
