@@ -21,7 +21,9 @@ from tests.integration.kafka_io import wait_for
 
 pytestmark = pytest.mark.integration
 
-DAY = just_ended(SimConfig(events=5_000, seed=17, stores=8, warehouses=2, skus=100, customers=800, rate=100))
+# 100 s of publishing: three worker starts (each 13-20 s on a loaded runner) and a session
+# timeout must fit inside the day, or the test cannot show changes made mid-stream.
+DAY = just_ended(SimConfig(events=5_000, seed=17, stores=8, warehouses=2, skus=100, customers=800, rate=50))
 
 
 def test_workers_joining_leaving_and_dying_mid_stream_lose_and_repeat_nothing(pipeline: Pipeline) -> None:
