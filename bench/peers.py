@@ -7,8 +7,10 @@ topic; then each runner reads all of it into its own output topic:
 - `quix`: Quix Streams with its RocksDB state, in its own venv (`.cache/peers-venv`);
 - `kstreams`, `kstreams_eos`: Kafka Streams (a Java processor, persistent RocksDB store), at
   least once and exactly_once_v2 (bench/peers_kstreams/);
-- `faust`: faust-streaming the way Omnistream's stages run today, one table write and one send
-  per record (bench/peers_faust_app.py).
+- `omnistream`: Omnistream's stage runtime, the real app with one batch-native stage
+  (bench/peers_omnistream_app.py on runtime/batch.py);
+- `faust`: faust-streaming used per record, one table write and one send each, the way
+  Omnistream's stages ran before the batch runtime (bench/peers_faust_app.py).
 Throughput is records over the span between the first and the last output record's broker
 append time (output topics use LogAppendTime), so start-up is not counted; every runner's
 final on hand per SKU is checked against the workload. The last line is one JSON object.
@@ -40,7 +42,7 @@ from settings import REPO_ROOT
 
 PARTITIONS = 4
 QUIX = "quixstreams==3.28.1"
-RUNNERS = ("floor", "quix", "kstreams", "kstreams_eos", "faust")
+RUNNERS = ("floor", "omnistream", "quix", "kstreams", "kstreams_eos", "faust")
 TIMEOUT_S = 1_800.0
 
 
@@ -133,6 +135,15 @@ def start(runner: str, bootstrap: str, source: str, sink: str, work: Path) -> su
         from bench import peers_kstreams
         guarantee = "exactly_once_v2" if runner == "kstreams_eos" else "at_least_once"
         return peers_kstreams.start(bootstrap, source, sink, run_id, work / f"{runner}-state", guarantee)
+    if runner == "omnistream":
+        base = source.removesuffix(".in")  # every topic it creates starts so: deleted with the rest
+        env = {**os.environ, "PYTHONPATH": str(REPO_ROOT), "PEERS_INPUT": source, "PEERS_OUTPUT": sink,
+               "PEERS_PARTITIONS": str(PARTITIONS), "KAFKA_BOOTSTRAP": bootstrap, "OMNI_APP_ID": f"{base}-omni",
+               "OMNI_TOPIC_PREFIX": f"{base}.omni.", "OMNI_DATA_DIR": str(work / "omnistream-state"),
+               "OMNI_WEB_PORT": str(_free_port()), "OMNI_WEB_HOST": "127.0.0.1", "OMNI_LOG_LEVEL": "WARNING"}
+        faust_bin = str(Path(sys.executable).with_name("faust"))
+        return subprocess.Popen([faust_bin, "-A", "bench.peers_omnistream_app", "worker", "-l", "warn"], env=env,
+                                cwd=REPO_ROOT, stdout=log, stderr=subprocess.STDOUT)
     if runner == "faust":
         env = {**os.environ, "PYTHONPATH": str(REPO_ROOT), "PEERS_BOOTSTRAP": bootstrap, "PEERS_INPUT": source,
                "PEERS_OUTPUT": sink, "PEERS_APP_ID": run_id, "PEERS_DATA_DIR": str(work / "faust-state"),
@@ -210,7 +221,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         shutil.rmtree(work, ignore_errors=True)
     line = {
         "movements": count, "skus": args.skus,
-        "omnistream_per_s": None,  # the stage runtime of issue 12 is not built yet: see faust_per_record_per_s
+        "omnistream_per_s": results.get("omnistream", {}).get("per_s"),
         "faust_per_record_per_s": results.get("faust", {}).get("per_s"),
         "quix_per_s": results.get("quix", {}).get("per_s"),
         "kstreams_per_s": results.get("kstreams", {}).get("per_s"),
