@@ -1,92 +1,159 @@
 """Applies each record of a SKU's log (movements and hold commands) to the stock table, once.
 
-Writes the stock ledger and the hold answers. The decision is `domain.authority.apply`;
-this module only loads, saves and sends.
+A batch-native stage (runtime/source.py): per batch of a partition it decodes every record,
+loads each SKU once, applies `domain.authority.apply` in log order, writes each changed SKU
+and each remembered id once, then sends the batch's ledger entries and hold answers, and one
+availability update per SKU and node it changed. The decision is the domain's; this module
+only loads, saves and sends.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
-from faust import StreamT
+from aiokafka import TopicPartition
 
 from agents.expire_holds import expiry_index
-from domain.authority import Applied, SkuCommand, apply, remembers_first_offset
+from domain.authority import Applied, apply, remembers_first_offset
 from domain.availability import availability, network_availability
+from domain.stock import SkuStock
 from ops.metrics import EVENTS, HOLD_ANSWERS, MOVEMENTS, NEGATIVE_ON_HAND, STOCK_CONFLICTS, UNFLUSHED_DROPPED
 from runtime import replies
-from runtime.app import app, channel, settings
+from runtime.app import app, settings
+from runtime.batch import Pending
 from runtime.dead_letters import send_dead_letter
 from runtime.ledger_acks import LedgerAcks
-from runtime.stage import Stage
+from runtime.source import OwnedSource
 from streams.codec import DecodeError, decode, encode
 from streams.topics import INVENTORY_AVAILABILITY, INVENTORY_HOLD_ANSWERS, INVENTORY_LEDGER, INVENTORY_MOVEMENTS
 from tables.applied import first_offset, remember
-from tables.stock import forget_cached, get_stock, put_stock
+from tables.stock import forget_cached, get_stock, put_stock, stock_table
 
-ledger = channel(INVENTORY_LEDGER)
+ledger_topic = INVENTORY_LEDGER.full_name(settings.topic_prefix)
 answers_topic = INVENTORY_HOLD_ANSWERS.full_name(settings.topic_prefix)
 availability_topic = INVENTORY_AVAILABILITY.full_name(settings.topic_prefix)
 _answer_counters: dict[str, Any] = {}
 acks = LedgerAcks()
-stage = Stage("apply_movements")
 
 
 @app.on_partitions_assigned.connect
 async def _forget_positions(app: object, *args: object, **kwargs: object) -> None:
-    stage.forget_positions()
     expiry_index.invalidate()
     forget_cached()
 
 
-@app.agent(channel(INVENTORY_MOVEMENTS))
-async def apply_movements(stream: StreamT) -> None:
-    await stage.run(stream, _process)
+@dataclass
+class _Touched:
+    """What availability must say for one SKU after the batch."""
+
+    nodes: set[str] = field(default_factory=set)
+    at: datetime | None = None
+    cause_id: str = ""
 
 
-async def _process(message: Any) -> None:
-    """One record of a SKU's log: decode, decide, save, send."""
-    try:
-        command = decode(INVENTORY_MOVEMENTS, message.value, settings.max_event_bytes)
-    except DecodeError as err:
-        await send_dead_letter(INVENTORY_MOVEMENTS, message, err.reason, "apply_movements")
-        return
-    deduped = remembers_first_offset(command)
-    seen_at = first_offset(command.event_id) if deduped else None
-    flushed_below = acks.acknowledged_below(message.tp, message.offset)
-    outcome = apply(get_stock(command.sku), command, message.offset, seen_at, flushed_below)
-    _save(outcome, command, deduped, seen_at, message.offset)
-    for entry in outcome.ledger:
-        # force: send now rather than attached to the next commit, so the ack comes fast
-        future = await ledger.send(key=entry.sku.encode(), value=encode(entry), force=True)
-        acks.sending(message.tp, message.offset, future)
-    for answer in outcome.answers:
-        await _send(answers_topic, answer.order_id.encode() or b"-", encode(answer))
-        replies.answered(answer)
-        _count_answer(answer.answer)
-    await _publish_availability(outcome, command)
-    expiry_index.note(outcome.stock)
-    MOVEMENTS.labels(outcome.verdict).inc()
-    UNFLUSHED_DROPPED.inc(outcome.dropped_unflushed)
-    EVENTS.labels(INVENTORY_MOVEMENTS.name).inc()
+async def apply_batch(tp: TopicPartition, records: list[Any]) -> None:
+    """One partition's records, in log order: decide each, then save and send once."""
+    stocks: Pending[str, SkuStock] = Pending(get_stock, put_stock)
+    first_seen: dict[str, int | None] = {}  # ids remembered in this batch, read before the table
+    remembered: dict[str, int] = {}
+    ledger: list[tuple[int, Any]] = []  # (source offset, entry)
+    answers: list[Any] = []
+    touched: dict[str, _Touched] = {}
+    for record in records:
+        try:
+            command = decode(INVENTORY_MOVEMENTS, record.value, settings.max_event_bytes)
+        except DecodeError as err:
+            await send_dead_letter(INVENTORY_MOVEMENTS, record, err.reason, "apply_movements")
+            continue
+        deduped = remembers_first_offset(command)
+        seen_at = None
+        if deduped:
+            event_id = command.event_id
+            seen_at = first_seen[event_id] if event_id in first_seen else first_offset(event_id)
+        flushed_below = acks.acknowledged_below(tp, record.offset)
+        outcome = apply(stocks.get(command.sku), command, record.offset, seen_at, flushed_below)
+        if outcome.verdict in ("applied", "redelivered"):
+            # also when redelivered: the local store may hold a write whose changelog record never
+            # reached Kafka (SIGKILL), and only a new changelog record keeps it (docs/inventory-slice.md)
+            stocks.put(command.sku, outcome.stock)
+        first = _first_offset(outcome, deduped, seen_at, record.offset)
+        if first is not None:
+            first_seen[command.event_id] = remembered[command.event_id] = first
+        for entry in outcome.ledger:
+            acks.expecting(tp, record.offset)  # before the next record asks what is acknowledged
+            ledger.append((record.offset, entry))
+        answers += outcome.answers
+        _touch(touched, outcome, command)
+        _count(outcome, command)
+    for sku in stocks.changed:
+        expiry_index.note(stocks.values[sku])
+    final = dict(stocks.values)
+    stocks.flush()
+    for event_id, offset in remembered.items():
+        remember(event_id, offset)
+    await _send_all(tp, ledger, answers, touched, final)
 
 
-async def _publish_availability(outcome: Applied, command: SkuCommand) -> None:
-    """The latest ATP of what changed; also re-sent on redelivery, so a crash cannot leave it stale."""
+def _first_offset(outcome: Applied, deduped: bool, seen_at: int | None, offset: int) -> int | None:
+    if deduped and outcome.remember_first_offset is not None:
+        return outcome.remember_first_offset
+    if deduped and outcome.verdict == "redelivered":
+        return seen_at if seen_at is not None else offset
+    return None
+
+
+def _touch(touched: dict[str, _Touched], outcome: Applied, command: Any) -> None:
+    """Availability is re-sent for what a record touched, also on redelivery, so that a crash
+    cannot leave it stale; within a batch only the last figure per SKU and node is sent."""
     nodes = {getattr(command, "node", None) or ""} | {a.node for a in outcome.answers}
     nodes.discard("")
     if not nodes:
         return
-    at = command.occurred_at
-    for record in availability(outcome.stock, nodes, at, command.event_id):
-        await _send(availability_topic, f"{record.sku}@{record.node}".encode(), encode(record))
-    network = network_availability(outcome.stock, at, command.event_id)
-    await _send(availability_topic, network.sku.encode(), encode(network))
+    mark = touched.setdefault(command.sku, _Touched())
+    mark.nodes |= nodes
+    mark.at = command.occurred_at
+    mark.cause_id = command.event_id
+
+
+def _count(outcome: Applied, command: Any) -> None:
+    MOVEMENTS.labels(outcome.verdict).inc()
+    UNFLUSHED_DROPPED.inc(outcome.dropped_unflushed)
+    EVENTS.labels(INVENTORY_MOVEMENTS.name).inc()
+    if outcome.verdict == "applied":
+        node = getattr(command, "node", None)
+        if node and outcome.stock.position(node).on_hand < 0:
+            NEGATIVE_ON_HAND.inc()
+    if outcome.conflict:
+        STOCK_CONFLICTS.inc()
+
+
+async def _send_all(tp: TopicPartition, ledger: list[tuple[int, Any]], answers: list[Any],
+                    touched: dict[str, _Touched], stocks: dict[str, SkuStock]) -> None:
+    for offset, entry in ledger:
+        acks.sending(tp, offset, await _send_entry(entry))
+    for answer in answers:
+        await _send(answers_topic, answer.order_id.encode() or b"-", encode(answer))
+        replies.answered(answer)
+        _count_answer(answer.answer)
+    for sku, mark in touched.items():
+        stock = stocks.get(sku) or get_stock(sku)
+        assert mark.at is not None
+        for record in availability(stock, mark.nodes, mark.at, mark.cause_id):
+            await _send(availability_topic, f"{record.sku}@{record.node}".encode(), encode(record))
+        network = network_availability(stock, mark.at, mark.cause_id)
+        await _send(availability_topic, network.sku.encode(), encode(network))
+
+
+async def _send_entry(entry: Any) -> Any:
+    """A ledger entry; the future resolves when Kafka acknowledged it (see runtime/ledger_acks.py)."""
+    return await app.producer.send(topic=ledger_topic, key=entry.sku.encode(), value=encode(entry), partition=None,
+                                   timestamp=None, headers=None)
 
 
 async def _send(topic: str, key: bytes, value: bytes) -> None:
-    """Straight to Faust's producer (no ack tracking needed): the channel layer costs more per
-    record than the rest of a hold's sending. Faust flushes this producer before it commits."""
+    """Straight to Faust's producer: the source commits only after flushing it."""
     await app.producer.send(topic=topic, key=key, value=value, partition=None, timestamp=None, headers=None)
 
 
@@ -97,20 +164,5 @@ def _count_answer(kind: str) -> None:
     counter.inc()
 
 
-def _save(outcome: Applied, command: object, deduped: bool, seen_at: int | None, offset: int) -> None:
-    """Write what the record decided. A redelivered record writes the state (and its id's first
-    offset) again although nothing changed: after a SIGKILL the local RocksDB store can hold a
-    write whose changelog record never reached Kafka, and only a new changelog record saves it
-    from being lost when the partition is next recovered from the changelog (docs/inventory-slice.md)."""
-    if outcome.verdict in ("applied", "redelivered"):
-        put_stock(outcome.stock)
-    if outcome.verdict == "applied":
-        node = getattr(command, "node", None)
-        if node and outcome.stock.position(node).on_hand < 0:
-            NEGATIVE_ON_HAND.inc()
-    if outcome.conflict:
-        STOCK_CONFLICTS.inc()
-    if deduped and outcome.remember_first_offset is not None:
-        remember(command.event_id, outcome.remember_first_offset)  # type: ignore[attr-defined]
-    elif deduped and outcome.verdict == "redelivered":
-        remember(command.event_id, seen_at if seen_at is not None else offset)  # type: ignore[attr-defined]
+source = OwnedSource(app, settings, "apply_movements", INVENTORY_MOVEMENTS.full_name(settings.topic_prefix),
+                     stock_table, apply_batch)

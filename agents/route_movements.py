@@ -24,6 +24,7 @@ from domain.fraud_facts import facts_for
 from domain.identity import InvalidIdentifierError, identity_key, identity_requests_for
 from domain.movements import batch_places, sku_commands_for
 from ops.metrics import DEAD_LETTERS, EVENTS
+from runtime import lags
 from runtime.app import app, settings
 from runtime.offsets import HoleDetector
 from streams.base import Event
@@ -39,7 +40,8 @@ TICK_S = max(1.0, settings.fraud_join_grace_s / 3)  # how often the fraud rules'
 # Counted, not re-read: this consumer commits only what Kafka acknowledged, so a jump would be an aiokafka bug.
 holes = HoleDetector("route_movements", rereads=False)
 next_offset: dict[TopicPartition, int] = {}
-lag: dict[tuple[str, int], int] = {}  # read by the /metrics view
+lag: dict[tuple[str, int], int] = {}
+lags.register(lambda: lag)  # read by the /metrics view
 
 
 def _clients() -> tuple[AIOKafkaConsumer, AIOKafkaProducer]:

@@ -17,9 +17,14 @@ class LedgerAcks:
     def __init__(self) -> None:
         self.in_flight: dict[TP, dict[int, int]] = defaultdict(dict)  # offset -> sends pending
 
-    def sending(self, tp: TP, offset: int, future: asyncio.Future[object]) -> None:
+    def expecting(self, tp: TP, offset: int) -> None:
+        """An entry for the record at `offset` will be sent (registered when it is decided, so
+        that later records of the same batch see it pending before it is even sent)."""
         pending = self.in_flight[tp]
         pending[offset] = pending.get(offset, 0) + 1
+
+    def sending(self, tp: TP, offset: int, future: asyncio.Future[object]) -> None:
+        """The send of an entry announced with `expecting`: acknowledged when `future` is."""
         future.add_done_callback(lambda f: self._done(tp, offset, f))
 
     def _done(self, tp: TP, offset: int, future: asyncio.Future[object]) -> None:

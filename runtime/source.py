@@ -39,6 +39,7 @@ from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from faust.streams import _current_event
 
 from ops.crashes import fatal
+from runtime import lags
 from runtime.offsets import HoleDetector
 from settings import Settings
 
@@ -96,6 +97,7 @@ class OwnedSource:
         app.on_partitions_revoked.connect(self._on_revoked)
         app.on_partitions_assigned.connect(self._on_assigned)
         app.task(self.run)
+        lags.register(lambda: {(self.topic, p): lag for p, lag in self.lag.items() if p in self.owned})
 
     # -- ownership ---------------------------------------------------------------------------
 
@@ -124,6 +126,7 @@ class OwnedSource:
         wanted = {TopicPartition(self.topic, p) for p in self.owned}
         if wanted != consumer.assignment():
             consumer.assign(list(wanted))  # positions come from the committed offsets
+            self.position.clear()
             self.done = {tp: off for tp, off in self.done.items() if tp in wanted}
             self.holes.forget()
 
@@ -151,7 +154,7 @@ class OwnedSource:
                 batches = await consumer.getmany(timeout_ms=IDLE_POLL_MS, max_records=self.max_records)
                 if batches:
                     await self._process(batches)
-                self._report_lag(consumer)
+                await self._report_lag(consumer)
                 if time.monotonic() - self._last_commit >= s.commit_interval_s:
                     await self.commit()
         finally:
@@ -193,9 +196,12 @@ class OwnedSource:
             if self.done.get(tp) == offset:
                 del self.done[tp]
 
-    def _report_lag(self, consumer: AIOKafkaConsumer) -> None:
+    async def _report_lag(self, consumer: AIOKafkaConsumer) -> None:
         for tp in consumer.assignment():
             highwater = consumer.highwater(tp)
+            if highwater is None:
+                continue
             position = self.position.get(tp)
-            if highwater is not None and position is not None:
-                self.lag[tp.partition] = max(0, highwater - position)
+            if position is None:  # nothing applied since the assignment: where the consumer stands
+                position = self.position[tp] = await consumer.position(tp)
+            self.lag[tp.partition] = max(0, highwater - position)

@@ -8,8 +8,8 @@ from typing import Any
 from faust.web import Request, Response, View
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from agents import route_movements as router
 from ops.metrics import CONSUMER_LAG, REGISTRY, TABLE_KEYS
+from runtime import lags
 from runtime.app import app, settings
 from streams.topics import ALL_TOPICS
 from tables.applied import applied_table
@@ -31,7 +31,7 @@ def _refresh_gauges() -> None:
         position = 0 if read is None else read + 1
         if highwater is not None:
             CONSUMER_LAG.labels(tp.topic, str(tp.partition)).set(max(0, highwater - position))
-    for (topic, partition), value in router.lag.items():
+    for (topic, partition), value in lags.current().items():
         CONSUMER_LAG.labels(topic, str(partition)).set(value)
     global _keys_counted_at
     if time.monotonic() - _keys_counted_at >= KEY_COUNT_EVERY_S:  # counting walks the store: not per scrape

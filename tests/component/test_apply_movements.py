@@ -1,9 +1,13 @@
-"""apply_movements as Faust runs it, on a memory store: state, ledger output and idempotency."""
+"""apply_movements' batch handler on Faust's tables (memory store): state, ledger output and idempotency.
+
+Each `feed` is one batch of one partition, as the stage's source hands it over."""
 
 from __future__ import annotations
 
+import itertools
 from datetime import UTC, datetime
-from unittest.mock import AsyncMock, patch
+from types import SimpleNamespace
+from unittest.mock import AsyncMock, MagicMock, patch
 
 import pytest
 
@@ -33,21 +37,35 @@ def agent_env():  # type: ignore[no-untyped-def]
     applied_table.data.clear()
     forget_cached()  # the decoded values of the cleared table
     with (
-        patch.object(module.ledger, "send", new=AsyncMock()) as sent,
+        patch.object(module, "_send_entry", new=AsyncMock(return_value=MagicMock())) as sent,
         patch.object(module, "_send", new=AsyncMock()) as answered,  # answers and availability
     ):
         module.answered_mock = answered
         yield module, sent
 
 
+_offsets = itertools.count()
+
+
+async def feed(module, *values: bytes) -> None:  # type: ignore[no-untyped-def]
+    """One batch of records of partition 0, keyed by the SKU, at the next offsets."""
+    from aiokafka import TopicPartition
+
+    from runtime.source import in_partition
+
+    tp = TopicPartition(module.source.topic, 0)
+    records = [SimpleNamespace(topic=tp.topic, partition=0, offset=next(_offsets), key=b"SKU-00001", value=value,
+                               timestamp=0) for value in values]
+    with in_partition(tp.topic, 0):
+        await module.apply_batch(tp, records)
+
+
 async def test_movements_change_the_stock_table_and_each_emits_one_ledger_entry(agent_env) -> None:  # type: ignore[no-untyped-def]
     module, sent = agent_env
     from tables.stock import get_stock
 
-    async with module.apply_movements.test_context() as agent:
-        await agent.put(encode(movement("rcv-1:0", "receipt", 10)), key=b"SKU-00001")
-        await agent.put(encode(movement("sale-1:0", "sale", -3)), key=b"SKU-00001")
-        assert get_stock("SKU-00001").position("st-001").on_hand == 7
+    await feed(module, encode(movement("rcv-1:0", "receipt", 10)), encode(movement("sale-1:0", "sale", -3)))
+    assert get_stock("SKU-00001").position("st-001").on_hand == 7
     assert sent.await_count == 2
 
 
@@ -55,18 +73,17 @@ async def test_the_same_movement_delivered_twice_is_applied_once(agent_env) -> N
     module, sent = agent_env
     from tables.stock import get_stock
 
-    async with module.apply_movements.test_context() as agent:
-        for _ in range(2):
-            await agent.put(encode(movement("sale-9:0", "sale", -2)), key=b"SKU-00001")
-        assert get_stock("SKU-00001").position("st-001").on_hand == -2
+    twice = encode(movement("sale-9:0", "sale", -2))
+    await feed(module, twice, twice)  # within one batch
+    await feed(module, twice)  # and in a later one
+    assert get_stock("SKU-00001").position("st-001").on_hand == -2
     assert sent.await_count == 1
 
 
 async def test_a_record_that_is_not_a_movement_goes_to_the_dead_letter_topic(agent_env) -> None:  # type: ignore[no-untyped-def]
     module, _ = agent_env
     with patch.object(module, "send_dead_letter", new=AsyncMock()) as dead:
-        async with module.apply_movements.test_context() as agent:
-            await agent.put(b"{broken", key=b"SKU-00001")
+        await feed(module, b"{broken")
     assert dead.await_count == 1
     assert "invalid JSON" in dead.await_args.args[2]
 
@@ -80,11 +97,10 @@ async def test_a_hold_on_the_sku_log_is_answered_and_holds_the_units(agent_env) 
     module, _ = agent_env
     place = PlaceHold(event_id="c-1", occurred_at=T0, source_node="web", hold_id="h-1", order_id="or-1",
                       sku="SKU-00001", node="st-001", quantity=4, expires_at=T0 + timedelta(minutes=10))
-    async with module.apply_movements.test_context() as agent:
-        await agent.put(encode(movement("rcv-2:0", "receipt", 5)), key=b"SKU-00001")
-        await agent.put(encode(place), key=b"SKU-00001")
-        position = get_stock("SKU-00001").position("st-001")
-        assert (position.on_hand, position.held, position.atp) == (5, 4, 1)
+    await feed(module, encode(movement("rcv-2:0", "receipt", 5)))
+    await feed(module, encode(place))
+    position = get_stock("SKU-00001").position("st-001")
+    assert (position.on_hand, position.held, position.atp) == (5, 4, 1)
     sent = [call.args for call in module.answered_mock.await_args_list]
     answers = [value for topic, _, value in sent if topic == module.answers_topic]
     assert len(answers) == 1

@@ -35,9 +35,9 @@ def test_nothing_imports_the_composition_root() -> None:
     assert users == []
 
 
-def test_views_do_not_import_agents_except_health_reading_the_router() -> None:
+def test_views_do_not_import_agents() -> None:
     found = {p.name: sorted(n for n in imports(p) if n.split(".")[0] == "agents") for p in modules("views")}
-    assert {k: v for k, v in found.items() if v} == {"health.py": ["agents"]}
+    assert {k: v for k, v in found.items() if v} == {}
 
 
 def test_the_domain_imports_no_framework_client_or_clock() -> None:
