@@ -1,8 +1,11 @@
 """Applies each command of a wallet's log (`loyalty.commands`) to the wallets table, once.
 
-Answers holds, captures and voids on `loyalty.answers` (and to HTTP callers waiting in this
-process); posts ledger entries with the balances after them on `loyalty.ledger-entries`.
-The decisions are `domain.wallet_log.apply`; this module loads, saves and sends.
+A batch-native stage (runtime/source.py): per batch of a partition it decodes every command,
+loads each wallet once, applies `domain.wallet_log.apply` in log order, writes each changed
+wallet once (each bucket of wallets once), then sends the batch's answers (on `loyalty.answers`
+and to HTTP callers waiting in this process), ledger entries with the balances after them (on
+`loyalty.ledger-entries`), tier changes, and the forwards, merges and moves that go back onto
+the log. The decisions are the domain's; this module loads, saves and sends.
 """
 
 from __future__ import annotations
@@ -10,66 +13,72 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from faust import StreamT
+from aiokafka import TopicPartition
 
 from agents.advance_wallets import due_index
+from domain.wallet import Wallet
 from domain.wallet_log import apply, posting
 from ops.metrics import EVENTS, WALLET_COMMANDS
 from runtime import replies
-from runtime.app import app, channel, loyalty_rules, settings
+from runtime.app import app, loyalty_rules, settings
+from runtime.batch import Pending
 from runtime.dead_letters import send_dead_letter
-from runtime.stage import Stage
+from runtime.source import OwnedSource
 from streams.codec import DecodeError, decode, encode
 from streams.loyalty import TierChanged
 from streams.topics import LOYALTY_ANSWERS, LOYALTY_COMMANDS, LOYALTY_LEDGER, LOYALTY_TIERS
-from tables.wallets import get_wallet, put_wallet
+from tables.wallets import get_wallet, put_wallets, wallets_table
 
 answers_topic = LOYALTY_ANSWERS.full_name(settings.topic_prefix)
 ledger_topic = LOYALTY_LEDGER.full_name(settings.topic_prefix)
 commands_topic = LOYALTY_COMMANDS.full_name(settings.topic_prefix)
 tiers_topic = LOYALTY_TIERS.full_name(settings.topic_prefix)
 log = logging.getLogger("omnistream.wallets")
-stage = Stage("apply_wallet_commands")
-@app.on_partitions_assigned.connect
-async def _forget_positions(app: object, *args: object, **kwargs: object) -> None:
-    stage.forget_positions()
 
 
-@app.agent(channel(LOYALTY_COMMANDS))
-async def apply_wallet_commands(stream: StreamT) -> None:
-    await stage.run(stream, _process)
+async def apply_batch(tp: TopicPartition, records: list[Any]) -> None:
+    """One partition's commands, in log order: decide each, then save and send once."""
+    wallets: Pending[str, Wallet] = Pending(get_wallet, store_all=put_wallets)
+    sends: list[tuple[str, bytes, bytes]] = []
+    answers: list[Any] = []
+    for record in records:
+        try:
+            command = decode(LOYALTY_COMMANDS, record.value, settings.max_event_bytes)
+        except DecodeError as err:
+            await send_dead_letter(LOYALTY_COMMANDS, record, err.reason, "apply_wallet_commands")
+            continue
+        if record.key != command.customer_id.encode():
+            reason = (f"loyalty.commands records must be keyed by customer_id ({command.customer_id!r}), "
+                      f"got {record.key!r}")
+            await send_dead_letter(LOYALTY_COMMANDS, record, reason, "apply_wallet_commands")
+            continue
+        out = apply(wallets.get(command.customer_id), command, record.offset, loyalty_rules)
+        wallets.put(command.customer_id, out.wallet)  # also when redelivered: the store may be ahead of the changelog
+        key = command.customer_id.encode()
+        posted = posting(command, out)
+        if posted is not None:
+            sends.append((ledger_topic, key, encode(posted)))
+        if out.answer is not None:
+            sends.append((answers_topic, key, encode(out.answer)))
+            answers.append(out.answer)
+        for event in out.out:  # forwards, merges and moves go back onto the log; tier changes out
+            topic = tiers_topic if isinstance(event, TierChanged) else commands_topic
+            sends.append((topic, event.customer_id.encode(), encode(event)))
+            if isinstance(event, TierChanged) and out.verdict == "applied":
+                log.info("%s is now %s (was %s): %d cents qualifying spend since %s", event.customer_id, event.tier,
+                         event.previous, event.spend_cents, event.window_start.date())
+        if out.note and out.verdict == "applied" and command.type in ("loyalty.clawback", "loyalty.move_in"):
+            log.info("%s %s: %s", command.customer_id, command.type, out.note)
+        WALLET_COMMANDS.labels(command.type, out.verdict).inc()
+        EVENTS.labels(LOYALTY_COMMANDS.name).inc()
+    for customer_id in wallets.changed:
+        due_index.note(wallets.values[customer_id])
+    wallets.flush()
+    send = app.producer.send
+    for topic, key, value in sends:
+        await send(topic=topic, key=key, value=value, partition=None, timestamp=None, headers=None)
+    for answer in answers:
+        replies.answered(answer)
 
 
-async def _process(message: Any) -> None:
-    try:
-        command = decode(LOYALTY_COMMANDS, message.value, settings.max_event_bytes)
-    except DecodeError as err:
-        await send_dead_letter(LOYALTY_COMMANDS, message, err.reason, "apply_wallet_commands")
-        return
-    if message.key != command.customer_id.encode():
-        reason = f"loyalty.commands records must be keyed by customer_id ({command.customer_id!r}), got {message.key!r}"
-        await send_dead_letter(LOYALTY_COMMANDS, message, reason, "apply_wallet_commands")
-        return
-    out = apply(get_wallet(command.customer_id), command, message.offset, loyalty_rules)
-    put_wallet(out.wallet)  # also when redelivered: the local store may be ahead of the changelog
-    due_index.note(out.wallet)
-    key = command.customer_id.encode()
-    posted = posting(command, out)
-    if posted is not None:
-        await app.producer.send(topic=ledger_topic, key=key, value=encode(posted), partition=None,
-                                timestamp=None, headers=None)
-    if out.answer is not None:
-        await app.producer.send(topic=answers_topic, key=key, value=encode(out.answer), partition=None,
-                                timestamp=None, headers=None)
-        replies.answered(out.answer)
-    for event in out.out:  # forwards, merges and moves go back onto the log; tier changes out
-        topic = tiers_topic if isinstance(event, TierChanged) else commands_topic
-        await app.producer.send(topic=topic, key=event.customer_id.encode(), value=encode(event), partition=None,
-                                timestamp=None, headers=None)
-        if isinstance(event, TierChanged) and out.verdict == "applied":
-            log.info("%s is now %s (was %s): %d cents qualifying spend since %s", event.customer_id, event.tier,
-                     event.previous, event.spend_cents, event.window_start.date())
-    if out.note and out.verdict == "applied" and command.type in ("loyalty.clawback", "loyalty.move_in"):
-        log.info("%s %s: %s", command.customer_id, command.type, out.note)
-    WALLET_COMMANDS.labels(command.type, out.verdict).inc()
-    EVENTS.labels(LOYALTY_COMMANDS.name).inc()
+source = OwnedSource(app, settings, "apply_wallet_commands", commands_topic, wallets_table, apply_batch)

@@ -95,9 +95,14 @@ class Pending(Generic[K, V]):
     in the batch; `flush` writes every changed key with `store` (one table write each, hence one
     changelog record) and forgets the batch."""
 
-    def __init__(self, load: Callable[[K], V], store: Callable[[V], None]) -> None:
+    def __init__(self, load: Callable[[K], V], store: Callable[[V], None] | None = None,
+                 store_all: Callable[[list[V]], None] | None = None) -> None:
+        """`store` writes one value; `store_all` writes the batch's changed values together
+        (for a table that keeps several keys' values under one table key)."""
+        assert (store is None) != (store_all is None), "give store or store_all"
         self._load = load
         self._store = store
+        self._store_all = store_all
         self.values: MutableMapping[K, V] = {}
         self.changed: dict[K, None] = {}  # insertion-ordered set
 
@@ -113,8 +118,12 @@ class Pending(Generic[K, V]):
         self.changed[key] = None
 
     def flush(self) -> int:
-        for key in self.changed:
-            self._store(self.values[key])
+        if self._store_all is not None:
+            self._store_all([self.values[key] for key in self.changed])
+        else:
+            assert self._store is not None
+            for key in self.changed:
+                self._store(self.values[key])
         written = len(self.changed)
         self.values = {}
         self.changed = {}

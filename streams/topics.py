@@ -170,7 +170,7 @@ INVENTORY_AVAILABILITY = TopicSpec(
     name="inventory.availabilities",
     events=(AvailabilityChanged, NetworkAvailabilityChanged),
     key="sku@node for a position, sku for the network-wide figure",
-    writer="agent apply_movements",
+    writer="stage apply_movements",
     partitions=STOCK_PARTITIONS,
     description="Latest available-to-promise per position and per SKU across the network (compacted).",
     compacted=True,
@@ -180,7 +180,7 @@ INVENTORY_HOLD_ANSWERS = TopicSpec(
     name="inventory.hold-answers",
     events=(HoldAnswered,),
     key="order_id: co-partitioned with web.orders for the order saga",
-    writer="agent apply_movements",
+    writer="stage apply_movements",
     partitions=INGEST_PARTITIONS,
     description="Every hold command's answer: granted, rejected, committed, released, expired or unknown.",
 )
@@ -226,7 +226,7 @@ LOYALTY_ANSWERS = TopicSpec(
     name="loyalty.answers",
     events=(PointsAnswered,),
     key="customer_id",
-    writer="agent apply_wallet_commands",
+    writer="stage apply_wallet_commands",
     partitions=INGEST_PARTITIONS,
     description="The wallet's answer to each hold, capture and void (match `request_id` / `command_id`).",
 )
@@ -234,7 +234,7 @@ LOYALTY_LEDGER = TopicSpec(
     name="loyalty.ledger-entries",
     events=(PointsPosted,),
     key="customer_id",
-    writer="agent apply_wallet_commands",
+    writer="stage apply_wallet_commands",
     partitions=INGEST_PARTITIONS,
     description="Double-entry postings per command, with the wallet's balances after them.",
 )
@@ -242,7 +242,7 @@ LOYALTY_TIERS = TopicSpec(
     name="loyalty.tier-changes",
     events=(TierChanged,),
     key="customer_id",
-    writer="agent apply_wallet_commands",
+    writer="stage apply_wallet_commands",
     partitions=INGEST_PARTITIONS,
     description="A customer's tier changed, with the qualifying spend and window that explain it.",
 )
@@ -258,7 +258,7 @@ INVENTORY_LEDGER = TopicSpec(
     name="inventory.ledger-entries",
     events=(StockChanged,),
     key="sku",
-    writer="agent apply_movements",
+    writer="stage apply_movements",
     partitions=STOCK_PARTITIONS,
     description="What each movement did to a position, with the position after it.",
 )

@@ -48,3 +48,15 @@ def put_wallet(wallet: Wallet) -> None:
     bucket = _bucket(key)
     bucket[wallet.customer_id] = wallet.model_dump_json(exclude_defaults=True)
     wallets_table[key] = encode_bucket(bucket)
+
+
+def put_wallets(wallets: list[Wallet]) -> None:
+    """Several wallets, each bucket read and written once (a batch's changes)."""
+    by_bucket: dict[str, list[Wallet]] = {}
+    for wallet in wallets:
+        by_bucket.setdefault(bucket_of(wallet.customer_id), []).append(wallet)
+    for key, members in by_bucket.items():
+        bucket = _bucket(key)
+        for wallet in members:
+            bucket[wallet.customer_id] = wallet.model_dump_json(exclude_defaults=True)
+        wallets_table[key] = encode_bucket(bucket)

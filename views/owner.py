@@ -15,7 +15,7 @@ from aiokafka.partitioner import murmur2
 from faust.types import TP
 from faust.web import Request, Response, View
 
-from runtime.app import app, settings
+from runtime.app import app
 from streams.topics import IDENTITY_REQUESTS, INVENTORY_MOVEMENTS, LOYALTY_COMMANDS, WEB_ORDERS, TopicSpec
 from tables.identities import identities_table
 from tables.orders import orders_table
@@ -55,8 +55,10 @@ def is_mine(key: str, table: Any = None) -> bool:
     store is the truth. Anything else (a standby copy, a rebalance in flight) is not."""
     spec = _source(table)
     partition = (murmur2(key.encode()) & 0x7FFFFFFF) % spec.partitions
-    tp = TP(spec.full_name(settings.topic_prefix), partition)
-    return tp in app.consumer.assignment() and app.tables.recovery.completed.is_set()
+    # The table's changelog partition p goes with partition p of its source (co-partitioned);
+    # a stage reading its source outside Faust (runtime/source.py) owns exactly these.
+    tp = TP((table or stock_table).changelog_topic.get_topic_name(), partition)
+    return app.assignor.is_active(tp) and app.tables.recovery.completed.is_set() and not app.rebalancing
 
 
 async def forward(
