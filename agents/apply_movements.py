@@ -55,7 +55,7 @@ class _Touched:
 
 async def apply_batch(tp: TopicPartition, records: list[Any]) -> None:
     """One partition's records, in log order: decide each, then save and send once."""
-    stocks: Pending[str, SkuStock] = Pending(get_stock, put_stock)
+    stocks: Pending[str, SkuStock] = Pending(get_stock, lambda _, stock: put_stock(stock))
     first_seen: dict[str, int | None] = {}  # ids remembered in this batch, read before the table
     remembered: dict[str, int] = {}
     ledger: list[tuple[int, Any]] = []  # (source offset, entry)

@@ -20,23 +20,24 @@ from datetime import UTC, datetime
 from typing import Any
 
 import aiohttp
+from aiokafka import TopicPartition
 from faust import StreamT
 
 from domain.fraud import Alert, rules_from
 from domain.fraud_judge import Judged, WaitingIndex, alert_event, judge, key_of, settle_waiting, waiting_key
 from ops.metrics import EVENTS, FRAUD_ALERTS, FRAUD_WAITING, FRAUD_WEBHOOK
-from runtime.app import app, channel, channels, settings
+from runtime.app import app, channel, settings
+from runtime.batch import Pending
 from runtime.dead_letters import send_dead_letter
-from runtime.stage import Stage
+from runtime.source import OwnedSource
 from streams.base import Event
 from streams.codec import DecodeError, decode, encode
 from streams.fraud import FraudAlert
 from streams.topics import CUSTOMERS_PURCHASES, FRAUD_FACTS, spec_for
 from streams.topics import FRAUD_ALERTS as ALERTS_TOPIC
-from tables.fraud import get_state, put_state
+from tables.fraud import fraud_table, get_state, put_state
 
 log = logging.getLogger("omnistream.fraud")
-stage = Stage("watch_fraud")
 RULES = rules_from(settings.fraud)
 WEBHOOK_TRIES = 4
 _alerts = ALERTS_TOPIC.full_name(settings.topic_prefix)
@@ -44,35 +45,36 @@ _alerts = ALERTS_TOPIC.full_name(settings.topic_prefix)
 
 @app.on_partitions_assigned.connect
 async def _forget_positions(app: object, *args: object, **kwargs: object) -> None:
-    stage.forget_positions()
     _waiting.clear()  # another worker may have moved a partition's index on: read it again
     _watermark.clear()
 
 
-@app.agent(channels(FRAUD_FACTS, CUSTOMERS_PURCHASES))
-async def watch_fraud(stream: StreamT) -> None:
-    await stage.run(stream, _process)
-
-
-async def _process(message: Any) -> None:
-    spec = spec_for(message.topic, settings.topic_prefix)
-    try:
-        event = decode(spec, message.value, settings.max_event_bytes)
-    except DecodeError as err:
-        await send_dead_letter(spec, message, err.reason, "watch_fraud")
-        return
-    key = key_of(event)
-    if spec is FRAUD_FACTS and message.key != key.encode():
-        reason = f"fraud.facts records must be keyed by {key!r} (the entity they concern), got {message.key!r}"
-        await send_dead_letter(spec, message, reason, "watch_fraud")
-        return
-    judged = judge(get_state(key), event, RULES)
-    if judged.state is not None:
-        put_state(key, judged.state)
-    await _send(judged.alerts)
-    if spec is FRAUD_FACTS:
-        await _settle_waiting(message.partition, _seconds(message.timestamp), key, event, judged)
-    EVENTS.labels(spec.name).inc()
+async def judge_batch(tp: TopicPartition, records: list[Any]) -> None:
+    """One partition of `fraud.facts` or `customers.purchases` in log order: each entity's state
+    loaded once and written once, the batch's alerts sent together after."""
+    spec = spec_for(tp.topic, settings.topic_prefix)
+    states: Pending[str, str | None] = Pending(get_state, put_state)
+    alerts: list[Alert] = []
+    for record in records:
+        try:
+            event = decode(spec, record.value, settings.max_event_bytes)
+        except DecodeError as err:
+            await send_dead_letter(spec, record, err.reason, "watch_fraud")
+            continue
+        key = key_of(event)
+        if spec is FRAUD_FACTS and record.key != key.encode():
+            reason = f"fraud.facts records must be keyed by {key!r} (the entity they concern), got {record.key!r}"
+            await send_dead_letter(spec, record, reason, "watch_fraud")
+            continue
+        judged = judge(states.get(key), event, RULES)
+        if judged.state is not None:
+            states.put(key, judged.state)
+        alerts += judged.alerts
+        if spec is FRAUD_FACTS:
+            alerts += _settle_waiting(states, record.partition, _seconds(record.timestamp), key, event, judged)
+        EVENTS.labels(spec.name).inc()
+    states.flush()
+    await _send(alerts)
 
 
 async def _send(alerts: list[Alert]) -> None:
@@ -92,27 +94,30 @@ def _seconds(timestamp: float) -> float:
     return timestamp / 1000 if timestamp > 1e11 else timestamp
 
 
-async def _settle_waiting(partition: int, timestamp: float, key: str, event: Event, judged: Judged) -> None:
+def _settle_waiting(states: Pending[str, str | None], partition: int, timestamp: float, key: str, event: Event,
+                    judged: Judged) -> list[Alert]:
     """Track keys whose facts wait (returns for their sale, till prices for late central prices);
     judge those the partition's append time has carried `join_grace` past. The index is stored
     under `waiting:<partition>`, written while a record of that partition is processed, so it
     stays on that changelog partition."""
     index = _waiting.get(partition)
     if index is None:
-        stored = get_state(waiting_key(partition))
+        stored = states.get(waiting_key(partition))
         index = _waiting[partition] = WaitingIndex() if stored is None else WaitingIndex.model_validate_json(stored)
     appended = datetime.fromtimestamp(timestamp, UTC)  # the router's send time (CreateTime)
     watermark = max(_watermark.get(partition, appended), appended)
     _watermark[partition] = watermark
-    updated, expired = settle_waiting(index, key, event, judged, watermark, RULES, get_state)
+    updated, expired = settle_waiting(index, key, event, judged, watermark, RULES, states.get)
+    alerts: list[Alert] = []
     for waited, verdict in expired.items():
         if verdict.state is not None:
-            put_state(waited, verdict.state)
-        await _send(verdict.alerts)
+            states.put(waited, verdict.state)
+        alerts += verdict.alerts
     if updated != index:
         _waiting[partition] = updated
-        put_state(waiting_key(partition), updated.model_dump_json())
+        states.put(waiting_key(partition), updated.model_dump_json())
     FRAUD_WAITING.labels(str(partition)).set(len(updated.since))
+    return alerts
 
 
 class Recent:
@@ -170,3 +175,7 @@ async def _post(session: aiohttp.ClientSession, alert: FraudAlert) -> None:
     FRAUD_WEBHOOK.labels("failed").inc()
     log.error("fraud webhook %s refused alert %s after %d tries (%s): the alert is on topic %s and in DuckDB; "
               "check the webhook receiver", settings.fraud_webhook_url, alert.alert_id, WEBHOOK_TRIES, problem, _alerts)
+
+
+_sources = tuple(spec.full_name(settings.topic_prefix) for spec in (FRAUD_FACTS, CUSTOMERS_PURCHASES))
+source = OwnedSource(app, settings, "watch_fraud", _sources, fraud_table, judge_batch)

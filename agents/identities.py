@@ -15,15 +15,16 @@ import logging
 from datetime import timedelta
 from typing import Any
 
-from faust import StreamT
+from aiokafka import TopicPartition
 
 from domain.identity import identity_key
-from domain.identity_log import resolve
-from domain.purchases import settle
+from domain.identity_log import IdentityRecord, resolve
+from domain.purchases import PurchaseRecord, settle
 from ops.metrics import EVENTS
-from runtime.app import app, channel, settings
+from runtime.app import app, settings
+from runtime.batch import Pending
 from runtime.dead_letters import send_dead_letter
-from runtime.stage import Stage
+from runtime.source import OwnedSource
 from streams.base import Event
 from streams.codec import DecodeError, decode, encode
 from streams.customers import (
@@ -37,11 +38,10 @@ from streams.customers import (
 )
 from streams.loyalty import ClawbackPoints, EarnPoints, MergeWallets
 from streams.topics import CUSTOMERS_MERGES, CUSTOMERS_PURCHASES, IDENTITY_REQUESTS, LOYALTY_COMMANDS
-from tables.identities import get_identity, put_identity
+from tables.identities import get_identity, identities_table, put_identity
 from tables.purchases import get_purchase, put_purchase
 
 log = logging.getLogger("omnistream.identity")
-stage = Stage("resolve_identities")
 WINDOW = timedelta(days=settings.return_window_days)
 LIFETIME = timedelta(days=settings.points_lifetime_days) if settings.points_lifetime_days else None
 PURCHASE_COMMANDS = (AttributePurchase, FulfilPurchase, CancelPurchase, ReturnPurchase)
@@ -66,42 +66,42 @@ def key_of(event: Event) -> str:
     return str(event.customer_id)  # type: ignore[attr-defined]
 
 
-@app.on_partitions_assigned.connect
-async def _forget_positions(app: object, *args: object, **kwargs: object) -> None:
-    stage.forget_positions()
-
-
-@app.agent(channel(IDENTITY_REQUESTS))
-async def resolve_identities(stream: StreamT) -> None:
-    await stage.run(stream, _process)
-
-
-async def _process(message: Any) -> None:
-    try:
-        command = decode(IDENTITY_REQUESTS, message.value, settings.max_event_bytes)
-    except DecodeError as err:
-        await send_dead_letter(IDENTITY_REQUESTS, message, err.reason, "resolve_identities")
-        return
-    key = identity_key(command)
-    if message.key != key.encode():
-        reason = f"identity.requests records must be keyed by {key!r} (the record they change), got {message.key!r}"
-        await send_dead_letter(IDENTITY_REQUESTS, message, reason, "resolve_identities")
-        return
-    out: list[Event]
-    if isinstance(command, PURCHASE_COMMANDS):
-        step = settle(get_purchase(key), command, WINDOW, key, LIFETIME)
-        put_purchase(key, step.record)  # every time: idempotent, and keeps the changelog level
-        out = step.out
-        if step.note:
-            log.info("purchase %s: %s (%s)", key, step.note, command.event_id)
-    else:
-        identity = resolve(get_identity(key), command)
-        if identity.record is not None:
-            put_identity(key, identity.record)
-        out = identity.out
-    for event in out:
+async def resolve_batch(tp: TopicPartition, records: list[Any]) -> None:
+    """One partition's requests in log order: each identifier and purchase record loaded once,
+    written once, the outputs sent together after."""
+    identities: Pending[str, IdentityRecord | None] = Pending(get_identity, put_identity)
+    purchases: Pending[str, PurchaseRecord | None] = Pending(get_purchase, put_purchase)
+    outputs: list[tuple[str, Event]] = []
+    for record in records:
+        try:
+            command = decode(IDENTITY_REQUESTS, record.value, settings.max_event_bytes)
+        except DecodeError as err:
+            await send_dead_letter(IDENTITY_REQUESTS, record, err.reason, "resolve_identities")
+            continue
+        key = identity_key(command)
+        if record.key != key.encode():
+            reason = f"identity.requests records must be keyed by {key!r} (the record they change), got {record.key!r}"
+            await send_dead_letter(IDENTITY_REQUESTS, record, reason, "resolve_identities")
+            continue
+        if isinstance(command, PURCHASE_COMMANDS):
+            step = settle(purchases.get(key), command, WINDOW, key, LIFETIME)
+            purchases.put(key, step.record)  # every time: idempotent, and keeps the changelog level
+            outputs += [(key, event) for event in step.out]
+            if step.note:
+                log.info("purchase %s: %s (%s)", key, step.note, command.event_id)
+        else:
+            identity = resolve(identities.get(key), command)
+            if identity.record is not None:
+                identities.put(key, identity.record)
+            outputs += [(key, event) for event in identity.out]
+        EVENTS.labels(IDENTITY_REQUESTS.name).inc()
+    identities.flush()
+    purchases.flush()
+    for _, event in outputs:
         await app.producer.send(topic=TOPIC_OF[type(event)], key=key_of(event).encode(), value=encode(event),
                                 partition=None, timestamp=None, headers=None)
         if isinstance(event, CustomersMerged):
             log.info("customers merged: %s into %s (both claimed %s)", event.merged, event.survivor, event.identifier)
-    EVENTS.labels(IDENTITY_REQUESTS.name).inc()
+
+
+source = OwnedSource(app, settings, "resolve_identities", _identity, identities_table, resolve_batch)

@@ -13,24 +13,24 @@ import logging
 from datetime import timedelta
 from typing import Any
 
+from aiokafka import TopicPartition
 from aiokafka.partitioner import murmur2
-from faust import StreamT
 
-from domain.orders import SagaInput, decide
+from domain.orders import OrderState, SagaInput, decide
 from ops.metrics import EVENTS, ORDER_STATUSES, SAGA_INPUTS
-from runtime.app import app, channel, channels, settings
+from runtime.app import app, settings
+from runtime.batch import Pending
 from runtime.dead_letters import send_dead_letter
-from runtime.stage import Stage
+from runtime.source import OwnedSource
 from streams.codec import DecodeError, decode, encode
 from streams.holds import HoldAnswered
 from streams.orders import DeliveryMode, OrderCancelled, OrderPickedUp, OrderPlaced, OrderShipped
 from streams.topics import INVENTORY_HOLD_ANSWERS, INVENTORY_MOVEMENTS, ORDERS_STATUS, WEB_ORDERS, spec_for
-from tables.orders import get_order, put_order
+from tables.orders import get_order, orders_table, put_order
 
 log = logging.getLogger("omnistream.orders")
-commands = channel(INVENTORY_MOVEMENTS)
-statuses = channel(ORDERS_STATUS)
-stage = Stage("order_saga")
+commands_topic = INVENTORY_MOVEMENTS.full_name(settings.topic_prefix)
+statuses_topic = ORDERS_STATUS.full_name(settings.topic_prefix)
 SAGA_TYPES = (OrderPlaced, OrderCancelled, OrderShipped, OrderPickedUp, HoldAnswered)
 
 
@@ -40,35 +40,33 @@ def ttl_for(delivery: DeliveryMode) -> timedelta:
     return timedelta(seconds=seconds)
 
 
-@app.on_partitions_assigned.connect
-async def _forget_positions(app: object, *args: object, **kwargs: object) -> None:
-    stage.forget_positions()
-
-
-@app.agent(channels(WEB_ORDERS, INVENTORY_HOLD_ANSWERS))
-async def order_saga(stream: StreamT) -> None:
-    await stage.run(stream, _process)
-
-
-async def _process(message: Any) -> None:
-    spec = spec_for(message.topic, settings.topic_prefix)
-    try:
-        event = decode(spec, message.value, settings.max_event_bytes)
-    except DecodeError as err:
-        if spec is INVENTORY_HOLD_ANSWERS:
-            await send_dead_letter(spec, message, err.reason, "order_saga")
-        # web.orders: the router dead-letters it (one dead letter per bad record, not two)
-        SAGA_INPUTS.labels(spec.name, "undecodable").inc()
-        return
-    if not isinstance(event, SAGA_TYPES):
-        return
-    if spec is WEB_ORDERS:
-        reason = misplaced(message.key, message.partition, event.order_id)
-        if reason:
-            await send_dead_letter(spec, message, reason, "order_saga")
-            SAGA_INPUTS.labels(spec.name, "misplaced").inc()
-            return
-    await _apply(event, spec.name, message.offset)
+async def saga_batch(tp: TopicPartition, records: list[Any]) -> None:
+    """One partition of `web.orders` or `inventory.hold-answers`, in log order: each order loaded
+    once and written once, its hold commands and statuses sent together after."""
+    spec = spec_for(tp.topic, settings.topic_prefix)
+    orders: Pending[str, OrderState | None] = Pending(get_order, lambda _, state: put_order(state))
+    sends: list[tuple[str, bytes, bytes]] = []
+    for record in records:
+        try:
+            event = decode(spec, record.value, settings.max_event_bytes)
+        except DecodeError as err:
+            if spec is INVENTORY_HOLD_ANSWERS:
+                await send_dead_letter(spec, record, err.reason, "order_saga")
+            # web.orders: the router dead-letters it (one dead letter per bad record, not two)
+            SAGA_INPUTS.labels(spec.name, "undecodable").inc()
+            continue
+        if not isinstance(event, SAGA_TYPES):
+            continue
+        if spec is WEB_ORDERS:
+            reason = misplaced(record.key, record.partition, event.order_id)
+            if reason:
+                await send_dead_letter(spec, record, reason, "order_saga")
+                SAGA_INPUTS.labels(spec.name, "misplaced").inc()
+                continue
+        sends += _apply(orders, event, spec.name, record.offset)
+    orders.flush()
+    for topic, key, value in sends:
+        await app.producer.send(topic=topic, key=key, value=value, partition=None, timestamp=None, headers=None)
 
 
 def misplaced(key: bytes | None, partition: int, order_id: str) -> str | None:
@@ -85,15 +83,14 @@ def misplaced(key: bytes | None, partition: int, order_id: str) -> str | None:
     return None
 
 
-async def _apply(event: SagaInput, topic: str, offset: int) -> None:
-    state = get_order(event.order_id)
-    step = decide(state, event, topic, offset, ttl_for)
+def _apply(orders: Pending[str, OrderState | None], event: SagaInput, topic: str,
+           offset: int) -> list[tuple[str, bytes, bytes]]:
+    step = decide(orders.get(event.order_id), event, topic, offset, ttl_for)
     if step.state is not None and step.verdict in ("applied", "redelivered"):
-        put_order(step.state)  # redelivered: written again, in case only the local store kept it
-    for command in step.commands:
-        await commands.send(key=command.sku.encode(), value=encode(command))
+        orders.put(event.order_id, step.state)  # redelivered: written again, in case only the local store kept it
+    sends = [(commands_topic, command.sku.encode(), encode(command)) for command in step.commands]
     for status in step.statuses:
-        await statuses.send(key=status.order_id.encode(), value=encode(status))
+        sends.append((statuses_topic, status.order_id.encode(), encode(status)))
         if step.verdict == "applied":
             ORDER_STATUSES.labels(status.status).inc()
             log.info("order %s %s %s", status.order_id, status.status, status.reason)
@@ -101,3 +98,8 @@ async def _apply(event: SagaInput, topic: str, offset: int) -> None:
         log.warning("%s for unknown order %s ignored: no order.placed seen for it", event.type, event.order_id)
     SAGA_INPUTS.labels(topic, step.verdict).inc()
     EVENTS.labels(topic).inc()
+    return sends
+
+
+_sources = tuple(spec.full_name(settings.topic_prefix) for spec in (WEB_ORDERS, INVENTORY_HOLD_ANSWERS))
+source = OwnedSource(app, settings, "order_saga", _sources, orders_table, saga_batch)

@@ -29,24 +29,22 @@ SINK = os.environ.get("PEERS_OUTPUT", "peers.out")
 stock = app.Table("peers-stock", key_type=bytes, value_type=bytes, partitions=PARTITIONS, options=ROCKSDB_OPTIONS)
 
 
-def _load(sku: bytes) -> tuple[bytes, dict[str, Any] | None]:
+def _load(sku: bytes) -> dict[str, Any] | None:
     raw = stock.get(sku)
-    return sku, None if raw is None else json.loads(raw)
+    return None if raw is None else json.loads(raw)
 
 
-def _store(item: tuple[bytes, dict[str, Any] | None]) -> None:
-    sku, state = item
+def _store(sku: bytes, state: dict[str, Any] | None) -> None:
     stock[sku] = json.dumps(state, separators=(",", ":")).encode()
 
 
 async def _batch(tp: TopicPartition, records: list[ConsumerRecord]) -> None:
-    states: Pending[bytes, tuple[bytes, dict[str, Any] | None]] = Pending(_load, _store)
+    states: Pending[bytes, dict[str, Any] | None] = Pending(_load, _store)
     outputs: list[tuple[bytes, bytes]] = []
     for record in records:
         sku = record.key
-        _, state = states.get(sku)
-        state, out = step(state, json.loads(record.value))
-        states.put(sku, (sku, state))
+        state, out = step(states.get(sku), json.loads(record.value))
+        states.put(sku, state)
         outputs.append((sku, json.dumps(out, separators=(",", ":")).encode()))
     states.flush()
     send = app.producer.send

@@ -75,19 +75,21 @@ def in_partition(topic: str, partition: int) -> Iterator[None]:
 
 
 class OwnedSource:
-    def __init__(self, app: faust.App, settings: Settings, name: str, topic: str, table: Any,
+    def __init__(self, app: faust.App, settings: Settings, name: str, topics: str | tuple[str, ...], table: Any,
                  handle: BatchHandler, max_records: int = MAX_RECORDS) -> None:
+        """`topics`: the source, or several co-partitioned sources joined by key (each batch is
+        still one partition of one topic)."""
         self.app = app
         self.settings = settings
         self.name = name
-        self.topic = topic
+        self.topics = (topics,) if isinstance(topics, str) else tuple(topics)
         self.table = table
         self.handle = handle
         self.max_records = max_records
         self.owned: set[int] = set()
         self.done: dict[TopicPartition, int] = {}  # next offset to commit, per partition
         self.position: dict[TopicPartition, int] = {}  # next offset to apply, per partition
-        self.lag: dict[int, int] = {}
+        self.lag: dict[TopicPartition, int] = {}
         self.holes = HoleDetector(name, rereads=False)  # counted only: we commit what we applied
         self.consumer: AIOKafkaConsumer | None = None
         self._assignment_changed = asyncio.Event()
@@ -97,7 +99,8 @@ class OwnedSource:
         app.on_partitions_revoked.connect(self._on_revoked)
         app.on_partitions_assigned.connect(self._on_assigned)
         app.task(self.run)
-        lags.register(lambda: {(self.topic, p): lag for p, lag in self.lag.items() if p in self.owned})
+        lags.register(lambda: {(tp.topic, tp.partition): lag for tp, lag in self.lag.items()
+                               if tp.partition in self.owned})
 
     # -- ownership ---------------------------------------------------------------------------
 
@@ -119,11 +122,11 @@ class OwnedSource:
         changelog = self.table.changelog_topic.get_topic_name()
         self.owned = {tp.partition for tp in self.app.assignor.assigned_actives() if tp.topic == changelog}
         self._assignment_changed.set()
-        log.info("%s owns %s[%s]", self.name, self.topic, ",".join(map(str, sorted(self.owned))) or "-")
+        log.info("%s owns %s[%s]", self.name, "+".join(self.topics), ",".join(map(str, sorted(self.owned))) or "-")
 
     def _apply_assignment(self, consumer: AIOKafkaConsumer) -> None:
         self._assignment_changed.clear()
-        wanted = {TopicPartition(self.topic, p) for p in self.owned}
+        wanted = {TopicPartition(topic, p) for topic in self.topics for p in self.owned}
         if wanted != consumer.assignment():
             consumer.assign(list(wanted))  # positions come from the committed offsets
             self.position.clear()
@@ -204,4 +207,4 @@ class OwnedSource:
             position = self.position.get(tp)
             if position is None:  # nothing applied since the assignment: where the consumer stands
                 position = self.position[tp] = await consumer.position(tp)
-            self.lag[tp.partition] = max(0, highwater - position)
+            self.lag[tp] = max(0, highwater - position)

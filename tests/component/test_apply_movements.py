@@ -53,7 +53,7 @@ async def feed(module, *values: bytes) -> None:  # type: ignore[no-untyped-def]
 
     from runtime.source import in_partition
 
-    tp = TopicPartition(module.source.topic, 0)
+    tp = TopicPartition(module.source.topics[0], 0)
     records = [SimpleNamespace(topic=tp.topic, partition=0, offset=next(_offsets), key=b"SKU-00001", value=value,
                                timestamp=0) for value in values]
     with in_partition(tp.topic, 0):
