@@ -8,7 +8,9 @@ topic; then each runner reads all of it into its own output topic:
 - `kstreams`, `kstreams_eos`: Kafka Streams (a Java processor, persistent RocksDB store), at
   least once and exactly_once_v2 (bench/peers_kstreams/);
 - `omnistream`: Omnistream's stage runtime, the real app with one batch-native stage
-  (bench/peers_omnistream_app.py on runtime/batch.py);
+  (bench/peers_omnistream_app.py on runtime/source.py), at least once with the watermark guard;
+- `omnistream_eos`: the same stage with each fetch in one Kafka transaction (changelog, outputs
+  and consumed offsets);
 - `faust`: faust-streaming used per record, one table write and one send each, the way
   Omnistream's stages ran before the batch runtime (bench/peers_faust_app.py).
 Throughput is records over the span between the first and the last output record's broker
@@ -42,7 +44,7 @@ from settings import REPO_ROOT
 
 PARTITIONS = 4
 QUIX = "quixstreams==3.28.1"
-RUNNERS = ("floor", "omnistream", "quix", "kstreams", "kstreams_eos", "faust")
+RUNNERS = ("floor", "omnistream", "omnistream_eos", "quix", "kstreams", "kstreams_eos", "faust")
 TIMEOUT_S = 1_800.0
 
 
@@ -123,8 +125,29 @@ def quix_python() -> Path:
     return python
 
 
-def start(runner: str, bootstrap: str, source: str, sink: str, work: Path) -> subprocess.Popen[bytes]:
-    """A runner started as its own process, reading `source` into `sink`."""
+def start(runner: str, bootstrap: str, source: str, sink: str, work: Path, workers: int = 1) -> list[Any]:
+    """A runner's processes, reading `source` into `sink` (`workers` of them for Omnistream)."""
+    if runner.startswith("omnistream"):
+        return [_omnistream(runner, bootstrap, source, sink, work, i, workers) for i in range(workers)]
+    return [_start_one(runner, bootstrap, source, sink, work)]
+
+
+def _omnistream(runner: str, bootstrap: str, source: str, sink: str, work: Path, index: int,
+                workers: int) -> subprocess.Popen[bytes]:
+    base = source.removesuffix(".in")  # every topic it creates starts so: deleted with the rest
+    log = open(work / f"{runner}-{index}.log", "ab")  # noqa: SIM115 (the child owns it)
+    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT), "PEERS_INPUT": source, "PEERS_OUTPUT": sink,
+           "PEERS_PARTITIONS": str(PARTITIONS), "PEERS_WORKERS": str(workers), "KAFKA_BOOTSTRAP": bootstrap,
+           "OMNI_APP_ID": f"{base}-{runner}", "OMNI_TOPIC_PREFIX": f"{base}.{runner}.",
+           "OMNI_DATA_DIR": str(work / f"{runner}-state-{index}"), "OMNI_WEB_PORT": str(_free_port()),
+           "OMNI_WEB_HOST": "127.0.0.1", "OMNI_LOG_LEVEL": "WARNING", "OMNI_SESSION_TIMEOUT_S": "10",
+           "PEERS_EOS": "1" if runner == "omnistream_eos" else "0"}
+    faust_bin = str(Path(sys.executable).with_name("faust"))
+    return subprocess.Popen([faust_bin, "-A", "bench.peers_omnistream_app", "worker", "-l", "warn"], env=env,
+                            cwd=REPO_ROOT, stdout=log, stderr=subprocess.STDOUT)
+
+
+def _start_one(runner: str, bootstrap: str, source: str, sink: str, work: Path) -> subprocess.Popen[bytes]:
     run_id = f"peers-{runner}-{uuid.uuid4().hex[:6]}"
     log = open(work / f"{runner}.log", "ab")  # noqa: SIM115 (the child owns it)
     if runner == "quix":
@@ -135,15 +158,6 @@ def start(runner: str, bootstrap: str, source: str, sink: str, work: Path) -> su
         from bench import peers_kstreams
         guarantee = "exactly_once_v2" if runner == "kstreams_eos" else "at_least_once"
         return peers_kstreams.start(bootstrap, source, sink, run_id, work / f"{runner}-state", guarantee)
-    if runner == "omnistream":
-        base = source.removesuffix(".in")  # every topic it creates starts so: deleted with the rest
-        env = {**os.environ, "PYTHONPATH": str(REPO_ROOT), "PEERS_INPUT": source, "PEERS_OUTPUT": sink,
-               "PEERS_PARTITIONS": str(PARTITIONS), "KAFKA_BOOTSTRAP": bootstrap, "OMNI_APP_ID": f"{base}-omni",
-               "OMNI_TOPIC_PREFIX": f"{base}.omni.", "OMNI_DATA_DIR": str(work / "omnistream-state"),
-               "OMNI_WEB_PORT": str(_free_port()), "OMNI_WEB_HOST": "127.0.0.1", "OMNI_LOG_LEVEL": "WARNING"}
-        faust_bin = str(Path(sys.executable).with_name("faust"))
-        return subprocess.Popen([faust_bin, "-A", "bench.peers_omnistream_app", "worker", "-l", "warn"], env=env,
-                                cwd=REPO_ROOT, stdout=log, stderr=subprocess.STDOUT)
     if runner == "faust":
         env = {**os.environ, "PYTHONPATH": str(REPO_ROOT), "PEERS_BOOTSTRAP": bootstrap, "PEERS_INPUT": source,
                "PEERS_OUTPUT": sink, "PEERS_APP_ID": run_id, "PEERS_DATA_DIR": str(work / "faust-state"),
@@ -160,7 +174,7 @@ def _free_port() -> int:
 
 
 def race(runner: str, bootstrap: str, admin: KafkaAdminClient, source: str, count: int, work: Path,
-         expected: dict[str, int]) -> dict[str, Any]:
+         expected: dict[str, int], workers: int = 1) -> dict[str, Any]:
     sink = f"{source.removesuffix('.in')}.{runner}"
     topics(admin, sink)
     started = time.monotonic()
@@ -168,11 +182,12 @@ def race(runner: str, bootstrap: str, admin: KafkaAdminClient, source: str, coun
         asyncio.run(_floor(bootstrap, source, sink, count))
         span_s, on_hand = collect(bootstrap, sink, count, lambda: True, runner)
     else:
-        proc = start(runner, bootstrap, source, sink, work)
+        procs = start(runner, bootstrap, source, sink, work, workers)
         try:
-            span_s, on_hand = collect(bootstrap, sink, count, lambda: proc.poll() is None, runner)
+            span_s, on_hand = collect(bootstrap, sink, count, lambda: all(p.poll() is None for p in procs), runner)
         finally:
-            _stop(proc)
+            for proc in procs:
+                _stop(proc)
     wall_s = time.monotonic() - started
     per_s = round(count / span_s, 1) if span_s > 0 else None
     correct = runner == "floor" or on_hand == expected
@@ -195,6 +210,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--quick", action="store_true", help="30,000 movements instead of 300,000")
     parser.add_argument("--runners", default=",".join(RUNNERS), help=f"comma separated, of {', '.join(RUNNERS)}")
     parser.add_argument("--skus", type=int, default=2_000)
+    parser.add_argument("--workers", type=int, default=1, help="Omnistream worker processes (one consumer group)")
     args = parser.parse_args(argv)
     count = 30_000 if args.quick else 300_000
     bootstrap = ensure_broker().bootstrap
@@ -210,7 +226,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         print(f"{count} movements over {args.skus} SKUs on {source} ({PARTITIONS} partitions); work dir {work}")
         for runner in args.runners.split(","):
             try:
-                results[runner] = race(runner, bootstrap, admin, source, count, work, expected)
+                results[runner] = race(runner, bootstrap, admin, source, count, work, expected, args.workers)
             except Exception as err:  # noqa: BLE001 (one runner failing must not hide the others)
                 print(f"{runner}: failed: {err}", file=sys.stderr)
                 results[runner] = {"per_s": None, "error": str(err)[:300]}
@@ -220,8 +236,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         admin.close()
         shutil.rmtree(work, ignore_errors=True)
     line = {
-        "movements": count, "skus": args.skus,
+        "movements": count, "skus": args.skus, "omnistream_workers": args.workers,
         "omnistream_per_s": results.get("omnistream", {}).get("per_s"),
+        "omnistream_eos_per_s": results.get("omnistream_eos", {}).get("per_s"),
         "faust_per_record_per_s": results.get("faust", {}).get("per_s"),
         "quix_per_s": results.get("quix", {}).get("per_s"),
         "kstreams_per_s": results.get("kstreams", {}).get("per_s"),

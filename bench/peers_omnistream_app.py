@@ -4,6 +4,10 @@ fixes, settings and RocksDB options) with one batch-native stage (runtime/source
 Per batch of a partition: decode all, load each SKU once, apply `step` in log order, write each
 changed SKU once (one store write, one changelog record), send one output per input.
 
+With PEERS_EOS=1 (bench.peers' `omnistream_eos` runner) each fetch is one Kafka transaction:
+the SKUs' new values go to RocksDB directly and to the changelog through the stage's
+transactional producer, with the outputs and the consumed offsets (item 3 of issue 12).
+
 Run by bench.peers as `faust -A bench.peers_omnistream_app worker`; topics come from PEERS_*
 environment variables, the app id, broker, data dir and web port from OMNI_* ones.
 """
@@ -38,7 +42,20 @@ def _store(sku: bytes, state: dict[str, Any] | None) -> None:
     stock[sku] = json.dumps(state, separators=(",", ":")).encode()
 
 
+EOS = os.environ.get("PEERS_EOS") == "1"
+WORKERS = int(os.environ.get("PEERS_WORKERS", "1"))
+
+
+def _all_workers_joined() -> bool:
+    """With --workers N, read only once the group has settled with N members holding partitions
+    (Faust shares where every table partition lives with every member)."""
+    return len(app.assignor.changelog_distribution) >= min(WORKERS, PARTITIONS)
+
+
 async def _batch(tp: TopicPartition, records: list[ConsumerRecord]) -> None:
+    if EOS:
+        await _batch_in_transaction(tp, records)
+        return
     states: Pending[bytes, dict[str, Any] | None] = Pending(_load, _store)
     outputs: list[tuple[bytes, bytes]] = []
     for record in records:
@@ -52,4 +69,26 @@ async def _batch(tp: TopicPartition, records: list[ConsumerRecord]) -> None:
         await send(topic=SINK, key=key, value=value, partition=None, timestamp=None, headers=None)
 
 
-source = OwnedSource(app, settings, "peers", SOURCE, stock, _batch)
+async def _batch_in_transaction(tp: TopicPartition, records: list[ConsumerRecord]) -> None:
+    """The same work; every record sent with the source's transactional producer."""
+    producer = source.producer
+    assert producer is not None
+    states: dict[bytes, dict[str, Any] | None] = {}
+    outputs: list[tuple[bytes, bytes]] = []
+    for record in records:
+        sku = record.key
+        state, out = step(states[sku] if sku in states else _load(sku), json.loads(record.value))
+        states[sku] = state
+        outputs.append((sku, json.dumps(out, separators=(",", ":")).encode()))
+    changelog = stock.changelog_topic.get_topic_name()
+    for sku, state in states.items():
+        value = json.dumps(state, separators=(",", ":")).encode()
+        stock.data[sku] = value  # the local store only; the changelog record goes in the transaction
+        await producer.send(changelog, key=sku, value=value, partition=tp.partition)
+    for key, value in outputs:
+        await producer.send(SINK, key=key, value=value)
+
+
+source = OwnedSource(app, settings, "peers", SOURCE, stock, _batch,
+                     transactional_id=f"{settings.app_id}-peers-{os.getpid()}" if EOS else None,
+                     also_ready=_all_workers_joined)

@@ -35,7 +35,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import faust
-from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from faust.streams import _current_event
 
 from ops.crashes import fatal
@@ -76,9 +76,17 @@ def in_partition(topic: str, partition: int) -> Iterator[None]:
 
 class OwnedSource:
     def __init__(self, app: faust.App, settings: Settings, name: str, topics: str | tuple[str, ...], table: Any,
-                 handle: BatchHandler, max_records: int = MAX_RECORDS) -> None:
+                 handle: BatchHandler, max_records: int = MAX_RECORDS, transactional_id: str | None = None,
+                 also_ready: Callable[[], bool] | None = None) -> None:
         """`topics`: the source, or several co-partitioned sources joined by key (each batch is
-        still one partition of one topic)."""
+        still one partition of one topic).
+
+        `transactional_id`: run each fetch's batches in one Kafka transaction of `self.producer`
+        (the handler sends its changelog records and outputs with it; the consumed offsets are
+        committed in the same transaction). Measured against the default in bench.peers: see
+        docs/benchmarks.md. Off by default.
+
+        `also_ready`: a further condition before reading (a bench waits for all its workers)."""
         self.app = app
         self.settings = settings
         self.name = name
@@ -92,6 +100,9 @@ class OwnedSource:
         self.lag: dict[TopicPartition, int] = {}
         self.holes = HoleDetector(name, rereads=False)  # counted only: we commit what we applied
         self.consumer: AIOKafkaConsumer | None = None
+        self.transactional_id = transactional_id
+        self.also_ready = also_ready
+        self.producer: AIOKafkaProducer | None = None
         self._assignment_changed = asyncio.Event()
         self._idle = asyncio.Event()
         self._idle.set()
@@ -106,7 +117,8 @@ class OwnedSource:
 
     def _ready(self) -> bool:
         recovery = self.app.tables.recovery
-        return recovery.completed.is_set() and not self.app.rebalancing and not recovery.in_recovery
+        settled = recovery.completed.is_set() and not self.app.rebalancing and not recovery.in_recovery
+        return settled and (self.also_ready is None or self.also_ready())
 
     async def _on_revoked(self, app: object, revoked: Any = None, **kwargs: object) -> None:
         self.owned = set()
@@ -144,8 +156,16 @@ class OwnedSource:
             enable_auto_commit=False,
             auto_offset_reset="earliest",
             max_poll_records=self.max_records,
+            isolation_level="read_committed" if self.transactional_id else "read_uncommitted",
             **s.security.aiokafka_kwargs(),
         )
+        if self.transactional_id:
+            self.producer = AIOKafkaProducer(
+                bootstrap_servers=s.bootstrap.split(","), transactional_id=self.transactional_id,
+                enable_idempotence=True, acks="all", linger_ms=int(s.producer_linger_s * 1000),
+                **s.security.aiokafka_kwargs(),
+            )
+            await self.producer.start()
         await consumer.start()
         try:
             while True:
@@ -163,10 +183,15 @@ class OwnedSource:
         finally:
             await self.commit()
             await consumer.stop()
+            if self.producer is not None:
+                await self.producer.stop()
 
     async def _process(self, batches: dict[TopicPartition, list[ConsumerRecord]]) -> None:
         self._idle.clear()
         try:
+            if self.producer is not None:
+                await self._in_transaction(self.producer, batches)
+                return
             for tp, records in batches.items():
                 if tp.partition not in self.owned:
                     continue  # revoked while fetching: the next owner reads it from the commit
@@ -181,6 +206,26 @@ class OwnedSource:
                 self.done[tp] = self.position[tp] = records[-1].offset + 1
         finally:
             self._idle.set()
+
+    async def _in_transaction(self, producer: AIOKafkaProducer,
+                              batches: dict[TopicPartition, list[ConsumerRecord]]) -> None:
+        """The fetch's batches, their outputs and their offsets as one Kafka transaction."""
+        offsets: dict[TopicPartition, int] = {}
+        await producer.begin_transaction()
+        try:
+            for tp, records in batches.items():
+                if tp.partition not in self.owned:
+                    continue
+                with in_partition(tp.topic, tp.partition):
+                    await self.handle(tp, records)
+                offsets[tp] = records[-1].offset + 1
+            if offsets:
+                await producer.send_offsets_to_transaction(offsets, f"{self.settings.app_id}-{self.name}")
+            await producer.commit_transaction()
+        except Exception as err:  # a bug or a fenced producer: see ops/crashes.py
+            last = next(iter(batches.values()))[-1]
+            fatal(self.name, last.topic, last.partition, last.offset, err)
+        self.position.update(offsets)
 
     async def commit(self) -> None:
         """Commit what was applied, once Kafka has everything it caused."""
