@@ -1,10 +1,10 @@
 """Applies each record of a SKU's log (movements and hold commands) to the stock table, once.
 
 A batch-native stage (runtime/source.py): per batch of a partition it decodes every record,
-loads each SKU once, applies `domain.authority.apply` in log order, writes each changed SKU
-and each remembered id once, then sends the batch's ledger entries and hold answers, and one
-availability update per SKU and node it changed. The decision is the domain's; this module
-only loads, saves and sends.
+applies `domain.authority.apply` in log order to each SKU's latest value, then sends the
+batch's ledger entries and hold answers, and one availability update per SKU and node it
+changed. Changed SKUs and remembered ids are written once per checkpoint (runtime/batch.py).
+The decision is the domain's; this module only loads, saves and sends.
 """
 
 from __future__ import annotations
@@ -18,18 +18,16 @@ from aiokafka import TopicPartition
 from agents.expire_holds import expiry_index
 from domain.authority import Applied, apply, remembers_first_offset
 from domain.availability import availability, network_availability
-from domain.stock import SkuStock
 from ops.metrics import EVENTS, HOLD_ANSWERS, MOVEMENTS, NEGATIVE_ON_HAND, STOCK_CONFLICTS, UNFLUSHED_DROPPED
 from runtime import replies
 from runtime.app import app, settings
-from runtime.batch import Pending
 from runtime.dead_letters import send_dead_letter
 from runtime.ledger_acks import LedgerAcks
 from runtime.source import OwnedSource
 from streams.codec import DecodeError, decode, encode
 from streams.topics import INVENTORY_AVAILABILITY, INVENTORY_HOLD_ANSWERS, INVENTORY_LEDGER, INVENTORY_MOVEMENTS
-from tables.applied import first_offset, remember
-from tables.stock import forget_cached, get_stock, put_stock, stock_table
+from tables.applied import applied_state
+from tables.stock import forget_cached, stock_state, stock_table
 
 ledger_topic = INVENTORY_LEDGER.full_name(settings.topic_prefix)
 answers_topic = INVENTORY_HOLD_ANSWERS.full_name(settings.topic_prefix)
@@ -55,9 +53,8 @@ class _Touched:
 
 async def apply_batch(tp: TopicPartition, records: list[Any]) -> None:
     """One partition's records, in log order: decide each, then save and send once."""
-    stocks: Pending[str, SkuStock] = Pending(get_stock, lambda _, stock: put_stock(stock))
-    first_seen: dict[str, int | None] = {}  # ids remembered in this batch, read before the table
-    remembered: dict[str, int] = {}
+    stocks = stock_state
+    changed: dict[str, None] = {}
     ledger: list[tuple[int, Any]] = []  # (source offset, entry)
     answers: list[Any] = []
     touched: dict[str, _Touched] = {}
@@ -68,32 +65,26 @@ async def apply_batch(tp: TopicPartition, records: list[Any]) -> None:
             await send_dead_letter(INVENTORY_MOVEMENTS, record, err.reason, "apply_movements")
             continue
         deduped = remembers_first_offset(command)
-        seen_at = None
-        if deduped:
-            event_id = command.event_id
-            seen_at = first_seen[event_id] if event_id in first_seen else first_offset(event_id)
+        seen_at = applied_state.get(command.event_id) if deduped else None
         flushed_below = acks.acknowledged_below(tp, record.offset)
         outcome = apply(stocks.get(command.sku), command, record.offset, seen_at, flushed_below)
         if outcome.verdict in ("applied", "redelivered"):
             # also when redelivered: the local store may hold a write whose changelog record never
             # reached Kafka (SIGKILL), and only a new changelog record keeps it (docs/inventory-slice.md)
             stocks.put(command.sku, outcome.stock)
+            changed[command.sku] = None
         first = _first_offset(outcome, deduped, seen_at, record.offset)
         if first is not None:
-            first_seen[command.event_id] = remembered[command.event_id] = first
+            applied_state.put(command.event_id, first)
         for entry in outcome.ledger:
             acks.expecting(tp, record.offset)  # before the next record asks what is acknowledged
             ledger.append((record.offset, entry))
         answers += outcome.answers
         _touch(touched, outcome, command)
         _count(outcome, command)
-    for sku in stocks.changed:
-        expiry_index.note(stocks.values[sku])
-    final = dict(stocks.values)
-    stocks.flush()
-    for event_id, offset in remembered.items():
-        remember(event_id, offset)
-    await _send_all(tp, ledger, answers, touched, final)
+    for sku in changed:
+        expiry_index.note(stocks.get(sku))
+    await _send_all(tp, ledger, answers, touched)
 
 
 def _first_offset(outcome: Applied, deduped: bool, seen_at: int | None, offset: int) -> int | None:
@@ -130,7 +121,7 @@ def _count(outcome: Applied, command: Any) -> None:
 
 
 async def _send_all(tp: TopicPartition, ledger: list[tuple[int, Any]], answers: list[Any],
-                    touched: dict[str, _Touched], stocks: dict[str, SkuStock]) -> None:
+                    touched: dict[str, _Touched]) -> None:
     for offset, entry in ledger:
         acks.sending(tp, offset, await _send_entry(entry))
     for answer in answers:
@@ -138,7 +129,7 @@ async def _send_all(tp: TopicPartition, ledger: list[tuple[int, Any]], answers: 
         replies.answered(answer)
         _count_answer(answer.answer)
     for sku, mark in touched.items():
-        stock = stocks.get(sku) or get_stock(sku)
+        stock = stock_state.get(sku)
         assert mark.at is not None
         for record in availability(stock, mark.nodes, mark.at, mark.cause_id):
             await _send(availability_topic, f"{record.sku}@{record.node}".encode(), encode(record))
@@ -165,4 +156,4 @@ def _count_answer(kind: str) -> None:
 
 
 source = OwnedSource(app, settings, "apply_movements", INVENTORY_MOVEMENTS.full_name(settings.topic_prefix),
-                     stock_table, apply_batch)
+                     stock_table, apply_batch, state=(stock_state, applied_state))

@@ -35,7 +35,7 @@ from streams.codec import DecodeError, decode, encode
 from streams.fraud import FraudAlert
 from streams.topics import CUSTOMERS_PURCHASES, FRAUD_FACTS, spec_for
 from streams.topics import FRAUD_ALERTS as ALERTS_TOPIC
-from tables.fraud import fraud_table, get_state, put_state
+from tables.fraud import fraud_state, fraud_table
 
 log = logging.getLogger("omnistream.fraud")
 RULES = rules_from(settings.fraud)
@@ -50,10 +50,10 @@ async def _forget_positions(app: object, *args: object, **kwargs: object) -> Non
 
 
 async def judge_batch(tp: TopicPartition, records: list[Any]) -> None:
-    """One partition of `fraud.facts` or `customers.purchases` in log order: each entity's state
-    loaded once and written once, the batch's alerts sent together after."""
+    """One partition of `fraud.facts` or `customers.purchases` in log order, against each
+    entity's latest state (written once per checkpoint); the batch's alerts sent after."""
     spec = spec_for(tp.topic, settings.topic_prefix)
-    states: Pending[str, str | None] = Pending(get_state, put_state)
+    states = fraud_state
     alerts: list[Alert] = []
     for record in records:
         try:
@@ -73,7 +73,6 @@ async def judge_batch(tp: TopicPartition, records: list[Any]) -> None:
         if spec is FRAUD_FACTS:
             alerts += _settle_waiting(states, record.partition, _seconds(record.timestamp), key, event, judged)
         EVENTS.labels(spec.name).inc()
-    states.flush()
     await _send(alerts)
 
 
@@ -178,4 +177,4 @@ async def _post(session: aiohttp.ClientSession, alert: FraudAlert) -> None:
 
 
 _sources = tuple(spec.full_name(settings.topic_prefix) for spec in (FRAUD_FACTS, CUSTOMERS_PURCHASES))
-source = OwnedSource(app, settings, "watch_fraud", _sources, fraud_table, judge_batch)
+source = OwnedSource(app, settings, "watch_fraud", _sources, fraud_table, judge_batch, state=(fraud_state,))

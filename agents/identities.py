@@ -18,11 +18,10 @@ from typing import Any
 from aiokafka import TopicPartition
 
 from domain.identity import identity_key
-from domain.identity_log import IdentityRecord, resolve
-from domain.purchases import PurchaseRecord, settle
+from domain.identity_log import resolve
+from domain.purchases import settle
 from ops.metrics import EVENTS
 from runtime.app import app, settings
-from runtime.batch import Pending
 from runtime.dead_letters import send_dead_letter
 from runtime.source import OwnedSource
 from streams.base import Event
@@ -38,8 +37,8 @@ from streams.customers import (
 )
 from streams.loyalty import ClawbackPoints, EarnPoints, MergeWallets
 from streams.topics import CUSTOMERS_MERGES, CUSTOMERS_PURCHASES, IDENTITY_REQUESTS, LOYALTY_COMMANDS
-from tables.identities import get_identity, identities_table, put_identity
-from tables.purchases import get_purchase, put_purchase
+from tables.identities import identities_table, identity_state
+from tables.purchases import purchase_state
 
 log = logging.getLogger("omnistream.identity")
 WINDOW = timedelta(days=settings.return_window_days)
@@ -67,10 +66,9 @@ def key_of(event: Event) -> str:
 
 
 async def resolve_batch(tp: TopicPartition, records: list[Any]) -> None:
-    """One partition's requests in log order: each identifier and purchase record loaded once,
-    written once, the outputs sent together after."""
-    identities: Pending[str, IdentityRecord | None] = Pending(get_identity, put_identity)
-    purchases: Pending[str, PurchaseRecord | None] = Pending(get_purchase, put_purchase)
+    """One partition's requests in log order against each identifier's and purchase's latest
+    record (written once per checkpoint); the outputs sent together after."""
+    identities, purchases = identity_state, purchase_state
     outputs: list[tuple[str, Event]] = []
     for record in records:
         try:
@@ -95,8 +93,6 @@ async def resolve_batch(tp: TopicPartition, records: list[Any]) -> None:
                 identities.put(key, identity.record)
             outputs += [(key, event) for event in identity.out]
         EVENTS.labels(IDENTITY_REQUESTS.name).inc()
-    identities.flush()
-    purchases.flush()
     for _, event in outputs:
         await app.producer.send(topic=TOPIC_OF[type(event)], key=key_of(event).encode(), value=encode(event),
                                 partition=None, timestamp=None, headers=None)
@@ -104,4 +100,5 @@ async def resolve_batch(tp: TopicPartition, records: list[Any]) -> None:
             log.info("customers merged: %s into %s (both claimed %s)", event.merged, event.survivor, event.identifier)
 
 
-source = OwnedSource(app, settings, "resolve_identities", _identity, identities_table, resolve_batch)
+source = OwnedSource(app, settings, "resolve_identities", _identity, identities_table, resolve_batch,
+                     state=(identity_state, purchase_state))

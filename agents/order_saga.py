@@ -26,7 +26,7 @@ from streams.codec import DecodeError, decode, encode
 from streams.holds import HoldAnswered
 from streams.orders import DeliveryMode, OrderCancelled, OrderPickedUp, OrderPlaced, OrderShipped
 from streams.topics import INVENTORY_HOLD_ANSWERS, INVENTORY_MOVEMENTS, ORDERS_STATUS, WEB_ORDERS, spec_for
-from tables.orders import get_order, orders_table, put_order
+from tables.orders import order_state, orders_table
 
 log = logging.getLogger("omnistream.orders")
 commands_topic = INVENTORY_MOVEMENTS.full_name(settings.topic_prefix)
@@ -41,10 +41,10 @@ def ttl_for(delivery: DeliveryMode) -> timedelta:
 
 
 async def saga_batch(tp: TopicPartition, records: list[Any]) -> None:
-    """One partition of `web.orders` or `inventory.hold-answers`, in log order: each order loaded
-    once and written once, its hold commands and statuses sent together after."""
+    """One partition of `web.orders` or `inventory.hold-answers`, in log order, against each
+    order's latest state (written once per checkpoint); hold commands and statuses sent after."""
     spec = spec_for(tp.topic, settings.topic_prefix)
-    orders: Pending[str, OrderState | None] = Pending(get_order, lambda _, state: put_order(state))
+    orders = order_state
     sends: list[tuple[str, bytes, bytes]] = []
     for record in records:
         try:
@@ -64,7 +64,6 @@ async def saga_batch(tp: TopicPartition, records: list[Any]) -> None:
                 SAGA_INPUTS.labels(spec.name, "misplaced").inc()
                 continue
         sends += _apply(orders, event, spec.name, record.offset)
-    orders.flush()
     for topic, key, value in sends:
         await app.producer.send(topic=topic, key=key, value=value, partition=None, timestamp=None, headers=None)
 
@@ -102,4 +101,4 @@ def _apply(orders: Pending[str, OrderState | None], event: SagaInput, topic: str
 
 
 _sources = tuple(spec.full_name(settings.topic_prefix) for spec in (WEB_ORDERS, INVENTORY_HOLD_ANSWERS))
-source = OwnedSource(app, settings, "order_saga", _sources, orders_table, saga_batch)
+source = OwnedSource(app, settings, "order_saga", _sources, orders_table, saga_batch, state=(order_state,))

@@ -1,11 +1,12 @@
 """Applies each command of a wallet's log (`loyalty.commands`) to the wallets table, once.
 
 A batch-native stage (runtime/source.py): per batch of a partition it decodes every command,
-loads each wallet once, applies `domain.wallet_log.apply` in log order, writes each changed
-wallet once (each bucket of wallets once), then sends the batch's answers (on `loyalty.answers`
-and to HTTP callers waiting in this process), ledger entries with the balances after them (on
-`loyalty.ledger-entries`), tier changes, and the forwards, merges and moves that go back onto
-the log. The decisions are the domain's; this module loads, saves and sends.
+applies `domain.wallet_log.apply` in log order to each wallet's latest value, then sends the
+batch's answers (on `loyalty.answers` and to HTTP callers waiting in this process), ledger
+entries with the balances after them (on `loyalty.ledger-entries`), tier changes, and the
+forwards, merges and moves that go back onto the log. Changed wallets are written once per
+checkpoint, each bucket once (runtime/batch.py). The decisions are the domain's; this module
+loads, saves and sends.
 """
 
 from __future__ import annotations
@@ -16,18 +17,16 @@ from typing import Any
 from aiokafka import TopicPartition
 
 from agents.advance_wallets import due_index
-from domain.wallet import Wallet
 from domain.wallet_log import apply, posting
 from ops.metrics import EVENTS, WALLET_COMMANDS
 from runtime import replies
 from runtime.app import app, loyalty_rules, settings
-from runtime.batch import Pending
 from runtime.dead_letters import send_dead_letter
 from runtime.source import OwnedSource
 from streams.codec import DecodeError, decode, encode
 from streams.loyalty import TierChanged
 from streams.topics import LOYALTY_ANSWERS, LOYALTY_COMMANDS, LOYALTY_LEDGER, LOYALTY_TIERS
-from tables.wallets import get_wallet, put_wallets, wallets_table
+from tables.wallets import wallet_state, wallets_table
 
 answers_topic = LOYALTY_ANSWERS.full_name(settings.topic_prefix)
 ledger_topic = LOYALTY_LEDGER.full_name(settings.topic_prefix)
@@ -38,7 +37,8 @@ log = logging.getLogger("omnistream.wallets")
 
 async def apply_batch(tp: TopicPartition, records: list[Any]) -> None:
     """One partition's commands, in log order: decide each, then save and send once."""
-    wallets: Pending[str, Wallet] = Pending(get_wallet, store_all=put_wallets)
+    wallets = wallet_state
+    changed: dict[str, None] = {}
     sends: list[tuple[str, bytes, bytes]] = []
     answers: list[Any] = []
     for record in records:
@@ -54,6 +54,7 @@ async def apply_batch(tp: TopicPartition, records: list[Any]) -> None:
             continue
         out = apply(wallets.get(command.customer_id), command, record.offset, loyalty_rules)
         wallets.put(command.customer_id, out.wallet)  # also when redelivered: the store may be ahead of the changelog
+        changed[command.customer_id] = None
         key = command.customer_id.encode()
         posted = posting(command, out)
         if posted is not None:
@@ -71,9 +72,8 @@ async def apply_batch(tp: TopicPartition, records: list[Any]) -> None:
             log.info("%s %s: %s", command.customer_id, command.type, out.note)
         WALLET_COMMANDS.labels(command.type, out.verdict).inc()
         EVENTS.labels(LOYALTY_COMMANDS.name).inc()
-    for customer_id in wallets.changed:
-        due_index.note(wallets.values[customer_id])
-    wallets.flush()
+    for customer_id in changed:
+        due_index.note(wallets.get(customer_id))
     send = app.producer.send
     for topic, key, value in sends:
         await send(topic=topic, key=key, value=value, partition=None, timestamp=None, headers=None)
@@ -81,4 +81,5 @@ async def apply_batch(tp: TopicPartition, records: list[Any]) -> None:
         replies.answered(answer)
 
 
-source = OwnedSource(app, settings, "apply_wallet_commands", commands_topic, wallets_table, apply_batch)
+source = OwnedSource(app, settings, "apply_wallet_commands", commands_topic, wallets_table, apply_batch,
+                     state=(wallet_state,))

@@ -1,8 +1,9 @@
 """The race's workload on Omnistream's stage runtime: the real app (runtime/app.py, its consumer
 fixes, settings and RocksDB options) with one batch-native stage (runtime/source.py).
 
-Per batch of a partition: decode all, load each SKU once, apply `step` in log order, write each
-changed SKU once (one store write, one changelog record), send one output per input.
+Per batch of a partition: decode all, apply `step` in log order to each SKU's latest value,
+send one output per input; each changed SKU is written once per checkpoint (one store write,
+one changelog record).
 
 With PEERS_EOS=1 (bench.peers' `omnistream_eos` runner) each fetch is one Kafka transaction:
 the SKUs' new values go to RocksDB directly and to the changelog through the stage's
@@ -52,18 +53,19 @@ def _all_workers_joined() -> bool:
     return len(app.assignor.changelog_distribution) >= min(WORKERS, PARTITIONS)
 
 
+states: Pending[bytes, dict[str, Any] | None] = Pending(_load, _store)  # written at each checkpoint
+
+
 async def _batch(tp: TopicPartition, records: list[ConsumerRecord]) -> None:
     if EOS:
         await _batch_in_transaction(tp, records)
         return
-    states: Pending[bytes, dict[str, Any] | None] = Pending(_load, _store)
     outputs: list[tuple[bytes, bytes]] = []
     for record in records:
         sku = record.key
         state, out = step(states.get(sku), json.loads(record.value))
         states.put(sku, state)
         outputs.append((sku, json.dumps(out, separators=(",", ":")).encode()))
-    states.flush()
     send = app.producer.send
     for key, value in outputs:
         await send(topic=SINK, key=key, value=value, partition=None, timestamp=None, headers=None)
@@ -91,4 +93,4 @@ async def _batch_in_transaction(tp: TopicPartition, records: list[ConsumerRecord
 
 source = OwnedSource(app, settings, "peers", SOURCE, stock, _batch,
                      transactional_id=f"{settings.app_id}-peers-{os.getpid()}" if EOS else None,
-                     also_ready=_all_workers_joined)
+                     also_ready=_all_workers_joined, state=() if EOS else (states,))

@@ -28,18 +28,15 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-import weakref
-from collections.abc import Awaitable, Callable, Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import faust
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
-from faust.streams import _current_event
 
 from ops.crashes import fatal
 from runtime import lags
+from runtime.batch import Pending, in_partition
 from runtime.offsets import HoleDetector
 from settings import Settings
 
@@ -50,34 +47,10 @@ MAX_RECORDS = 2_000  # per fetch; a partition's share is one batch
 IDLE_POLL_MS = 100
 
 
-@dataclass(frozen=True)
-class _Message:
-    topic: str
-    partition: int
-
-
-class _PartitionEvent:
-    """What Faust's tables read of the current event: which partition's store and changelog."""
-
-    def __init__(self, topic: str, partition: int) -> None:
-        self.message = _Message(topic, partition)
-
-
-@contextmanager
-def in_partition(topic: str, partition: int) -> Iterator[None]:
-    """Table reads and writes inside go to `partition`'s store and changelog partition."""
-    event = _PartitionEvent(topic, partition)
-    token = _current_event.set(weakref.ref(event))  # type: ignore[arg-type]
-    try:
-        yield
-    finally:
-        _current_event.reset(token)
-
-
 class OwnedSource:
     def __init__(self, app: faust.App, settings: Settings, name: str, topics: str | tuple[str, ...], table: Any,
                  handle: BatchHandler, max_records: int = MAX_RECORDS, transactional_id: str | None = None,
-                 also_ready: Callable[[], bool] | None = None) -> None:
+                 also_ready: Callable[[], bool] | None = None, state: tuple[Pending[Any, Any], ...] = ()) -> None:
         """`topics`: the source, or several co-partitioned sources joined by key (each batch is
         still one partition of one topic).
 
@@ -86,7 +59,9 @@ class OwnedSource:
         committed in the same transaction). Measured against the default in bench.peers: see
         docs/benchmarks.md. Off by default.
 
-        `also_ready`: a further condition before reading (a bench waits for all its workers)."""
+        `also_ready`: a further condition before reading (a bench waits for all its workers).
+
+        `state`: the stage's `Pending` views of its tables, flushed at every checkpoint."""
         self.app = app
         self.settings = settings
         self.name = name
@@ -102,6 +77,7 @@ class OwnedSource:
         self.consumer: AIOKafkaConsumer | None = None
         self.transactional_id = transactional_id
         self.also_ready = also_ready
+        self.state = state
         self.producer: AIOKafkaProducer | None = None
         self._assignment_changed = asyncio.Event()
         self._idle = asyncio.Event()
@@ -228,8 +204,11 @@ class OwnedSource:
         self.position.update(offsets)
 
     async def commit(self) -> None:
-        """Commit what was applied, once Kafka has everything it caused."""
+        """The checkpoint: write the decided values (one table write per changed key), then
+        commit what was applied once Kafka has everything it caused."""
         self._last_commit = time.monotonic()
+        for pending in self.state:
+            pending.flush()
         if not self.done or self.consumer is None:
             return
         offsets = dict(self.done)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from runtime.app import app
+from runtime.batch import Pending
 from streams.topics import STOCK_PARTITIONS
 from tables.options import ROCKSDB_OPTIONS
 
@@ -17,10 +18,19 @@ applied_table = app.Table(
 )
 
 
-def first_offset(movement_id: str) -> int | None:
+def _read(movement_id: str) -> int | None:
     raw = applied_table.get(movement_id)
     return None if raw is None else int(raw)
 
 
-def remember(movement_id: str, offset: int) -> None:
+def _write(movement_id: str, offset: int | None) -> None:
+    assert offset is not None
     applied_table[movement_id] = str(offset).encode()
+
+
+# apply_movements' remembered ids, written at each checkpoint with the stock (runtime/batch.py).
+applied_state: Pending[str, int | None] = Pending(_read, _write)
+
+
+def first_offset(movement_id: str) -> int | None:
+    return applied_state.peek(movement_id)

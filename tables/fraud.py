@@ -7,6 +7,7 @@ state stays on one changelog partition (docs/fraud.md)."""
 from __future__ import annotations
 
 from runtime.app import app
+from runtime.batch import Pending
 from streams.topics import FRAUD_FACTS
 from tables.options import ROCKSDB_OPTIONS
 
@@ -19,10 +20,18 @@ fraud_table = app.Table(
 )
 
 
-def get_state(key: str) -> str | None:
+def _read(key: str) -> str | None:
     raw = fraud_table.get(key)
     return None if raw is None else raw.decode()
 
 
-def put_state(key: str, state: str) -> None:
+def _write(key: str, state: str) -> None:
     fraud_table[key] = state.encode()
+
+
+# watch_fraud's decided values, written at each checkpoint (runtime/batch.py).
+fraud_state: Pending[str, str | None] = Pending(_read, _write)  # type: ignore[arg-type]
+
+
+def get_state(key: str) -> str | None:
+    return fraud_state.peek(key)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from domain.identity_log import IdentityRecord
 from runtime.app import app
+from runtime.batch import Pending
 from streams.topics import IDENTITY_REQUESTS
 from tables.options import ROCKSDB_OPTIONS
 
@@ -16,10 +17,18 @@ identities_table = app.Table(
 )
 
 
-def get_identity(identifier: str) -> IdentityRecord | None:
+def _read(identifier: str) -> IdentityRecord | None:
     raw = identities_table.get(identifier)
     return None if raw is None else IdentityRecord.model_validate_json(raw)
 
 
-def put_identity(identifier: str, record: IdentityRecord) -> None:
+def _write(identifier: str, record: IdentityRecord) -> None:
     identities_table[identifier] = record.model_dump_json(exclude_defaults=True).encode()
+
+
+# The stage's decided values, written at each checkpoint (runtime/batch.py).
+identity_state: Pending[str, IdentityRecord | None] = Pending(_read, _write)  # type: ignore[arg-type]
+
+
+def get_identity(key: str) -> IdentityRecord | None:
+    return identity_state.peek(key)

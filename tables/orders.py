@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from domain.orders import OrderState
 from runtime.app import app
+from runtime.batch import Pending
 from streams.topics import INGEST_PARTITIONS
 from tables.options import ROCKSDB_OPTIONS
 
@@ -18,10 +19,19 @@ orders_table = app.Table(
 )
 
 
-def get_order(order_id: str) -> OrderState | None:
+def _read(order_id: str) -> OrderState | None:
     raw = orders_table.get(order_id)
     return None if raw is None else OrderState.model_validate_json(raw)
 
 
-def put_order(state: OrderState) -> None:
-    orders_table[state.order_id] = state.model_dump_json().encode()
+def _write(order_id: str, state: OrderState | None) -> None:
+    assert state is not None
+    orders_table[order_id] = state.model_dump_json().encode()
+
+
+# order_saga's decided values, written at each checkpoint (runtime/batch.py).
+order_state: Pending[str, OrderState | None] = Pending(_read, _write)
+
+
+def get_order(order_id: str) -> OrderState | None:
+    return order_state.peek(order_id)

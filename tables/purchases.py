@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from domain.purchases import PurchaseRecord
 from runtime.app import app
+from runtime.batch import Pending
 from streams.topics import IDENTITY_REQUESTS
 from tables.options import ROCKSDB_OPTIONS
 
@@ -16,10 +17,18 @@ purchases_table = app.Table(
 )
 
 
-def get_purchase(key: str) -> PurchaseRecord | None:
+def _read(key: str) -> PurchaseRecord | None:
     raw = purchases_table.get(key)
     return None if raw is None else PurchaseRecord.model_validate_json(raw)
 
 
-def put_purchase(key: str, record: PurchaseRecord) -> None:
+def _write(key: str, record: PurchaseRecord) -> None:
     purchases_table[key] = record.model_dump_json(exclude_defaults=True).encode()
+
+
+# The stage's decided values, written at each checkpoint (runtime/batch.py).
+purchase_state: Pending[str, PurchaseRecord | None] = Pending(_read, _write)  # type: ignore[arg-type]
+
+
+def get_purchase(key: str) -> PurchaseRecord | None:
+    return purchase_state.peek(key)

@@ -6,6 +6,7 @@ from collections import OrderedDict
 
 from domain.stock import SkuStock
 from runtime.app import app
+from runtime.batch import Pending
 from streams.topics import STOCK_PARTITIONS
 from tables.options import ROCKSDB_OPTIONS
 
@@ -19,13 +20,13 @@ stock_table = app.Table(
 )
 
 # Decoded values of the SKUs this worker applied or read lately. Only `apply_movements` writes
-# the table, always through `put_stock`, so a cached value is the stored one; the cache is
+# the table, always through `stock_state`, so a cached value is the stored one; the cache is
 # dropped whenever partitions move (a SKU may come back changed by another worker).
 CACHE_SKUS = 20_000
 _cache: OrderedDict[str, SkuStock] = OrderedDict()
 
 
-def get_stock(sku: str) -> SkuStock:
+def _read(sku: str) -> SkuStock:
     cached = _cache.get(sku)
     if cached is not None:
         _cache.move_to_end(sku)
@@ -37,11 +38,20 @@ def get_stock(sku: str) -> SkuStock:
     return stock
 
 
-def put_stock(stock: SkuStock) -> None:
+def _write(stock: SkuStock) -> None:
     # Always assign: a value mutated in place is never written to the changelog. Defaults are
     # left out: most positions are a few numbers, and 2 million of them add up.
     stock_table[stock.sku] = stock.model_dump_json(exclude_defaults=True).encode()
     _remember(stock)
+
+
+# apply_movements' decided values, written at each checkpoint (runtime/batch.py).
+stock_state: Pending[str, SkuStock] = Pending(_read, lambda _, stock: _write(stock))
+
+
+def get_stock(sku: str) -> SkuStock:
+    """The SKU as decided so far, including what the next checkpoint will write."""
+    return stock_state.peek(sku)
 
 
 def forget_cached() -> None:

@@ -15,6 +15,7 @@ import json
 
 from domain.wallet import Wallet
 from runtime.app import app
+from runtime.batch import Pending
 from streams.topics import LOYALTY_COMMANDS
 from tables.options import ROCKSDB_OPTIONS
 from tables.wallet_buckets import bucket_of as _bucket_of
@@ -38,7 +39,7 @@ def _bucket(key: str) -> dict[str, str]:
     return {} if raw is None else dict(json.loads(raw))
 
 
-def get_wallet(customer_id: str) -> Wallet:
+def _read(customer_id: str) -> Wallet:
     raw = _bucket(bucket_of(customer_id)).get(customer_id)
     return Wallet(customer_id=customer_id) if raw is None else Wallet.model_validate_json(raw)
 
@@ -51,7 +52,7 @@ def put_wallet(wallet: Wallet) -> None:
 
 
 def put_wallets(wallets: list[Wallet]) -> None:
-    """Several wallets, each bucket read and written once (a batch's changes)."""
+    """Several wallets, each bucket read and written once (a checkpoint's changes)."""
     by_bucket: dict[str, list[Wallet]] = {}
     for wallet in wallets:
         by_bucket.setdefault(bucket_of(wallet.customer_id), []).append(wallet)
@@ -60,3 +61,12 @@ def put_wallets(wallets: list[Wallet]) -> None:
         for wallet in members:
             bucket[wallet.customer_id] = wallet.model_dump_json(exclude_defaults=True)
         wallets_table[key] = encode_bucket(bucket)
+
+
+# apply_wallet_commands' decided values, written at each checkpoint (runtime/batch.py).
+wallet_state: Pending[str, Wallet] = Pending(_read, store_all=put_wallets)
+
+
+def get_wallet(customer_id: str) -> Wallet:
+    """The wallet as decided so far, including what the next checkpoint will write."""
+    return wallet_state.peek(customer_id)

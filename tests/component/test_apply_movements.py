@@ -28,14 +28,16 @@ def movement(event_id: str, kind: str, quantity: int) -> StockMovement:
 def agent_env():  # type: ignore[no-untyped-def]
     from agents import apply_movements as module
     from runtime.app import app
-    from tables.applied import applied_table
-    from tables.stock import forget_cached, stock_table
+    from tables.applied import applied_state, applied_table
+    from tables.stock import forget_cached, stock_state, stock_table
 
     assert app.conf.store.scheme == "memory", "component tests need OMNI_STORE=memory://"
     app.flow_control.resume()
     stock_table.data.clear()
     applied_table.data.clear()
     forget_cached()  # the decoded values of the cleared table
+    stock_state.forget()  # and the values decided since the last checkpoint
+    applied_state.forget()
     with (
         patch.object(module, "_send_entry", new=AsyncMock(return_value=MagicMock())) as sent,
         patch.object(module, "_send", new=AsyncMock()) as answered,  # answers and availability
@@ -107,3 +109,15 @@ async def test_a_hold_on_the_sku_log_is_answered_and_holds_the_units(agent_env) 
     assert b'"answer":"granted"' in answers[0] and b'"atp_after":1' in answers[0]
     keys = {key for topic, key, _ in sent if topic == module.availability_topic}
     assert keys == {b"SKU-00001@st-001", b"SKU-00001"}  # the position and the network figure
+
+
+async def test_the_table_is_written_at_the_checkpoint_once_per_sku_and_readers_see_decisions_before(agent_env) -> None:  # type: ignore[no-untyped-def]
+    module, _ = agent_env
+    from tables.stock import get_stock, stock_state, stock_table
+
+    await feed(module, *(encode(movement(f"rcv-{i}:0", "receipt", 1)) for i in range(5)))
+    assert get_stock("SKU-00001").position("st-001").on_hand == 5  # a reader sees the decision
+    assert stock_table.data.get("SKU-00001") is None  # the table has not been written yet
+    assert stock_state.flush() == 1  # one SKU changed by five records: one write
+    assert b'"on_hand":5' in stock_table.data.get("SKU-00001")
+    assert get_stock("SKU-00001").position("st-001").on_hand == 5
