@@ -25,7 +25,7 @@ from runtime.app import app, channel, clock, loyalty_rules, settings
 from streams.codec import encode
 from streams.loyalty import AdvanceWallet
 from streams.topics import LOYALTY_COMMANDS
-from tables.wallets import wallets_table
+from tables.wallets import wallet_state, wallets_table
 
 log = logging.getLogger("omnistream.wallet_timer")
 commands = channel(LOYALTY_COMMANDS)
@@ -37,10 +37,14 @@ due_index = DueIndex(loyalty_rules)
 
 
 def owned_wallets() -> Iterable[Wallet]:
-    """Every wallet in the partitions this worker owns (the store iterates active partitions only)."""
+    """Every wallet in the partitions this worker owns (the store iterates active partitions
+    only), as decided so far: values the next checkpoint will write replace the stored ones."""
+    decided = dict(wallet_state.values)
     for raw in wallets_table.values():
-        for wallet_json in json.loads(raw).values():
-            yield Wallet.model_validate_json(wallet_json)
+        for customer_id, wallet_json in json.loads(raw).items():
+            wallet = decided.pop(customer_id, None)
+            yield wallet if wallet is not None else Wallet.model_validate_json(wallet_json)
+    yield from decided.values()
 
 
 @app.on_partitions_assigned.connect

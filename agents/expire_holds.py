@@ -11,12 +11,11 @@ import logging
 import uuid
 
 from domain.hold_expiry import ExpiryIndex
-from domain.stock import SkuStock
 from runtime.app import app, channel, clock
 from streams.codec import encode
 from streams.holds import ExpireHolds
 from streams.topics import INVENTORY_MOVEMENTS
-from tables.stock import stock_table
+from tables.stock import owned_stock
 
 log = logging.getLogger("omnistream.expiry")
 expiry_index = ExpiryIndex()  # apply_movements notes every SKU it changes
@@ -28,7 +27,7 @@ async def expire_holds() -> None:
     if not app.tables.recovery.completed.is_set() or app.rebalancing or app.tables.recovery.in_recovery:
         return  # the table is not yet whole: an index built now would miss the partitions coming in
     if not expiry_index.valid:
-        expiry_index.rebuild(SkuStock.model_validate_json(raw) for raw in stock_table.values())
+        expiry_index.rebuild(owned_stock())
         log.info("expiry index rebuilt: %d SKUs with open holds", len(expiry_index.earliest))
     now = clock.now()
     for sku in expiry_index.due(now):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Iterator
 
 from domain.stock import SkuStock
 from runtime.app import app
@@ -63,3 +64,13 @@ def _remember(stock: SkuStock) -> None:
     _cache.move_to_end(stock.sku)
     if len(_cache) > CACHE_SKUS:
         _cache.popitem(last=False)
+
+
+def owned_stock() -> Iterator[SkuStock]:
+    """Every SKU in the partitions this worker owns, as decided so far (values the next
+    checkpoint will write replace the stored ones)."""
+    decided = dict(stock_state.values)
+    for raw in stock_table.values():
+        stock = SkuStock.model_validate_json(raw)
+        yield decided.pop(stock.sku, stock)
+    yield from decided.values()
