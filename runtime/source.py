@@ -45,6 +45,13 @@ log = logging.getLogger("omnistream.source")
 BatchHandler = Callable[[TopicPartition, list[ConsumerRecord]], Awaitable[None]]
 MAX_RECORDS = 2_000  # per fetch; a partition's share is one batch
 IDLE_POLL_MS = 100
+SOURCES: list[OwnedSource] = []
+
+
+def owned_partitions() -> set[tuple[str, int]]:
+    """The source partitions every stage of this worker reads now (for /health)."""
+    return {(tp.topic, tp.partition) for source in SOURCES if source.consumer is not None
+            for tp in source.consumer.assignment() if tp.partition in source.owned}
 
 
 class OwnedSource:
@@ -86,6 +93,7 @@ class OwnedSource:
         app.on_partitions_revoked.connect(self._on_revoked)
         app.on_partitions_assigned.connect(self._on_assigned)
         app.task(self.run)
+        SOURCES.append(self)
         lags.register(lambda: {(tp.topic, tp.partition): lag for tp, lag in self.lag.items()
                                if tp.partition in self.owned})
 

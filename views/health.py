@@ -11,6 +11,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from ops.metrics import CONSUMER_LAG, REGISTRY, TABLE_KEYS
 from runtime import lags
 from runtime.app import app, settings
+from runtime.source import owned_partitions
 from streams.topics import ALL_TOPICS
 from tables.applied import applied_table
 from tables.stock import stock_table
@@ -50,7 +51,8 @@ class Metrics(View):
 @app.page("/health")
 class Health(View):
     async def get(self, request: Request) -> Response:
-        assigned = sorted(f"{tp.topic}[{tp.partition}]" for tp in app.consumer.assignment())
+        partitions = {(tp.topic, tp.partition) for tp in app.consumer.assignment()} | owned_partitions()
+        assigned = sorted(f"{topic}[{partition}]" for topic, partition in partitions)
         recovering = not app.tables.recovery.completed.is_set()
         body: dict[str, Any] = {
             "status": "recovering" if recovering else "ok",
