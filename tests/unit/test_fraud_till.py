@@ -170,3 +170,28 @@ def test_till_prices_waiting_for_the_central_price_are_judged_against_prices_tha
     assert stored is not None
     (alert,) = expire("sku:SKU-001", stored, rules).alerts
     assert alert.evidence[0]["central_price_cents"] == 500
+
+
+def test_waiting_till_prices_are_bounded_and_the_oldest_are_judged_early_not_dropped() -> None:
+    """A worker catching up on a backlog that arrived within the join grace held every till price
+    of a popular SKU in one value (925 KB, near Kafka's 1 MB limit). Beyond MAX_WAITING the oldest
+    are judged at once against the central prices known; each still gets its verdict."""
+    from domain.fraud_judge import expire, judge
+    from domain.fraud_till import MAX_WAITING, SkuState
+
+    rules = FraudRules()
+    price = CentralPrice(event_id="price-0", occurred_at=T0, source_node="hq", sku="SKU-001", price_cents=500,
+                         effective_from=T0)
+    stored = judge(None, price, rules).state
+    alerts = []
+    n = MAX_WAITING + 40
+    for i in range(n):  # every till price underpriced: each must give exactly one alert in the end
+        sold = TillPrice(event_id=f"sale-{i}", occurred_at=T0 + timedelta(minutes=i), source_node="store-a",
+                         sku="SKU-001", store="store-a", cashier_id="C-1", receipt_id=f"R-{i}", line_no=1,
+                         unit_price_cents=300)
+        judged = judge(stored, sold, rules)
+        stored, alerts = judged.state, alerts + judged.alerts
+        assert stored is not None and len(SkuState.model_validate_json(stored).waiting) <= MAX_WAITING
+    assert len(alerts) == n - MAX_WAITING  # the oldest, judged early
+    alerts += expire("sku:SKU-001", stored, rules).alerts
+    assert sorted(a.evidence[0]["receipt_id"] for a in alerts) == sorted(f"R-{i}" for i in range(n))
