@@ -30,7 +30,7 @@ from runtime.app import app, channel, settings
 from runtime.batch import Pending
 from runtime.dead_letters import send_dead_letter
 from runtime.source import OwnedSource
-from streams.base import Event
+from streams.base import Event, Record
 from streams.codec import DecodeError, decode, encode
 from streams.fraud import FraudAlert
 from streams.topics import CUSTOMERS_PURCHASES, FRAUD_FACTS, spec_for
@@ -93,7 +93,7 @@ def _seconds(timestamp: float) -> float:
     return timestamp / 1000 if timestamp > 1e11 else timestamp
 
 
-def _settle_waiting(states: Pending[str, str | None], partition: int, timestamp: float, key: str, event: Event,
+def _settle_waiting(states: Pending[str, str | Record | None], partition: int, timestamp: float, key: str, event: Event,
                     judged: Judged) -> list[Alert]:
     """Track keys whose facts wait (returns for their sale, till prices for late central prices);
     judge those the partition's append time has carried `join_grace` past. The index is stored
@@ -102,7 +102,8 @@ def _settle_waiting(states: Pending[str, str | None], partition: int, timestamp:
     index = _waiting.get(partition)
     if index is None:
         stored = states.get(waiting_key(partition))
-        index = _waiting[partition] = WaitingIndex() if stored is None else WaitingIndex.model_validate_json(stored)
+        index = _waiting[partition] = (WaitingIndex() if stored is None else stored if isinstance(stored, WaitingIndex)
+                                       else WaitingIndex.model_validate_json(stored))
     appended = datetime.fromtimestamp(timestamp, UTC)  # the router's send time (CreateTime)
     watermark = max(_watermark.get(partition, appended), appended)
     _watermark[partition] = watermark
@@ -114,7 +115,7 @@ def _settle_waiting(states: Pending[str, str | None], partition: int, timestamp:
         alerts += verdict.alerts
     if updated != index:
         _waiting[partition] = updated
-        states.put(waiting_key(partition), updated.model_dump_json())
+        states.put(waiting_key(partition), updated)
     FRAUD_WAITING.labels(str(partition)).set(len(updated.since))
     return alerts
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from domain.fraud import Alert, FraudRules
 from domain.fraud_facts import facts_for
-from domain.fraud_judge import WaitingIndex, expire, judge, key_of, settle_waiting
+from domain.fraud_judge import Stored, WaitingIndex, expire, judge, key_of, settle_waiting
 from domain.identity import customer_id_for, hashed, normalise, purchase_key_of_sale
 from domain.ids import derived_id
 from sim.config import SimConfig
@@ -33,7 +33,7 @@ class OfflineRun:
 
 def run_offline(config: SimConfig, rules: FraudRules, identity_key: bytes) -> OfflineRun:
     labels: list[FraudCase] = []
-    states: dict[str, str] = {}
+    states: dict[str, Stored] = {}
     waiting, watermark = WaitingIndex(), None
     history = PurchaseHistory(identity_key)
     alerts: list[Alert] = []

@@ -1,6 +1,7 @@
 """One entry point for the fraud agent: a fact (or a purchase-history record) and its entity's
-stored state in, the state to store and the alerts out. Pure; states travel as JSON, as the
-table keeps them."""
+stored state in, the state to store and the alerts out. Pure. States are frozen models; the
+stage keeps them as objects between checkpoints and the table as JSON (`stored_json`), and
+every function here takes either form."""
 
 from __future__ import annotations
 
@@ -40,9 +41,12 @@ from streams.fraud import (
 ALERTS_NODE = "fraud"  # the source_node of alerts: the fraud stage itself
 
 
+Stored = str | Record | None  # an entity's state: JSON as the table keeps it, or the model itself
+
+
 @dataclass(frozen=True)
 class Judged:
-    state: str | None  # JSON to store, or None to leave the stored state as it is
+    state: Record | None  # the state to store, or None to leave the stored state as it is
     alerts: list[Alert] = field(default_factory=list)
     waiting: bool = False  # the state holds a return or till price waiting for its sale or price
 
@@ -54,57 +58,62 @@ def key_of(event: Event) -> str:
     return entity_key(event)
 
 
-def judge(stored: str | None, event: Event, rules: FraudRules) -> Judged:
+def judge(stored: Stored, event: Event, rules: FraudRules) -> Judged:
     match event:
         case TillActivity():
             store, alerts = till_activity(_load(StoreState, stored), event, rules)
-            return Judged(_dump(store), alerts)
+            return Judged(store, alerts)
         case PurchaseSeen():
             receipt, alerts = purchase(_load(ReceiptState, stored), event, rules)
-            return Judged(_dump(receipt), alerts)
+            return Judged(receipt, alerts)
         case ReturnSeen():
             receipt, alerts = returned(_load(ReceiptState, stored), event, rules)
-            return Judged(_dump(receipt), alerts, waiting=bool(receipt.waiting))
+            return Judged(receipt, alerts, waiting=bool(receipt.waiting))
         case CentralPrice():
-            return Judged(_dump(central_price(_load(SkuState, stored), event)))
+            return Judged(central_price(_load(SkuState, stored), event))
         case TillPrice():
             sku = till_price_seen(_load(SkuState, stored), event)
             sku, alerts = judge_overflow(sku, rules)
-            return Judged(_dump(sku), alerts, waiting=bool(sku.waiting))
+            return Judged(sku, alerts, waiting=bool(sku.waiting))
         case RedemptionSeen():
             verdict = redemption(_load(WindowState, stored), event.identifier, event.event_id, event.store,
                                  event.points, event.occurred_at, rules)
-            return Judged(_dump(verdict.state), verdict.alerts)
+            return Judged(verdict.state, verdict.alerts)
         case LinkSeen():
             verdict = link(_load(WindowState, stored), event.identifier, event.known, event.event_id,
                            event.occurred_at, rules, event.identifier_kind)
-            return Judged(_dump(verdict.state), verdict.alerts)
+            return Judged(verdict.state, verdict.alerts)
         case FraudTick():
             return Judged(None)  # only its append time matters (settle_waiting)
         case PurchaseRecorded():
             loops, alerts = purchase_history(_load(LoopState, stored), event, rules)
-            return Judged(_dump(loops), alerts)
+            return Judged(loops, alerts)
     raise ValueError(f"{type(event).__name__} is not judged by the fraud rules")
 
 
-def expire(key: str, stored: str, rules: FraudRules) -> Judged:
+def expire(key: str, stored: str | Record, rules: FraudRules) -> Judged:
     """The grace is over for what waits under `key`: returns judged without their sale (if it
     never came), till prices against the central prices known now."""
     if key.startswith("sku:"):
-        sku, alerts = judge_waiting(SkuState.model_validate_json(stored), rules)
-        return Judged(_dump(sku), alerts)
-    receipt, alerts = overdue(ReceiptState.model_validate_json(stored), rules)
-    return Judged(_dump(receipt), alerts)
+        sku, alerts = judge_waiting(_known(SkuState, stored), rules)
+        return Judged(sku, alerts)
+    receipt, alerts = overdue(_known(ReceiptState, stored), rules)
+    return Judged(receipt, alerts)
 
 
-def is_waiting(key: str, stored: str | None) -> bool:
+def is_waiting(key: str, stored: Stored) -> bool:
     if stored is None:
         return False
     if key.startswith("sku:"):
-        return SkuState.model_validate_json(stored).waiting != []
+        return _known(SkuState, stored).waiting != []
     if key.startswith("receipt:"):
-        return ReceiptState.model_validate_json(stored).waiting != []
+        return _known(ReceiptState, stored).waiting != []
     return False
+
+
+def stored_json(state: str | Record) -> str:
+    """A state as the table keeps it."""
+    return state if isinstance(state, str) else state.model_dump_json()
 
 
 class WaitingIndex(Record):
@@ -123,7 +132,7 @@ def waiting_key(partition: int) -> str:
 
 def settle_waiting(
     index: WaitingIndex, key: str, event: Event, judged: Judged, appended: datetime, rules: FraudRules,
-    read: Callable[[str], str | None],
+    read: Callable[[str], Stored],
 ) -> tuple[WaitingIndex, dict[str, Judged]]:
     """After `event` (stored under `key`, as `judge` left it), appended to its partition at `appended`:
     the partition's index of keys with waiting facts, and the keys whose grace is over, judged
@@ -146,33 +155,16 @@ def settle_waiting(
 T = TypeVar("T", StoreState, ReceiptState, SkuState, WindowState, LoopState)
 
 
-# Parsed states by their JSON: states are frozen, and the stage hands back the very string `judge`
-# returned, so the next record of the same entity skips parsing it (a quarter of a worker's CPU
-# in bench.pipeline went to parsing fraud states). Bounded; a miss only parses again.
-_PARSED_MAX = 50_000
-_parsed: dict[tuple[type, str], Record] = {}
+def _load(model: type[T], stored: Stored) -> T | None:
+    return None if stored is None else _known(model, stored)
 
 
-def _load(model: type[T], stored: str | None) -> T | None:
-    if stored is None:
-        return None
-    found = _parsed.get((model, stored))
-    if found is None:
-        found = model.model_validate_json(stored)
-        _remember(model, stored, found)
-    return found  # type: ignore[return-value]
-
-
-def _dump(state: Record) -> str:
-    stored = state.model_dump_json()
-    _remember(type(state), stored, state)
-    return stored
-
-
-def _remember(model: type, stored: str, state: Record) -> None:
-    if len(_parsed) >= _PARSED_MAX:
-        _parsed.clear()
-    _parsed[(model, stored)] = state
+def _known(model: type[T], stored: str | Record) -> T:
+    if isinstance(stored, model):
+        return stored
+    if isinstance(stored, str):
+        return model.model_validate_json(stored)
+    raise TypeError(f"a {model.__name__} was expected, got a {type(stored).__name__}")
 
 
 def alert_event(alert: Alert) -> FraudAlert:

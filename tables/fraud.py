@@ -6,8 +6,10 @@ state stays on one changelog partition (docs/fraud.md)."""
 
 from __future__ import annotations
 
+from domain.fraud_judge import stored_json
 from runtime.app import app
 from runtime.batch import Pending
+from streams.base import Record
 from streams.topics import FRAUD_FACTS
 from tables.options import ROCKSDB_OPTIONS
 
@@ -25,13 +27,16 @@ def _read(key: str) -> str | None:
     return None if raw is None else raw.decode()
 
 
-def _write(key: str, state: str) -> None:
-    fraud_table[key] = state.encode()
+def _write(key: str, state: str | Record) -> None:
+    fraud_table[key] = stored_json(state).encode()
 
 
 # watch_fraud's decided values, written at each checkpoint (runtime/batch.py).
-fraud_state: Pending[str, str | None] = Pending(_read, _write)  # type: ignore[arg-type]
+# Values are the states as objects (JSON only when written); a stored one is read as JSON.
+fraud_state: Pending[str, str | Record | None] = Pending(_read, _write)  # type: ignore[arg-type]
 
 
 def get_state(key: str) -> str | None:
-    return fraud_state.peek(key)
+    """The entity's state as JSON, as the table keeps it (including what the next checkpoint writes)."""
+    state = fraud_state.peek(key)
+    return None if state is None else stored_json(state)

@@ -191,7 +191,7 @@ def test_waiting_till_prices_are_bounded_and_the_oldest_are_judged_early_not_dro
                          unit_price_cents=300)
         judged = judge(stored, sold, rules)
         stored, alerts = judged.state, alerts + judged.alerts
-        assert stored is not None and len(SkuState.model_validate_json(stored).waiting) <= MAX_WAITING
+        assert isinstance(stored, SkuState) and len(stored.waiting) <= MAX_WAITING
     assert len(alerts) == n - MAX_WAITING  # the oldest, judged early
     alerts += expire("sku:SKU-001", stored, rules).alerts
     assert sorted(a.evidence[0]["receipt_id"] for a in alerts) == sorted(f"R-{i}" for i in range(n))
