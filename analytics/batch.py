@@ -11,27 +11,13 @@ from typing import Any
 import polars as pl
 
 from analytics import freshness
-from analytics.rows import rows_for
-from analytics.store import arrow_rows
+from analytics.rows import FACT_TABLES, rows_for
+from analytics.store import arrow_rows, primary_keys
 from streams.codec import DecodeError, decode
 from streams.topics import TopicSpec
 
-PK = {
-    "fct_sales_lines": ["event_id", "line_no"],
-    "fct_return_lines": ["event_id", "line_no"],
-    "fct_stock_movements": ["movement_id"],
-    "fct_order_status": ["event_id"],
-    "fct_loyalty_entries": ["customer_id", "entry_id"],
-    "fct_tier_changes": ["event_id"],
-    "fct_customer_purchases": ["event_id", "line_no"],
-    "fct_customer_merges": ["event_id"],
-    "fct_fraud_alerts": ["alert_id"],
-    "fct_holds": ["event_id"],
-    "fct_fulfillment": ["event_id", "milestone"],
-    "fct_availability": ["event_id"],
-    "fct_price_changes": ["event_id"],
-    "dead_letters": ["dlq_topic", "dlq_partition", "dlq_offset"],
-}
+# Each fact table's primary key, as its .sql file declares it (analytics/sql/*.sql is the only copy).
+PK: dict[str, list[str]] = {table: primary_keys()[table] for table in (*FACT_TABLES, "dead_letters")}
 
 
 @dataclass

@@ -30,6 +30,20 @@ STATUS_KEEP = "1 day"
 
 
 @cache
+def primary_keys() -> dict[str, list[str]]:
+    """Every table's primary key columns as its `.sql` file declares them (the only copy)."""
+    con = duckdb.connect()
+    try:
+        for name in SCHEMA:
+            con.execute(sql(name))
+        rows = con.execute("select table_name, constraint_column_names from duckdb_constraints() "
+                           "where constraint_type = 'PRIMARY KEY'").fetchall()
+        return {table: list(columns) for table, columns in rows}
+    finally:
+        con.close()
+
+
+@cache
 def arrow_schemas() -> dict[str, pa.Schema]:
     """Every table's Arrow schema as its `.sql` file declares it, read from an in-memory DuckDB.
 
