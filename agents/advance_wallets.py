@@ -21,7 +21,7 @@ from domain.ids import derived_id
 from domain.wallet import Wallet
 from domain.wallet_due import ADVANCES_PER_S, DueIndex
 from ops.metrics import WALLET_TIMER_LATENESS
-from runtime.app import app, channel, clock, loyalty_rules, settings
+from runtime.app import after_assignment, app, channel, clock, loyalty_rules, settings, settled
 from streams.codec import encode
 from streams.loyalty import AdvanceWallet
 from streams.topics import LOYALTY_COMMANDS
@@ -47,17 +47,9 @@ def owned_wallets() -> Iterable[Wallet]:
     yield from decided.values()
 
 
-@app.on_partitions_assigned.connect
-async def _rebuild_later(app: object, *args: object, **kwargs: object) -> None:
+@after_assignment
+async def _rebuild_later() -> None:
     due_index.invalidate()
-
-
-def settled() -> bool:
-    """No rebalance or table recovery under way: the table holds every wallet this worker owns.
-
-    `recovery.completed` stays set after the first start, and the assignment signal comes before
-    recovery ends; `rebalancing` is true from the revocation until recovery has finished."""
-    return app.tables.recovery.completed.is_set() and not app.rebalancing and not app.tables.recovery.in_recovery
 
 
 async def rebuild() -> None:

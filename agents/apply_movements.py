@@ -20,7 +20,7 @@ from domain.authority import Applied, apply, remembers_first_offset
 from domain.availability import availability, network_availability
 from ops.metrics import EVENTS, HOLD_ANSWERS, MOVEMENTS, NEGATIVE_ON_HAND, STOCK_CONFLICTS, UNFLUSHED_DROPPED
 from runtime import replies
-from runtime.app import app, settings
+from runtime.app import after_assignment, app, settings
 from runtime.dead_letters import send_dead_letter
 from runtime.ledger_acks import LedgerAcks
 from runtime.source import OwnedSource
@@ -36,8 +36,8 @@ _answer_counters: dict[str, Any] = {}
 acks = LedgerAcks()
 
 
-@app.on_partitions_assigned.connect
-async def _forget_positions(app: object, *args: object, **kwargs: object) -> None:
+@after_assignment
+async def _forget_positions() -> None:
     expiry_index.invalidate()
     forget_cached()
 

@@ -11,7 +11,7 @@ import logging
 import uuid
 
 from domain.hold_expiry import ExpiryIndex
-from runtime.app import app, channel, clock
+from runtime.app import app, channel, clock, settled
 from streams.codec import encode
 from streams.holds import ExpireHolds
 from streams.topics import INVENTORY_MOVEMENTS
@@ -24,7 +24,7 @@ movements = channel(INVENTORY_MOVEMENTS)
 
 @app.timer(interval=1.0)
 async def expire_holds() -> None:
-    if not app.tables.recovery.completed.is_set() or app.rebalancing or app.tables.recovery.in_recovery:
+    if not settled():
         return  # the table is not yet whole: an index built now would miss the partitions coming in
     if not expiry_index.valid:
         expiry_index.rebuild(owned_stock())

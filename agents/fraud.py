@@ -26,7 +26,7 @@ from faust import StreamT
 from domain.fraud import Alert, rules_from
 from domain.fraud_judge import Judged, WaitingIndex, alert_event, judge, key_of, settle_waiting, waiting_key
 from ops.metrics import EVENTS, FRAUD_ALERTS, FRAUD_WAITING, FRAUD_WEBHOOK
-from runtime.app import app, channel, settings
+from runtime.app import after_assignment, app, channel, settings
 from runtime.batch import Pending
 from runtime.dead_letters import send_dead_letter
 from runtime.source import OwnedSource
@@ -43,8 +43,8 @@ WEBHOOK_TRIES = 4
 _alerts = ALERTS_TOPIC.full_name(settings.topic_prefix)
 
 
-@app.on_partitions_assigned.connect
-async def _forget_positions(app: object, *args: object, **kwargs: object) -> None:
+@after_assignment
+async def _forget_positions() -> None:
     _waiting.clear()  # another worker may have moved a partition's index on: read it again
     _watermark.clear()
 
@@ -102,8 +102,11 @@ def _settle_waiting(states: Pending[str, str | Record | None], partition: int, t
     index = _waiting.get(partition)
     if index is None:
         stored = states.get(waiting_key(partition))
-        index = _waiting[partition] = (WaitingIndex() if stored is None else stored if isinstance(stored, WaitingIndex)
-                                       else WaitingIndex.model_validate_json(stored))
+        if isinstance(stored, WaitingIndex):
+            index = stored
+        else:
+            index = WaitingIndex() if stored is None else WaitingIndex.model_validate_json(str(stored))
+        _waiting[partition] = index
     appended = datetime.fromtimestamp(timestamp, UTC)  # the router's send time (CreateTime)
     watermark = max(_watermark.get(partition, appended), appended)
     _watermark[partition] = watermark

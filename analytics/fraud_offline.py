@@ -50,7 +50,9 @@ def run_offline(config: SimConfig, rules: FraudRules, identity_key: bytes) -> Of
                 states[receipt] = overdue.state or states[receipt]
                 alerts += overdue.alerts
     for key in sorted(waiting.since):  # the day is over: the grace passes for what still waits
-        alerts += expire(key, states[key], rules).alerts
+        stored = states[key]
+        assert stored is not None  # only keys with a stored state wait
+        alerts += expire(key, stored, rules).alerts
     return OfflineRun(alerts, labels, config.events)
 
 

@@ -48,7 +48,8 @@ def costs_us(lots: int, repeat: int = 200) -> dict[str, dict[str, float]]:
             "apply": lambda command=command: apply(wallet, command, offset),  # type: ignore[misc]
             "save wallet": lambda out=out: out.wallet.model_dump_json(exclude_defaults=True).encode(),  # type: ignore[misc]
             "encode posting + answer": lambda command=command, out=out: (  # type: ignore[misc]
-                encode(posting(command, out)) if out.entries else b"", encode(out.answer) if out.answer else b""),
+                encode(p) if out.entries and (p := posting(command, out)) is not None else b"",
+                encode(out.answer) if out.answer else b""),
         }
         costs = {name: round(_us(step, repeat), 1) for name, step in steps.items()}
         costs["total"] = round(sum(costs.values()), 1)

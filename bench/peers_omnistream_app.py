@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import json
 import os
-from typing import Any
+from typing import Any, cast
 
 from aiokafka import ConsumerRecord, TopicPartition
 
@@ -50,7 +50,8 @@ WORKERS = int(os.environ.get("PEERS_WORKERS", "1"))
 def _all_workers_joined() -> bool:
     """With --workers N, read only once the group has settled with N members holding partitions
     (Faust shares where every table partition lives with every member)."""
-    return len(app.assignor.changelog_distribution) >= min(WORKERS, PARTITIONS)
+    distribution = cast(Any, app.assignor).changelog_distribution  # faust's assignor type does not declare it
+    return len(distribution) >= min(WORKERS, PARTITIONS)
 
 
 states: Pending[bytes, dict[str, Any] | None] = Pending(_load, _store)  # written at each checkpoint
@@ -75,15 +76,15 @@ async def _batch_in_transaction(tp: TopicPartition, records: list[ConsumerRecord
     """The same work; every record sent with the source's transactional producer."""
     producer = source.producer
     assert producer is not None
-    states: dict[bytes, dict[str, Any] | None] = {}
+    decided: dict[bytes, dict[str, Any]] = {}
     outputs: list[tuple[bytes, bytes]] = []
     for record in records:
         sku = record.key
-        state, out = step(states[sku] if sku in states else _load(sku), json.loads(record.value))
-        states[sku] = state
+        state, out = step(decided[sku] if sku in decided else _load(sku), json.loads(record.value))
+        decided[sku] = state
         outputs.append((sku, json.dumps(out, separators=(",", ":")).encode()))
     changelog = stock.changelog_topic.get_topic_name()
-    for sku, state in states.items():
+    for sku, state in decided.items():
         value = json.dumps(state, separators=(",", ":")).encode()
         stock.data[sku] = value  # the local store only; the changelog record goes in the transaction
         await producer.send(changelog, key=sku, value=value, partition=tp.partition)

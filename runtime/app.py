@@ -6,6 +6,9 @@ imports them after it). Nothing here connects to Kafka at import time.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from typing import Any, cast
+
 import faust
 
 from domain.loyalty_rules import rules_from
@@ -68,15 +71,42 @@ def create_app(s: Settings) -> faust.App:
 app = create_app(settings)
 
 # Records fetched but not delivered around a rebalance must come again: see runtime/consumer_fixes.py.
-consumer_fixes.install(spec.full_name(settings.topic_prefix) for spec in ALL_TOPICS)
+consumer_fixes.install([spec.full_name(settings.topic_prefix) for spec in ALL_TOPICS])
 
 
-@app.on_worker_init.connect
-def _create_topics(app: faust.App, **kwargs: object) -> None:
+@app.on_worker_init.connect  # type: ignore[arg-type]
+def _create_topics(app: faust.App, *args: Any, **kwargs: Any) -> None:
     """The registry, not Faust, decides partitions and retention: create topics first."""
     changelogs = {table.changelog_topic.get_topic_name(): table.partitions or STOCK_PARTITIONS
                   for table in app.tables.values()}
     admin.ensure_topics(settings, changelogs)
+
+
+Hook = Callable[[], Awaitable[None]]
+
+
+def after_assignment(hook: Hook, app: faust.App = app) -> Hook:
+    """Run `hook` after every rebalance's assignment (Faust's `on_partitions_assigned`)."""
+    async def handler(sender: Any, *args: Any, **kwargs: Any) -> None:
+        await hook()
+    app.on_partitions_assigned.connect(handler)  # type: ignore[arg-type]  # mode's handler type is too narrow
+    return hook
+
+
+def before_revocation(hook: Hook, app: faust.App = app) -> Hook:
+    """Run `hook` when a rebalance revokes partitions (Faust awaits it before the group moves on)."""
+    async def handler(sender: Any, *args: Any, **kwargs: Any) -> None:
+        await hook()
+    app.on_partitions_revoked.connect(handler)  # type: ignore[arg-type]
+    return hook
+
+
+def settled(app: faust.App = app) -> bool:
+    """No rebalance or table recovery under way: the tables hold every key of the partitions this
+    worker owns. `recovery.completed` stays set after the first start, and the assignment signal
+    comes before recovery ends; `rebalancing` is true from the revocation until recovery is done."""
+    recovery = cast(Any, app.tables).recovery  # faust's TableManagerT does not declare it
+    return bool(recovery.completed.is_set() and not app.rebalancing and not recovery.in_recovery)
 
 
 def channel(spec: TopicSpec) -> faust.TopicT:

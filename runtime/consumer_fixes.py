@@ -76,7 +76,8 @@ def install(rewindable: Collection[str]) -> None:
             active = set(active)  # copying a set is atomic under the GIL
             if not active:
                 return {}
-        return await fetch_records(self, consumer, active, timeout=timeout, max_records=max_records)
+        return await fetch_records(self, consumer, active, timeout=timeout,  # type: ignore[arg-type]
+                                   max_records=max_records)
 
-    AIOKafkaConsumerThread.seek_to_committed = seek_to_committed  # type: ignore[method-assign]
-    AIOKafkaConsumerThread._fetch_records = fetch_active_records  # type: ignore[method-assign]
+    AIOKafkaConsumerThread.seek_to_committed = seek_to_committed  # type: ignore[method-assign,assignment]
+    AIOKafkaConsumerThread._fetch_records = fetch_active_records  # type: ignore[method-assign,assignment]

@@ -36,6 +36,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPa
 
 from ops.crashes import fatal
 from runtime import lags
+from runtime.app import after_assignment, before_revocation, settled
 from runtime.batch import Pending, in_partition
 from runtime.offsets import HoleDetector
 from settings import Settings
@@ -90,8 +91,8 @@ class OwnedSource:
         self._idle = asyncio.Event()
         self._idle.set()
         self._last_commit = time.monotonic()
-        app.on_partitions_revoked.connect(self._on_revoked)
-        app.on_partitions_assigned.connect(self._on_assigned)
+        before_revocation(self._on_revoked, app)
+        after_assignment(self._on_assigned, app)
         app.task(self.run)
         SOURCES.append(self)
         lags.register(lambda: {(tp.topic, tp.partition): lag for tp, lag in self.lag.items()
@@ -100,11 +101,9 @@ class OwnedSource:
     # -- ownership ---------------------------------------------------------------------------
 
     def _ready(self) -> bool:
-        recovery = self.app.tables.recovery
-        settled = recovery.completed.is_set() and not self.app.rebalancing and not recovery.in_recovery
-        return settled and (self.also_ready is None or self.also_ready())
+        return settled(self.app) and (self.also_ready is None or self.also_ready())
 
-    async def _on_revoked(self, app: object, revoked: Any = None, **kwargs: object) -> None:
+    async def _on_revoked(self) -> None:
         self.owned = set()
         self._assignment_changed.set()
         await self._idle.wait()  # the batch in hand is finished
@@ -114,7 +113,7 @@ class OwnedSource:
         self.done.clear()
         self.holes.forget()
 
-    async def _on_assigned(self, app: object, assigned: Any = None, **kwargs: object) -> None:
+    async def _on_assigned(self) -> None:
         changelog = self.table.changelog_topic.get_topic_name()
         self.owned = {tp.partition for tp in self.app.assignor.assigned_actives() if tp.topic == changelog}
         self._assignment_changed.set()

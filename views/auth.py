@@ -9,6 +9,11 @@ from faust.web import Request
 from runtime.app import settings
 
 
+def remote(request: Request) -> str:
+    """The caller's address, for logs (aiohttp's `remote`; faust's Request type does not declare it)."""
+    return str(getattr(request, "remote", "?"))
+
+
 def refused(request: Request) -> str | None:
     """Why the caller may not change wallets, or None."""
     client = request.headers.get("X-Client", "")

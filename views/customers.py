@@ -19,7 +19,7 @@ from domain.identity import InvalidIdentifierError, hashed, normalise
 from runtime.app import app, settings
 from streams.pos import IdentifierKind
 from tables.identities import get_identity, identities_table
-from views.auth import refused
+from views.auth import refused, remote
 from views.owner import forward, is_mine
 
 log = logging.getLogger("omnistream.identity")
@@ -30,7 +30,7 @@ class ResolveView(View):
     async def post(self, request: Request) -> Response:
         reason = refused(request)
         if reason:
-            log.warning("refused a customer lookup from %s: %s", request.remote, reason)
+            log.warning("refused a customer lookup from %s: %s", remote(request), reason)
             return self.json({"error": f"refused: {reason}"}, status=401)
         try:
             body: dict[str, Any] = await request.json()

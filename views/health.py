@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import Any, cast
 
 from faust.web import Request, Response, View
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
@@ -28,7 +28,7 @@ def _refresh_gauges() -> None:
         if tp.topic not in SOURCE_TOPICS:  # changelogs: this worker writes them, lag means nothing
             continue
         highwater = consumer.highwater(tp)
-        read = consumer._read_offset.get(tp)
+        read = cast(Any, consumer)._read_offset.get(tp)  # faust's ConsumerT does not declare it
         position = 0 if read is None else read + 1
         if highwater is not None:
             CONSUMER_LAG.labels(tp.topic, str(tp.partition)).set(max(0, highwater - position))
@@ -53,7 +53,7 @@ class Health(View):
     async def get(self, request: Request) -> Response:
         partitions = {(tp.topic, tp.partition) for tp in app.consumer.assignment()} | owned_partitions()
         assigned = sorted(f"{topic}[{partition}]" for topic, partition in partitions)
-        recovering = not app.tables.recovery.completed.is_set()
+        recovering = not cast(Any, app.tables).recovery.completed.is_set()
         body: dict[str, Any] = {
             "status": "recovering" if recovering else "ok",
             "app_id": app.conf.id,

@@ -15,7 +15,7 @@ from aiokafka.partitioner import murmur2
 from faust.types import TP
 from faust.web import Request, Response, View
 
-from runtime.app import app
+from runtime.app import app, settled
 from streams.topics import IDENTITY_REQUESTS, INVENTORY_MOVEMENTS, LOYALTY_COMMANDS, WEB_ORDERS, TopicSpec
 from tables.identities import identities_table
 from tables.orders import orders_table
@@ -58,7 +58,7 @@ def is_mine(key: str, table: Any = None) -> bool:
     # The table's changelog partition p goes with partition p of its source (co-partitioned);
     # a stage reading its source outside Faust (runtime/source.py) owns exactly these.
     tp = TP((table or stock_table).changelog_topic.get_topic_name(), partition)
-    return app.assignor.is_active(tp) and app.tables.recovery.completed.is_set() and not app.rebalancing
+    return app.assignor.is_active(tp) and settled()
 
 
 async def forward(
@@ -70,8 +70,8 @@ async def forward(
     directory still names this worker) the caller gets a 503 to retry, never an answer from a
     store that is not the owner's."""
     owner = owner_of(key, table)
-    path = path or request.path
-    if (request.headers.get(FORWARDED) and path == request.path) or owner is None or owner == _me():
+    path = path or request.rel_url.path
+    if (request.headers.get(FORWARDED) and path == request.rel_url.path) or owner is None or owner == _me():
         return view.json(
             {"error": f"{key}: its partition is moving between workers (rebalance or recovery); retry shortly"},
             status=503, headers={"Retry-After": "1"},

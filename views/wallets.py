@@ -32,7 +32,7 @@ from streams.codec import encode
 from streams.loyalty import CapturePoints, HoldPoints, VoidPoints
 from streams.topics import LOYALTY_COMMANDS
 from tables.wallets import get_wallet, wallets_table
-from views.auth import refused
+from views.auth import refused, remote
 from views.owner import forward, is_mine
 
 log = logging.getLogger("omnistream.wallets")
@@ -44,7 +44,7 @@ STATUS = {"granted": 201, "declined": 409, "unknown": 404}
 async def _change(view: View, request: Request, customer_id: str, build: Any) -> Response:
     reason = refused(request)
     if reason:
-        log.warning("refused a wallet change for %s from %s: %s", customer_id, request.remote, reason)
+        log.warning("refused a wallet change for %s from %s: %s", customer_id, remote(request), reason)
         return view.json({"error": f"refused: {reason}"}, status=401)
     try:
         body = await request.json()
@@ -85,7 +85,7 @@ async def _survivor(view: View, request: Request, customer_id: str, body: Any = 
     asked = customer_id
     while True:
         if not is_mine(customer_id, wallets_table):
-            path = request.path.replace(f"/wallets/{asked}/", f"/wallets/{customer_id}/", 1)
+            path = request.rel_url.path.replace(f"/wallets/{asked}/", f"/wallets/{customer_id}/", 1)
             return await forward(view, request, customer_id, body, table=wallets_table, path=path)
         merged = get_wallet(customer_id).merged_into
         if merged is None:
