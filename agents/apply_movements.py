@@ -21,10 +21,10 @@ from domain.availability import availability, network_availability
 from ops.metrics import EVENTS, HOLD_ANSWERS, MOVEMENTS, NEGATIVE_ON_HAND, STOCK_CONFLICTS, UNFLUSHED_DROPPED
 from runtime import replies
 from runtime.app import after_assignment, app, settings
-from runtime.dead_letters import send_dead_letter
+from runtime.dead_letters import decode_batch
 from runtime.ledger_acks import LedgerAcks
 from runtime.source import OwnedSource
-from streams.codec import DecodeError, decode, encode
+from streams.codec import encode
 from streams.topics import INVENTORY_AVAILABILITY, INVENTORY_HOLD_ANSWERS, INVENTORY_LEDGER, INVENTORY_MOVEMENTS
 from tables.applied import applied_state
 from tables.stock import forget_cached, stock_state, stock_table
@@ -58,12 +58,7 @@ async def apply_batch(tp: TopicPartition, records: list[Any]) -> None:
     ledger: list[tuple[int, Any]] = []  # (source offset, entry)
     answers: list[Any] = []
     touched: dict[str, _Touched] = {}
-    for record in records:
-        try:
-            command = decode(INVENTORY_MOVEMENTS, record.value, settings.max_event_bytes)
-        except DecodeError as err:
-            await send_dead_letter(INVENTORY_MOVEMENTS, record, err.reason, "apply_movements")
-            continue
+    for record, command in await decode_batch(INVENTORY_MOVEMENTS, records, "apply_movements"):
         deduped = remembers_first_offset(command)
         seen_at = applied_state.get(command.event_id) if deduped else None
         flushed_below = acks.acknowledged_below(tp, record.offset)

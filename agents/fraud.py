@@ -28,7 +28,7 @@ from domain.fraud_judge import Judged, WaitingIndex, alert_event, judge, key_of,
 from ops.metrics import EVENTS, FRAUD_ALERTS, FRAUD_WAITING, FRAUD_WEBHOOK
 from runtime.app import after_assignment, app, channel, settings
 from runtime.batch import Pending
-from runtime.dead_letters import send_dead_letter
+from runtime.dead_letters import decode_batch, send_dead_letter
 from runtime.source import OwnedSource
 from streams.base import Event, Record
 from streams.codec import DecodeError, decode, encode
@@ -55,12 +55,7 @@ async def judge_batch(tp: TopicPartition, records: list[Any]) -> None:
     spec = spec_for(tp.topic, settings.topic_prefix)
     states = fraud_state
     alerts: list[Alert] = []
-    for record in records:
-        try:
-            event = decode(spec, record.value, settings.max_event_bytes)
-        except DecodeError as err:
-            await send_dead_letter(spec, record, err.reason, "watch_fraud")
-            continue
+    for record, event in await decode_batch(spec, records, "watch_fraud"):
         key = key_of(event)
         if spec is FRAUD_FACTS and record.key != key.encode():
             reason = f"fraud.facts records must be keyed by {key!r} (the entity they concern), got {record.key!r}"

@@ -22,10 +22,10 @@ from domain.identity_log import resolve
 from domain.purchases import settle
 from ops.metrics import EVENTS
 from runtime.app import app, settings
-from runtime.dead_letters import send_dead_letter
+from runtime.dead_letters import decode_batch, send_dead_letter
 from runtime.source import OwnedSource
 from streams.base import Event
-from streams.codec import DecodeError, decode, encode
+from streams.codec import encode
 from streams.customers import (
     AttributePurchase,
     CancelPurchase,
@@ -70,12 +70,7 @@ async def resolve_batch(tp: TopicPartition, records: list[Any]) -> None:
     record (written once per checkpoint); the outputs sent together after."""
     identities, purchases = identity_state, purchase_state
     outputs: list[tuple[str, Event]] = []
-    for record in records:
-        try:
-            command = decode(IDENTITY_REQUESTS, record.value, settings.max_event_bytes)
-        except DecodeError as err:
-            await send_dead_letter(IDENTITY_REQUESTS, record, err.reason, "resolve_identities")
-            continue
+    for record, command in await decode_batch(IDENTITY_REQUESTS, records, "resolve_identities"):
         key = identity_key(command)
         if record.key != key.encode():
             reason = f"identity.requests records must be keyed by {key!r} (the record they change), got {record.key!r}"

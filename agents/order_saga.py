@@ -20,9 +20,9 @@ from domain.orders import OrderState, SagaInput, decide
 from ops.metrics import EVENTS, ORDER_STATUSES, SAGA_INPUTS
 from runtime.app import app, settings
 from runtime.batch import Pending
-from runtime.dead_letters import send_dead_letter
+from runtime.dead_letters import decode_batch, send_dead_letter
 from runtime.source import OwnedSource
-from streams.codec import DecodeError, decode, encode
+from streams.codec import encode
 from streams.holds import HoldAnswered
 from streams.orders import DeliveryMode, OrderCancelled, OrderPickedUp, OrderPlaced, OrderShipped
 from streams.topics import INVENTORY_HOLD_ANSWERS, INVENTORY_MOVEMENTS, ORDERS_STATUS, WEB_ORDERS, spec_for
@@ -46,15 +46,10 @@ async def saga_batch(tp: TopicPartition, records: list[Any]) -> None:
     spec = spec_for(tp.topic, settings.topic_prefix)
     orders = order_state
     sends: list[tuple[str, bytes, bytes]] = []
-    for record in records:
-        try:
-            event = decode(spec, record.value, settings.max_event_bytes)
-        except DecodeError as err:
-            if spec is INVENTORY_HOLD_ANSWERS:
-                await send_dead_letter(spec, record, err.reason, "order_saga")
-            # web.orders: the router dead-letters it (one dead letter per bad record, not two)
-            SAGA_INPUTS.labels(spec.name, "undecodable").inc()
-            continue
+    # web.orders: the router dead-letters a bad record already (one dead letter per record, not two)
+    undecodable = SAGA_INPUTS.labels(spec.name, "undecodable").inc
+    for record, event in await decode_batch(spec, records, "order_saga", dead_letter=spec is INVENTORY_HOLD_ANSWERS,
+                                            undecodable=undecodable):
         if not isinstance(event, SAGA_TYPES):
             continue
         if spec is WEB_ORDERS:

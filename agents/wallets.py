@@ -21,9 +21,9 @@ from domain.wallet_log import apply, posting
 from ops.metrics import EVENTS, WALLET_COMMANDS
 from runtime import replies
 from runtime.app import app, loyalty_rules, settings
-from runtime.dead_letters import send_dead_letter
+from runtime.dead_letters import decode_batch, send_dead_letter
 from runtime.source import OwnedSource
-from streams.codec import DecodeError, decode, encode
+from streams.codec import encode
 from streams.loyalty import TierChanged
 from streams.topics import LOYALTY_ANSWERS, LOYALTY_COMMANDS, LOYALTY_LEDGER, LOYALTY_TIERS
 from tables.wallets import wallet_state, wallets_table
@@ -41,12 +41,7 @@ async def apply_batch(tp: TopicPartition, records: list[Any]) -> None:
     changed: dict[str, None] = {}
     sends: list[tuple[str, bytes, bytes]] = []
     answers: list[Any] = []
-    for record in records:
-        try:
-            command = decode(LOYALTY_COMMANDS, record.value, settings.max_event_bytes)
-        except DecodeError as err:
-            await send_dead_letter(LOYALTY_COMMANDS, record, err.reason, "apply_wallet_commands")
-            continue
+    for record, command in await decode_batch(LOYALTY_COMMANDS, records, "apply_wallet_commands"):
         if record.key != command.customer_id.encode():
             reason = (f"loyalty.commands records must be keyed by customer_id ({command.customer_id!r}), "
                       f"got {record.key!r}")

@@ -1,13 +1,17 @@
-"""Sends a record that cannot be processed to its topic's dead-letter topic, as it came."""
+"""Sends a record that cannot be processed to its topic's dead-letter topic, as it came; decodes a
+stage's batch, dead-lettering what does not decode."""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from faust.types import Message
 
 from ops.metrics import DEAD_LETTERS
 from runtime.app import app, settings
+from streams.codec import DecodeError, decode
 from streams.deadletter import DeadLetter, now_utc
 from streams.topics import TopicSpec
 
@@ -38,3 +42,20 @@ async def send_dead_letter(spec: TopicSpec, message: Message, reason: str, consu
         "dead-lettered %s[%d]@%d to %s: %s",
         message.topic, message.partition, message.offset, settings.topic_prefix + spec.dlq_name, reason,
     )
+
+
+async def decode_batch(spec: TopicSpec, records: Sequence[Any], consumer: str, *, dead_letter: bool = True,
+                       undecodable: Callable[[], None] | None = None) -> list[tuple[Any, Any]]:
+    """A batch's records that decode, with their events, in log order. Each one that does not
+    goes to the topic's dead-letter topic with its raw bytes, the reason and its offset (unless
+    `dead_letter` is False: another stage dead-letters it already), and `undecodable` is called."""
+    decoded: list[tuple[Any, Any]] = []  # (record, the event `streams.codec.decode` gave)
+    for record in records:
+        try:
+            decoded.append((record, decode(spec, record.value, settings.max_event_bytes)))
+        except DecodeError as err:
+            if dead_letter:
+                await send_dead_letter(spec, record, err.reason, consumer)
+            if undecodable is not None:
+                undecodable()
+    return decoded

@@ -84,7 +84,9 @@ async def test_the_same_movement_delivered_twice_is_applied_once(agent_env) -> N
 
 async def test_a_record_that_is_not_a_movement_goes_to_the_dead_letter_topic(agent_env) -> None:  # type: ignore[no-untyped-def]
     module, _ = agent_env
-    with patch.object(module, "send_dead_letter", new=AsyncMock()) as dead:
+    from runtime import dead_letters
+
+    with patch.object(dead_letters, "send_dead_letter", new=AsyncMock()) as dead:
         await feed(module, b"{broken")
     assert dead.await_count == 1
     assert "invalid JSON" in dead.await_args.args[2]
