@@ -21,14 +21,13 @@ from domain.ids import derived_id
 from domain.wallet import Wallet
 from domain.wallet_due import ADVANCES_PER_S, DueIndex
 from ops.metrics import WALLET_TIMER_LATENESS
-from runtime.app import after_assignment, app, channel, clock, loyalty_rules, settings, settled
-from streams.codec import encode
+from runtime.app import after_assignment, app, clock, loyalty_rules, settings, settled
+from runtime.publish import publish
 from streams.loyalty import AdvanceWallet
 from streams.topics import LOYALTY_COMMANDS
 from tables.wallets import wallet_state, wallets_table
 
 log = logging.getLogger("omnistream.wallet_timer")
-commands = channel(LOYALTY_COMMANDS)
 MAX_PER_TICK = max(1, int(ADVANCES_PER_S * settings.wallet_timer_s))
 REBUILD_CHUNK = 1_000  # ~50 ms of parsing between yields to the event loop
 
@@ -85,7 +84,7 @@ async def advance_wallets() -> None:
             event_id=derived_id(f"advance:{customer_id}", now.strftime("%Y%m%dT%H%M%S.%fZ")), occurred_at=now,
             source_node="hq", customer_id=customer_id, as_of=now,
         )
-        await commands.send(key=customer_id.encode(), value=encode(command))
+        await publish(LOYALTY_COMMANDS, command)
     late_s = due_index.lateness_s(now)
     WALLET_TIMER_LATENESS.set(late_s)
     if len(due) == MAX_PER_TICK:

@@ -1,7 +1,8 @@
 """Applies each record of a SKU's log (movements and hold commands) to the stock table, once.
 
 A batch-native stage (runtime/source.py): per batch of a partition it decodes every record,
-applies `domain.authority.apply` in log order to each SKU's latest value, then sends the
+applies `tables.stock_once.apply` (the authority's decision inside the runtime's
+exactly-once bookkeeping) in log order to each SKU's latest value, then sends the
 batch's ledger entries and hold answers, and one availability update per SKU and node it
 changed. Changed SKUs and remembered ids are written once per checkpoint (runtime/batch.py).
 The decision is the domain's; this module only loads, saves and sends.
@@ -16,22 +17,20 @@ from typing import Any
 from aiokafka import TopicPartition
 
 from agents.expire_holds import expiry_index
-from domain.authority import Applied, apply, remembers_first_offset
+from domain.authority import dedupes_by_id
 from domain.availability import availability, network_availability
 from ops.metrics import EVENTS, HOLD_ANSWERS, MOVEMENTS, NEGATIVE_ON_HAND, STOCK_CONFLICTS, UNFLUSHED_DROPPED
 from runtime import replies
 from runtime.app import after_assignment, app, settings
 from runtime.dead_letters import decode_batch
 from runtime.ledger_acks import LedgerAcks
+from runtime.publish import publish
 from runtime.source import OwnedSource
-from streams.codec import encode
 from streams.topics import INVENTORY_AVAILABILITY, INVENTORY_HOLD_ANSWERS, INVENTORY_LEDGER, INVENTORY_MOVEMENTS
 from tables.applied import applied_state
 from tables.stock import forget_cached, stock_state, stock_table
+from tables.stock_once import Applied, apply
 
-ledger_topic = INVENTORY_LEDGER.full_name(settings.topic_prefix)
-answers_topic = INVENTORY_HOLD_ANSWERS.full_name(settings.topic_prefix)
-availability_topic = INVENTORY_AVAILABILITY.full_name(settings.topic_prefix)
 _answer_counters: dict[str, Any] = {}
 acks = LedgerAcks()
 
@@ -59,7 +58,7 @@ async def apply_batch(tp: TopicPartition, records: list[Any]) -> None:
     answers: list[Any] = []
     touched: dict[str, _Touched] = {}
     for record, command in await decode_batch(INVENTORY_MOVEMENTS, records, "apply_movements"):
-        deduped = remembers_first_offset(command)
+        deduped = dedupes_by_id(command)
         seen_at = applied_state.get(command.event_id) if deduped else None
         flushed_below = acks.acknowledged_below(tp, record.offset)
         outcome = apply(stocks.get(command.sku), command, record.offset, seen_at, flushed_below)
@@ -117,30 +116,18 @@ def _count(outcome: Applied, command: Any) -> None:
 
 async def _send_all(tp: TopicPartition, ledger: list[tuple[int, Any]], answers: list[Any],
                     touched: dict[str, _Touched]) -> None:
-    for offset, entry in ledger:
-        acks.sending(tp, offset, await _send_entry(entry))
+    for offset, entry in ledger:  # each acknowledged per source offset (see runtime/ledger_acks.py)
+        acks.sending(tp, offset, await publish(INVENTORY_LEDGER, entry))
     for answer in answers:
-        await _send(answers_topic, answer.order_id.encode() or b"-", encode(answer))
+        await publish(INVENTORY_HOLD_ANSWERS, answer)
         replies.answered(answer)
         _count_answer(answer.answer)
     for sku, mark in touched.items():
         stock = stock_state.get(sku)
         assert mark.at is not None
         for record in availability(stock, mark.nodes, mark.at, mark.cause_id):
-            await _send(availability_topic, f"{record.sku}@{record.node}".encode(), encode(record))
-        network = network_availability(stock, mark.at, mark.cause_id)
-        await _send(availability_topic, network.sku.encode(), encode(network))
-
-
-async def _send_entry(entry: Any) -> Any:
-    """A ledger entry; the future resolves when Kafka acknowledged it (see runtime/ledger_acks.py)."""
-    return await app.producer.send(topic=ledger_topic, key=entry.sku.encode(), value=encode(entry), partition=None,
-                                   timestamp=None, headers=None)
-
-
-async def _send(topic: str, key: bytes, value: bytes) -> None:
-    """Straight to Faust's producer: the source commits only after flushing it."""
-    await app.producer.send(topic=topic, key=key, value=value, partition=None, timestamp=None, headers=None)
+            await publish(INVENTORY_AVAILABILITY, record)
+        await publish(INVENTORY_AVAILABILITY, network_availability(stock, mark.at, mark.cause_id))
 
 
 def _count_answer(kind: str) -> None:

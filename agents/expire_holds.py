@@ -11,15 +11,14 @@ import logging
 import uuid
 
 from domain.hold_expiry import ExpiryIndex
-from runtime.app import app, channel, clock, settled
-from streams.codec import encode
+from runtime.app import app, clock, settled
+from runtime.publish import publish
 from streams.holds import ExpireHolds
 from streams.topics import INVENTORY_MOVEMENTS
 from tables.stock import owned_stock
 
 log = logging.getLogger("omnistream.expiry")
 expiry_index = ExpiryIndex()  # apply_movements notes every SKU it changes
-movements = channel(INVENTORY_MOVEMENTS)
 
 
 @app.timer(interval=1.0)
@@ -32,5 +31,5 @@ async def expire_holds() -> None:
     now = clock.now()
     for sku in expiry_index.due(now):
         command = ExpireHolds(event_id=f"exp-{uuid.uuid4().hex}", occurred_at=now, source_node="hq", sku=sku, as_of=now)
-        await movements.send(key=sku.encode(), value=encode(command))
+        await publish(INVENTORY_MOVEMENTS, command)
         expiry_index.earliest.pop(sku, None)  # noted again when the command is applied

@@ -29,9 +29,10 @@ from ops.metrics import EVENTS, FRAUD_ALERTS, FRAUD_WAITING, FRAUD_WEBHOOK
 from runtime.app import after_assignment, app, channel, settings
 from runtime.batch import Pending
 from runtime.dead_letters import decode_batch, send_dead_letter
+from runtime.publish import publish
 from runtime.source import OwnedSource
 from streams.base import Event, Record
-from streams.codec import DecodeError, decode, encode
+from streams.codec import DecodeError, decode
 from streams.fraud import FraudAlert
 from streams.topics import CUSTOMERS_PURCHASES, FRAUD_FACTS, spec_for
 from streams.topics import FRAUD_ALERTS as ALERTS_TOPIC
@@ -74,8 +75,7 @@ async def judge_batch(tp: TopicPartition, records: list[Any]) -> None:
 async def _send(alerts: list[Alert]) -> None:
     for alert in alerts:
         out = alert_event(alert)
-        await app.producer.send(topic=_alerts, key=f"{out.entity_kind}:{out.entity_id}".encode(), value=encode(out),
-                                partition=None, timestamp=None, headers=None)
+        await publish(ALERTS_TOPIC, out)
         FRAUD_ALERTS.labels(out.rule, out.severity).inc()
 
 

@@ -17,15 +17,14 @@ from typing import Any
 
 from aiokafka import TopicPartition
 
-from domain.identity import identity_key
 from domain.identity_log import resolve
 from domain.purchases import settle
 from ops.metrics import EVENTS
 from runtime.app import app, settings
 from runtime.dead_letters import decode_batch, send_dead_letter
+from runtime.publish import publish
 from runtime.source import OwnedSource
 from streams.base import Event
-from streams.codec import encode
 from streams.customers import (
     AttributePurchase,
     CancelPurchase,
@@ -34,9 +33,10 @@ from streams.customers import (
     FulfilPurchase,
     PurchaseRecorded,
     ReturnPurchase,
+    identity_key,
 )
 from streams.loyalty import ClawbackPoints, EarnPoints, MergeWallets
-from streams.topics import CUSTOMERS_MERGES, CUSTOMERS_PURCHASES, IDENTITY_REQUESTS, LOYALTY_COMMANDS
+from streams.topics import CUSTOMERS_MERGES, CUSTOMERS_PURCHASES, IDENTITY_REQUESTS, LOYALTY_COMMANDS, TopicSpec
 from tables.identities import identities_table, identity_state
 from tables.purchases import purchase_state
 
@@ -45,24 +45,15 @@ WINDOW = timedelta(days=settings.return_window_days)
 LIFETIME = timedelta(days=settings.points_lifetime_days) if settings.points_lifetime_days else None
 PURCHASE_COMMANDS = (AttributePurchase, FulfilPurchase, CancelPurchase, ReturnPurchase)
 _identity = IDENTITY_REQUESTS.full_name(settings.topic_prefix)
-_loyalty = LOYALTY_COMMANDS.full_name(settings.topic_prefix)
-TOPIC_OF: dict[type, str] = {  # each output on its topic, keyed as the registry says
-    ClaimIdentifier: _identity,
-    AttributePurchase: _identity,
-    EarnPoints: _loyalty,
-    ClawbackPoints: _loyalty,
-    MergeWallets: _loyalty,
-    CustomersMerged: CUSTOMERS_MERGES.full_name(settings.topic_prefix),
-    PurchaseRecorded: CUSTOMERS_PURCHASES.full_name(settings.topic_prefix),
+SPEC_OF: dict[type, TopicSpec] = {  # each output on its topic (keyed by `publish` as the registry says)
+    ClaimIdentifier: IDENTITY_REQUESTS,
+    AttributePurchase: IDENTITY_REQUESTS,
+    EarnPoints: LOYALTY_COMMANDS,
+    ClawbackPoints: LOYALTY_COMMANDS,
+    MergeWallets: LOYALTY_COMMANDS,
+    CustomersMerged: CUSTOMERS_MERGES,
+    PurchaseRecorded: CUSTOMERS_PURCHASES,
 }
-
-
-def key_of(event: Event) -> str:
-    if isinstance(event, ClaimIdentifier | AttributePurchase):
-        return identity_key(event)
-    if isinstance(event, CustomersMerged):
-        return event.merged
-    return str(event.customer_id)  # type: ignore[attr-defined]
 
 
 async def resolve_batch(tp: TopicPartition, records: list[Any]) -> None:
@@ -89,8 +80,7 @@ async def resolve_batch(tp: TopicPartition, records: list[Any]) -> None:
             outputs += [(key, event) for event in identity.out]
         EVENTS.labels(IDENTITY_REQUESTS.name).inc()
     for _, event in outputs:
-        await app.producer.send(topic=TOPIC_OF[type(event)], key=key_of(event).encode(), value=encode(event),
-                                partition=None, timestamp=None, headers=None)
+        await publish(SPEC_OF[type(event)], event)
         if isinstance(event, CustomersMerged):
             log.info("customers merged: %s into %s (both claimed %s)", event.merged, event.survivor, event.identifier)
 

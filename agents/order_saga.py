@@ -21,16 +21,15 @@ from ops.metrics import EVENTS, ORDER_STATUSES, SAGA_INPUTS
 from runtime.app import app, settings
 from runtime.batch import Pending
 from runtime.dead_letters import decode_batch, send_dead_letter
+from runtime.publish import publish
 from runtime.source import OwnedSource
-from streams.codec import encode
+from streams.base import Event
 from streams.holds import HoldAnswered
 from streams.orders import DeliveryMode, OrderCancelled, OrderPickedUp, OrderPlaced, OrderShipped
-from streams.topics import INVENTORY_HOLD_ANSWERS, INVENTORY_MOVEMENTS, ORDERS_STATUS, WEB_ORDERS, spec_for
+from streams.topics import INVENTORY_HOLD_ANSWERS, INVENTORY_MOVEMENTS, ORDERS_STATUS, WEB_ORDERS, TopicSpec, spec_for
 from tables.orders import order_state, orders_table
 
 log = logging.getLogger("omnistream.orders")
-commands_topic = INVENTORY_MOVEMENTS.full_name(settings.topic_prefix)
-statuses_topic = ORDERS_STATUS.full_name(settings.topic_prefix)
 SAGA_TYPES = (OrderPlaced, OrderCancelled, OrderShipped, OrderPickedUp, HoldAnswered)
 
 
@@ -45,7 +44,7 @@ async def saga_batch(tp: TopicPartition, records: list[Any]) -> None:
     order's latest state (written once per checkpoint); hold commands and statuses sent after."""
     spec = spec_for(tp.topic, settings.topic_prefix)
     orders = order_state
-    sends: list[tuple[str, bytes, bytes]] = []
+    sends: list[tuple[TopicSpec, Event]] = []
     # web.orders: the router dead-letters a bad record already (one dead letter per record, not two)
     undecodable = SAGA_INPUTS.labels(spec.name, "undecodable").inc
     for record, event in await decode_batch(spec, records, "order_saga", dead_letter=spec is INVENTORY_HOLD_ANSWERS,
@@ -59,8 +58,8 @@ async def saga_batch(tp: TopicPartition, records: list[Any]) -> None:
                 SAGA_INPUTS.labels(spec.name, "misplaced").inc()
                 continue
         sends += _apply(orders, event, spec.name, record.offset)
-    for topic, key, value in sends:
-        await app.producer.send(topic=topic, key=key, value=value, partition=None, timestamp=None, headers=None)
+    for out_spec, event in sends:
+        await publish(out_spec, event)
 
 
 def misplaced(key: bytes | None, partition: int, order_id: str) -> str | None:
@@ -78,13 +77,13 @@ def misplaced(key: bytes | None, partition: int, order_id: str) -> str | None:
 
 
 def _apply(orders: Pending[str, OrderState | None], event: SagaInput, topic: str,
-           offset: int) -> list[tuple[str, bytes, bytes]]:
+           offset: int) -> list[tuple[TopicSpec, Event]]:
     step = decide(orders.get(event.order_id), event, topic, offset, ttl_for)
     if step.state is not None and step.verdict in ("applied", "redelivered"):
         orders.put(event.order_id, step.state)  # redelivered: written again, in case only the local store kept it
-    sends = [(commands_topic, command.sku.encode(), encode(command)) for command in step.commands]
+    sends: list[tuple[TopicSpec, Event]] = [(INVENTORY_MOVEMENTS, command) for command in step.commands]
     for status in step.statuses:
-        sends.append((statuses_topic, status.order_id.encode(), encode(status)))
+        sends.append((ORDERS_STATUS, status))
         if step.verdict == "applied":
             ORDER_STATUSES.labels(status.status).inc()
             log.info("order %s %s %s", status.order_id, status.status, status.reason)

@@ -21,16 +21,17 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListen
 from aiokafka.errors import CommitFailedError, KafkaError
 
 from domain.fraud_facts import facts_for
-from domain.identity import InvalidIdentifierError, identity_key, identity_requests_for
+from domain.identity import InvalidIdentifierError, identity_requests_for
 from domain.movements import batch_places, sku_commands_for
 from ops.metrics import DEAD_LETTERS, EVENTS
 from runtime import lags
 from runtime.app import app, settings
 from runtime.offsets import HoleDetector
+from runtime.publish import publish
 from streams.base import Event
-from streams.codec import DecodeError, decode, encode
+from streams.codec import DecodeError, decode
 from streams.deadletter import DeadLetter, now_utc
-from streams.fraud import FraudTick, entity_key
+from streams.fraud import FraudTick
 from streams.topics import FRAUD_FACTS, IDENTITY_REQUESTS, INGEST_TOPICS, INVENTORY_MOVEMENTS, spec_for
 
 log = logging.getLogger("omnistream.router")
@@ -117,9 +118,8 @@ async def _route(
             routed, letter = await _route_one(producer, record)
             commands += routed
             sends += letter
-    topic = INVENTORY_MOVEMENTS.full_name(settings.topic_prefix)
     for command in batch_places(commands):
-        sends.append(await producer.send(topic, key=command.sku.encode(), value=encode(command)))  # type: ignore[attr-defined]
+        sends.append(await publish(INVENTORY_MOVEMENTS, command, via=producer))
     await asyncio.gather(*sends)
     offsets = {tp: records[-1].offset + 1 for tp, records in batches.items()}
     next_offset.update(offsets)
@@ -148,11 +148,7 @@ async def _route_one(
         reason = f"customer identifier: {err}{routed}"
         letter = await _dead_letter(producer, record, spec.name, spec.dlq_name, reason)
         return commands, [letter, *await _fraud_facts(producer, event)]
-    topic = IDENTITY_REQUESTS.full_name(settings.topic_prefix)
-    sends = [
-        await producer.send(topic, key=identity_key(request).encode(), value=encode(request))
-        for request in identity
-    ]
+    sends = [await publish(IDENTITY_REQUESTS, request, via=producer) for request in identity]
     return sku_commands_for(event), sends + await _fraud_facts(producer, event)
 
 
@@ -163,16 +159,12 @@ async def _tick(producer: AIOKafkaProducer) -> None:
     for partition in sorted(await producer.partitions_for(topic)):
         tick = FraudTick(event_id=f"tick-{os.getpid()}-{partition}-{int(now.timestamp() * 1000)}", occurred_at=now,
                          source_node="router", partition=partition)
-        await producer.send(topic, key=entity_key(tick).encode(), value=encode(tick), partition=partition)
+        await publish(FRAUD_FACTS, tick, partition=partition, via=producer)
 
 
 async def _fraud_facts(producer: AIOKafkaProducer, event: Event) -> list[Awaitable[object]]:
     """The event's facts for the fraud rules, each keyed by the entity its rule judges."""
-    topic = FRAUD_FACTS.full_name(settings.topic_prefix)
-    return [
-        await producer.send(topic, key=entity_key(fact).encode(), value=encode(fact))
-        for fact in facts_for(event, settings.identity_key)
-    ]
+    return [await publish(FRAUD_FACTS, fact, via=producer) for fact in facts_for(event, settings.identity_key)]
 
 
 async def _dead_letter(

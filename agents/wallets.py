@@ -22,16 +22,14 @@ from ops.metrics import EVENTS, WALLET_COMMANDS
 from runtime import replies
 from runtime.app import app, loyalty_rules, settings
 from runtime.dead_letters import decode_batch, send_dead_letter
+from runtime.publish import publish
 from runtime.source import OwnedSource
-from streams.codec import encode
+from streams.base import Event
 from streams.loyalty import TierChanged
-from streams.topics import LOYALTY_ANSWERS, LOYALTY_COMMANDS, LOYALTY_LEDGER, LOYALTY_TIERS
+from streams.topics import LOYALTY_ANSWERS, LOYALTY_COMMANDS, LOYALTY_LEDGER, LOYALTY_TIERS, TopicSpec
 from tables.wallets import wallet_state, wallets_table
 
-answers_topic = LOYALTY_ANSWERS.full_name(settings.topic_prefix)
-ledger_topic = LOYALTY_LEDGER.full_name(settings.topic_prefix)
 commands_topic = LOYALTY_COMMANDS.full_name(settings.topic_prefix)
-tiers_topic = LOYALTY_TIERS.full_name(settings.topic_prefix)
 log = logging.getLogger("omnistream.wallets")
 
 
@@ -39,7 +37,7 @@ async def apply_batch(tp: TopicPartition, records: list[Any]) -> None:
     """One partition's commands, in log order: decide each, then save and send once."""
     wallets = wallet_state
     changed: dict[str, None] = {}
-    sends: list[tuple[str, bytes, bytes]] = []
+    sends: list[tuple[TopicSpec, Event]] = []
     answers: list[Any] = []
     for record, command in await decode_batch(LOYALTY_COMMANDS, records, "apply_wallet_commands"):
         if record.key != command.customer_id.encode():
@@ -50,16 +48,14 @@ async def apply_batch(tp: TopicPartition, records: list[Any]) -> None:
         out = apply(wallets.get(command.customer_id), command, record.offset, loyalty_rules)
         wallets.put(command.customer_id, out.wallet)  # also when redelivered: the store may be ahead of the changelog
         changed[command.customer_id] = None
-        key = command.customer_id.encode()
         posted = posting(command, out)
         if posted is not None:
-            sends.append((ledger_topic, key, encode(posted)))
+            sends.append((LOYALTY_LEDGER, posted))
         if out.answer is not None:
-            sends.append((answers_topic, key, encode(out.answer)))
+            sends.append((LOYALTY_ANSWERS, out.answer))
             answers.append(out.answer)
         for event in out.out:  # forwards, merges and moves go back onto the log; tier changes out
-            topic = tiers_topic if isinstance(event, TierChanged) else commands_topic
-            sends.append((topic, event.customer_id.encode(), encode(event)))
+            sends.append((LOYALTY_TIERS if isinstance(event, TierChanged) else LOYALTY_COMMANDS, event))
             if isinstance(event, TierChanged) and out.verdict == "applied":
                 log.info("%s is now %s (was %s): %d cents qualifying spend since %s", event.customer_id, event.tier,
                          event.previous, event.spend_cents, event.window_start.date())
@@ -69,9 +65,8 @@ async def apply_batch(tp: TopicPartition, records: list[Any]) -> None:
         EVENTS.labels(LOYALTY_COMMANDS.name).inc()
     for customer_id in changed:
         due_index.note(wallets.get(customer_id))
-    send = app.producer.send
-    for topic, key, value in sends:
-        await send(topic=topic, key=key, value=value, partition=None, timestamp=None, headers=None)
+    for spec, output in sends:
+        await publish(spec, output)
     for answer in answers:
         replies.answered(answer)
 

@@ -12,11 +12,11 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 from bench.holds import TTL, Network, place_holds
-from domain.authority import apply
 from domain.stock import Position, SkuStock
 from streams.codec import decode, encode
 from streams.holds import Hold, PlaceHold
 from streams.topics import INVENTORY_HOLD_REQUESTS, INVENTORY_MOVEMENTS
+from tables.stock_once import apply
 
 MAX_BYTES = 1 << 20
 

@@ -166,30 +166,6 @@ def current_answer(stock: SkuStock, hold_id: str, command_id: str, now: datetime
     return _final(stock, stock.holds.get(hold_id), hold_id, stock.sku, command_id, now)
 
 
-def answers_caused_at(stock: SkuStock, offset: int, command_id: str, now: datetime) -> list[HoldAnswered]:
-    """The answers about holds the record at `offset` resolved, again (for a redelivered record)."""
-    return [
-        _answer(stock, hold, hold.status, command_id, now)
-        for hold in stock.holds.values()
-        if hold.resolved_offset == offset
-    ]
-
-
-def stamp_resolved(stock: SkuStock, answers: list[HoldAnswered], offset: int) -> SkuStock:
-    """Mark the holds these answers resolved with the offset that resolved them."""
-    resolved = {
-        a.hold_id for a in answers
-        if a.answer in ("committed", "released", "expired") and a.hold_id in stock.holds
-        and stock.holds[a.hold_id].resolved_offset is None
-    }
-    if not resolved:
-        return stock
-    holds = dict(stock.holds)
-    for hold_id in resolved:
-        holds[hold_id] = holds[hold_id].model_copy(update={"resolved_offset": offset})
-    return stock.model_copy(update={"holds": holds})
-
-
 def _answer(stock: SkuStock, hold: Hold, answer: Answer, command_id: str, now: datetime) -> HoldAnswered:
     return HoldAnswered(
         event_id=f"{command_id}:{hold.hold_id}"[:160],

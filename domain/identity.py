@@ -28,9 +28,7 @@ from typing import Literal
 from domain.ids import derived_id
 from streams.base import Event
 from streams.customers import (
-    AttributePurchase,
     CancelPurchase,
-    ClaimIdentifier,
     CustomerDeviceSeen,
     CustomerIdentifierLinked,
     FulfilPurchase,
@@ -226,14 +224,3 @@ def _identify(
         lines=[PurchaseLine(line_no=line.line_no, sku=line.sku, quantity=line.quantity, net_cents=line.net_cents)
                for line in event.lines],
     )
-
-
-def identity_key(request: Event) -> str:
-    """Identity requests are keyed by the record they change: an identifier or a purchase."""
-    if isinstance(request, LinkIdentifiers):
-        return request.known
-    if isinstance(request, IdentifyPurchase | ClaimIdentifier):
-        return request.identifier
-    if isinstance(request, AttributePurchase | FulfilPurchase | CancelPurchase | ReturnPurchase):
-        return request.purchase_key
-    raise ValueError(f"{type(request).__name__} is not an identity request")

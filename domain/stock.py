@@ -1,38 +1,22 @@
-"""Stock per SKU per node, and the one decision that changes it: apply a movement, once.
+"""Stock per SKU per node, and the one change to it: a movement moves a position. Pure.
 
-Exactly-once on an at-least-once pipeline rests on three facts kept in the SKU's own
-table value, which Faust writes as one changelog record:
-
-- `watermark`: the last `inventory.movements` offset applied to this SKU. A record at or
-  below it is a redelivery after a crash or rebalance: its effect is already in the state.
-- `unflushed`: the numbers of the ledger entries emitted at offsets not yet known to be
-  flushed, so a redelivered record re-emits its entry instead of losing it (the entry and the
-  state are separate Kafka records; a crash can keep one and drop the other). Only the four
-  numbers are kept (the redelivered movement supplies the rest), and at most
-  `MAX_UNFLUSHED` of them, so a SKU's value stays small while commits lag.
-- the first offset a movement id was applied at (a second table, `first_offset` here): the
-  same movement at a *different* offset is an upstream duplicate or a replay, and is skipped.
+A SKU's value also carries the runtime's exactly-once bookkeeping (`watermark`, `unflushed`),
+stored with it in one changelog record; the decisions here never read it (runtime/once.py).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal
 
 from pydantic import Field
 
 from streams.base import Record, UtcDatetime
 from streams.holds import Hold
-from streams.inventory import StockChanged, StockMovement
+from streams.inventory import StockMovement
 
-Verdict = Literal["applied", "redelivered", "duplicate"]
 # (on_hand_delta, damaged_delta, on_hand_after, damaged_after[, in_transit_delta, in_transit_after])
 # of an emitted ledger entry; the last two are absent in values written before transfers.
 EntryNumbers = tuple[int, ...]
-# Enough for minutes of commit lag on the busiest SKU; beyond it the oldest are dropped
-# (counted), which can only matter if the worker crashes before its next commit.
-MAX_UNFLUSHED = 2_000
 
 
 class Inbound(Record):
@@ -72,7 +56,7 @@ class SkuStock(Record):
 
     sku: str
     positions: dict[str, Position] = Field(default_factory=dict)
-    watermark: int = -1
+    watermark: int = -1  # runtime/once.py's bookkeeping, kept in the same changelog record
     unflushed: dict[int, EntryNumbers] = Field(default_factory=dict)
     holds: dict[str, Hold] = Field(default_factory=dict)  # open, and resolved ones for a while
 
@@ -84,87 +68,18 @@ class SkuStock(Record):
         return sum(p.on_hand for p in self.positions.values())
 
 
-@dataclass(frozen=True)
-class Outcome:
-    """What applying a movement decided: the new state, what to emit, what to remember."""
-
-    stock: SkuStock
-    emitted: list[StockChanged]
-    verdict: Verdict
-    remember_first_offset: int | None  # write to the first-offset table when not None
-    dropped_unflushed: int = 0
-
-
-def apply_movement(
-    stock: SkuStock,
-    movement: StockMovement,
-    offset: int,
-    first_offset: int | None,
-    flushed_below: int,
-) -> Outcome:
-    """Apply `movement`, read at `offset`, to `stock` unless it was applied already.
-
-    `first_offset` is the offset this movement id was first applied at (None if never);
-    `flushed_below` is an offset below which every output of this partition reached Kafka.
-    """
-    if offset <= stock.watermark:
-        numbers = stock.unflushed.get(offset)
-        remember = offset if first_offset is None else None
-        emitted = [entry(movement, offset, numbers)] if numbers else []
-        return Outcome(stock, emitted, "redelivered", remember)
-    if first_offset is not None and first_offset != offset:
-        return Outcome(stock, [], "duplicate", None)
+def move(stock: SkuStock, movement: StockMovement) -> tuple[SkuStock, EntryNumbers]:
+    """`stock` after `movement`, and the numbers of its ledger entry."""
     before = stock.position(movement.node)
     after = _moved(before, movement)
-    numbers = entry_numbers(before, after)
-    unflushed = {o: n for o, n in stock.unflushed.items() if o >= flushed_below}
-    unflushed[offset] = numbers
-    dropped = max(0, len(unflushed) - MAX_UNFLUSHED)
-    for old in sorted(unflushed)[:dropped]:
-        del unflushed[old]
-    new_stock = stock.model_copy(
-        update={
-            "positions": {**stock.positions, movement.node: after},
-            "watermark": offset,
-            "unflushed": unflushed,
-        }
-    )
-    return Outcome(new_stock, [entry(movement, offset, numbers)], "applied", offset, dropped)
+    moved = stock.model_copy(update={"positions": {**stock.positions, movement.node: after}})
+    return moved, entry_numbers(before, after)
 
 
 def entry_numbers(before: Position, after: Position) -> EntryNumbers:
     return (
         after.on_hand - before.on_hand, after.damaged - before.damaged, after.on_hand, after.damaged,
         after.in_transit - before.in_transit, after.in_transit,
-    )
-
-
-def entry(movement: StockMovement, offset: int, numbers: EntryNumbers) -> StockChanged:
-    on_hand_delta, damaged_delta, on_hand_after, damaged_after = numbers[:4]
-    in_transit_delta, in_transit_after = numbers[4:6] if len(numbers) >= 6 else (0, 0)
-    variance = (
-        movement.quantity - movement.expected
-        if movement.kind == "transfer_in" and movement.expected is not None else None
-    )
-    return StockChanged(
-        event_id=movement.event_id,
-        occurred_at=movement.occurred_at,
-        source_node=movement.node,
-        movement_id=movement.event_id,
-        sku=movement.sku,
-        node=movement.node,
-        kind=movement.kind,
-        on_hand_delta=on_hand_delta,
-        damaged_delta=damaged_delta,
-        on_hand_after=on_hand_after,
-        damaged_after=damaged_after,
-        cause_event_id=movement.cause_event_id,
-        cause_type=movement.cause_type,
-        movement_offset=offset,
-        in_transit_delta=in_transit_delta,
-        in_transit_after=in_transit_after,
-        transfer_id=movement.transfer_id,
-        variance=variance,
     )
 
 

@@ -73,7 +73,7 @@ def _delivery(day: DayState, node: str, supplier: str, lines: list[StockLine], o
     )
     for line in lines:
         day.books.receive(line.sku, node, line.quantity)
-    return INVENTORY_ADJUSTMENTS, node.encode(), event
+    return INVENTORY_ADJUSTMENTS, INVENTORY_ADJUSTMENTS.key_for(event), event
 
 
 def _back_room_skus(day: DayState, node: str, wanted: int) -> list[str]:
@@ -103,7 +103,7 @@ def stock_counted(day: DayState) -> Emission | None:
     )
     for sku, n in zip(skus, counted, strict=True):
         day.books.reserve_for_back_room(sku, node, n)
-    return INVENTORY_ADJUSTMENTS, node.encode(), event
+    return INVENTORY_ADJUSTMENTS, INVENTORY_ADJUSTMENTS.key_for(event), event
 
 
 def stock_damaged(day: DayState) -> Emission | None:
@@ -125,7 +125,7 @@ def stock_damaged(day: DayState) -> Emission | None:
     )
     for line in lines:
         day.books.reserve_for_back_room(line.sku, node, held[line.sku] - line.quantity)
-    return INVENTORY_ADJUSTMENTS, node.encode(), event
+    return INVENTORY_ADJUSTMENTS, INVENTORY_ADJUSTMENTS.key_for(event), event
 
 
 def transfer_shipped(day: DayState) -> Emission | None:
@@ -160,7 +160,7 @@ def transfer_shipped(day: DayState) -> Emission | None:
         day.books.move(sku, source, -quantity)
         day.books.move(sku, target, 0)  # claims the pair now so no count reserves it before receipt
     day.ship(event)
-    return INVENTORY_TRANSFERS, event.transfer_id.encode(), event
+    return INVENTORY_TRANSFERS, INVENTORY_TRANSFERS.key_for(event), event
 
 
 def transfer_received(day: DayState, shipped: TransferShipped) -> Emission:
@@ -187,4 +187,4 @@ def transfer_received(day: DayState, shipped: TransferShipped) -> Emission:
     )
     for line in lines:
         day.books.move(line.sku, shipped.to_node, line.quantity_received)
-    return INVENTORY_TRANSFERS, shipped.transfer_id.encode(), event
+    return INVENTORY_TRANSFERS, INVENTORY_TRANSFERS.key_for(event), event

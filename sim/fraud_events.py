@@ -49,7 +49,7 @@ def sold(day: DayState, plan: FraudPlan, store: str, cashier: str, lines: list[S
     )
     for line in lines:
         day.books.move(line.sku, store, -line.quantity)
-    return POS_TRANSACTIONS, store.encode(), event
+    return POS_TRANSACTIONS, POS_TRANSACTIONS.key_for(event), event
 
 
 def returned(day: DayState, plan: FraudPlan, store: str, lines: list[ReturnLine], receipt_id: str | None,
@@ -63,7 +63,7 @@ def returned(day: DayState, plan: FraudPlan, store: str, lines: list[ReturnLine]
     )
     for line in lines:
         day.books.move(line.sku, store, line.quantity)
-    return POS_TRANSACTIONS, store.encode(), event
+    return POS_TRANSACTIONS, POS_TRANSACTIONS.key_for(event), event
 
 
 def voided(day: DayState, plan: FraudPlan, sale: PosSale, cashier: str, reason: str) -> Emission:
@@ -75,4 +75,4 @@ def voided(day: DayState, plan: FraudPlan, sale: PosSale, cashier: str, reason: 
     )
     for line in sale.lines:
         day.books.move(line.sku, sale.source_node, line.quantity)
-    return POS_TRANSACTIONS, sale.source_node.encode(), event
+    return POS_TRANSACTIONS, POS_TRANSACTIONS.key_for(event), event

@@ -109,7 +109,7 @@ def linked_accounts(day: DayState, plan: FraudPlan) -> None:
             if len(linked) == 3:  # the pattern is made: label it, even if the day ends before the rest
                 what = "device signed in on by" if on_device else "phone linked to"
                 plan.label(FraudCase("linked_accounts", (entity,), f"one {what} {count} accounts within 6 hours"))
-            return CUSTOMER_IDENTIFIERS, known.value.encode(), event
+            return CUSTOMER_IDENTIFIERS, CUSTOMER_IDENTIFIERS.key_for(event), event
         return step
 
     for victim, h in zip(victims, hours, strict=True):

@@ -32,7 +32,7 @@ def price_changed(day: DayState) -> Emission:
         node=node,
     )
     day.prices[(sku, node or "")] = new
-    return PRICING_CHANGES, sku.encode(), event
+    return PRICING_CHANGES, PRICING_CHANGES.key_for(event), event
 
 
 def promotion_changed(day: DayState) -> Emission:
@@ -60,7 +60,7 @@ def _promotion(promotion: Promotion, active: bool, event_id: str, at: datetime) 
         ends_at=promotion.ends_at,
         active=active,
     )
-    return PRICING_CHANGES, promotion.promotion_id.encode(), event
+    return PRICING_CHANGES, PRICING_CHANGES.key_for(event), event
 
 
 def identifier_linked(day: DayState) -> Emission | None:
@@ -80,4 +80,4 @@ def identifier_linked(day: DayState) -> Emission | None:
         identifier=identifier,
         channel=channel,
     )
-    return CUSTOMER_IDENTIFIERS, known_as.value.encode(), event
+    return CUSTOMER_IDENTIFIERS, CUSTOMER_IDENTIFIERS.key_for(event), event

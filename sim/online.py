@@ -46,7 +46,7 @@ def device_seen(day: DayState) -> Emission | None:
     event_id, at = day.stamp()
     event = CustomerDeviceSeen(event_id=event_id, occurred_at=at, source_node=channel, known_as=known,
                                device_id=device, channel=channel)
-    return CUSTOMER_IDENTIFIERS, known.value.encode(), event
+    return CUSTOMER_IDENTIFIERS, CUSTOMER_IDENTIFIERS.key_for(event), event
 
 
 def order_placed(day: DayState) -> Emission | None:
@@ -77,7 +77,7 @@ def order_placed(day: DayState) -> Emission | None:
     for sku, quantity in wanted:
         day.books.hold(sku, node, quantity)
     day.orders.append(OpenOrder(event.order_id, channel, node, delivery, dict(wanted)))
-    return WEB_ORDERS, event.order_id.encode(), event
+    return WEB_ORDERS, WEB_ORDERS.key_for(event), event
 
 
 def _wanted(day: DayState) -> list[tuple[str, int]]:
@@ -133,7 +133,7 @@ def order_cancelled(day: DayState) -> Emission | None:
         order.lines[sku] -= quantity
     if not any(order.lines.values()):
         take(day.orders, index)
-    return WEB_ORDERS, order.order_id.encode(), event
+    return WEB_ORDERS, WEB_ORDERS.key_for(event), event
 
 
 def order_fulfilled(day: DayState) -> Emission | None:
@@ -157,4 +157,4 @@ def order_fulfilled(day: DayState) -> Emission | None:
         )
     for sku, quantity in order.lines.items():
         day.books.commit(sku, order.node, quantity)
-    return WEB_ORDERS, order.order_id.encode(), event
+    return WEB_ORDERS, WEB_ORDERS.key_for(event), event

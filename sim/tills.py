@@ -39,7 +39,7 @@ def sale(day: DayState) -> Emission | None:
         day.books.move(line.sku, store, -line.quantity)
     sold = tuple((line.sku, line.quantity, line.net_cents) for line in lines)
     day.receipts.append(Receipt(event.receipt_id, store, event.terminal_id, customer, sold))
-    return POS_TRANSACTIONS, store.encode(), event
+    return POS_TRANSACTIONS, POS_TRANSACTIONS.key_for(event), event
 
 
 def _basket(day: DayState, store: str) -> list[SaleLine]:
@@ -131,7 +131,7 @@ def _returned(day: DayState, store: str, lines: list[ReturnLine], receipt: Recei
     )
     for line in lines:
         day.books.move(line.sku, store, line.quantity if line.condition == "sellable" else 0)
-    return POS_TRANSACTIONS, store.encode(), event
+    return POS_TRANSACTIONS, POS_TRANSACTIONS.key_for(event), event
 
 
 def pos_void(day: DayState) -> Emission | None:
@@ -153,7 +153,7 @@ def pos_void(day: DayState) -> Emission | None:
     )
     for sku, quantity, _ in receipt.lines:
         day.books.move(sku, receipt.store, quantity)
-    return POS_TRANSACTIONS, receipt.store.encode(), event
+    return POS_TRANSACTIONS, POS_TRANSACTIONS.key_for(event), event
 
 
 def _loyalty_card(day: DayState) -> CustomerRef | None:

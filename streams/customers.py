@@ -144,3 +144,14 @@ class CustomersMerged(Event):
     merged: Id
     merged_since: UtcDatetime | None = None
     identifier: Id  # the identifier both claimed
+
+
+def identity_key(request: Event) -> str:
+    """Identity requests are keyed by the record they change: an identifier or a purchase."""
+    if isinstance(request, LinkIdentifiers):
+        return request.known
+    if isinstance(request, IdentifyPurchase | ClaimIdentifier):
+        return request.identifier
+    if isinstance(request, AttributePurchase | FulfilPurchase | CancelPurchase | ReturnPurchase):
+        return request.purchase_key
+    raise ValueError(f"{type(request).__name__} is not an identity request")

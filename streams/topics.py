@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Annotated, Any, Union
@@ -21,6 +22,7 @@ from streams.customers import (
     LinkIdentifiers,
     PurchaseRecorded,
     ReturnPurchase,
+    identity_key,
 )
 from streams.fraud import (
     CentralPrice,
@@ -32,6 +34,7 @@ from streams.fraud import (
     ReturnSeen,
     TillActivity,
     TillPrice,
+    entity_key,
 )
 from streams.holds import CommitHold, ExpireHolds, HoldAnswered, PlaceHold, PlaceHolds, ReleaseHold
 from streams.inventory import AvailabilityChanged, NetworkAvailabilityChanged, StockChanged, StockMovement
@@ -69,12 +72,17 @@ class TopicSpec:
 
     name: str
     events: tuple[type[Event], ...]
-    key: str
+    key: str  # what the key is and why, for people (docs/events.md)
+    key_of: Callable[[Any], str]  # the key of an event, for code: the one place it is built
     writer: str
     partitions: int
     description: str
     compacted: bool = False
     retention_ms: int | None = INGEST_RETENTION_MS
+
+    def key_for(self, event: Event) -> bytes:
+        """The record key `event` is published under on this topic."""
+        return self.key_of(event).encode()
 
     def full_name(self, prefix: str = "") -> str:
         return f"{prefix}{self.name}"
@@ -100,10 +108,24 @@ class TopicSpec:
         return {"cleanup.policy": "delete", "retention.ms": str(self.retention_ms or -1)}
 
 
+def _price_or_promotion(event: PriceChanged | PromotionChanged) -> str:
+    return event.sku if isinstance(event, PriceChanged) else event.promotion_id
+
+
+def _hold_request(event: PlaceHold | CommitHold | ReleaseHold) -> str:
+    return event.order_id if isinstance(event, PlaceHold) else event.hold_id
+
+
+def _position_or_network(event: AvailabilityChanged | NetworkAvailabilityChanged) -> str:
+    return f"{event.sku}@{event.node}" if isinstance(event, AvailabilityChanged) else event.sku
+
+
+
 POS_TRANSACTIONS = TopicSpec(
     name="pos.transactions",
     events=(PosSale, PosReturn, PosVoid),
     key="source_node (the store): keeps one store's till events in order",
+    key_of=lambda e: e.source_node,
     writer="store tills (POS)",
     partitions=INGEST_PARTITIONS,
     description="Till sales, returns and post-voids from every store.",
@@ -112,6 +134,7 @@ WEB_ORDERS = TopicSpec(
     name="web.orders",
     events=(OrderPlaced, OrderCancelled, OrderShipped, OrderPickedUp),
     key="order_id: keeps an order's placement, cancellation, shipment and pick-up in order",
+    key_of=lambda e: e.order_id,
     writer="web shop and app backend (placed, cancelled), warehouse management (shipped), store pick-up desks",
     partitions=INGEST_PARTITIONS,
     description="Online orders placed, cancelled, shipped and picked up, any delivery mode.",
@@ -120,6 +143,7 @@ INVENTORY_ADJUSTMENTS = TopicSpec(
     name="inventory.adjustments",
     events=(StockReceived, StockCounted, StockDamaged),
     key="source_node (the store or warehouse)",
+    key_of=lambda e: e.source_node,
     writer="warehouse and store back-office systems",
     partitions=INGEST_PARTITIONS,
     description="Supplier receipts, cycle counts and damage reports.",
@@ -128,6 +152,7 @@ INVENTORY_TRANSFERS = TopicSpec(
     name="inventory.transfers",
     events=(TransferShipped, TransferReceived),
     key="transfer_id: keeps shipment before receipt",
+    key_of=lambda e: e.transfer_id,
     writer="warehouse and store back-office systems",
     partitions=INGEST_PARTITIONS,
     description="Transfers between nodes: shipped at the source, received at the destination.",
@@ -136,6 +161,7 @@ CUSTOMER_IDENTIFIERS = TopicSpec(
     name="customers.identifiers",
     events=(CustomerIdentifierLinked, CustomerDeviceSeen),
     key="the known identifier's value",
+    key_of=lambda e: e.known_as.value,
     writer="tills, web shop and app (enrolment, account changes)",
     partitions=INGEST_PARTITIONS,
     description="A customer identifier linked to another, or an account seen on a device; raw values, "
@@ -145,6 +171,7 @@ PRICING_CHANGES = TopicSpec(
     name="pricing.changes",
     events=(PriceChanged, PromotionChanged),
     key="sku for prices, promotion_id for promotions",
+    key_of=_price_or_promotion,
     writer="head-office pricing",
     partitions=INGEST_PARTITIONS,
     description="Central price changes and promotions.",
@@ -153,6 +180,7 @@ INVENTORY_HOLD_REQUESTS = TopicSpec(
     name="inventory.hold-requests",
     events=(PlaceHold, CommitHold, ReleaseHold),
     key="order_id of the hold (place) or hold_id (commit, release)",
+    key_of=_hold_request,
     writer="web shop checkout, app, tills, fulfilment (or POST /holds/ on a worker)",
     partitions=INGEST_PARTITIONS,
     description="Requests to place, commit or release a hold on units of one SKU at one node.",
@@ -161,6 +189,7 @@ INVENTORY_MOVEMENTS = TopicSpec(
     name="inventory.movements",
     events=(StockMovement, PlaceHold, PlaceHolds, CommitHold, ReleaseHold, ExpireHolds),
     key="sku: co-partitioned with the stock table",
+    key_of=lambda e: e.sku,
     writer="agent route_movements, the order saga (its holds) and the hold expiry timer",
     partitions=STOCK_PARTITIONS,
     description="A SKU's log: every stock movement and hold command for it, in one order (internal).",
@@ -170,6 +199,7 @@ INVENTORY_AVAILABILITY = TopicSpec(
     name="inventory.availabilities",
     events=(AvailabilityChanged, NetworkAvailabilityChanged),
     key="sku@node for a position, sku for the network-wide figure",
+    key_of=_position_or_network,
     writer="stage apply_movements",
     partitions=STOCK_PARTITIONS,
     description="Latest available-to-promise per position and per SKU across the network (compacted).",
@@ -180,6 +210,7 @@ INVENTORY_HOLD_ANSWERS = TopicSpec(
     name="inventory.hold-answers",
     events=(HoldAnswered,),
     key="order_id: co-partitioned with web.orders for the order saga",
+    key_of=lambda e: e.order_id or "-",
     writer="stage apply_movements",
     partitions=INGEST_PARTITIONS,
     description="Every hold command's answer: granted, rejected, committed, released, expired or unknown.",
@@ -188,6 +219,7 @@ ORDERS_STATUS = TopicSpec(
     name="orders.status",
     events=(OrderStatusChanged,),
     key="order_id",
+    key_of=lambda e: e.order_id,
     writer="agent order_saga",
     partitions=INGEST_PARTITIONS,
     description="Each order's one clear answer (accepted or rejected) and every later status change.",
@@ -198,6 +230,7 @@ IDENTITY_REQUESTS = TopicSpec(
             ReturnPurchase),
     key="hashed identifier (idh-...) or purchase key (`<store>/<receipt>`, `order/<id>`): co-partitioned with "
         "the identities and purchases tables",
+    key_of=identity_key,
     writer="agent route_movements (hashing raw identifiers) and agent resolve_identities (claims, attributions)",
     partitions=INGEST_PARTITIONS,
     description="Identity resolution's log: purchases to attribute, complete, cancel or return, links to apply.",
@@ -207,6 +240,7 @@ CUSTOMERS_MERGES = TopicSpec(
     name="customers.merges",
     events=(CustomersMerged,),
     key="the merged customer id",
+    key_of=lambda e: e.merged,
     writer="agent resolve_identities",
     partitions=INGEST_PARTITIONS,
     description="Two customers found to be one, and which survives (the one seen first).",
@@ -216,6 +250,7 @@ LOYALTY_COMMANDS = TopicSpec(
     events=(EarnPoints, ClawbackPoints, HoldPoints, CapturePoints, VoidPoints, MergeWallets, WalletMovedIn,
             AdvanceWallet),
     key="customer_id: co-partitioned with the wallets table (murmur2, Kafka's default partitioner)",
+    key_of=lambda e: e.customer_id,
     writer="tills and checkouts (hold, capture, void: the request/reply path), identity resolution (earn, "
            "clawback, merge), the wallets themselves (merges, moves, forwards of a merged-away wallet), the "
            "wallet timer (advance: what time alone changes)",
@@ -226,6 +261,7 @@ LOYALTY_ANSWERS = TopicSpec(
     name="loyalty.answers",
     events=(PointsAnswered,),
     key="customer_id",
+    key_of=lambda e: e.customer_id,
     writer="stage apply_wallet_commands",
     partitions=INGEST_PARTITIONS,
     description="The wallet's answer to each hold, capture and void (match `request_id` / `command_id`).",
@@ -234,6 +270,7 @@ LOYALTY_LEDGER = TopicSpec(
     name="loyalty.ledger-entries",
     events=(PointsPosted,),
     key="customer_id",
+    key_of=lambda e: e.customer_id,
     writer="stage apply_wallet_commands",
     partitions=INGEST_PARTITIONS,
     description="Double-entry postings per command, with the wallet's balances after them.",
@@ -242,6 +279,7 @@ LOYALTY_TIERS = TopicSpec(
     name="loyalty.tier-changes",
     events=(TierChanged,),
     key="customer_id",
+    key_of=lambda e: e.customer_id,
     writer="stage apply_wallet_commands",
     partitions=INGEST_PARTITIONS,
     description="A customer's tier changed, with the qualifying spend and window that explain it.",
@@ -250,6 +288,7 @@ CUSTOMERS_PURCHASES = TopicSpec(
     name="customers.purchases",
     events=(PurchaseRecorded,),
     key="customer_id (as attributed; follow customers.merges to the survivor)",
+    key_of=lambda e: str(e.customer_id),
     writer="agent resolve_identities",
     partitions=INGEST_PARTITIONS,
     description="Every customer's purchases and returns from every channel: the unified purchase history.",
@@ -258,6 +297,7 @@ INVENTORY_LEDGER = TopicSpec(
     name="inventory.ledger-entries",
     events=(StockChanged,),
     key="sku",
+    key_of=lambda e: e.sku,
     writer="stage apply_movements",
     partitions=STOCK_PARTITIONS,
     description="What each movement did to a position, with the position after it.",
@@ -266,6 +306,7 @@ FRAUD_FACTS = TopicSpec(
     name="fraud.facts",
     events=(TillActivity, PurchaseSeen, ReturnSeen, TillPrice, CentralPrice, RedemptionSeen, LinkSeen, FraudTick),
     key="the entity a rule groups by: store:<store>, receipt:<purchase key>, sku:<sku>, card:<idh>, identifier:<idh>",
+    key_of=entity_key,
     writer="task route_movements (the router)",
     partitions=INGEST_PARTITIONS,
     description="Ingest events re-keyed by the entity each fraud rule judges: one worker sees an entity in order.",
@@ -274,6 +315,7 @@ FRAUD_ALERTS = TopicSpec(
     name="fraud.alerts",
     events=(FraudAlert,),
     key="<entity kind>:<entity id>",
+    key_of=lambda e: f"{e.entity_kind}:{e.entity_id}",
     writer="agent watch_fraud",
     partitions=INGEST_PARTITIONS,
     description="Fraud alerts for loss prevention: rule, severity, entity, evidence, window; dedupe on alert_id.",

@@ -18,8 +18,8 @@ from faust.web import Request, Response, View
 from pydantic import ValidationError
 
 from runtime import replies
-from runtime.app import app, channel, clock
-from streams.codec import encode
+from runtime.app import app, clock
+from runtime.publish import publish
 from streams.holds import CommitHold, HoldAnswered, PlaceHold, ReleaseHold
 from streams.topics import INVENTORY_MOVEMENTS
 from tables.stock import get_stock
@@ -29,13 +29,12 @@ ANSWER_TIMEOUT_S = 5.0
 STATUS = {"granted": 201, "rejected": 409, "unknown": 404}
 
 
-movements = channel(INVENTORY_MOVEMENTS)
 
 
 async def _decide(command: PlaceHold | CommitHold | ReleaseHold) -> tuple[int, dict[str, Any]]:
     future = replies.waiter(command.event_id)
     try:
-        await movements.send(key=command.sku.encode(), value=encode(command))
+        await publish(INVENTORY_MOVEMENTS, command)
         answer: HoldAnswered = await asyncio.wait_for(future, ANSWER_TIMEOUT_S)
     except TimeoutError:
         return 504, {"error": f"no answer within {ANSWER_TIMEOUT_S}s; GET /holds/{command.sku}/<hold_id>/ later"}

@@ -27,8 +27,8 @@ from pydantic import ValidationError
 
 from domain.wallet import Entry, TierMove, Wallet, advance, next_due, spend_total
 from runtime import replies
-from runtime.app import app, channel, clock, loyalty_rules, settings
-from streams.codec import encode
+from runtime.app import app, clock, loyalty_rules, settings
+from runtime.publish import publish
 from streams.loyalty import CapturePoints, HoldPoints, VoidPoints
 from streams.topics import LOYALTY_COMMANDS
 from tables.wallets import get_wallet, wallets_table
@@ -36,7 +36,6 @@ from views.auth import refused, remote
 from views.owner import forward, is_mine
 
 log = logging.getLogger("omnistream.wallets")
-commands = channel(LOYALTY_COMMANDS)
 ANSWER_TIMEOUT_S = settings.wallet_answer_timeout_s
 STATUS = {"granted": 201, "declined": 409, "unknown": 404}
 
@@ -57,7 +56,7 @@ async def _change(view: View, request: Request, customer_id: str, build: Any) ->
     customer_id, command = owner, command.model_copy(update={"customer_id": owner})
     future = replies.waiter(command.event_id)
     try:
-        await commands.send(key=customer_id.encode(), value=encode(command))
+        await publish(LOYALTY_COMMANDS, command)
         answer = await asyncio.wait_for(future, ANSWER_TIMEOUT_S)
     except TimeoutError:
         if isinstance(command, HoldPoints):
@@ -66,7 +65,7 @@ async def _change(view: View, request: Request, customer_id: str, build: Any) ->
             # wallet's log, so it resolves it whichever way the wallet decided.
             give_up = VoidPoints(**_common(customer_id, command.client), request_id=command.request_id,
                                  reason=f"no answer within {ANSWER_TIMEOUT_S}s (the caller was told 504)")
-            await commands.send(key=customer_id.encode(), value=encode(give_up))
+            await publish(LOYALTY_COMMANDS, give_up)
             message = (f"no answer within {ANSWER_TIMEOUT_S}s: request {command.request_id} is voided; "
                        "ask again with a new request_id")
         else:

@@ -7,12 +7,14 @@ from __future__ import annotations
 import itertools
 from datetime import UTC, datetime
 from types import SimpleNamespace
+from typing import Any
 from unittest.mock import AsyncMock, MagicMock, patch
 
 import pytest
 
 from streams.codec import encode
 from streams.inventory import StockMovement
+from streams.topics import INVENTORY_AVAILABILITY, INVENTORY_HOLD_ANSWERS, INVENTORY_LEDGER, TopicSpec
 
 T0 = datetime(2026, 11, 2, 9, tzinfo=UTC)
 
@@ -38,12 +40,13 @@ def agent_env():  # type: ignore[no-untyped-def]
     forget_cached()  # the decoded values of the cleared table
     stock_state.forget()  # and the values decided since the last checkpoint
     applied_state.forget()
-    with (
-        patch.object(module, "_send_entry", new=AsyncMock(return_value=MagicMock())) as sent,
-        patch.object(module, "_send", new=AsyncMock()) as answered,  # answers and availability
-    ):
-        module.answered_mock = answered
-        yield module, sent
+    with patch.object(module, "publish", new=AsyncMock(return_value=MagicMock())) as published:
+        yield module, published
+
+
+def sent_to(published: AsyncMock, spec: TopicSpec) -> list[Any]:
+    """The events the stage published to `spec`'s topic, in order."""
+    return [call.args[1] for call in published.await_args_list if call.args[0] is spec]
 
 
 _offsets = itertools.count()
@@ -68,7 +71,7 @@ async def test_movements_change_the_stock_table_and_each_emits_one_ledger_entry(
 
     await feed(module, encode(movement("rcv-1:0", "receipt", 10)), encode(movement("sale-1:0", "sale", -3)))
     assert get_stock("SKU-00001").position("st-001").on_hand == 7
-    assert sent.await_count == 2
+    assert len(sent_to(sent, INVENTORY_LEDGER)) == 2
 
 
 async def test_the_same_movement_delivered_twice_is_applied_once(agent_env) -> None:  # type: ignore[no-untyped-def]
@@ -79,7 +82,7 @@ async def test_the_same_movement_delivered_twice_is_applied_once(agent_env) -> N
     await feed(module, twice, twice)  # within one batch
     await feed(module, twice)  # and in a later one
     assert get_stock("SKU-00001").position("st-001").on_hand == -2
-    assert sent.await_count == 1
+    assert len(sent_to(sent, INVENTORY_LEDGER)) == 1
 
 
 async def test_a_record_that_is_not_a_movement_goes_to_the_dead_letter_topic(agent_env) -> None:  # type: ignore[no-untyped-def]
@@ -98,18 +101,17 @@ async def test_a_hold_on_the_sku_log_is_answered_and_holds_the_units(agent_env) 
     from streams.holds import PlaceHold
     from tables.stock import get_stock
 
-    module, _ = agent_env
+    module, published = agent_env
     place = PlaceHold(event_id="c-1", occurred_at=T0, source_node="web", hold_id="h-1", order_id="or-1",
                       sku="SKU-00001", node="st-001", quantity=4, expires_at=T0 + timedelta(minutes=10))
     await feed(module, encode(movement("rcv-2:0", "receipt", 5)))
     await feed(module, encode(place))
     position = get_stock("SKU-00001").position("st-001")
     assert (position.on_hand, position.held, position.atp) == (5, 4, 1)
-    sent = [call.args for call in module.answered_mock.await_args_list]
-    answers = [value for topic, _, value in sent if topic == module.answers_topic]
+    answers = [encode(answer) for answer in sent_to(published, INVENTORY_HOLD_ANSWERS)]
     assert len(answers) == 1
     assert b'"answer":"granted"' in answers[0] and b'"atp_after":1' in answers[0]
-    keys = {key for topic, key, _ in sent if topic == module.availability_topic}
+    keys = {INVENTORY_AVAILABILITY.key_for(record) for record in sent_to(published, INVENTORY_AVAILABILITY)}
     assert keys == {b"SKU-00001@st-001", b"SKU-00001"}  # the position and the network figure
 
 

@@ -9,13 +9,14 @@ from pathlib import Path
 import pytest
 
 from analytics.sink import FACT_SOURCES
-from domain.stock import SkuStock, apply_movement
+from domain.stock import SkuStock
 from settings import Settings
 from sim.config import SimConfig
 from sim.publish import generate, run
 from sim.report import expected_movements
 from streams.codec import encode
 from streams.topics import INVENTORY_LEDGER
+from tables.stock_once import apply
 from tests.conftest import Pipeline
 from tests.integration.checks import (
     DayInBackground,
@@ -76,9 +77,9 @@ def day_and_ledger(config: SimConfig) -> list[tuple[str, bytes, bytes]]:
     ledger: list[tuple[str, bytes, bytes]] = []
     stocks: dict[str, SkuStock] = {}
     for offset, movement in enumerate(expected_movements([event for _, _, event in emissions])):
-        out = apply_movement(stocks.get(movement.sku, SkuStock(sku=movement.sku)), movement, offset, None, offset)
+        out = apply(stocks.get(movement.sku, SkuStock(sku=movement.sku)), movement, offset, None, offset)
         stocks[movement.sku] = out.stock
-        ledger += [(INVENTORY_LEDGER.name, entry.sku.encode(), encode(entry)) for entry in out.emitted]
+        ledger += [(INVENTORY_LEDGER.name, entry.sku.encode(), encode(entry)) for entry in out.ledger]
     every = max(1, len(ledger) // max(1, len(events)))
     mixed: list[tuple[str, bytes, bytes]] = []
     for i, event in enumerate(events):

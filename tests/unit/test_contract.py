@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -12,11 +11,9 @@ from typing import Any
 import pytest
 from pydantic import BaseModel, ValidationError
 
-from domain.identity import identity_key
 from streams import deadletter, schemas
 from streams.base import Event, Record
 from streams.codec import DecodeError, decode
-from streams.fraud import entity_key
 from streams.topics import ALL_TOPICS, BY_NAME, INGEST_TOPICS, TopicSpec, dead_letter_topics
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -24,34 +21,6 @@ EVENTS_DOC = REPO_ROOT / "docs" / "events.md"
 MAX_BYTES = 262_144
 PRODUCER_CLASS = "org.apache.kafka.tools.ConsoleProducer"
 TOPIC_NAME = re.compile(r"^[a-z]+\.([a-z]+-)*[a-z]+s$")  # <context>.<plural-noun>
-
-# TopicSpec.key is prose; this is its reading, used to check the keys the doc publishes under.
-KEY_OF: dict[str, Callable[[Any], str]] = {
-    "pos.transactions": lambda event: event.source_node,
-    "web.orders": lambda event: event.order_id,
-    "inventory.adjustments": lambda event: event.source_node,
-    "inventory.transfers": lambda event: event.transfer_id,
-    "customers.identifiers": lambda event: event.known_as.value,
-    "pricing.changes": lambda event: event.sku if event.type == "price.changed" else event.promotion_id,
-    "inventory.movements": lambda event: event.sku,
-    "inventory.ledger-entries": lambda event: event.sku,
-    "inventory.hold-requests": lambda event: event.order_id if event.type == "hold.place" else event.hold_id,
-    "inventory.availabilities": lambda event: (
-        f"{event.sku}@{event.node}" if event.type == "availability.changed" else event.sku
-    ),
-    "inventory.hold-answers": lambda event: event.order_id or "-",
-    "orders.status": lambda event: event.order_id,
-    "identity.requests": identity_key,  # the record it changes: an identifier or a purchase
-    "customers.merges": lambda event: event.merged,
-    "customers.purchases": lambda event: event.customer_id,
-    "loyalty.tier-changes": lambda event: event.customer_id,
-    "loyalty.commands": lambda event: event.customer_id,
-    "loyalty.answers": lambda event: event.customer_id,
-    "loyalty.ledger-entries": lambda event: event.customer_id,
-    "fraud.facts": entity_key,  # the entity a rule groups by: store:, receipt:, sku:, card:, identifier:
-    "fraud.alerts": lambda event: f"{event.entity_kind}:{event.entity_id}",
-}
-
 
 def event_type(model: type[Event]) -> str:
     return str(model.model_fields["type"].default)
@@ -266,7 +235,7 @@ def test_publish_lines_send_the_example_to_its_topic_under_its_key(spec: TopicSp
     lines = published_lines(spec.name, kind)
     commands = sorted(command.split()[0] for command, _, _ in lines)
     assert commands == ["java", "kcat"], f"{spec.name} / {kind}: one ConsoleProducer and one kcat line"
-    expected_key = KEY_OF[spec.name](decode(spec, json.dumps(example(spec.name, kind)).encode(), MAX_BYTES))
+    expected_key = spec.key_of(decode(spec, json.dumps(example(spec.name, kind)).encode(), MAX_BYTES))
     for command, key, value in lines:
         assert json.loads(value) == example(spec.name, kind)
         assert "\n" not in value

@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from domain.holds import STORE_SALE_CONFLICT, HoldDecision, decide_hold, expire_due, settle_conflict
-from domain.stock import Position, SkuStock, apply_movement
+from domain.stock import Position, SkuStock, move
 from streams.holds import CommitHold, ExpireHolds, HoldAnswered, PlaceHold, ReleaseHold
 from streams.inventory import StockMovement
 
@@ -110,7 +110,7 @@ class Real:
             quantity=delta, cause_event_id=f"mv-{self.offset}", cause_type="test", **transfer,
         )
         self.take(expire_due(self.stock, now, m.event_id))  # due holds end before the movement counts
-        self.stock = apply_movement(self.stock, m, self.offset, None, self.offset).stock
+        self.stock = move(self.stock, m)[0]
         self.offset += 1
         self.take(settle_conflict(self.stock, node, now, m.event_id))
 

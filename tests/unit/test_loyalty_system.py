@@ -25,7 +25,7 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from domain.identity import Graph, identity_key
+from domain.identity import Graph
 from domain.identity_log import IdentityRecord, resolve
 from domain.loyalty_rules import EarnRules, clawback_points, points_for_line
 from domain.purchases import PurchaseRecord, settle
@@ -44,6 +44,7 @@ from streams.customers import (
     PurchaseRecorded,
     PurchaseUnits,
     ReturnPurchase,
+    identity_key,
 )
 from streams.loyalty import TierChanged
 

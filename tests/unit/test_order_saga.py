@@ -19,7 +19,7 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from domain.authority import apply, remembers_first_offset
+from domain.authority import dedupes_by_id
 from domain.orders import OrderState, SagaCommand, decide, hold_id_for
 from domain.stock import Position, SkuStock
 from streams.base import Event
@@ -27,6 +27,7 @@ from streams.holds import HoldAnswered
 from streams.inventory import StockMovement
 from streams.orders import CancelledLine, OrderCancelled, OrderPickedUp, OrderPlaced, OrderShipped, OrderStatusChanged
 from streams.pos import SaleLine
+from tables.stock_once import apply
 
 T0 = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
 NODE = "store-001"
@@ -60,7 +61,7 @@ class World:
         if offset < 0 or offset >= len(log):
             return
         command = log[offset]
-        dedupe = remembers_first_offset(command)  # type: ignore[arg-type]
+        dedupe = dedupes_by_id(command)  # type: ignore[arg-type]
         seen = self.first.get(command.event_id) if dedupe else None  # type: ignore[attr-defined]
         out = apply(self.stocks[sku], command, offset, seen, flushed_below=offset)  # type: ignore[arg-type]
         if out.verdict == "applied":

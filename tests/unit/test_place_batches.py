@@ -7,12 +7,13 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from domain.authority import apply, remembers_first_offset
+from domain.authority import dedupes_by_id
 from domain.movements import BATCH_MAX, batch_places
 from domain.stock import Position, SkuStock
 from streams.base import Event
 from streams.holds import PlaceHold, PlaceHolds, ReleaseHold
 from streams.inventory import StockMovement
+from tables.stock_once import apply
 
 T0 = datetime(2026, 11, 26, 12, tzinfo=UTC)
 SKUS = ("SKU-001", "SKU-002")
@@ -48,7 +49,7 @@ def _run(commands: list[Event], redeliver: bool) -> tuple[dict[str, SkuStock], d
     for offset, record in enumerate(commands):
         for _ in range(2 if redeliver else 1):
             sku = record.sku  # type: ignore[attr-defined]
-            dedupe = remembers_first_offset(record)  # type: ignore[arg-type]
+            dedupe = dedupes_by_id(record)  # type: ignore[arg-type]
             out = apply(stocks[sku], record, offset, first.get(record.event_id) if dedupe else None, offset)  # type: ignore[arg-type]
             if out.verdict == "applied":
                 stocks[sku] = out.stock

@@ -17,11 +17,12 @@ import pytest
 from analytics.batch import PK, Batch
 from analytics.rows import rows_for
 from analytics.store import Projection, arrow_rows
-from domain.stock import SkuStock, apply_movement
+from domain.stock import SkuStock
 from sim.config import SimConfig
 from sim.publish import generate
 from sim.report import expected_movements
 from streams.inventory import StockChanged
+from tables.stock_once import apply
 
 
 def test_a_simulated_day_and_its_ledger_project_into_duckdb_and_give_the_expected_stock(tmp_path: Path) -> None:
@@ -30,9 +31,9 @@ def test_a_simulated_day_and_its_ledger_project_into_duckdb_and_give_the_expecte
     stocks: dict[str, SkuStock] = {}
     for offset, movement in enumerate(expected_movements(events)):
         stock = stocks.get(movement.sku, SkuStock(sku=movement.sku))
-        out = apply_movement(stock, movement, offset, None, offset)
+        out = apply(stock, movement, offset, None, offset)
         stocks[movement.sku] = out.stock
-        ledger += out.emitted
+        ledger += out.ledger
     assert any(entry.kind == "transit_in" for entry in ledger), "the day should move stock between nodes"
 
     batch = Batch()

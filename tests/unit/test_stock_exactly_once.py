@@ -8,8 +8,9 @@ from datetime import UTC, datetime
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from domain.stock import Position, SkuStock, apply_movement, replay
+from domain.stock import Position, SkuStock, replay
 from streams.inventory import StockChanged, StockMovement
+from tables.stock_once import apply
 
 T0 = datetime(2026, 11, 2, 9, tzinfo=UTC)
 KINDS = ["sale", "receipt", "return", "return_damaged", "damage", "count", "transfer_in", "transfer_out"]
@@ -71,7 +72,7 @@ class Worker:
         stock, applied = self.restore()
         for offset in range(self.committed, until):
             m = self.source[offset]
-            outcome = apply_movement(
+            outcome = apply(
                 stock.get(m.sku, SkuStock(sku=m.sku)), m, offset, applied.get(m.event_id), self.committed
             )
             if outcome.verdict == "applied":
@@ -80,7 +81,7 @@ class Worker:
             if outcome.remember_first_offset is not None:
                 applied[m.event_id] = outcome.remember_first_offset
                 self.applied_log.pending.append((m.event_id, outcome.remember_first_offset))
-            self.ledger_log.pending += outcome.emitted
+            self.ledger_log.pending += outcome.ledger
 
     def commit(self, offset: int) -> None:
         for log in (self.stock_log, self.applied_log, self.ledger_log):
@@ -106,25 +107,25 @@ def final_positions(worker: Worker) -> dict[tuple[str, str], Position]:
 
 def test_a_movement_seen_twice_changes_stock_once() -> None:
     m = movement(1, "SKU-A1", "st-001", "receipt", 5)
-    first = apply_movement(SkuStock(sku="SKU-A1"), m, 0, None, 0)
-    again = apply_movement(first.stock, m, 7, first.remember_first_offset, 0)
+    first = apply(SkuStock(sku="SKU-A1"), m, 0, None, 0)
+    again = apply(first.stock, m, 7, first.remember_first_offset, 0)
     assert first.verdict == "applied" and again.verdict == "duplicate"
-    assert again.stock.position("st-001").on_hand == 5 and again.emitted == []
+    assert again.stock.position("st-001").on_hand == 5 and again.ledger == []
 
 
 def test_a_redelivered_record_reemits_its_ledger_entry_without_reapplying() -> None:
     m = movement(1, "SKU-A1", "st-001", "sale", 2)
-    first = apply_movement(SkuStock(sku="SKU-A1"), m, 3, None, 0)
-    redelivered = apply_movement(first.stock, m, 3, None, 0)
+    first = apply(SkuStock(sku="SKU-A1"), m, 3, None, 0)
+    redelivered = apply(first.stock, m, 3, None, 0)
     assert redelivered.verdict == "redelivered"
-    assert redelivered.emitted == first.emitted
+    assert redelivered.ledger == first.ledger
     assert redelivered.stock.position("st-001").on_hand == -2
 
 
 def test_a_count_replaces_on_hand_and_records_the_difference() -> None:
-    stock = apply_movement(SkuStock(sku="SKU-A1"), movement(1, "SKU-A1", "st-001", "receipt", 9), 0, None, 0).stock
-    outcome = apply_movement(stock, movement(2, "SKU-A1", "st-001", "count", 4), 1, None, 0)
-    assert outcome.emitted[0].on_hand_delta == -5 and outcome.emitted[0].on_hand_after == 4
+    stock = apply(SkuStock(sku="SKU-A1"), movement(1, "SKU-A1", "st-001", "receipt", 9), 0, None, 0).stock
+    outcome = apply(stock, movement(2, "SKU-A1", "st-001", "count", 4), 1, None, 0)
+    assert outcome.ledger[0].on_hand_delta == -5 and outcome.ledger[0].on_hand_after == 4
 
 
 @settings(max_examples=300, deadline=None)
@@ -164,12 +165,12 @@ def test_crashes_with_partial_flushes_neither_lose_nor_repeat_a_movement(
 
 
 def test_unflushed_entries_are_capped_and_the_oldest_are_dropped_first() -> None:
-    from domain.stock import MAX_UNFLUSHED
+    from runtime.once import MAX_UNFLUSHED
 
     stock = SkuStock(sku="SKU-A1")
     dropped = 0
     for offset in range(MAX_UNFLUSHED + 5):
-        outcome = apply_movement(stock, movement(offset, "SKU-A1", "st-001", "receipt", 1), offset, None, 0)
+        outcome = apply(stock, movement(offset, "SKU-A1", "st-001", "receipt", 1), offset, None, 0)
         stock, dropped = outcome.stock, dropped + outcome.dropped_unflushed
     assert len(stock.unflushed) == MAX_UNFLUSHED and dropped == 5
     assert min(stock.unflushed) == 5
@@ -179,6 +180,6 @@ def test_unflushed_entries_are_capped_and_the_oldest_are_dropped_first() -> None
 def test_committed_offsets_prune_the_unflushed_entries() -> None:
     stock = SkuStock(sku="SKU-A1")
     for offset in range(10):
-        stock = apply_movement(stock, movement(offset, "SKU-A1", "st-001", "receipt", 1), offset, None, 0).stock
-    stock = apply_movement(stock, movement(10, "SKU-A1", "st-001", "receipt", 1), 10, None, 8).stock
+        stock = apply(stock, movement(offset, "SKU-A1", "st-001", "receipt", 1), offset, None, 0).stock
+    stock = apply(stock, movement(10, "SKU-A1", "st-001", "receipt", 1), 10, None, 8).stock
     assert sorted(stock.unflushed) == [8, 9, 10]
