@@ -44,8 +44,8 @@ class Batch:
         """Decode and project one topic's record values; how many could not be decoded (skipped:
         the worker dead-letters them, the sink only counts them). `append_ms`, the records' Kafka
         timestamps in the same order, measures each event's lateness (None: not measured)."""
-        if columnar.reads(spec):
-            values = list(values)
+        values = list(values)
+        if columnar.reads(spec, len(values)):
             try:
                 frames, occurred_s = columnar.project(spec, values, projected_at, max_bytes)
             except columnar.UnreadableError as exc:

@@ -166,6 +166,12 @@ def test_the_columnar_topics_are_the_fact_sources_the_worker_writes_but_fraud_al
 
 # --- or the batch goes record by record -------------------------------------------------------
 
+@pytest.fixture
+def every_poll_columnar(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Batches of a few records take the columnar path, as a poll of thousands does."""
+    monkeypatch.setattr(columnar, "MIN_RECORDS", 1)
+
+
 def answers(n: int = 4) -> list[HoldAnswered]:
     return [
         HoldAnswered(event_id=f"cmd-{i}:hold-{i}", occurred_at=NOW - timedelta(seconds=i), source_node="wh-01",
@@ -202,7 +208,9 @@ REFUSED_BY_BOTH: dict[str, Callable[[Event], bytes | None]] = {
 
 
 @pytest.mark.parametrize("bad", sorted(REFUSED_BY_BOTH))
-def test_a_batch_with_a_bad_record_goes_record_by_record_and_skips_just_that_one(bad: str) -> None:
+def test_a_batch_with_a_bad_record_goes_record_by_record_and_skips_just_that_one(
+    bad: str, every_poll_columnar: None,
+) -> None:
     good = answers()
     values = [encode(event) for event in good]
     values.insert(2, REFUSED_BY_BOTH[bad](good[0]))
@@ -218,7 +226,9 @@ def test_a_batch_with_a_bad_record_goes_record_by_record_and_skips_just_that_one
     assert len(batch.lateness_s) == len(good)
 
 
-def test_a_record_only_the_columnar_path_refuses_is_projected_by_the_per_record_path() -> None:
+def test_a_record_only_the_columnar_path_refuses_is_projected_by_the_per_record_path(
+    every_poll_columnar: None,
+) -> None:
     good = answers()
     values = [encode(event) for event in good]
     values[1] = edited(good[1], lambda p: p.update(occurred_at="2026-11-30T13:00:00+01:00"))  # pydantic: UTC
@@ -234,7 +244,9 @@ def test_a_record_only_the_columnar_path_refuses_is_projected_by_the_per_record_
     assert frame.height == len(good)
 
 
-def test_a_good_internal_batch_takes_the_columnar_path_and_measures_every_events_lateness() -> None:
+def test_a_good_internal_batch_takes_the_columnar_path_and_measures_every_events_lateness(
+    every_poll_columnar: None,
+) -> None:
     good = answers()
     batch = Batch()
     skipped = batch.add_events(INVENTORY_HOLD_ANSWERS, [encode(e) for e in good], NOW, MAX_BYTES,
@@ -245,13 +257,25 @@ def test_a_good_internal_batch_takes_the_columnar_path_and_measures_every_events
     assert batch.lateness_s == pytest.approx([float(i) for i in range(len(good))])
 
 
-def test_rows_of_one_table_from_both_paths_keep_their_order_so_the_first_of_two_alike_wins() -> None:
+def test_rows_of_one_table_from_both_paths_keep_their_order_so_the_first_of_two_alike_wins(
+    every_poll_columnar: None,
+) -> None:
     first, second = answers(1)[0], answers(1)[0].model_copy(update={"atp_after": 99})
     batch = Batch()
     batch.add_events(INVENTORY_HOLD_ANSWERS, [b"{", encode(first)], NOW, MAX_BYTES)  # record by record
     batch.add_events(INVENTORY_HOLD_ANSWERS, [encode(second)], NOW, MAX_BYTES)  # columnar
 
     assert batch.frames()["fct_holds"].get_column("atp_after").to_list() == [first.atp_after]
+
+
+def test_a_poll_smaller_than_the_threshold_goes_record_by_record() -> None:
+    good = answers()
+    batch = Batch()
+    batch.add_events(INVENTORY_HOLD_ANSWERS, [encode(e) for e in good], NOW, MAX_BYTES)
+
+    assert len(batch.rows["fct_holds"]) == len(good) and not batch.parts
+    assert columnar.reads(INVENTORY_HOLD_ANSWERS, columnar.MIN_RECORDS)
+    assert not columnar.reads(FRAUD_ALERTS, columnar.MIN_RECORDS)
 
 
 @pytest.mark.parametrize("spec", [INVENTORY_LEDGER, INVENTORY_AVAILABILITY, ORDERS_STATUS, LOYALTY_LEDGER,
