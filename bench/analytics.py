@@ -52,6 +52,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--snapshot-interval", type=float,
                         help="OMNI_SNAPSHOT_INTERVAL_S for the sink (default: the environment's, else settings')")
     parser.add_argument("--seed", type=int, default=42, help="simulator seed")
+    parser.add_argument("--ledger", action="store_true",
+                        help="add the stock ledger the worker makes of the day (an internal topic, read in columns)")
     parser.add_argument("--profile", metavar="FILE", help="py-spy the sink while it drains; collapsed stacks to FILE")
     parser.add_argument("--keep", action="store_true", help="keep topics, temp dir and logs for a post-mortem")
     parser.add_argument("--no-progress", action="store_true", help="no progress bars on stderr")
@@ -70,8 +72,8 @@ def baselines(stack: Stack, day: SinkDay) -> tuple[Baselines, int]:
     consume_aio = raw_consume_aiokafka(settings, len(day.records))
     say(f"raw consume, aiokafka: {consume_aio.wall_s:.2f} s ({consume_aio.cpu_s:.2f} s CPU)")
     batches, decoded = decode_rows(day.records, settings)
-    rows = sum(len(r) for b in batches for r in b.rows.values())
-    say(f"decode + rows_for: {rows:,} rows in {decoded.wall_s:.2f} s ({decoded.cpu_s:.2f} s CPU)")
+    rows = sum(b.row_count for b in batches)
+    say(f"decode + rows (per record or columnar): {rows:,} rows in {decoded.wall_s:.2f} s ({decoded.cpu_s:.2f} s CPU)")
     built, framed = frames(batches)
     say(f"frames: {framed.wall_s:.2f} s ({framed.cpu_s:.2f} s CPU)")
     inserted, written, snapshot = insert(batches, built, stack.root / "insert-only")
@@ -171,6 +173,7 @@ def measure(stack: Stack, day: SinkDay, args: argparse.Namespace, plan: dict[str
         "sink_batch_wait_ms": stack.settings.sink_batch_wait_ms,
         "snapshot_mb": round(stack.snapshot_path.stat().st_size / 1e6, 1) if stack.snapshot_path.exists() else None,
         "seed": args.seed,
+        "ledger": args.ledger,
         "kafka_python_crc32c": "c" if crc32c_c else "pure python",  # kafka-python checks every batch's CRC
     }
     return {"throughput": throughput, "lag": lag, "base": base, "context": context}
@@ -183,7 +186,7 @@ def run(args: argparse.Namespace) -> dict[str, object]:
     broker = ensure_broker()
     kafka = "external" if os.environ.get("KAFKA_BOOTSTRAP") and not broker.pid else read_kafka_version()
     print(f"broker {broker.bootstrap} (Kafka {kafka}, {'started' if broker.started_here else 'reused'})")
-    day = sink_day(int(plan["events"]), args.seed)
+    day = sink_day(int(plan["events"]), args.seed, ledger=args.ledger)
     print(f"workload: {len(day.records):,} records on the sink's topics, {day.bytes / 1e6:.1f} MB (seed {args.seed})")
     stack = Stack.create(broker.bootstrap)
     interval_s = args.snapshot_interval or Settings.from_env().snapshot_interval_s

@@ -13,12 +13,15 @@ from tqdm import tqdm
 
 from analytics.sink import FACT_SOURCES
 from bench.workload import CUSTOMERS, SKUS, STORES, WAREHOUSES
+from domain.movements import movements_for
+from domain.stock import SkuStock, apply_movement
 from settings import Settings
 from sim import SimConfig
 from sim.day import simulate
+from sim.report import OrderBook
 from streams.base import Event
 from streams.codec import encode
-from streams.topics import TopicSpec
+from streams.topics import INVENTORY_LEDGER, TopicSpec
 
 # Share of the simulator's events that land on a topic the sink reads (pos.transactions and
 # web.orders: ~82%); the rest (stock adjustments, transfers, identifiers, prices) only reach
@@ -46,12 +49,14 @@ class SinkDay:
 LAG_TOPICS = {"pos.transactions", "web.orders"}
 
 
-def sink_day(records: int, seed: int, keep_events: int = 20_000) -> SinkDay:
-    """The first `records` simulated events that the sink reads, on the pipeline bench's network."""
+def sink_day(records: int, seed: int, keep_events: int = 20_000, ledger: bool = False) -> SinkDay:
+    """The first `records` simulated events that the sink reads, on the pipeline bench's network;
+    with `ledger`, the stock ledger entries the worker would make of them come after each event."""
     names = {spec.name for spec in FACT_SOURCES}
     config = SimConfig(events=min(10_000_000, int(records / SINK_SHARE * 1.5) + 1_000), seed=seed, stores=STORES,
                        warehouses=WAREHOUSES, skus=SKUS, customers=CUSTOMERS, run="bench")
-    ours: Iterator[tuple[TopicSpec, bytes, Event]] = (e for e in simulate(config) if e[0].name in names)
+    day = with_ledger(simulate(config)) if ledger else simulate(config)
+    ours: Iterator[tuple[TopicSpec, bytes, Event]] = (e for e in day if e[0].name in names)
     wire: list[SinkRecord] = []
     kept: list[Event] = []
     for spec, key, event in islice(ours, records):
@@ -61,6 +66,20 @@ def sink_day(records: int, seed: int, keep_events: int = 20_000) -> SinkDay:
     if len(wire) < records:
         raise ValueError(f"the simulated day gave only {len(wire)} records on the sink's topics")
     return SinkDay(records=wire, events=kept)
+
+
+def with_ledger(day: Iterator[tuple[TopicSpec, bytes, Event]]) -> Iterator[tuple[TopicSpec, bytes, Event]]:
+    """Each event, then the `inventory.ledger-entries` its stock movements make (the stock
+    authority's own domain code, as the worker applies them; no Kafka): an internal topic."""
+    book, stocks = OrderBook(), dict[str, SkuStock]()
+    for offset, (spec, key, event) in enumerate(day):
+        yield spec, key, event
+        for movement in (*movements_for(event), *book.movements(event)):
+            outcome = apply_movement(stocks.get(movement.sku, SkuStock(sku=movement.sku)), movement, offset, None,
+                                     offset)
+            stocks[movement.sku] = outcome.stock
+            for entry in outcome.emitted:
+                yield INVENTORY_LEDGER, entry.sku.encode(), entry
 
 
 def prefill(settings: Settings, day: SinkDay, progress: bool) -> None:

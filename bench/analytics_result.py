@@ -47,8 +47,8 @@ class Baselines:
     records: int
     rows: int
     raw_consume: Timed  # kafka-python poll loop, no decoding (the sink's consumer until 2026-11)
-    decode: Timed  # streams.codec.decode + analytics.rows.rows_for
-    frames: Timed  # Batch.frames(): row dicts to polars frames, deduplicated
+    decode: Timed  # Batch.add_events: decode + rows_for per record, or analytics.columnar for internal topics
+    frames: Timed  # Batch.frames(): row dicts to polars frames, joined to the columnar ones, deduplicated
     insert: Timed  # Projection.write of the frames, batch by batch
     snapshot: Timed  # one publish_snapshot (checkpoint + file copy) of the filled file
     raw_consume_aiokafka: Timed = field(default_factory=Timed)  # the sink's consumer: aiokafka getmany loop

@@ -88,15 +88,17 @@ async def _read_aiokafka(settings: Settings, expected: int) -> None:
 
 
 def decode_rows(records: list[SinkRecord], settings: Settings) -> tuple[list[Batch], Timed]:
-    """The sink's `Batch.add_events` without Kafka or metrics: batches of `sink_batch_max` records as rows,
-    each run of one topic's records handed over at once, as a poll hands them over."""
+    """The sink's `Batch.add_events` without Kafka or metrics: batches of `sink_batch_max` records, each
+    run of one topic's records handed over at once, as a poll hands them over; ingest topics decoded
+    per record into row dicts, internal ones (`analytics.columnar`) into typed frames."""
     batches: list[Batch] = []
     size, limit = settings.sink_batch_max, settings.max_event_bytes
     with timed() as t:
         for first in range(0, len(records), size):
             chunk = list(enumerate(records[first:first + size], start=first))
             batch = Batch(records=len(chunk))
-            for spec, run in groupby(chunk, key=lambda numbered: numbered[1].spec):
+            by_topic = sorted(chunk, key=lambda numbered: numbered[1].spec.name)  # a poll: per partition
+            for spec, run in groupby(by_topic, key=lambda numbered: numbered[1].spec):
                 numbered = list(run)
                 batch.add_events(spec, [record.raw for _, record in numbered], datetime.now(UTC), limit)
                 batch.offsets[(spec.name, 0)] = numbered[-1][0] + 1
@@ -105,7 +107,8 @@ def decode_rows(records: list[SinkRecord], settings: Settings) -> tuple[list[Bat
 
 
 def frames(batches: list[Batch]) -> tuple[list[Frames], Timed]:
-    """`Batch.frames()`: row dicts to typed frames, deduplicated on each table's key."""
+    """`Batch.frames()`: row dicts to typed frames, joined to the columnar frames, deduplicated on each
+    table's key."""
     with timed() as t:
         built = [batch.frames() for batch in batches]
     return built, t
