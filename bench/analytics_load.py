@@ -14,7 +14,7 @@ from tqdm import tqdm
 from analytics.sink import FACT_SOURCES
 from bench.workload import CUSTOMERS, SKUS, STORES, WAREHOUSES
 from domain.movements import movements_for
-from domain.stock import SkuStock, apply_movement
+from domain.stock import SkuStock
 from settings import Settings
 from sim import SimConfig
 from sim.day import simulate
@@ -22,6 +22,7 @@ from sim.report import OrderBook
 from streams.base import Event
 from streams.codec import encode
 from streams.topics import INVENTORY_LEDGER, TopicSpec
+from tables.stock_once import apply
 
 # Share of the simulator's events that land on a topic the sink reads (pos.transactions and
 # web.orders: ~82%); the rest (stock adjustments, transfers, identifiers, prices) only reach
@@ -75,10 +76,9 @@ def with_ledger(day: Iterator[tuple[TopicSpec, bytes, Event]]) -> Iterator[tuple
     for offset, (spec, key, event) in enumerate(day):
         yield spec, key, event
         for movement in (*movements_for(event), *book.movements(event)):
-            outcome = apply_movement(stocks.get(movement.sku, SkuStock(sku=movement.sku)), movement, offset, None,
-                                     offset)
+            outcome = apply(stocks.get(movement.sku, SkuStock(sku=movement.sku)), movement, offset, None, offset)
             stocks[movement.sku] = outcome.stock
-            for entry in outcome.emitted:
+            for entry in outcome.ledger:
                 yield INVENTORY_LEDGER, entry.sku.encode(), entry
 
 
