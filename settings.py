@@ -137,6 +137,9 @@ class Settings:
     commit_interval_s: float = setting("OMNI_COMMIT_INTERVAL_S", "1.0", "how often the worker commits offsets")
     producer_linger_s: float = setting("OMNI_PRODUCER_LINGER_S", "0.005",
         "producer linger: batches sends at a small latency cost")
+    producer_batch_bytes: int = setting("OMNI_PRODUCER_BATCH_BYTES", "524288",
+        "largest producer batch per partition: a checkpoint's changelog records reach Kafka in a few round trips "
+        "(16 KB took one per ~3 stock values); keep it under the broker's message.max.bytes (1 MB)")
     order_hold_ttl_s: float = setting("OMNI_ORDER_HOLD_TTL_S", "604800",
         "how long a delivery order's holds last before they expire unshipped")
     pickup_window_s: float = setting("OMNI_PICKUP_WINDOW_S", "259200",

@@ -2,7 +2,9 @@
 
 This stage keeps no state, so it runs on a plain aiokafka consumer and producer inside each
 worker (consumer group `<app id>-router`) rather than on a Faust stream: it commits a source
-offset only after Kafka acknowledged every record derived from it. Under crash tests Faust's
+offset only after Kafka acknowledged every record derived from it and from every offset before
+it (`_Acked`), every `OMNI_COMMIT_INTERVAL_S`, when idle and before its partitions move; it reads
+on while Kafka acknowledges, so a record never waits for an earlier batch's acks or commit. Under crash tests Faust's
 own offset tracking skipped records after a restart (docs/inventory-slice.md); here the rule
 is explicit and small enough to read. Redelivery after a crash re-sends the same movement ids,
 which the stock table recognises.
@@ -14,8 +16,10 @@ import asyncio
 import logging
 import os
 import time
+from collections import deque
 from collections.abc import Awaitable
 from datetime import UTC, datetime
+from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, ConsumerRecord, TopicPartition
 from aiokafka.errors import CommitFailedError, KafkaError
@@ -37,6 +41,7 @@ from streams.topics import FRAUD_FACTS, IDENTITY_REQUESTS, INGEST_TOPICS, INVENT
 log = logging.getLogger("omnistream.router")
 
 BATCH_MAX = 500
+IDLE_POLL_MS = 200
 TICK_S = max(1.0, settings.fraud_join_grace_s / 3)  # how often the fraud rules' clock ticks
 # Counted, not re-read: this consumer commits only what Kafka acknowledged, so a jump would be an aiokafka bug.
 holes = HoleDetector("route_movements", rereads=False)
@@ -67,12 +72,55 @@ def _clients() -> tuple[AIOKafkaConsumer, AIOKafkaProducer]:
     return consumer, producer
 
 
+class _Acked:
+    """Routed batches whose records Kafka has not yet acknowledged, oldest first; the offsets of
+    those it has, ready to commit. The router reads on while Kafka acknowledges (a hold waits for
+    no earlier batch's acks), and a source offset is committed only once everything routed from
+    it and from every offset before it is in Kafka."""
+
+    def __init__(self) -> None:
+        self.waiting: deque[tuple[dict[TopicPartition, int], asyncio.Future[Any]]] = deque()
+        self.ready: dict[TopicPartition, int] = {}
+        self.last_commit = time.monotonic()
+
+    def add(self, offsets: dict[TopicPartition, int], sends: list[Awaitable[object]]) -> None:
+        self.waiting.append((offsets, asyncio.ensure_future(asyncio.gather(*sends))))
+
+    def _collect(self) -> None:
+        while self.waiting and self.waiting[0][1].done():
+            offsets, acked = self.waiting.popleft()
+            acked.result()  # a send Kafka refused: the task fails, nothing after it is committed
+            self.ready.update(offsets)
+
+    async def commit(self, consumer: AIOKafkaConsumer, *, wait: bool = False) -> None:
+        """Commit what Kafka acknowledged; with `wait`, everything routed so far (revocation, stop)."""
+        if wait and self.waiting:
+            await asyncio.gather(*(acked for _, acked in self.waiting))
+        self._collect()
+        if not self.ready:
+            return
+        offsets, self.ready = self.ready, {}
+        self.last_commit = time.monotonic()
+        try:
+            await consumer.commit(offsets)
+        except (CommitFailedError, KafkaError) as err:  # a rebalance took the partitions: redelivered
+            log.warning("commit after routing failed (%s): the new owner re-routes, the stock table deduplicates", err)
+            holes.forget()
+
+    def due(self, interval_s: float) -> bool:
+        return time.monotonic() - self.last_commit >= interval_s
+
+
 class _Reassigned(ConsumerRebalanceListener):  # type: ignore[misc]
-    """After a rebalance a partition resumes at its committed offset, which another worker may
-    have moved on: that is not a jump (it was counted as one, with a misleading warning)."""
+    """Before partitions move, everything routed from them is acknowledged and committed, so the
+    next owner starts after it. After a rebalance a partition resumes at its committed offset,
+    which another worker may have moved on: that is not a jump."""
+
+    def __init__(self, consumer: AIOKafkaConsumer, acked: _Acked) -> None:
+        self.consumer, self.acked = consumer, acked
 
     async def on_partitions_revoked(self, revoked: object) -> None:
-        return None
+        await self.acked.commit(self.consumer, wait=True)
 
     async def on_partitions_assigned(self, assigned: object) -> None:
         holes.forget()
@@ -83,29 +131,34 @@ async def route_movements() -> None:
     consumer, producer = _clients()
     await producer.start()
     await consumer.start()
-    consumer.subscribe([spec.full_name(settings.topic_prefix) for spec in INGEST_TOPICS], listener=_Reassigned())
+    acked = _Acked()
+    consumer.subscribe([spec.full_name(settings.topic_prefix) for spec in INGEST_TOPICS],
+                       listener=_Reassigned(consumer, acked))
     log.info("router consuming %d ingest topics", len(INGEST_TOPICS))
     if not settings.identity_key:
         log.warning("OMNI_IDENTITY_KEY is empty: identifier hashes can be recomputed by anyone; set a secret key")
     last_tick = 0.0
     try:
         while True:
-            batches = await consumer.getmany(timeout_ms=200, max_records=BATCH_MAX)
+            batches = await consumer.getmany(timeout_ms=IDLE_POLL_MS, max_records=BATCH_MAX)
             if batches:
-                await _route(consumer, producer, batches)
+                acked.add(*await _route(producer, batches))
+            if acked.due(settings.commit_interval_s) or not batches:
+                await acked.commit(consumer)
             _report_lag(consumer)
             if time.monotonic() - last_tick >= TICK_S:
                 last_tick = time.monotonic()
                 await _tick(producer)
     finally:
+        await acked.commit(consumer, wait=True)
         await consumer.stop()
         await producer.stop()
 
 
 async def _route(
-    consumer: AIOKafkaConsumer, producer: AIOKafkaProducer, batches: dict[TopicPartition, list[ConsumerRecord]]
-) -> None:
-    """Send everything the batch causes, wait for Kafka's acks, then commit the batch.
+    producer: AIOKafkaProducer, batches: dict[TopicPartition, list[ConsumerRecord]]
+) -> tuple[dict[TopicPartition, int], list[Awaitable[object]]]:
+    """Send everything the batch causes; the batch's next offsets and the sends' acknowledgements.
 
     A SKU's consecutive places within the batch travel as one record (`batch_places`): under
     load the owner then decides many holds per record; at low load batches hold one command.
@@ -120,14 +173,9 @@ async def _route(
             sends += letter
     for command in batch_places(commands):
         sends.append(await publish(INVENTORY_MOVEMENTS, command, via=producer))
-    await asyncio.gather(*sends)
     offsets = {tp: records[-1].offset + 1 for tp, records in batches.items()}
     next_offset.update(offsets)
-    try:
-        await consumer.commit(offsets)
-    except (CommitFailedError, KafkaError) as err:  # a rebalance took the partitions: redelivered
-        log.warning("commit after routing failed (%s): the new owner re-routes, the stock table deduplicates", err)
-        holes.forget()
+    return offsets, sends
 
 
 async def _route_one(

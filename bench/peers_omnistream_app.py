@@ -23,7 +23,7 @@ from aiokafka import ConsumerRecord, TopicPartition
 
 from bench.peers_workload import step
 from runtime.app import app, settings
-from runtime.batch import Pending
+from runtime.batch import Pending, write
 from runtime.source import OwnedSource
 from tables.options import ROCKSDB_OPTIONS
 
@@ -40,7 +40,7 @@ def _load(sku: bytes) -> dict[str, Any] | None:
 
 
 def _store(sku: bytes, state: dict[str, Any] | None) -> None:
-    stock[sku] = json.dumps(state, separators=(",", ":")).encode()
+    write(stock, sku, json.dumps(state, separators=(",", ":")).encode())
 
 
 EOS = os.environ.get("PEERS_EOS") == "1"

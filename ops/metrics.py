@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter, Gauge
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 REGISTRY = CollectorRegistry()
 
@@ -28,6 +28,12 @@ CONSUMER_LAG = Gauge(
 )
 TABLE_KEYS = Gauge(
     "omnistream_table_keys", "Keys held locally per table (assigned partitions)", ["table"], registry=REGISTRY
+)
+CHECKPOINT_SECONDS = Histogram(
+    "omnistream_stage_checkpoint_seconds",
+    "How long a stage's checkpoint held its loop, by part: writes (table values), send (their changelog "
+    "records to the producer), flush (until Kafka acknowledged them and the outputs), commit (the offsets)",
+    ["stage", "part"], buckets=(0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0), registry=REGISTRY,
 )
 OFFSET_HOLES = Counter(
     "omnistream_offset_holes_total",

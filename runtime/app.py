@@ -58,6 +58,7 @@ def create_app(s: Settings) -> faust.App:
         broker_heartbeat_interval=1.0,
         broker_commit_interval=s.commit_interval_s,
         producer_linger=s.producer_linger_s,
+        producer_max_batch_size=s.producer_batch_bytes,
         producer_acks=-1,
         web_host=s.web_host,
         web_bind=s.web_bind,

@@ -35,9 +35,10 @@ import faust
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 
 from ops.crashes import fatal
+from ops.metrics import CHECKPOINT_SECONDS
 from runtime import lags
 from runtime.app import after_assignment, before_revocation, settled
-from runtime.batch import Pending, in_partition
+from runtime.batch import Pending, in_partition, send
 from runtime.offsets import HoleDetector
 from settings import Settings
 
@@ -46,6 +47,7 @@ log = logging.getLogger("omnistream.source")
 BatchHandler = Callable[[TopicPartition, list[ConsumerRecord]], Awaitable[None]]
 MAX_RECORDS = 2_000  # per fetch; a partition's share is one batch
 IDLE_POLL_MS = 100
+SLOW_CHECKPOINT_S = 0.1  # logged: every record of the stage waits this long
 SOURCES: list[OwnedSource] = []
 
 
@@ -213,19 +215,38 @@ class OwnedSource:
     async def commit(self) -> None:
         """The checkpoint: write the decided values (one table write per changed key), then
         commit what was applied once Kafka has everything it caused."""
-        self._last_commit = time.monotonic()
-        for pending in self.state:
-            pending.flush()
+        self._last_commit = started = time.monotonic()
+        held = [record for pending in self.state for record in pending.flush()]
+        stored = time.monotonic()
+        acknowledged = await send(held, self.app.producer)  # changelog records (runtime/batch.py)
+        wrote = time.monotonic()
+        CHECKPOINT_SECONDS.labels(self.name, "writes").observe(stored - started)
+        CHECKPOINT_SECONDS.labels(self.name, "send").observe(wrote - stored)
         if not self.done or self.consumer is None:
+            await acknowledged()  # nothing to commit; the RocksDB offsets still move on
             return
         offsets = dict(self.done)
-        await self.app.producer.flush()  # changelog records and outputs of every applied record
+        try:  # every changelog record of this checkpoint, then every output of the applied records
+            await acknowledged()
+            await self.app.producer.flush()
+        except Exception as err:  # Kafka refused a record: committing now could lose its state
+            tp = next(iter(offsets))
+            fatal(self.name, tp.topic, tp.partition, offsets[tp], err)
+        flushed = time.monotonic()
+        CHECKPOINT_SECONDS.labels(self.name, "flush").observe(flushed - wrote)
         try:
             await self.consumer.commit(offsets)
         except Exception as err:  # noqa: BLE001 (the next owner re-reads; the stage deduplicates)
             log.warning("%s: commit of %s failed (%r); those records will be applied again and recognised",
                         self.name, offsets, err)
             return
+        done = time.monotonic()
+        CHECKPOINT_SECONDS.labels(self.name, "commit").observe(done - flushed)
+        if done - started > SLOW_CHECKPOINT_S:
+            log.warning("%s: slow checkpoint %.0f ms (%d values written in %.0f, sent in %.0f, acknowledged after "
+                        "%.0f, offsets committed in %.0f): records wait meanwhile", self.name,
+                        1000 * (done - started), len(held), 1000 * (stored - started), 1000 * (wrote - stored),
+                        1000 * (flushed - wrote), 1000 * (done - flushed))
         for tp, offset in offsets.items():
             if self.done.get(tp) == offset:
                 del self.done[tp]

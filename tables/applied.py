@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from runtime.app import app
-from runtime.batch import Pending
+from runtime.batch import Pending, write
 from streams.topics import STOCK_PARTITIONS
 from tables.options import ROCKSDB_OPTIONS
 
@@ -25,7 +25,7 @@ def _read(movement_id: str) -> int | None:
 
 def _write(movement_id: str, offset: int | None) -> None:
     assert offset is not None
-    applied_table[movement_id] = str(offset).encode()
+    write(applied_table, movement_id, str(offset).encode())
 
 
 # apply_movements' remembered ids, written at each checkpoint with the stock (runtime/batch.py).

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from domain.fraud_judge import stored_json
 from runtime.app import app
-from runtime.batch import Pending
+from runtime.batch import Pending, write
 from streams.base import Record
 from streams.topics import FRAUD_FACTS
 from tables.options import ROCKSDB_OPTIONS
@@ -28,7 +28,7 @@ def _read(key: str) -> str | None:
 
 
 def _write(key: str, state: str | Record) -> None:
-    fraud_table[key] = stored_json(state).encode()
+    write(fraud_table, key, stored_json(state).encode())
 
 
 # watch_fraud's decided values, written at each checkpoint (runtime/batch.py).

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from domain.orders import OrderState
 from runtime.app import app
-from runtime.batch import Pending
+from runtime.batch import Pending, write
 from streams.topics import INGEST_PARTITIONS
 from tables.options import ROCKSDB_OPTIONS
 
@@ -26,7 +26,7 @@ def _read(order_id: str) -> OrderState | None:
 
 def _write(order_id: str, state: OrderState | None) -> None:
     assert state is not None
-    orders_table[order_id] = state.model_dump_json().encode()
+    write(orders_table, order_id, state.model_dump_json().encode())
 
 
 # order_saga's decided values, written at each checkpoint (runtime/batch.py).

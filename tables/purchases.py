@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from domain.purchases import PurchaseRecord
 from runtime.app import app
-from runtime.batch import Pending
+from runtime.batch import Pending, write
 from streams.topics import IDENTITY_REQUESTS
 from tables.options import ROCKSDB_OPTIONS
 
@@ -23,7 +23,7 @@ def _read(key: str) -> PurchaseRecord | None:
 
 
 def _write(key: str, record: PurchaseRecord) -> None:
-    purchases_table[key] = record.model_dump_json(exclude_defaults=True).encode()
+    write(purchases_table, key, record.model_dump_json(exclude_defaults=True).encode())
 
 
 # The stage's decided values, written at each checkpoint (runtime/batch.py).

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 from domain.stock import SkuStock
 from runtime.app import app
-from runtime.batch import Pending
+from runtime.batch import Pending, write
 from streams.topics import STOCK_PARTITIONS
 from tables.options import ROCKSDB_OPTIONS
 
@@ -42,7 +42,7 @@ def _read(sku: str) -> SkuStock:
 def _write(stock: SkuStock) -> None:
     # Always assign: a value mutated in place is never written to the changelog. Defaults are
     # left out: most positions are a few numbers, and 2 million of them add up.
-    stock_table[stock.sku] = stock.model_dump_json(exclude_defaults=True).encode()
+    write(stock_table, stock.sku, stock.model_dump_json(exclude_defaults=True).encode())
     _remember(stock)
 
 

@@ -15,7 +15,7 @@ import json
 
 from domain.wallet import Wallet
 from runtime.app import app
-from runtime.batch import Pending
+from runtime.batch import Pending, write
 from streams.topics import LOYALTY_COMMANDS
 from tables.options import ROCKSDB_OPTIONS
 from tables.wallet_buckets import bucket_of as _bucket_of
@@ -48,7 +48,7 @@ def put_wallet(wallet: Wallet) -> None:
     key = bucket_of(wallet.customer_id)
     bucket = _bucket(key)
     bucket[wallet.customer_id] = wallet.model_dump_json(exclude_defaults=True)
-    wallets_table[key] = encode_bucket(bucket)
+    write(wallets_table, key, encode_bucket(bucket))
 
 
 def put_wallets(wallets: list[Wallet]) -> None:
@@ -60,7 +60,7 @@ def put_wallets(wallets: list[Wallet]) -> None:
         bucket = _bucket(key)
         for wallet in members:
             bucket[wallet.customer_id] = wallet.model_dump_json(exclude_defaults=True)
-        wallets_table[key] = encode_bucket(bucket)
+        write(wallets_table, key, encode_bucket(bucket))
 
 
 # apply_wallet_commands' decided values, written at each checkpoint (runtime/batch.py).

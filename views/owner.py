@@ -77,8 +77,14 @@ async def forward(
             status=503, headers={"Retry-After": "1"},
         )
     url = owner + path
-    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10)) as session:
-        method = session.post if body is not None else session.get
-        passed = {h: request.headers[h] for h in PASSED_HEADERS if h in request.headers}
-        async with method(url, json=body, headers={FORWARDED: "1", **passed}) as response:
-            return view.json(await response.json(), status=response.status)
+    try:
+        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10)) as session:
+            method = session.post if body is not None else session.get
+            passed = {h: request.headers[h] for h in PASSED_HEADERS if h in request.headers}
+            async with method(url, json=body, headers={FORWARDED: "1", **passed}) as response:
+                return view.json(await response.json(), status=response.status)
+    except (aiohttp.ClientError, TimeoutError) as err:  # the owner died or restarts: Kafka will move its partitions
+        return view.json(
+            {"error": f"{key}: its owner {owner} does not answer ({type(err).__name__}); retry shortly"},
+            status=503, headers={"Retry-After": "1"},
+        )

@@ -122,6 +122,37 @@ async def test_the_table_is_written_at_the_checkpoint_once_per_sku_and_readers_s
     await feed(module, *(encode(movement(f"rcv-{i}:0", "receipt", 1)) for i in range(5)))
     assert get_stock("SKU-00001").position("st-001").on_hand == 5  # a reader sees the decision
     assert stock_table.data.get("SKU-00001") is None  # the table has not been written yet
-    assert stock_state.flush() == 1  # one SKU changed by five records: one write
+    held = stock_state.flush()
+    assert len(held) == 1  # one SKU changed by five records: one write
     assert b'"on_hand":5' in stock_table.data.get("SKU-00001")
     assert get_stock("SKU-00001").position("st-001").on_hand == 5
+    # and one changelog record, as Faust's table would write it, for the checkpoint to send
+    record = held[0]
+    assert (record.topic, record.partition) == (stock_table.changelog_topic.get_topic_name(), 0)
+    # the key JSON-quoted, as Faust's own table writes it (../shared/FAUST_NOTES.md): recovery reads both alike
+    assert (record.key, record.value) == (b'"SKU-00001"', stock_table.data.get("SKU-00001"))
+
+
+async def test_the_checkpoint_sends_each_held_record_and_keeps_the_changelog_offset_faust_recovers_from(
+        agent_env) -> None:  # type: ignore[no-untyped-def]
+    import asyncio
+    from types import SimpleNamespace
+
+    from aiokafka import TopicPartition
+
+    from runtime.batch import send
+    from tables.stock import stock_state, stock_table
+
+    module, _ = agent_env
+    await feed(module, encode(movement("rcv-x:0", "receipt", 2)))
+    held = stock_state.flush()
+    changelog = TopicPartition(stock_table.changelog_topic.get_topic_name(), 0)
+    acked = asyncio.get_running_loop().create_future()
+    acked.set_result(SimpleNamespace(partition=0, topic_partition=changelog, offset=41))
+    producer = SimpleNamespace(send=AsyncMock(return_value=acked))
+    with patch.object(stock_table.data, "set_persisted_offset") as persisted:
+        acknowledged = await send(held, producer)
+        await acknowledged()
+    sent = producer.send.await_args.kwargs
+    assert (sent["topic"], sent["partition"], sent["key"]) == (changelog.topic, 0, b'"SKU-00001"')
+    persisted.assert_called_once_with(changelog, 41)
