@@ -105,12 +105,18 @@ def _release(stock: SkuStock, command: ReleaseHold, now: datetime, reason: str) 
 def expire_due(stock: SkuStock, now: datetime, command_id: str) -> HoldDecision:
     """Expire open holds whose time to live ended; forget resolved ones past retention."""
     answers = []
-    due = [h for h in stock.holds.values() if h.status == "granted" and h.expires_at <= now]
+    forget_before = now - RESOLVED_RETENTION
+    due, forgotten = [], False
+    for h in stock.holds.values():  # one pass: every command of the SKU's log comes through here
+        if h.status == "granted":
+            if h.expires_at <= now:
+                due.append(h)
+        elif h.resolved_at is not None and h.resolved_at < forget_before:
+            forgotten = True
     for hold in sorted(due, key=lambda h: (h.expires_at, h.hold_id)):
         stock = _free(stock, hold, "expired", "time to live ended", now)
         answers.append(_answer(stock, stock.holds[hold.hold_id], "expired", command_id, now))
-    forget_before = now - RESOLVED_RETENTION
-    if any(h.resolved_at is not None and h.resolved_at < forget_before for h in stock.holds.values()):
+    if forgotten:
         keep = {hid: h for hid, h in stock.holds.items() if h.resolved_at is None or h.resolved_at >= forget_before}
         stock = stock.model_copy(update={"holds": keep})
     return HoldDecision(stock, answers)

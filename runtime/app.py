@@ -14,7 +14,7 @@ import faust
 from domain.loyalty_rules import rules_from
 from ops import logs
 from ops.clock import Clock
-from runtime import consumer_fixes
+from runtime import consumer_fixes, producer_fixes
 from settings import Settings
 from streams import admin
 from streams.topics import ALL_TOPICS, STOCK_PARTITIONS, TopicSpec
@@ -73,6 +73,7 @@ app = create_app(settings)
 
 # Records fetched but not delivered around a rebalance must come again: see runtime/consumer_fixes.py.
 consumer_fixes.install([spec.full_name(settings.topic_prefix) for spec in ALL_TOPICS])
+producer_fixes.install()  # no getpid() per record sent (runtime/producer_fixes.py)
 
 
 @app.on_worker_init.connect  # type: ignore[arg-type]
