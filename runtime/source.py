@@ -47,7 +47,7 @@ log = logging.getLogger("omnistream.source")
 BatchHandler = Callable[[TopicPartition, list[ConsumerRecord]], Awaitable[None]]
 MAX_RECORDS = 2_000  # per fetch; a partition's share is one batch
 IDLE_POLL_MS = 100
-SLOW_CHECKPOINT_S = 0.1  # logged: every record of the stage waits this long
+SLOW_CHECKPOINT_S = 0.25  # logged: from its start until the offsets are committed
 SOURCES: list[OwnedSource] = []
 
 
@@ -93,6 +93,7 @@ class OwnedSource:
         self._idle = asyncio.Event()
         self._idle.set()
         self._last_commit = time.monotonic()
+        self._committing: asyncio.Future[None] | None = None  # the checkpoint waiting for Kafka, if any
         before_revocation(self._on_revoked, app)
         after_assignment(self._on_assigned, app)
         app.task(self.run)
@@ -164,7 +165,7 @@ class OwnedSource:
                     await self._process(batches)
                 await self._report_lag(consumer)
                 if time.monotonic() - self._last_commit >= s.commit_interval_s:
-                    await self.commit()
+                    await self.commit(wait=False)  # reads on while Kafka acknowledges
         finally:
             await self.commit()
             await consumer.stop()
@@ -212,28 +213,40 @@ class OwnedSource:
             fatal(self.name, last.topic, last.partition, last.offset, err)
         self.position.update(offsets)
 
-    async def commit(self) -> None:
-        """The checkpoint: write the decided values (one table write per changed key), then
-        commit what was applied once Kafka has everything it caused."""
+    async def commit(self, wait: bool = True) -> None:
+        """The checkpoint: write the decided values (one table write per changed key), send their
+        changelog records, then commit what was applied once Kafka has everything it caused.
+        With `wait=False` (the loop's periodic checkpoint) the wait for Kafka and the commit run
+        in the background while the stage reads on; one checkpoint at a time."""
+        if self._committing is not None:
+            await self._committing
         self._last_commit = started = time.monotonic()
         held = [record for pending in self.state for record in pending.flush()]
         stored = time.monotonic()
         acknowledged = await send(held, self.app.producer)  # changelog records (runtime/batch.py)
-        wrote = time.monotonic()
         CHECKPOINT_SECONDS.labels(self.name, "writes").observe(stored - started)
-        CHECKPOINT_SECONDS.labels(self.name, "send").observe(wrote - stored)
-        if not self.done or self.consumer is None:
-            await acknowledged()  # nothing to commit; the RocksDB offsets still move on
-            return
-        offsets = dict(self.done)
+        CHECKPOINT_SECONDS.labels(self.name, "send").observe(time.monotonic() - stored)
+        offsets = dict(self.done) if self.consumer is not None else {}
+        self._committing = asyncio.ensure_future(self._acknowledged_then_commit(offsets, acknowledged, len(held),
+                                                                                started))
+        if wait:
+            await self._committing
+
+    async def _acknowledged_then_commit(self, offsets: dict[TopicPartition, int],
+                                        acknowledged: Callable[[], Awaitable[None]], values: int,
+                                        started: float) -> None:
+        sent = time.monotonic()
         try:  # every changelog record of this checkpoint, then every output of the applied records
             await acknowledged()
-            await self.app.producer.flush()
+            if offsets:
+                await self.app.producer.flush()
         except Exception as err:  # Kafka refused a record: committing now could lose its state
-            tp = next(iter(offsets))
-            fatal(self.name, tp.topic, tp.partition, offsets[tp], err)
+            tp = next(iter(offsets), TopicPartition(self.topics[0], -1))
+            fatal(self.name, tp.topic, tp.partition, offsets.get(tp, -1), err)
         flushed = time.monotonic()
-        CHECKPOINT_SECONDS.labels(self.name, "flush").observe(flushed - wrote)
+        CHECKPOINT_SECONDS.labels(self.name, "flush").observe(flushed - sent)
+        if not offsets or self.consumer is None:
+            return
         try:
             await self.consumer.commit(offsets)
         except Exception as err:  # noqa: BLE001 (the next owner re-reads; the stage deduplicates)
@@ -243,10 +256,9 @@ class OwnedSource:
         done = time.monotonic()
         CHECKPOINT_SECONDS.labels(self.name, "commit").observe(done - flushed)
         if done - started > SLOW_CHECKPOINT_S:
-            log.warning("%s: slow checkpoint %.0f ms (%d values written in %.0f, sent in %.0f, acknowledged after "
-                        "%.0f, offsets committed in %.0f): records wait meanwhile", self.name,
-                        1000 * (done - started), len(held), 1000 * (stored - started), 1000 * (wrote - stored),
-                        1000 * (flushed - wrote), 1000 * (done - flushed))
+            log.warning("%s: slow checkpoint %.0f ms (%d values written and sent in %.0f, acknowledged after "
+                        "%.0f, offsets committed in %.0f)", self.name, 1000 * (done - started), values,
+                        1000 * (sent - started), 1000 * (flushed - sent), 1000 * (done - flushed))
         for tp, offset in offsets.items():
             if self.done.get(tp) == offset:
                 del self.done[tp]
