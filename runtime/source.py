@@ -47,7 +47,6 @@ log = logging.getLogger("omnistream.source")
 BatchHandler = Callable[[TopicPartition, list[ConsumerRecord]], Awaitable[None]]
 MAX_RECORDS = 2_000  # per fetch; a partition's share is one batch
 IDLE_POLL_MS = 100
-SLOW_CHECKPOINT_S = 0.25  # logged: from its start until the offsets are committed
 SOURCES: list[OwnedSource] = []
 
 
@@ -255,7 +254,7 @@ class OwnedSource:
             return
         done = time.monotonic()
         CHECKPOINT_SECONDS.labels(self.name, "commit").observe(done - flushed)
-        if done - started > SLOW_CHECKPOINT_S:
+        if done - started > self.settings.commit_interval_s:  # the next one is due before this one ended
             log.warning("%s: slow checkpoint %.0f ms (%d values written and sent in %.0f, acknowledged after "
                         "%.0f, offsets committed in %.0f)", self.name, 1000 * (done - started), values,
                         1000 * (sent - started), 1000 * (flushed - sent), 1000 * (done - flushed))
