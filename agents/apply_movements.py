@@ -58,8 +58,7 @@ async def apply_batch(tp: TopicPartition, records: list[Any]) -> None:
     answers: list[Any] = []
     touched: dict[str, _Touched] = {}
     for record, command in await decode_batch(INVENTORY_MOVEMENTS, records, "apply_movements"):
-        deduped = dedupes_by_id(command)
-        seen_at = applied_state.get(command.event_id) if deduped else None
+        seen_at = applied_state.get(command.event_id) if dedupes_by_id(command) else None
         flushed_below = acks.acknowledged_below(tp, record.offset)
         outcome = apply(stocks.get(command.sku), command, record.offset, seen_at, flushed_below)
         if outcome.verdict in ("applied", "redelivered"):
@@ -67,9 +66,8 @@ async def apply_batch(tp: TopicPartition, records: list[Any]) -> None:
             # reached Kafka (SIGKILL), and only a new changelog record keeps it (docs/inventory-slice.md)
             stocks.put(command.sku, outcome.stock)
             changed[command.sku] = None
-        first = _first_offset(outcome, deduped, seen_at, record.offset)
-        if first is not None:
-            applied_state.put(command.event_id, first)
+        if outcome.remember_first_offset is not None:  # also again when redelivered (runtime/once.py)
+            applied_state.put(command.event_id, outcome.remember_first_offset)
         for entry in outcome.ledger:
             acks.expecting(tp, record.offset)  # before the next record asks what is acknowledged
             ledger.append((record.offset, entry))
@@ -79,14 +77,6 @@ async def apply_batch(tp: TopicPartition, records: list[Any]) -> None:
     for sku in changed:
         expiry_index.note(stocks.get(sku))
     await _send_all(tp, ledger, answers, touched)
-
-
-def _first_offset(outcome: Applied, deduped: bool, seen_at: int | None, offset: int) -> int | None:
-    if deduped and outcome.remember_first_offset is not None:
-        return outcome.remember_first_offset
-    if deduped and outcome.verdict == "redelivered":
-        return seen_at if seen_at is not None else offset
-    return None
 
 
 def _touch(touched: dict[str, _Touched], outcome: Applied, command: Any) -> None:

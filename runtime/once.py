@@ -41,12 +41,14 @@ def verdict(watermark: int, offset: int, first_offset: int | None) -> Verdict:
 
 def remembered_offset(verdict: Verdict, deduped: bool, first_offset: int | None, offset: int) -> int | None:
     """What to write to the first-offset table for this record (None: nothing). A redelivered
-    record whose id was lost in the crash is remembered again at its own offset."""
-    if not deduped:
+    record writes its id again (its first offset, or its own if the crash lost the id): after a
+    SIGKILL the local store may hold a write whose changelog record never reached Kafka, and only
+    a new changelog record keeps it."""
+    if not deduped or verdict == "duplicate":
         return None
-    if verdict == "applied" or (verdict == "redelivered" and first_offset is None):
+    if verdict == "applied" or first_offset is None:
         return offset
-    return None
+    return first_offset
 
 
 def unflushed_after(
