@@ -7,25 +7,37 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from streams.base import Cents, Event, Id, NodeId, Quantity, Record, Sku, UtcDatetime
+from streams.fulfilment import Method, PromiseClass
 from streams.pos import CustomerRef, SaleLine, _unique_line_numbers
 
 DeliveryMode = Literal["ship_to_address", "pick_up_in_store", "same_day"]
 
 
+METHOD_OF: dict[DeliveryMode, Method] = {
+    "ship_to_address": "ship", "pick_up_in_store": "pickup", "same_day": "same_day",
+}
+
+
 class ShippingAddress(Record):
     postcode: str = Field(min_length=2, max_length=16)
     country: str = Field(pattern=r"^[A-Z]{2}$")
+    lat: float | None = Field(default=None, ge=-90, le=90)  # needed when the network chooses the node
+    lon: float | None = Field(default=None, ge=-180, le=180)
 
 
 class OrderPlaced(Event):
-    """An online order; `fulfilment_node` ships it, or is the store it is picked up from."""
+    """An online order. `fulfilment_node` pins it to a node (it ships from there, or is picked up
+    there); without it the network chooses (sourcing): a delivery then needs `ship_to` with its
+    coordinates, a pick-up names the customer's chosen store in `pickup_node`."""
 
     type: Literal["order.placed"] = "order.placed"
     order_id: Id
     channel: Literal["web", "app"]
     customer: CustomerRef | None = None
     delivery: DeliveryMode
-    fulfilment_node: NodeId
+    fulfilment_node: NodeId | None = None
+    pickup_node: NodeId | None = None
+    promise: PromiseClass | None = None  # None: same_day for same-day delivery, else standard
     ship_to: ShippingAddress | None = None
     lines: list[SaleLine] = Field(min_length=1, max_length=500)
     shipping_cents: Cents = 0
@@ -37,7 +49,33 @@ class OrderPlaced(Event):
             raise ValueError(f"delivery {self.delivery} needs ship_to")
         if self.delivery == "pick_up_in_store" and self.ship_to is not None:
             raise ValueError("pick_up_in_store takes no ship_to")
+        if self.fulfilment_node is None:
+            if self.delivery == "pick_up_in_store" and self.pickup_node is None:
+                raise ValueError("a pick-up order names fulfilment_node (pinned) or pickup_node (the chosen store)")
+            if self.ship_to is not None and (self.ship_to.lat is None or self.ship_to.lon is None):
+                raise ValueError("an order without fulfilment_node needs ship_to.lat and ship_to.lon to be sourced")
+        elif self.pickup_node is not None and self.pickup_node != self.fulfilment_node:
+            raise ValueError("pickup_node and fulfilment_node name different stores")
         return self
+
+    @property
+    def pinned(self) -> bool:
+        return self.fulfilment_node is not None
+
+    @property
+    def method(self) -> Method:
+        return METHOD_OF[self.delivery]
+
+    @property
+    def promise_class(self) -> PromiseClass:
+        if self.promise is not None:
+            return self.promise
+        return "same_day" if self.delivery == "same_day" else "standard"
+
+    @property
+    def node(self) -> str | None:
+        """The node named by the order: pinned, or the chosen pick-up store."""
+        return self.fulfilment_node or self.pickup_node
 
     @property
     def net_cents(self) -> int:
@@ -50,21 +88,25 @@ class CancelledLine(Record):
 
 
 class OrderCancelled(Event):
-    """An order (or part of it) cancelled before it left `fulfilment_node`: the goods go back."""
+    """An order (or part of it) cancelled before it left its node(s): the goods go back.
+
+    `fulfilment_node` is informational: the saga releases the order's holds wherever they are."""
 
     type: Literal["order.cancelled"] = "order.cancelled"
     order_id: Id
-    fulfilment_node: NodeId
+    fulfilment_node: NodeId | None = None
     reason: str = Field(min_length=1, max_length=200)
     lines: list[CancelledLine] = Field(min_length=1, max_length=500)
 
 
 class OrderShipped(Event):
-    """The order's remaining lines left `fulfilment_node` (shipped, or handed to same-day courier)."""
+    """The order's remaining lines at `fulfilment_node` left (shipped, or handed to same-day courier).
+
+    A split order ships once per node; without `fulfilment_node`, every node of the order shipped."""
 
     type: Literal["order.shipped"] = "order.shipped"
     order_id: Id
-    fulfilment_node: NodeId
+    fulfilment_node: NodeId | None = None
     carrier: str = Field(default="", max_length=80)
 
 
@@ -73,11 +115,12 @@ class OrderPickedUp(Event):
 
     type: Literal["order.picked_up"] = "order.picked_up"
     order_id: Id
-    fulfilment_node: NodeId
+    fulfilment_node: NodeId | None = None
 
 
 OrderStatus = Literal[
-    "accepted", "rejected", "cancelled", "shipped", "picked_up", "no_show", "hold_expired", "stock_conflict"
+    "accepted", "rejected", "cancelled", "shipped", "picked_up", "no_show", "hold_expired", "stock_conflict",
+    "waiting",
 ]
 
 
@@ -85,6 +128,7 @@ class OrderLineStatus(Record):
     sku: Sku
     quantity: int = Field(ge=0)  # units still wanted (after cancellations)
     hold: str  # the state of the line's hold as last answered
+    node: NodeId | None = None
 
 
 class OrderStatusChanged(Event):
@@ -99,6 +143,7 @@ class OrderStatusChanged(Event):
     status: OrderStatus
     reason: str = ""
     delivery: DeliveryMode
-    fulfilment_node: NodeId
+    fulfilment_node: NodeId | None  # the order's (first) node; None while none is chosen
     lines: list[OrderLineStatus] = Field(default_factory=list, max_length=500)
     placed_at: UtcDatetime
+    nodes: list[NodeId] = Field(default_factory=list, max_length=10)  # every node of a split order

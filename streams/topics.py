@@ -36,6 +36,15 @@ from streams.fraud import (
     TillPrice,
     entity_key,
 )
+from streams.fulfilment import (
+    CostsDefined,
+    FulfilmentDecided,
+    NodeDefined,
+    ProfileDefined,
+    StoreResponded,
+    TransferSuggested,
+    network_key,
+)
 from streams.holds import CommitHold, ExpireHolds, HoldAnswered, PlaceHold, PlaceHolds, ReleaseHold
 from streams.inventory import AvailabilityChanged, NetworkAvailabilityChanged, StockChanged, StockMovement
 from streams.loyalty import (
@@ -321,6 +330,45 @@ FRAUD_ALERTS = TopicSpec(
     description="Fraud alerts for loss prevention: rule, severity, entity, evidence, window; dedupe on alert_id.",
     retention_ms=365 * 24 * 3600 * 1000,
 )
+FULFILMENT_NETWORK = TopicSpec(
+    name="fulfilment.network-versions",
+    events=(NodeDefined, CostsDefined, ProfileDefined),
+    key="<kind>/<id>@<version> (node/store-0042@3, costs/default@2, profile/network@4): compaction keeps "
+        "every version, so a replay uses the tables as they stood",
+    key_of=network_key,
+    writer="head office (network planning): `python -m ops.network publish`",
+    partitions=1,
+    description="The fulfilment network as versioned data: nodes, cost tables, sourcing profiles (compacted).",
+    compacted=True,
+    retention_ms=None,
+)
+FULFILMENT_DECISIONS = TopicSpec(
+    name="fulfilment.decisions",
+    events=(FulfilmentDecided,),
+    key="order_id",
+    key_of=lambda e: e.order_id,
+    writer="stage order_saga",
+    partitions=INGEST_PARTITIONS,
+    description="Every sourcing decision with its explanation: eliminations, scored candidates, the plan, retries.",
+)
+FULFILMENT_STORE_RESPONSES = TopicSpec(
+    name="fulfilment.store-responses",
+    events=(StoreResponded,),
+    key="order_id: co-partitioned with web.orders for the order saga",
+    key_of=lambda e: e.order_id,
+    writer="store and warehouse picking systems",
+    partitions=INGEST_PARTITIONS,
+    description="A node rejects an assignment or reports a short pick: the saga re-sources the remainder.",
+)
+INVENTORY_TRANSFER_SUGGESTIONS = TopicSpec(
+    name="inventory.transfer-suggestions",
+    events=(TransferSuggested,),
+    key="sku",
+    key_of=lambda e: e.sku,
+    writer="store balancing (`python -m analytics.balancing`)",
+    partitions=INGEST_PARTITIONS,
+    description="Proposed store-to-store transfers, with the days of cover and sales rates behind them.",
+)
 
 # Topics that outside systems publish to: each gets a dead-letter topic.
 INGEST_TOPICS: tuple[TopicSpec, ...] = (
@@ -337,6 +385,10 @@ LOYALTY_TOPICS: tuple[TopicSpec, ...] = (
     IDENTITY_REQUESTS, CUSTOMERS_MERGES, CUSTOMERS_PURCHASES, LOYALTY_COMMANDS, LOYALTY_ANSWERS, LOYALTY_LEDGER,
     LOYALTY_TIERS,
 )
+# Fulfilment: the network (every worker reads it whole), decisions, store responses, suggestions.
+FULFILMENT_TOPICS: tuple[TopicSpec, ...] = (
+    FULFILMENT_NETWORK, FULFILMENT_DECISIONS, FULFILMENT_STORE_RESPONSES, INVENTORY_TRANSFER_SUGGESTIONS,
+)
 INTERNAL_TOPICS: tuple[TopicSpec, ...] = (
     INVENTORY_MOVEMENTS,
     INVENTORY_LEDGER,
@@ -346,7 +398,7 @@ INTERNAL_TOPICS: tuple[TopicSpec, ...] = (
     FRAUD_FACTS,
     FRAUD_ALERTS,
 )
-ALL_TOPICS: tuple[TopicSpec, ...] = INGEST_TOPICS + INTERNAL_TOPICS + LOYALTY_TOPICS
+ALL_TOPICS: tuple[TopicSpec, ...] = INGEST_TOPICS + INTERNAL_TOPICS + LOYALTY_TOPICS + FULFILMENT_TOPICS
 BY_NAME: dict[str, TopicSpec] = {spec.name: spec for spec in ALL_TOPICS}
 
 

@@ -1,0 +1,1 @@
+"""Fulfilment orchestration, pure: the network as data, capacity slots, sourcing, balancing."""
