@@ -142,6 +142,14 @@ class Settings:
         "(16 KB took one per ~3 stock values); keep it under the broker's message.max.bytes (1 MB)")
     order_hold_ttl_s: float = setting("OMNI_ORDER_HOLD_TTL_S", "604800",
         "how long a delivery order's holds last before they expire unshipped")
+    sourcing_profile: str = setting("OMNI_SOURCING_PROFILE", "network",
+                                    "the sourcing profile that sources orders placed without a node")
+    capacity_horizon_h: float = setting("OMNI_CAPACITY_HORIZON_H", "48",
+                                        "how many hours ahead each node's pick/pack capacity slots are opened")
+    capacity_lookback_h: float = setting("OMNI_CAPACITY_LOOKBACK_H", "24",
+                                         "how many past hours' capacity slots are opened too (late and replayed orders)")
+    capacity_open_interval_s: float = setting("OMNI_CAPACITY_OPEN_INTERVAL_S", "30",
+                                              "how often the leader opens the capacity slots coming into the horizon")
     pickup_window_s: float = setting("OMNI_PICKUP_WINDOW_S", "259200",
         "pick-up window of an in-store pick-up order: then a no-show releases it")
     loyalty_tokens: dict[str, str] = setting("OMNI_LOYALTY_TOKENS", "",

@@ -1,10 +1,12 @@
 """The order saga: online orders become holds on every SKU they need, all or nothing.
 
-Consumes `web.orders` (placed, cancelled, shipped, picked up) and `inventory.hold-answers`,
-both keyed by order id and co-partitioned with the `orders` table; sends hold commands
+Consumes `web.orders` (placed, cancelled, shipped, picked up), `inventory.hold-answers` and
+`fulfilment.store-responses`, all keyed by order id and co-partitioned with the `orders` table; sends hold commands
 straight onto the SKU logs (`inventory.movements`, keyed by SKU, so an order's place and its
 compensating release of one SKU stay in send order) and the order's answers to
-`orders.status`. The decisions are `domain.orders.decide`; this module loads, saves, sends.
+`orders.status`. An order without a node is sourced against this worker's snapshot
+(`tables/snapshot.py`) and its decision sent to `fulfilment.decisions`. The decisions are
+`domain.orders.decide`; this module loads, saves, sends.
 """
 
 from __future__ import annotations
@@ -16,21 +18,34 @@ from typing import Any
 from aiokafka import TopicPartition
 from aiokafka.partitioner import murmur2
 
-from domain.orders import OrderState, SagaInput, decide
-from ops.metrics import EVENTS, ORDER_STATUSES, SAGA_INPUTS
+from domain.orders import OrderState, SagaInput, Step, decide
+from ops.metrics import EVENTS, ORDER_STATUSES, SAGA_INPUTS, SOURCING_DECISIONS, SOURCING_SECONDS
 from runtime.app import app, settings
 from runtime.batch import Pending
 from runtime.dead_letters import decode_batch, send_dead_letter
 from runtime.publish import publish
 from runtime.source import OwnedSource
 from streams.base import Event
-from streams.holds import HoldAnswered
+from streams.fulfilment import StoreResponded
+from streams.holds import HoldAnswered, PlaceHold
 from streams.orders import DeliveryMode, OrderCancelled, OrderPickedUp, OrderPlaced, OrderShipped
-from streams.topics import INVENTORY_HOLD_ANSWERS, INVENTORY_MOVEMENTS, ORDERS_STATUS, WEB_ORDERS, TopicSpec, spec_for
+from streams.topics import (
+    FULFILMENT_DECISIONS,
+    FULFILMENT_STORE_RESPONSES,
+    INVENTORY_HOLD_ANSWERS,
+    INVENTORY_MOVEMENTS,
+    INVENTORY_TRANSFER_SUGGESTIONS,
+    ORDERS_STATUS,
+    WEB_ORDERS,
+    TopicSpec,
+    spec_for,
+)
 from tables.orders import order_state, orders_table
+from tables.snapshot import live_snapshot, sourcer
 
 log = logging.getLogger("omnistream.orders")
-SAGA_TYPES = (OrderPlaced, OrderCancelled, OrderShipped, OrderPickedUp, HoldAnswered)
+SAGA_TYPES = (OrderPlaced, OrderCancelled, OrderShipped, OrderPickedUp, HoldAnswered, StoreResponded)
+source_order = sourcer(live_snapshot, settings.sourcing_profile)
 
 
 def ttl_for(delivery: DeliveryMode) -> timedelta:
@@ -47,7 +62,8 @@ async def saga_batch(tp: TopicPartition, records: list[Any]) -> None:
     sends: list[tuple[TopicSpec, Event]] = []
     # web.orders: the router dead-letters a bad record already (one dead letter per record, not two)
     undecodable = SAGA_INPUTS.labels(spec.name, "undecodable").inc
-    for record, event in await decode_batch(spec, records, "order_saga", dead_letter=spec is INVENTORY_HOLD_ANSWERS,
+    live_snapshot.expire_reservations()
+    for record, event in await decode_batch(spec, records, "order_saga", dead_letter=spec is not WEB_ORDERS,
                                             undecodable=undecodable):
         if not isinstance(event, SAGA_TYPES):
             continue
@@ -60,6 +76,17 @@ async def saga_batch(tp: TopicPartition, records: list[Any]) -> None:
         sends += _apply(orders, event, spec.name, record.offset)
     for out_spec, event in sends:
         await publish(out_spec, event)
+
+
+def _note_holds(step: Step, event: SagaInput) -> None:
+    """Tell the snapshot about holds placed (so the next order does not count their units) and answered."""
+    if isinstance(event, HoldAnswered):
+        live_snapshot.settle(event.hold_id, event.answer == "granted")
+    if step.verdict != "applied":
+        return
+    for command in step.commands:
+        if isinstance(command, PlaceHold):
+            live_snapshot.reserve(command.hold_id, command.sku, command.node, command.quantity)
 
 
 def misplaced(key: bytes | None, partition: int, order_id: str) -> str | None:
@@ -78,10 +105,16 @@ def misplaced(key: bytes | None, partition: int, order_id: str) -> str | None:
 
 def _apply(orders: Pending[str, OrderState | None], event: SagaInput, topic: str,
            offset: int) -> list[tuple[TopicSpec, Event]]:
-    step = decide(orders.get(event.order_id), event, topic, offset, ttl_for)
+    step = decide(orders.get(event.order_id), event, topic, offset, ttl_for, source_order)
     if step.state is not None and step.verdict in ("applied", "redelivered"):
         orders.put(event.order_id, step.state)  # redelivered: written again, in case only the local store kept it
-    sends: list[tuple[TopicSpec, Event]] = [(INVENTORY_MOVEMENTS, command) for command in step.commands]
+    _note_holds(step, event)
+    sends: list[tuple[TopicSpec, Event]] = [(FULFILMENT_DECISIONS, decided) for decided in step.decisions]
+    sends += [(INVENTORY_TRANSFER_SUGGESTIONS, suggested) for suggested in step.suggestions]
+    sends += [(INVENTORY_MOVEMENTS, command) for command in step.commands]
+    for decided in step.decisions if step.verdict == "applied" else ():
+        SOURCING_DECISIONS.labels(decided.outcome).inc()
+        SOURCING_SECONDS.observe(decided.decide_ms / 1000)
     for status in step.statuses:
         sends.append((ORDERS_STATUS, status))
         if step.verdict == "applied":
@@ -94,5 +127,7 @@ def _apply(orders: Pending[str, OrderState | None], event: SagaInput, topic: str
     return sends
 
 
-_sources = tuple(spec.full_name(settings.topic_prefix) for spec in (WEB_ORDERS, INVENTORY_HOLD_ANSWERS))
-source = OwnedSource(app, settings, "order_saga", _sources, orders_table, saga_batch, state=(order_state,))
+_sources = tuple(spec.full_name(settings.topic_prefix)
+                 for spec in (WEB_ORDERS, INVENTORY_HOLD_ANSWERS, FULFILMENT_STORE_RESPONSES))
+source = OwnedSource(app, settings, "order_saga", _sources, orders_table, saga_batch, state=(order_state,),
+                     also_ready=lambda: live_snapshot.caught_up)

@@ -46,7 +46,7 @@ def facts_for(event: Event, key: bytes) -> list[Event]:
             return [PurchaseSeen(
                 event_id=derived_id(event.event_id, "fraud-sold"), occurred_at=event.occurred_at,
                 source_node=event.source_node, purchase_key=purchase_key_of_order(event.order_id),
-                store=event.fulfilment_node, lines=[FactLine(line_no=line.line_no, sku=line.sku,
+                store=event.node or event.channel, lines=[FactLine(line_no=line.line_no, sku=line.sku,
                                                              quantity=line.quantity, cents=line.net_cents)
                                                     for line in event.lines],
             )]

@@ -179,7 +179,7 @@ def identity_requests_for(event: object, key: bytes) -> list[Event]:
                           "store", event.source_node, fulfilled=True)]
     if isinstance(event, OrderPlaced) and event.customer is not None:
         return [_identify(event, event.customer, key, purchase_key_of_order(event.order_id), event.channel,
-                          event.fulfilment_node, fulfilled=False)]
+                          event.node or event.channel, fulfilled=False)]
     if isinstance(event, OrderShipped | OrderPickedUp):
         return [FulfilPurchase(
             event_id=derived_id(event.event_id, "fulfil"), occurred_at=event.occurred_at,

@@ -60,6 +60,18 @@ ORDER_STATUSES = Counter(
     ["status"],
     registry=REGISTRY,
 )
+SOURCING_DECISIONS = Counter(
+    "omnistream_sourcing_decisions_total",
+    "Sourcing decisions for orders placed without a node, by outcome (planned, rejected, waiting)",
+    ["outcome"],
+    registry=REGISTRY,
+)
+SOURCING_SECONDS = Histogram(
+    "omnistream_sourcing_decide_seconds",
+    "Time to source one order against the worker's snapshot (the pure decision)",
+    buckets=(0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25),
+    registry=REGISTRY,
+)
 SAGA_INPUTS = Counter(
     "omnistream_order_saga_inputs_total",
     "Records the order saga handled, by verdict (applied, redelivered, duplicate, ignored)",

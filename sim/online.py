@@ -70,7 +70,8 @@ def order_placed(day: DayState) -> Emission | None:
         customer=customer.ref("app_account" if channel == "app" else "email"),
         delivery=delivery,
         fulfilment_node=node,
-        ship_to=None if delivery == "pick_up_in_store" else ShippingAddress(postcode=customer.postcode, country="NL"),
+        ship_to=None if delivery == "pick_up_in_store" else ShippingAddress(
+            postcode=customer.postcode, country="NL", lat=customer.lat, lon=customer.lon),
         lines=lines,
         shipping_cents=SHIPPING_CENTS[delivery],
     )

@@ -128,7 +128,8 @@ class OrderBook:
     def movements(self, event: Event) -> list[StockMovement]:
         """The movements `event` causes through the orders it belongs to (none for other events)."""
         match event:
-            case OrderPlaced() if event.order_id not in self._orders:
+            case OrderPlaced() if event.order_id not in self._orders and event.fulfilment_node is not None:
+                # An order without a node goes where sourcing decides: the simulator places pinned ones only.
                 remaining: dict[str, int] = {}
                 for line in event.lines:
                     remaining[line.sku] = remaining.get(line.sku, 0) + line.quantity

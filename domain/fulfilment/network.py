@@ -19,8 +19,11 @@ class NetworkLog:
     nodes: dict[str, list[NodeDefined]] = field(default_factory=dict)
     costs: list[CostsDefined] = field(default_factory=list)
     profiles: dict[str, list[ProfileDefined]] = field(default_factory=dict)
+    # as_of's last answer, valid from `at` until the next version takes effect (or a new one arrives)
+    _cached: tuple[datetime, datetime | None, Network] | None = field(default=None, repr=False)
 
     def add(self, event: NetworkEvent) -> None:
+        self._cached = None
         match event:
             case NodeDefined():
                 _insert(self.nodes.setdefault(event.node_id, []), event)
@@ -30,6 +33,17 @@ class NetworkLog:
                 _insert(self.profiles.setdefault(event.profile_id, []), event)
 
     def as_of(self, at: datetime) -> Network:
+        if self._cached is not None:
+            since, until, network = self._cached
+            if since <= at and (until is None or at < until):
+                return network
+        network = self._as_of(at)
+        versions: list[NodeDefined | CostsDefined] = [v for vs in self.nodes.values() for v in vs]
+        later = [_effective(v) for v in [*versions, *self.costs] if _effective(v) > at]
+        self._cached = (at, min(later, default=None), network)
+        return network
+
+    def _as_of(self, at: datetime) -> Network:
         nodes = {}
         for node_id, versions in self.nodes.items():
             current = _latest(versions, at)
