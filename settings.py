@@ -147,7 +147,7 @@ class Settings:
     capacity_horizon_h: float = setting("OMNI_CAPACITY_HORIZON_H", "48",
                                         "how many hours ahead each node's pick/pack capacity slots are opened")
     capacity_lookback_h: float = setting("OMNI_CAPACITY_LOOKBACK_H", "24",
-                                         "how many past hours' capacity slots are opened too (late and replayed orders)")
+                                         "how many past hours' capacity slots are opened too (late orders)")
     capacity_open_interval_s: float = setting("OMNI_CAPACITY_OPEN_INTERVAL_S", "30",
                                               "how often the leader opens the capacity slots coming into the horizon")
     pickup_window_s: float = setting("OMNI_PICKUP_WINDOW_S", "259200",
