@@ -2,9 +2,10 @@
 
 The leader, every `OMNI_CAPACITY_OPEN_INTERVAL_S`, receives each open hour from
 `OMNI_CAPACITY_LOOKBACK_H` hours ago to `OMNI_CAPACITY_HORIZON_H` hours ahead into the node's
-capacity SKU for that method and slot (`domain/fulfilment/capacity.py`). The receipt's id names the slot and the node version, so
-a slot is opened once however often this runs (the authority remembers movement ids); a new
-node version changes the slots opened after it, not the ones already open.
+capacity SKU for that method and slot (`domain/fulfilment/capacity.py`). The receipt's id
+names the slot and the node version, so a slot is opened once however often this runs (the
+authority remembers movement ids); a new node version changes the slots opened after it, not
+the ones already open.
 """
 
 from __future__ import annotations
