@@ -20,7 +20,7 @@ from kafka import KafkaProducer
 from analytics.fraud_eval import alerts_from_duckdb, score, table
 from analytics.sql_files import sql
 from broker import ensure_broker
-from demo import services
+from demo import fulfilment, services
 from ops.clock import Clock
 from ops.processes import get_json, post_json
 from settings import REPO_ROOT, Settings
@@ -47,9 +47,11 @@ def main() -> int:
     os.environ["KAFKA_BOOTSTRAP"] = broker.bootstrap
     settings = Settings.from_env()
     print(f"  bootstrap {broker.bootstrap} ({'started' if broker.started_here else 'reused'})")
-    print("2/5 topics")
+    print("2/5 topics and the fulfilment network")
     created = admin.ensure_topics(settings)
     print(f"  {len(created)} created, the rest already there")
+    published = fulfilment.publish_network(settings, args.seed)
+    print(f"  {published} network versions (nodes, cost tables, profiles) on fulfilment.network-versions")
     print("3/5 worker, DuckDB sink and dashboard")
     services.ensure_running(settings)
     print(f"4/5 simulating a retail day: {args.events} events, seed {args.seed}")
@@ -143,6 +145,8 @@ def _answers(settings: Settings, report: Report, start: datetime) -> None:
         _hold_answer(settings, top_sku[0])
     if sample:
         _order_answer(settings, sample[0])
+    if top_sku:
+        fulfilment.sourced_order(settings, int(report.config["seed"]), top_sku[0], 2_500)
     _loyalty_story(settings)
     _wait_for_fraud_judgements(settings)
     _fraud_answer(snapshot, report, start)
