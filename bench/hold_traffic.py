@@ -33,6 +33,7 @@ class Route:
     requests: TopicSpec = INVENTORY_HOLD_REQUESTS
     answers: TopicSpec = INVENTORY_HOLD_ANSWERS
     verdict: str = "answer"
+    match: str = "command_id"  # the answer's field that names the command (`WireCommand.command_id`)
 
 
 HOLDS = Route()  # the stock authority's hold path (bench.inventory)
@@ -142,7 +143,7 @@ async def _collect(consumer: AIOKafkaConsumer, traffic: Traffic, expected: set[s
             for record in records:
                 body = json.loads(record.value)
                 if answers:
-                    _note(traffic, expected, body, now, record.timestamp / 1000, route.verdict)
+                    _note(traffic, expected, body, now, record.timestamp / 1000, route)
                 else:  # the router's copy: one command, or a batch of places
                     for command in body.get("holds", [body]):
                         if command.get("event_id") in expected:
@@ -157,12 +158,12 @@ async def _collect(consumer: AIOKafkaConsumer, traffic: Traffic, expected: set[s
 
 
 def _note(traffic: Traffic, expected: set[str], answer: dict[str, object], now: float, created: float,
-          verdict: str) -> None:
-    command_id = str(answer.get("command_id"))
+          route: Route) -> None:
+    command_id = str(answer.get(route.match))
     if command_id in expected and command_id not in traffic.answered_at:
         traffic.answered_at[command_id] = now
         traffic.answer_created[command_id] = created
-        traffic.answers[str(answer.get(verdict))] += 1
+        traffic.answers[str(answer.get(route.verdict))] += 1
 
 
 def run_exchange(settings: Settings, commands: list[WireCommand], rate: float | None, progress: bool, label: str,
