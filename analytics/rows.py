@@ -24,7 +24,9 @@ FACT_TABLES = (
     "fct_availability", "fct_price_changes", "fct_fraud_alerts",
 )
 # Statuses the order saga decides; shipped and picked_up come from the node's own event instead.
-SAGA_MILESTONES = frozenset({"accepted", "rejected", "cancelled", "no_show", "hold_expired", "stock_conflict"})
+SAGA_MILESTONES = frozenset({
+    "accepted", "rejected", "cancelled", "no_show", "hold_expired", "stock_conflict", "waiting",
+})
 
 
 def rows_for(event: Event, projected_at: datetime) -> dict[str, list[Row]]:
@@ -48,13 +50,13 @@ def _(event: PosSale, projected_at: datetime) -> dict[str, list[Row]]:
 @_rows.register
 def _(event: OrderPlaced, projected_at: datetime) -> dict[str, list[Row]]:
     placed = _milestone(
-        event, event.order_id, "placed", event.fulfilment_node, projected_at, channel=event.channel,
+        event, event.order_id, "placed", event.node, projected_at, channel=event.channel,
         delivery=event.delivery, units=sum(line.quantity for line in event.lines), placed_at=event.occurred_at,
     )
     return {
         "fct_sales_lines": [
             _sale_line(
-                event, line, "order.placed", event.channel, event.order_id, event.fulfilment_node, event.delivery,
+                event, line, "order.placed", event.channel, event.order_id, event.node, event.delivery,
                 projected_at,
             )
             for line in event.lines
@@ -64,7 +66,7 @@ def _(event: OrderPlaced, projected_at: datetime) -> dict[str, list[Row]]:
 
 
 def _sale_line(
-    event: PosSale | OrderPlaced, line: Any, source_type: str, channel: str, document_id: str, node: str,
+    event: PosSale | OrderPlaced, line: Any, source_type: str, channel: str, document_id: str, node: str | None,
     delivery: str | None, projected_at: datetime,
 ) -> Row:
     return {
@@ -128,6 +130,7 @@ def _(event: OrderStatusChanged, projected_at: datetime) -> dict[str, list[Row]]
         "placed_at": event.placed_at,
         "occurred_at": event.occurred_at,
         "projected_at": projected_at,
+        "nodes": list(event.nodes),
     }]}
 
 
@@ -222,7 +225,7 @@ def _status_milestone(event: OrderStatusChanged, projected_at: datetime) -> dict
 
 
 def _milestone(
-    event: Event, order_id: str, milestone: str, node: str, projected_at: datetime, **known: Any
+    event: Event, order_id: str, milestone: str, node: str | None, projected_at: datetime, **known: Any
 ) -> Row:
     row: Row = dict.fromkeys(("channel", "delivery", "units", "reason", "carrier", "placed_at"))
     row.update(known)

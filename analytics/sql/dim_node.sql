@@ -2,7 +2,7 @@
 -- warehouse, web and app the online channels, head-office) and when it was first and last seen.
 create or replace view dim_node as
 with sightings as (
-    select node, occurred_at from fct_sales_lines
+    select node, occurred_at from fct_sales_lines where node is not null
     union all
     select channel as node, occurred_at from fct_sales_lines where channel in ('web', 'app')
     union all
@@ -10,9 +10,11 @@ with sightings as (
     union all
     select node, occurred_at from fct_stock_movements
     union all
-    select fulfilment_node as node, occurred_at from fct_order_status
+    select fulfilment_node as node, occurred_at from fct_order_status where fulfilment_node is not null
     union all
-    select node, occurred_at from fct_fulfillment
+    select unnest(nodes) as node, occurred_at from fct_order_status
+    union all
+    select node, occurred_at from fct_fulfillment where node is not null
     union all
     select node, occurred_at from fct_holds where node is not null
     union all
