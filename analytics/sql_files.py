@@ -7,8 +7,9 @@ from pathlib import Path
 
 SQL_DIR = Path(__file__).with_name("sql")
 
-# Tables first, then views that read them.
+# Macros, then tables, then views that read them.
 SCHEMA = (
+    "capacity_skus",  # macros the views use
     "sink_offsets",
     "fct_sales_lines",
     "fct_return_lines",
@@ -39,6 +40,7 @@ SCHEMA = (
     "dim_calendar",
     "sales_by_channel_day",
     "stock_by_node",
+    "capacity_use",
     "sell_through",
     "pickup_performance",
     "outstanding_points",

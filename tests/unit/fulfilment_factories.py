@@ -40,13 +40,18 @@ def model() -> duckdb.DuckDBPyConnection:
     return con
 
 
-def project(con: duckdb.DuckDBPyConnection, events: Iterable[Event], projected_at: datetime = AT) -> None:
-    """As the sink does: rows per table, deduplicated on the key, `insert or ignore` by name."""
+def batch_of(events: Iterable[Event], projected_at: datetime = AT) -> Batch:
+    """The events as one sink batch, read record by record (each a microsecond after the last)."""
     batch = Batch()
     for n, event in enumerate(events):
         for table, rows in rows_for(event, projected_at + timedelta(microseconds=n)).items():
             batch.rows[table] += rows
-    for table, frame in batch.frames().items():
+    return batch
+
+
+def project(con: duckdb.DuckDBPyConnection, events: Iterable[Event], projected_at: datetime = AT) -> None:
+    """As the sink does: rows per table, deduplicated on the key, `insert or ignore` by name."""
+    for table, frame in batch_of(events, projected_at).frames().items():
         con.register("batch_rows", frame.to_arrow())
         con.execute(f"insert or ignore into {table} by name select * from batch_rows")
         con.unregister("batch_rows")
