@@ -14,8 +14,11 @@ lacks (nested ones too), a number where a string belongs, a float or a bool for 
 checks add the rest: required fields present, literals, bounds, lengths, patterns, the event
 type, datetimes written as pydantic writes UTC ones. Anything refused raises `UnreadableError`, and
 the caller decodes that batch record by record, so a bad record is skipped and counted as before.
-`fraud.alerts` stays on that path: its evidence is free-form JSON the row re-serialises. So do
-polls smaller than MIN_RECORDS, which the set-up cost of a call makes cheaper one by one.
+`fraud.alerts` stays on that path: its evidence is free-form JSON the row re-serialises. So does
+`fulfilment.decisions`: its maps (`network_versions`, `snapshot_offsets`, the candidates'
+`criteria`) have free keys, which Arrow's JSON reader cannot type (it reads objects as structs
+of known fields). So do polls smaller than MIN_RECORDS, which the set-up cost of a call makes
+cheaper one by one.
 """
 
 from __future__ import annotations

@@ -7,9 +7,11 @@ from datetime import datetime
 from functools import singledispatch
 from typing import Any
 
+from analytics import fulfilment_rows
 from streams.base import Event
 from streams.customers import CustomersMerged, PurchaseRecorded
 from streams.fraud import FraudAlert
+from streams.fulfilment import FulfilmentDecided, NodeDefined, StoreResponded, TransferSuggested
 from streams.holds import HoldAnswered
 from streams.inventory import AvailabilityChanged, StockChanged
 from streams.loyalty import PointsPosted, TierChanged
@@ -21,7 +23,8 @@ Row = dict[str, Any]
 FACT_TABLES = (
     "fct_sales_lines", "fct_return_lines", "fct_stock_movements", "fct_order_status", "fct_loyalty_entries",
     "fct_tier_changes", "fct_customer_purchases", "fct_customer_merges", "fct_holds", "fct_fulfillment",
-    "fct_availability", "fct_price_changes", "fct_fraud_alerts",
+    "fct_availability", "fct_price_changes", "fct_fraud_alerts", "fct_fulfilment_decisions", "fct_fulfilment_shipments",
+    "fct_node_versions", "fct_store_responses", "fct_transfer_suggestions",
 )
 # Statuses the order saga decides; shipped and picked_up come from the node's own event instead.
 SAGA_MILESTONES = frozenset({
@@ -256,3 +259,10 @@ def _(event: AvailabilityChanged, projected_at: datetime) -> dict[str, list[Row]
 def _(event: PriceChanged, projected_at: datetime) -> dict[str, list[Row]]:
     row = event.model_dump(include={"event_id", "sku", "node", "price_cents", "effective_from", "occurred_at"})
     return {"fct_price_changes": [{**row, "projected_at": projected_at}]}
+
+
+# Fulfilment (analytics.fulfilment_rows); the network's cost tables and profiles are not projected.
+_rows.register(FulfilmentDecided, fulfilment_rows.decision)
+_rows.register(NodeDefined, fulfilment_rows.node_version)
+_rows.register(StoreResponded, fulfilment_rows.store_response)
+_rows.register(TransferSuggested, fulfilment_rows.transfer_suggestion)

@@ -29,6 +29,7 @@ from streams.topics import (
     CUSTOMERS_MERGES,
     CUSTOMERS_PURCHASES,
     FRAUD_ALERTS,
+    FULFILMENT_DECISIONS,
     INVENTORY_AVAILABILITY,
     INVENTORY_HOLD_ANSWERS,
     INVENTORY_LEDGER,
@@ -160,9 +161,15 @@ def test_every_event_type_of_the_columnar_topics_has_a_projection_and_a_strategy
     assert names == set(columnar.PROJECTIONS) == set(EVENTS)
 
 
-def test_the_columnar_topics_are_the_fact_sources_the_worker_writes_but_fraud_alerts() -> None:
+def test_the_columnar_topics_are_the_fact_sources_the_worker_writes_but_alerts_and_decisions() -> None:
     by_worker = {spec.name for spec in FACT_SOURCES if spec.writer.startswith(("stage ", "agent "))}
-    assert {spec.name for spec in columnar.TOPICS} == by_worker - {FRAUD_ALERTS.name}
+    free_form = {FRAUD_ALERTS.name, FULFILMENT_DECISIONS.name}  # free JSON, maps with free keys: record by record
+    assert {spec.name for spec in columnar.TOPICS} == by_worker - free_form
+
+
+def test_a_decision_with_maps_of_free_keys_cannot_be_read_in_columns() -> None:
+    with pytest.raises(TypeError, match="no columnar type"):
+        columnar._schema(FULFILMENT_DECISIONS)
 
 
 # --- or the batch goes record by record -------------------------------------------------------
