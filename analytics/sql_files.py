@@ -50,6 +50,8 @@ SCHEMA = (
     "pickup_performance",
     "outstanding_points",
     "open_fraud_alerts",
+    "fulfilment_summary",
+    "resourcings",
 )
 
 
