@@ -15,6 +15,7 @@ from analytics import columnar
 from analytics.batch import Batch
 from analytics.rows import rows_for
 from analytics.sink import FACT_SOURCES
+from analytics.sql_files import sql
 from analytics.store import Projection
 from streams.base import Event
 from streams.codec import encode
@@ -215,13 +216,15 @@ def test_every_fulfilment_event_the_sink_reads_fits_its_tables_and_lands_once(ev
     for event in events * 2:  # every event delivered twice
         spec: TopicSpec = TOPIC_OF[type(event).__name__]
         assert batch.add_events(spec, [encode(event)], AT, MAX_BYTES) == 0
-    con = model()
+    con = duckdb.connect()
     for table, frame in batch.frames().items():
+        con.execute(sql(table))
         con.register("batch_rows", frame.to_arrow())
         con.execute(f"insert into {table} by name select * from batch_rows")  # no key repeats: deduplicated
         con.unregister("batch_rows")
     decisions = {(e.order_id, e.attempt) for e in events if isinstance(e, FulfilmentDecided)}
-    assert con.execute("select count(*) from fct_fulfilment_decisions").fetchone() == (len(decisions),)
+    if decisions:
+        assert con.execute("select count(*) from fct_fulfilment_decisions").fetchone() == (len(decisions),)
 
 
 def test_the_network_s_cost_tables_and_profiles_are_read_but_not_projected() -> None:
