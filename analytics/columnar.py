@@ -14,8 +14,11 @@ lacks (nested ones too), a number where a string belongs, a float or a bool for 
 checks add the rest: required fields present, literals, bounds, lengths, patterns, the event
 type, datetimes written as pydantic writes UTC ones. Anything refused raises `UnreadableError`, and
 the caller decodes that batch record by record, so a bad record is skipped and counted as before.
-`fraud.alerts` stays on that path: its evidence is free-form JSON the row re-serialises. So do
-polls smaller than MIN_RECORDS, which the set-up cost of a call makes cheaper one by one.
+`fraud.alerts` stays on that path: its evidence is free-form JSON the row re-serialises. So does
+`fulfilment.decisions`: its maps (`network_versions`, `snapshot_offsets`, the candidates'
+`criteria`) have free keys, which Arrow's JSON reader cannot type (it reads objects as structs
+of known fields). So do polls smaller than MIN_RECORDS, which the set-up cost of a call makes
+cheaper one by one.
 """
 
 from __future__ import annotations
@@ -140,12 +143,16 @@ def _checks(model: type[BaseModel], column: Callable[[str], pl.Expr]) -> list[pl
 def _field_checks(column: pl.Expr, info: FieldInfo) -> list[pl.Expr]:
     """A field's checks; a null passes all but the first, which a field that cannot be None has."""
     annotation = info.annotation
-    size = column.list.len() if _list_model(annotation) is not None else column.str.len_chars()
+    item = _list_item(annotation)
+    size = column.list.len() if item is not None else column.str.len_chars()
     literals = _literals(annotation)
     checks = [column.is_in(literals)] if literals else []
     checks += [column.str.contains(UTC_TEXT)] if _is_datetime(annotation) else []
     for rule in [*info.metadata, *_inner_metadata(annotation)]:
         checks += _rule(rule, column, size)
+    if item is not None and _list_model(annotation) is None:  # a list of plain values: each one checked
+        each = _field_checks(pl.element(), FieldInfo.from_annotation(item))
+        checks += [column.list.eval(check).list.all() for check in each]
     present = [] if _optional(annotation) else [column.is_not_null()]
     return present + [check | column.is_null() for check in checks]
 
@@ -238,6 +245,9 @@ def _arrow_type(annotation: Any) -> pa.DataType:
     inner = _list_model(annotation)
     if inner is not None:
         return pa.list_(pa.struct([(n, _arrow_type(i.annotation)) for n, i in inner.model_fields.items()]))
+    item = _list_item(annotation)
+    if item is not None:
+        return pa.list_(_arrow_type(item))
     plain = _without_none(annotation)
     if _literals(plain) or plain is str or _is_datetime(plain):
         return pa.string()
@@ -277,12 +287,14 @@ def _is_datetime(annotation: Any) -> bool:
 
 
 def _list_model(annotation: Any) -> type[BaseModel] | None:
+    item = _list_item(annotation)
+    return item if isinstance(item, type) and issubclass(item, BaseModel) else None
+
+
+def _list_item(annotation: Any) -> Any:
+    """The item annotation of a list field (a model, or a plain value such as `NodeId`), else None."""
     plain = _without_none(annotation)
-    if get_origin(plain) is list:
-        (item,) = get_args(plain)
-        if isinstance(item, type) and issubclass(item, BaseModel):
-            return item
-    return None
+    return get_args(plain)[0] if get_origin(plain) is list else None
 
 
 def _type_of(model: type[Event]) -> str:

@@ -3,7 +3,8 @@
 Reads the analyst snapshot read-only, so it runs beside a live sink. Checks:
 - per fact table, its rows against the distinct rows the topics imply up to the offsets stored in
   the snapshot (re-read with kafka-python through the sink's own `rows_for`);
-- stock on hand and damaged per SKU and node against the worker's `GET /stock/{sku}/`;
+- stock on hand and damaged per SKU and node against the worker's `GET /stock/{sku}/` (merchandise:
+  `stock_on_hand` leaves out the capacity SKUs, whose rows the fact-row check still counts);
 - wallet balances against the worker's `GET /wallets/{customer_id}/`.
 Exit code 0: no drift; 1: drift; 2: a check could not run; 3: no drift, but wallets have changes
 that fell due (points maturing or expiring, holds expiring, tiers lapsing) more than a minute ago

@@ -7,9 +7,11 @@ from datetime import datetime
 from functools import singledispatch
 from typing import Any
 
+from analytics import fulfilment_rows
 from streams.base import Event
 from streams.customers import CustomersMerged, PurchaseRecorded
 from streams.fraud import FraudAlert
+from streams.fulfilment import FulfilmentDecided, NodeDefined, StoreResponded, TransferSuggested
 from streams.holds import HoldAnswered
 from streams.inventory import AvailabilityChanged, StockChanged
 from streams.loyalty import PointsPosted, TierChanged
@@ -21,10 +23,13 @@ Row = dict[str, Any]
 FACT_TABLES = (
     "fct_sales_lines", "fct_return_lines", "fct_stock_movements", "fct_order_status", "fct_loyalty_entries",
     "fct_tier_changes", "fct_customer_purchases", "fct_customer_merges", "fct_holds", "fct_fulfillment",
-    "fct_availability", "fct_price_changes", "fct_fraud_alerts",
+    "fct_availability", "fct_price_changes", "fct_fraud_alerts", "fct_fulfilment_decisions", "fct_fulfilment_shipments",
+    "fct_node_versions", "fct_store_responses", "fct_transfer_suggestions",
 )
 # Statuses the order saga decides; shipped and picked_up come from the node's own event instead.
-SAGA_MILESTONES = frozenset({"accepted", "rejected", "cancelled", "no_show", "hold_expired", "stock_conflict"})
+SAGA_MILESTONES = frozenset({
+    "accepted", "rejected", "cancelled", "no_show", "hold_expired", "stock_conflict", "waiting",
+})
 
 
 def rows_for(event: Event, projected_at: datetime) -> dict[str, list[Row]]:
@@ -48,13 +53,13 @@ def _(event: PosSale, projected_at: datetime) -> dict[str, list[Row]]:
 @_rows.register
 def _(event: OrderPlaced, projected_at: datetime) -> dict[str, list[Row]]:
     placed = _milestone(
-        event, event.order_id, "placed", event.fulfilment_node, projected_at, channel=event.channel,
+        event, event.order_id, "placed", event.node, projected_at, channel=event.channel,
         delivery=event.delivery, units=sum(line.quantity for line in event.lines), placed_at=event.occurred_at,
     )
     return {
         "fct_sales_lines": [
             _sale_line(
-                event, line, "order.placed", event.channel, event.order_id, event.fulfilment_node, event.delivery,
+                event, line, "order.placed", event.channel, event.order_id, event.node, event.delivery,
                 projected_at,
             )
             for line in event.lines
@@ -64,7 +69,7 @@ def _(event: OrderPlaced, projected_at: datetime) -> dict[str, list[Row]]:
 
 
 def _sale_line(
-    event: PosSale | OrderPlaced, line: Any, source_type: str, channel: str, document_id: str, node: str,
+    event: PosSale | OrderPlaced, line: Any, source_type: str, channel: str, document_id: str, node: str | None,
     delivery: str | None, projected_at: datetime,
 ) -> Row:
     return {
@@ -128,6 +133,7 @@ def _(event: OrderStatusChanged, projected_at: datetime) -> dict[str, list[Row]]
         "placed_at": event.placed_at,
         "occurred_at": event.occurred_at,
         "projected_at": projected_at,
+        "nodes": list(event.nodes),
     }]}
 
 
@@ -222,7 +228,7 @@ def _status_milestone(event: OrderStatusChanged, projected_at: datetime) -> dict
 
 
 def _milestone(
-    event: Event, order_id: str, milestone: str, node: str, projected_at: datetime, **known: Any
+    event: Event, order_id: str, milestone: str, node: str | None, projected_at: datetime, **known: Any
 ) -> Row:
     row: Row = dict.fromkeys(("channel", "delivery", "units", "reason", "carrier", "placed_at"))
     row.update(known)
@@ -253,3 +259,10 @@ def _(event: AvailabilityChanged, projected_at: datetime) -> dict[str, list[Row]
 def _(event: PriceChanged, projected_at: datetime) -> dict[str, list[Row]]:
     row = event.model_dump(include={"event_id", "sku", "node", "price_cents", "effective_from", "occurred_at"})
     return {"fct_price_changes": [{**row, "projected_at": projected_at}]}
+
+
+# Fulfilment (analytics.fulfilment_rows); the network's cost tables and profiles are not projected.
+_rows.register(FulfilmentDecided, fulfilment_rows.decision)
+_rows.register(NodeDefined, fulfilment_rows.node_version)
+_rows.register(StoreResponded, fulfilment_rows.store_response)
+_rows.register(TransferSuggested, fulfilment_rows.transfer_suggestion)

@@ -7,8 +7,9 @@ from pathlib import Path
 
 SQL_DIR = Path(__file__).with_name("sql")
 
-# Tables first, then views that read them.
+# Macros, then tables, then views that read them.
 SCHEMA = (
+    "capacity_skus",  # macros the views use
     "sink_offsets",
     "fct_sales_lines",
     "fct_return_lines",
@@ -23,6 +24,11 @@ SCHEMA = (
     "fct_fulfillment",
     "fct_availability",
     "fct_price_changes",
+    "fct_fulfilment_decisions",
+    "fct_fulfilment_shipments",
+    "fct_node_versions",
+    "fct_store_responses",
+    "fct_transfer_suggestions",
     "dead_letters",
     "sink_status",
     "stock_on_hand",
@@ -39,10 +45,13 @@ SCHEMA = (
     "dim_calendar",
     "sales_by_channel_day",
     "stock_by_node",
+    "capacity_use",
     "sell_through",
     "pickup_performance",
     "outstanding_points",
     "open_fraud_alerts",
+    "fulfilment_summary",
+    "resourcings",
 )
 
 

@@ -64,6 +64,27 @@ def alerts(rows: list[dict[str, Any]], counts: list[dict[str, Any]]) -> dict[str
             "high": int(count.get("high") or 0)}
 
 
+SUMMARY_COUNTS = ("decisions", "orders_sourced", "pinned", "split_orders", "units", "promise_known", "resourcings",
+                  "rejections", "waits")
+SUMMARY_FIGURES = ("split_rate", "cost_per_order", "km_per_order", "warehouse_share", "same_day_share",
+                   "promise_met_share")
+
+
+def fulfilment(summary: list[dict[str, Any]], decisions: list[dict[str, Any]]) -> dict[str, Any]:
+    """Sourcing on the latest day with decisions (None before the first) and the latest decisions."""
+    row = summary[0] if summary else None
+    figures = None if row is None else {
+        **{name: int(row[name] or 0) for name in SUMMARY_COUNTS},
+        **{name: None if row[name] is None else float(row[name]) for name in SUMMARY_FIGURES},
+    }
+    latest = [
+        {**jsonable(d), "cost": float(d["cost"]), "km": float(d["km"]), "nodes": list(d["nodes"] or [])}
+        for d in decisions
+    ]
+    return {"day": row["day"].isoformat() if row else None, "timezone": "UTC", "summary": figures,
+            "decisions": latest}
+
+
 _SAMPLE = re.compile(r"^(?P<name>[a-zA-Z_:][\w:]*)(?:\{(?P<labels>[^}]*)\})?\s+(?P<value>\S+)", re.M)
 
 

@@ -89,6 +89,12 @@ class Dashboard:
         )
         return web.json_response({**panels.alerts(rows, counts), **self._meta()})
 
+    async def fulfilment(self, _: web.Request) -> web.Response:
+        summary, decisions = await self._db(
+            lambda: (self.snapshot.rows("dash_fulfilment_summary"), self.snapshot.rows("dash_fulfilment_decisions"))
+        )
+        return web.json_response({**panels.fulfilment(summary, decisions), **self._meta()})
+
     async def lag(self, _: web.Request) -> web.Response:
         problems: list[str] = []
         health, metrics, (age, status) = await asyncio.gather(
@@ -184,6 +190,7 @@ def build(settings: Settings) -> web.Application:
     app.router.add_get("/api/sales-today", dash.sales_today)
     app.router.add_get("/api/points", dash.points)
     app.router.add_get("/api/alerts", dash.alerts)
+    app.router.add_get("/api/fulfilment", dash.fulfilment)
     app.router.add_get("/api/lag", dash.lag)
     app.router.add_static("/static/", STATIC_DIR)
     return app

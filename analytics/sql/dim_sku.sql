@@ -1,5 +1,6 @@
 -- Every SKU seen in any fact, with its central price now (the latest central price change in
--- effect), when that price took effect, and when the SKU was first and last seen.
+-- effect), when that price took effect, and when the SKU was first and last seen. Merchandise
+-- only: the capacity SKUs of the stock facts are left out.
 create or replace view dim_sku as
 with sightings as (
     select sku, occurred_at from fct_sales_lines
@@ -20,6 +21,7 @@ with sightings as (
 skus as (
     select sku, min(occurred_at) as first_seen_at, max(occurred_at) as last_seen_at
     from sightings
+    where not is_capacity_sku(sku)
     group by sku
 ),
 

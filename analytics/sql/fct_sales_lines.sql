@@ -5,7 +5,7 @@ create table if not exists fct_sales_lines (
     source_type       varchar not null,   -- pos.sale | order.placed
     channel           varchar not null,   -- store | web | app
     document_id       varchar not null,   -- receipt_id or order_id
-    node              varchar not null,   -- selling store, or fulfilment node online
+    node              varchar,            -- selling store; online the node the order names (null: the network chooses)
     delivery          varchar,            -- null in store; ship_to_address | pick_up_in_store | same_day
     sku               varchar not null,
     quantity          integer not null,
@@ -17,3 +17,5 @@ create table if not exists fct_sales_lines (
     projected_at      timestamptz not null,
     primary key (event_id, line_no)
 );
+-- Files created before the network could choose an online order's node keep their rows.
+alter table fct_sales_lines alter column node drop not null;

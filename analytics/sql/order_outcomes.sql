@@ -1,4 +1,5 @@
--- Each online order's latest status, and how long it took from placing to that status.
+-- Each online order's latest status (`waiting`: not held yet, sourced again later), and how long it
+-- took from placing to that status.
 create or replace view order_outcomes as
 with ranked as (
     select
@@ -12,6 +13,7 @@ final as (
         order_id,
         delivery,
         fulfilment_node,
+        nodes,
         status,
         reason,
         units,

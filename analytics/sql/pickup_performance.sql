@@ -6,10 +6,12 @@ with milestones as (
     select order_id, milestone, delivery, node, occurred_at from fct_fulfillment
 ),
 
+-- The store is the one the order names when placed (pinned, or the customer's chosen store);
+-- a saga milestone names the order's first node.
 orders as (
     select
         order_id,
-        any_value(node) as node,
+        coalesce(any_value(node) filter (where milestone = 'placed'), any_value(node)) as node,
         min(occurred_at) filter (where milestone = 'accepted') as ready_at,
         min(occurred_at) filter (where milestone = 'picked_up') as picked_up_at,
         min(occurred_at) filter (where milestone = 'no_show') as no_show_at,

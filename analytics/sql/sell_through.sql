@@ -1,6 +1,7 @@
 -- View: sell-through per SKU and node over the whole ledger: units that left to customers
 -- (till sales net of voids, online orders shipped or picked up) over those units plus what is
 -- on hand now. 0.75 means three quarters of the stock that was there to sell has sold.
+-- Merchandise only: capacity SKUs are left out.
 create or replace view sell_through as
 with flows as (
     select
@@ -14,6 +15,7 @@ with flows as (
         min(occurred_at) as first_moved_at,
         max(occurred_at) as last_moved_at
     from fct_stock_movements
+    where not is_capacity_sku(sku)
     group by sku, node
 ),
 

@@ -1,4 +1,5 @@
--- View: on hand and damaged per SKU and node, from the last ledger entry of each position.
+-- View: on hand and damaged per SKU and node, from the last ledger entry of each position
+-- (merchandise: capacity SKUs are left out).
 create or replace view stock_on_hand as
 with ranked as (
     select
@@ -9,6 +10,7 @@ with ranked as (
         occurred_at,
         row_number() over (partition by sku, node order by movement_offset desc) as rn
     from fct_stock_movements
+    where not is_capacity_sku(sku)
 ),
 
 final as (

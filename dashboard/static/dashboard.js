@@ -144,6 +144,35 @@ function renderAlerts(body) {
     <div class="scroll short"><table class="alerts"><thead><tr><th>severity</th><th>rule</th><th>entity</th><th>summary</th><th>raised (UTC)</th></tr></thead><tbody>${rows}</tbody></table></div>`;
 }
 
+function pct(value) {
+  return value === null || value === undefined ? "n/a" : `${(Number(value) * 100).toFixed(1)}%`;
+}
+
+function renderFulfilment(body) {
+  document.getElementById("fulfilment-day").textContent = body.day
+    ? `${body.day} (UTC), the latest day with sourcing decisions, from the DuckDB snapshot` : "from the DuckDB snapshot";
+  if (!body.summary) return `<p class="empty" id="fulfilment-empty">No sourcing decisions yet. The order saga's decisions appear here.</p>`;
+  const s = body.summary;
+  const rows = body.decisions.map((d) => `<tr data-order-id="${esc(d.order_id)}" data-outcome="${esc(d.outcome)}">
+      <td class="entity" title="${esc(d.reason)}">${esc(d.order_id)}</td><td class="num">${fmt.format(d.attempt)}</td>
+      <td><span class="outcome outcome-${esc(d.outcome)}">${esc(d.outcome)}</span></td>
+      <td class="nowrap">${esc(d.nodes.join(", ") || "none")}</td><td class="num">${money.format(d.cost)}</td>
+      <td class="num">${fmt.format(d.km)}</td><td class="num">${fmt.format(d.retries)}</td>
+      <td class="muted nowrap">${esc(String(d.decided_at).replace("T", " ").slice(0, 19))}</td></tr>`).join("");
+  return `<div class="figures" id="fulfilment-figures" data-orders-sourced="${s.orders_sourced}" data-split-rate="${s.split_rate ?? ""}">
+      <div><b>${fmt.format(s.orders_sourced)}</b><span>orders sourced</span></div>
+      <div><b>${pct(s.split_rate)}</b><span>split</span></div>
+      <div><b>${s.cost_per_order === null ? "n/a" : money.format(s.cost_per_order)}</b><span>cost per order</span></div>
+      <div><b>${s.km_per_order === null ? "n/a" : fmt.format(s.km_per_order)}</b><span>km per order</span></div>
+      <div><b class="good">${pct(s.promise_met_share)}</b><span>promise met (${fmt.format(s.promise_known)} known)</span></div>
+    </div>
+    <p class="sub">units from warehouses ${pct(s.warehouse_share)} · same-day ${pct(s.same_day_share)} ·
+      re-sourcings ${fmt.format(s.resourcings)} · rejections ${fmt.format(s.rejections)} · waiting ${fmt.format(s.waits)}</p>
+    <div class="scroll short"><table class="decisions"><thead><tr><th>order</th><th class="num">attempt</th><th>outcome</th>
+      <th>nodes</th><th class="num">cost</th><th class="num">km</th><th class="num">retries</th><th>decided (UTC)</th></tr></thead>
+      <tbody>${rows}</tbody></table></div>`;
+}
+
 function renderLag(body) {
   const p = body.projection;
   const late = body.lateness || {};
@@ -168,9 +197,10 @@ const panels = {
   sales: panel("panel-sales", renderSales),
   points: panel("panel-points", renderPoints),
   alerts: panel("panel-alerts", renderAlerts),
+  fulfilment: panel("panel-fulfilment", renderFulfilment),
   lag: panel("panel-lag", renderLag),
 };
-const fromSnapshot = [panels.sales, panels.points, panels.alerts];
+const fromSnapshot = [panels.sales, panels.points, panels.alerts, panels.fulfilment];
 
 async function refreshSkus() {
   const picker = document.getElementById("sku-picker");
@@ -219,7 +249,7 @@ function paintOverall() {
 
 async function tick() {
   await Promise.all([loadStock(), loadLag(), load("sales", "/api/sales-today"), load("points", "/api/points"),
-    load("alerts", "/api/alerts")]);
+    load("alerts", "/api/alerts"), load("fulfilment", "/api/fulfilment")]);
   Object.values(panels).forEach((p) => p.paint());
   paintOverall();
   setTimeout(tick, POLL_MS);

@@ -29,6 +29,7 @@ from streams.topics import (
     CUSTOMERS_MERGES,
     CUSTOMERS_PURCHASES,
     FRAUD_ALERTS,
+    FULFILMENT_DECISIONS,
     INVENTORY_AVAILABILITY,
     INVENTORY_HOLD_ANSWERS,
     INVENTORY_LEDGER,
@@ -83,10 +84,11 @@ EVENTS: dict[str, st.SearchStrategy[Event]] = {
     ),
     "OrderStatusChanged": st.builds(
         OrderStatusChanged, **envelope(), order_id=ids,
-        status=st.sampled_from(["accepted", "rejected", "cancelled", "shipped", "picked_up", "no_show"]),
+        status=st.sampled_from(["accepted", "rejected", "cancelled", "shipped", "picked_up", "no_show", "waiting"]),
         reason=texts, delivery=st.sampled_from(["ship_to_address", "pick_up_in_store", "same_day"]),
-        fulfilment_node=nodes, placed_at=moments,
-        lines=st.lists(st.builds(OrderLineStatus, sku=skus, quantity=counts, hold=texts), max_size=4),
+        fulfilment_node=st.none() | nodes, placed_at=moments, nodes=st.lists(nodes, max_size=3),
+        lines=st.lists(st.builds(OrderLineStatus, sku=skus, quantity=counts, hold=texts, node=st.none() | nodes),
+                       max_size=4),
     ),
     "PointsPosted": st.builds(
         PointsPosted, **envelope(), customer_id=ids, command_id=ids, pending=int32s, available=int32s, held=int32s,
@@ -159,9 +161,15 @@ def test_every_event_type_of_the_columnar_topics_has_a_projection_and_a_strategy
     assert names == set(columnar.PROJECTIONS) == set(EVENTS)
 
 
-def test_the_columnar_topics_are_the_fact_sources_the_worker_writes_but_fraud_alerts() -> None:
+def test_the_columnar_topics_are_the_fact_sources_the_worker_writes_but_alerts_and_decisions() -> None:
     by_worker = {spec.name for spec in FACT_SOURCES if spec.writer.startswith(("stage ", "agent "))}
-    assert {spec.name for spec in columnar.TOPICS} == by_worker - {FRAUD_ALERTS.name}
+    free_form = {FRAUD_ALERTS.name, FULFILMENT_DECISIONS.name}  # free JSON, maps with free keys: record by record
+    assert {spec.name for spec in columnar.TOPICS} == by_worker - free_form
+
+
+def test_a_decision_with_maps_of_free_keys_cannot_be_read_in_columns() -> None:
+    with pytest.raises(TypeError, match="no columnar type"):
+        columnar._schema(FULFILMENT_DECISIONS)
 
 
 # --- or the batch goes record by record -------------------------------------------------------
@@ -224,6 +232,60 @@ def test_a_batch_with_a_bad_record_goes_record_by_record_and_skips_just_that_one
     assert skipped == want_skipped == 1
     assert_frame_equal(batch.frames()["fct_holds"].sort("event_id"), want["fct_holds"].sort("event_id"))
     assert len(batch.lateness_s) == len(good)
+
+
+def split_statuses(n: int = 3) -> list[OrderStatusChanged]:
+    return [
+        OrderStatusChanged(event_id=f"or-{i}:accepted", occurred_at=NOW, source_node="web", order_id=f"or-{i}",
+                           status="accepted", delivery="ship_to_address", fulfilment_node=None if i else "wh-01",
+                           nodes=["wh-01", "st-002"], placed_at=NOW,
+                           lines=[OrderLineStatus(sku="SKU-0001", quantity=1, hold="granted", node="st-002")])
+        for i in range(n)
+    ]
+
+
+NODES_REFUSED_BY_BOTH: dict[str, Callable[[dict[str, Any]], object]] = {
+    "a node off its pattern in the list": lambda p: p.update(nodes=["wh-01", "Not A Node"]),
+    "a null node in the list": lambda p: p.update(nodes=["wh-01", None]),
+    "a number in the list": lambda p: p.update(nodes=[7]),
+    "more nodes than the model allows": lambda p: p.update(nodes=[f"st-{i:03d}" for i in range(11)]),
+    "a line's node off its pattern": lambda p: p["lines"][0].update(node="ST 2"),
+}
+
+
+@pytest.mark.parametrize("bad", sorted(NODES_REFUSED_BY_BOTH))
+def test_a_status_whose_nodes_the_model_refuses_is_refused_in_columns_too(bad: str) -> None:
+    good = split_statuses()
+    values = [encode(event) for event in good]
+    values[1] = edited(good[1], NODES_REFUSED_BY_BOTH[bad])
+    assert per_record(ORDERS_STATUS, values)[1] == 1
+    with pytest.raises(columnar.UnreadableError):
+        columnar.project(ORDERS_STATUS, values, NOW, MAX_BYTES)
+
+
+def test_a_status_written_before_split_orders_goes_record_by_record_with_no_nodes(
+    every_poll_columnar: None,
+) -> None:
+    good = split_statuses()
+    values = [encode(event) for event in good]
+    values[1] = edited(good[1], lambda p: p.pop("nodes"))  # pydantic: the default, an empty list
+    with pytest.raises(columnar.UnreadableError):
+        columnar.project(ORDERS_STATUS, values, NOW, MAX_BYTES)
+
+    batch = Batch()
+    assert batch.add_events(ORDERS_STATUS, values, NOW, MAX_BYTES) == 0
+
+    frame = batch.frames()["fct_order_status"].sort("event_id")
+    assert frame.get_column("nodes").to_list() == [["wh-01", "st-002"], [], ["wh-01", "st-002"]]
+
+
+def test_a_split_order_waiting_for_its_node_keeps_its_nodes_and_a_null_node_in_both_paths() -> None:
+    values = [encode(event) for event in split_statuses()]
+    got, _ = columnar.project(ORDERS_STATUS, values, NOW, MAX_BYTES)
+    want, _ = per_record(ORDERS_STATUS, values)
+    assert_frame_equal(got["fct_order_status"], want["fct_order_status"])
+    assert got["fct_order_status"].get_column("nodes").to_list() == [["wh-01", "st-002"]] * 3
+    assert got["fct_fulfillment"].get_column("node").to_list() == ["wh-01", None, None]
 
 
 def test_a_record_only_the_columnar_path_refuses_is_projected_by_the_per_record_path(

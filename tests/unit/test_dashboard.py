@@ -19,6 +19,7 @@ from dashboard.server import STATIC_DIR, build
 from dashboard.snapshot import Snapshot, SourceDownError, query_rows
 from ops.processes import free_port
 from settings import Settings
+from tests.unit.fulfilment_factories import decided, project, shipment
 
 DAY = datetime(2026, 11, 27, 10, tzinfo=UTC)
 
@@ -108,6 +109,55 @@ def test_the_sku_picker_lists_the_latest_days_best_sellers_first_then_stocked_sk
     assert body["skus"] == [{"sku": "SKU-2", "units_today": 5, "on_hand": 0},
                             {"sku": "SKU-1", "units_today": 1, "on_hand": 0},
                             {"sku": "SKU-9", "units_today": 0, "on_hand": 4}]
+
+
+def sourcing(db: duckdb.DuckDBPyConnection) -> None:
+    """Three decisions on AT's day (one split, one rejected) and one the day before."""
+    project(db, [
+        decided("or-0", 1, shipment("wh-01"), at=-24 * 60),
+        decided("or-1", 1, shipment("wh-01")),
+        decided("or-2", 1, shipment("st-002"), shipment("wh-01"), at=5, retries=2),
+        decided("or-3", 1, outcome="rejected", reason="out of stock", at=10),
+    ])
+
+
+def test_the_fulfilment_panel_shows_the_latest_days_sourcing_and_the_latest_decisions(
+    con: duckdb.DuckDBPyConnection,
+) -> None:
+    sourcing(con)
+    body = panels.fulfilment(query_rows(con, "dash_fulfilment_summary"), query_rows(con, "dash_fulfilment_decisions"))
+    assert body["day"] == "2026-11-26" and body["timezone"] == "UTC"
+    assert body["summary"] == {
+        "decisions": 3, "orders_sourced": 2, "pinned": 0, "split_orders": 1, "units": 6, "promise_known": 0,
+        "resourcings": 0, "rejections": 1, "waits": 0, "split_rate": 0.5, "cost_per_order": 7.5,
+        "km_per_order": 15.0, "warehouse_share": 0.6667, "same_day_share": 0.0, "promise_met_share": None,
+    }
+    assert [(d["order_id"], d["outcome"], d["nodes"], d["cost"], d["km"], d["retries"]) for d in body["decisions"]] == [
+        ("or-3", "rejected", [], 0.0, 0.0, 0), ("or-2", "planned", ["st-002", "wh-01"], 10.0, 20.0, 2),
+        ("or-1", "planned", ["wh-01"], 5.0, 10.0, 0), ("or-0", "planned", ["wh-01"], 5.0, 10.0, 0)]
+    assert body["decisions"][0]["decided_at"] == "2026-11-26T10:10:00+00:00"
+
+
+def test_the_fulfilment_panel_is_empty_before_the_first_decision(con: duckdb.DuckDBPyConnection) -> None:
+    assert panels.fulfilment(query_rows(con, "dash_fulfilment_summary"),
+                             query_rows(con, "dash_fulfilment_decisions")) == {
+        "day": None, "timezone": "UTC", "summary": None, "decisions": []}
+
+
+async def test_the_fulfilment_endpoint_answers_from_the_snapshot(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    writer = duckdb.connect(str(tmp_path / "analytics.duckdb"))
+    for name in SCHEMA:
+        writer.execute(sql(name))
+    sourcing(writer)
+    writer.close()
+    monkeypatch.setenv("OMNI_DUCKDB_PATH", str(tmp_path / "omnistream.duckdb"))
+    async with TestClient(TestServer(build(Settings.from_env()))) as client:
+        answer = await client.get("/api/fulfilment")
+        body = await answer.json()
+    assert answer.status == 200 and body["summary"]["orders_sourced"] == 2 and len(body["decisions"]) == 4
+    assert body["decisions"][1]["nodes"] == ["st-002", "wh-01"] and "snapshot" in body
 
 
 def test_the_stock_panel_lists_every_node_by_atp_with_totals() -> None:
@@ -201,6 +251,8 @@ async def test_a_panel_whose_source_is_down_answers_503_with_a_sentence(
         assert stock.status == 503 and "worker" in (await stock.json())["error"]
         sales = await client.get("/api/sales-today")
         assert sales.status == 503 and "no analytics snapshot yet" in (await sales.json())["error"]
+        fulfilment = await client.get("/api/fulfilment")
+        assert fulfilment.status == 503 and "no analytics snapshot yet" in (await fulfilment.json())["error"]
         lag = await (await client.get("/api/lag")).json()
         assert lag["stale"] and any("sink" in reason for reason in lag["stale_reasons"])
         assert (await client.get("/api/stock")).status == 400
