@@ -119,7 +119,7 @@ def decided_event(
 ) -> FulfilmentDecided:
     d = sourced.decision
     return FulfilmentDecided(
-        event_id=derived_id(cause_id, f"decided:{attempt}"), occurred_at=at, source_node="hq", order_id=order_id,
+        event_id=derived_id(order_id, f"decided:{attempt}"), occurred_at=at, source_node="hq", order_id=order_id,
         attempt=attempt, outcome=outcome or d.outcome, reason=(reason if reason is not None else d.reason)[:500],
         method=request.method, promise=request.promise, profile_id=sourced.profile_id,
         profile_version=sourced.profile_version, costs_version=sourced.costs_version,
