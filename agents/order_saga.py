@@ -109,14 +109,18 @@ def _apply(orders: Pending[str, OrderState | None], event: SagaInput, topic: str
     if step.state is not None and step.verdict in ("applied", "redelivered"):
         orders.put(event.order_id, step.state)  # redelivered: written again, in case only the local store kept it
     _note_holds(step, event)
-    sends: list[tuple[TopicSpec, Event]] = [(FULFILMENT_DECISIONS, decided) for decided in step.decisions]
-    sends += [(INVENTORY_TRANSFER_SUGGESTIONS, suggested) for suggested in step.suggestions]
-    sends += [(INVENTORY_MOVEMENTS, command) for command in step.commands]
+    # What the outside world acts on waits for the checkpoint that keeps the state deciding it: a
+    # crash before it would have the order decided again, maybe differently (a sourced order's
+    # plan depends on the snapshot), and must not contradict an answer already given.
+    for spec, answer in [*((FULFILMENT_DECISIONS, d) for d in step.decisions),
+                         *((INVENTORY_TRANSFER_SUGGESTIONS, t) for t in step.suggestions),
+                         *((ORDERS_STATUS, st) for st in step.statuses)]:
+        source.after_checkpoint(spec, answer)
+    sends: list[tuple[TopicSpec, Event]] = [(INVENTORY_MOVEMENTS, command) for command in step.commands]
     for decided in step.decisions if step.verdict == "applied" else ():
         SOURCING_DECISIONS.labels(decided.outcome).inc()
         SOURCING_SECONDS.observe(decided.decide_ms / 1000)
     for status in step.statuses:
-        sends.append((ORDERS_STATUS, status))
         if step.verdict == "applied":
             ORDER_STATUSES.labels(status.status).inc()
             log.info("order %s %s %s", status.order_id, status.status, status.reason)

@@ -40,7 +40,10 @@ from runtime import lags
 from runtime.app import after_assignment, before_revocation, settled
 from runtime.batch import Pending, in_partition, send
 from runtime.offsets import HoleDetector
+from runtime.publish import publish
 from settings import Settings
+from streams.base import Event
+from streams.topics import TopicSpec
 
 log = logging.getLogger("omnistream.source")
 
@@ -93,6 +96,7 @@ class OwnedSource:
         self._idle.set()
         self._last_commit = time.monotonic()
         self._committing: asyncio.Future[None] | None = None  # the checkpoint waiting for Kafka, if any
+        self._deferred: list[tuple[TopicSpec, Event]] = []  # outputs sent once the state that made them is kept
         before_revocation(self._on_revoked, app)
         after_assignment(self._on_assigned, app)
         app.task(self.run)
@@ -163,7 +167,7 @@ class OwnedSource:
                 if batches:
                     await self._process(batches)
                 await self._report_lag(consumer)
-                if time.monotonic() - self._last_commit >= s.commit_interval_s:
+                if time.monotonic() - self._last_commit >= s.commit_interval_s or self._deferred_waiting():
                     await self.commit(wait=False)  # reads on while Kafka acknowledges
         finally:
             await self.commit()
@@ -212,6 +216,15 @@ class OwnedSource:
             fatal(self.name, last.topic, last.partition, last.offset, err)
         self.position.update(offsets)
 
+    def after_checkpoint(self, spec: TopicSpec, event: Event) -> None:
+        """Send `event` once the state that decided it is in Kafka: for answers the outside world
+        acts on (an order's status), which a crash must not let the stage contradict by deciding
+        again differently. A checkpoint follows the batch at once, so they wait milliseconds."""
+        self._deferred.append((spec, event))
+
+    def _deferred_waiting(self) -> bool:
+        return bool(self._deferred) and (self._committing is None or self._committing.done())
+
     async def commit(self, wait: bool = True) -> None:
         """The checkpoint: write the decided values (one table write per changed key), send their
         changelog records, then commit what was applied once Kafka has everything it caused.
@@ -221,23 +234,26 @@ class OwnedSource:
             await self._committing
         self._last_commit = started = time.monotonic()
         held = [record for pending in self.state for record in pending.flush()]
+        deferred, self._deferred = self._deferred, []
         stored = time.monotonic()
         acknowledged = await send(held, self.app.producer)  # changelog records (runtime/batch.py)
         CHECKPOINT_SECONDS.labels(self.name, "writes").observe(stored - started)
         CHECKPOINT_SECONDS.labels(self.name, "send").observe(time.monotonic() - stored)
         offsets = dict(self.done) if self.consumer is not None else {}
         self._committing = asyncio.ensure_future(self._acknowledged_then_commit(offsets, acknowledged, len(held),
-                                                                                started))
+                                                                                started, deferred))
         if wait:
             await self._committing
 
     async def _acknowledged_then_commit(self, offsets: dict[TopicPartition, int],
                                         acknowledged: Callable[[], Awaitable[None]], values: int,
-                                        started: float) -> None:
+                                        started: float, deferred: list[tuple[TopicSpec, Event]]) -> None:
         sent = time.monotonic()
-        try:  # every changelog record of this checkpoint, then every output of the applied records
+        try:  # every changelog record of this checkpoint, the outputs it kept back, every output of the records
             await acknowledged()
-            if offsets:
+            for spec, event in deferred:
+                await publish(spec, event)
+            if offsets or deferred:
                 await self.app.producer.flush()
         except Exception as err:  # Kafka refused a record: committing now could lose its state
             tp = next(iter(offsets), TopicPartition(self.topics[0], -1))

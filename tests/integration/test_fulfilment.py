@@ -140,10 +140,12 @@ def test_orders_without_a_node_are_sourced_held_with_capacity_and_explained(pipe
         slot = datetime.fromisoformat(shipment["slot_start"])
         assert shop.held(capacity_sku(shipment["node"], "ship", slot), shipment["node"]) >= 1
 
-    # Same day: only store-a is within the radius of Amsterdam; Utrecht and Zwolle are eliminated.
+    # Same day: only store-a is within the radius of Amsterdam; Utrecht is too far, and the network
+    # profile sends same-day orders from stores and dark stores only.
     sameday = shop.decisions("or-sameday")[-1]
     assert [s["node"] for s in sameday["shipments"]] == ["store-a"]
-    assert {e["node"]: e["reason"] for e in sameday["eliminated"]}.get("dc-north") == "out_of_radius"
+    reasons = {e["node"]: e["reason"] for e in sameday["eliminated"]}
+    assert reasons == {"store-b": "out_of_radius", "dc-north": "kind_not_allowed"}
     assert shop.held("SKU-001", "store-a") >= 1
 
     # The pick-up store lacks SKU-003: the order waits there, and a transfer from dc-north is suggested.

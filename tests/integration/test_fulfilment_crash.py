@@ -8,6 +8,7 @@ holds exactly its plan (stock and capacity), and nothing else is held.
 from __future__ import annotations
 
 from collections import Counter
+from urllib.parse import quote
 from datetime import UTC, datetime
 
 import pytest
@@ -65,5 +66,5 @@ def test_sourced_orders_never_overcommit_stock_or_capacity_through_a_sigkill(pip
     for order_id in accepted:  # each accepted order's holds are granted, at the authority itself
         state = shop.get(f"/orders/{order_id}/")
         for line in (ln for ln in state["lines"] if ln["active"]):
-            hold = shop.get(f"/holds/{line['sku']}/{line['hold_id']}/")
+            hold = shop.get(f"/holds/{line['sku']}/{quote(line['hold_id'], safe='')}/")
             assert hold and hold["status"] == "granted", (order_id, line, hold)
