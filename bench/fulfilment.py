@@ -8,8 +8,8 @@ network order) that has every line, the least any sourcing can do. The variants 
 the same orders under the warehouse-first profile, and as same-day orders.
 
 Each phase returns a dict of figures; `main` merges them into the JSON object it prints as
-the last stdout line (progress goes to stderr). A phase through a real broker (orders_per_s,
-accept_p99_ms) can be added to `PHASES` without touching the pure one.
+the last stdout line (progress goes to stderr). The e2e phase runs orders through a real
+broker and worker (bench/fulfilment_e2e.py): orders_per_s, accept and decide p50/p99.
 """
 
 from __future__ import annotations
@@ -22,13 +22,21 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import replace
 
+from bench.authority import rss_mib, worker_pid
+from bench.fulfilment_e2e import e2e
 from bench.fulfilment_network import T0, Workload, first_fit, workload
 from bench.holds import percentile
+from bench.pipeline import release
+from bench.stack import Stack
+from broker import ensure_broker
 from domain.fulfilment.defaults import warehouse_first
 from domain.fulfilment.sourcing import Request, decide
 
 QUICK_DECISIONS = 2_000
 FULL_DECISIONS = 20_000
+QUICK_ORDERS, FULL_ORDERS = 1_000, 5_000  # e2e: sent flat out
+QUICK_LATENCY_S, FULL_LATENCY_S = 10, 30  # e2e: seconds of paced orders
+OFFERED_PER_S = 200.0
 WARMUP = 200  # decisions before timing: a stream worker runs warm (compiled nodes, slot lists)
 
 Phase = Callable[[argparse.Namespace, Workload], dict[str, object]]
@@ -114,7 +122,28 @@ def variants(args: argparse.Namespace, work: Workload) -> dict[str, object]:
     return {"variants": figures}
 
 
-PHASES: dict[str, Phase] = {"pure": pure, "variants": variants}
+def end_to_end(args: argparse.Namespace, work: Workload) -> dict[str, object]:
+    """Orders through a real broker and one worker (bench/fulfilment_e2e.py)."""
+    broker = ensure_broker()
+    stack = Stack.create(broker.bootstrap)
+    stack.env["OMNI_CAPACITY_OPEN_INTERVAL_S"] = "1"
+    try:
+        worker, _ = stack.start()
+        orders = args.orders or (QUICK_ORDERS if args.quick else FULL_ORDERS)
+        paced = int(args.rate * (QUICK_LATENCY_S if args.quick else FULL_LATENCY_S))
+        figures = e2e(stack, orders, paced, args.rate, progress=True)
+        figures["worker_rss_mib"] = rss_mib(worker_pid(worker))
+    finally:
+        for problem in stack.close(keep=args.keep):
+            progress(f"clean-up: {problem}")
+        release(broker)
+    progress(f"end to end: {figures['orders_per_s']} orders/s ({figures['outcomes']}), pinned baseline "
+             f"{figures['baseline_pinned_orders_per_s']}/s; at {args.rate:g}/s accept p50 {figures['accept_p50_ms']} "
+             f"ms p99 {figures['accept_p99_ms']} ms; decide p99 {figures['decide_p99_ms']} ms")
+    return figures
+
+
+PHASES: dict[str, Phase] = {"pure": pure, "variants": variants, "e2e": end_to_end}
 
 
 def main(argv: list[str] | None = None) -> dict[str, object]:
@@ -123,6 +152,10 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
                                                              f"{FULL_DECISIONS:,}")
     parser.add_argument("--decisions", type=int, default=None, help="override the number of decisions")
     parser.add_argument("--phases", default=",".join(PHASES), help=f"comma-separated, of: {', '.join(PHASES)}")
+    parser.add_argument("--orders", type=int, default=None, help=f"e2e: orders sent flat out (default "
+                                                                 f"{QUICK_ORDERS:,} quick, {FULL_ORDERS:,} full)")
+    parser.add_argument("--rate", type=float, default=OFFERED_PER_S, help="e2e: orders/s offered in the latency part")
+    parser.add_argument("--keep", action="store_true", help="e2e: keep topics, temp dirs and logs")
     args = parser.parse_args(argv)
     n = args.decisions or (QUICK_DECISIONS if args.quick else FULL_DECISIONS)
     work = workload(n + WARMUP)
