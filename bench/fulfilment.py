@@ -4,7 +4,8 @@ The pure phase times `domain.fulfilment.sourcing.decide` alone, single-threaded,
 synthetic Dutch network (bench.fulfilment_network): 100 nodes, 2,000 SKUs each stocked at
 ~60 % of the nodes, capacity free everywhere, 5-line orders shipped to addresses around the
 stores under the `network` profile. Baseline, same inputs and run: the first node (in
-network order) that has every line, the least any sourcing can do.
+network order) that has every line, the least any sourcing can do. The variants phase runs
+the same orders under the warehouse-first profile, and as same-day orders.
 
 Each phase returns a dict of figures; `main` merges them into the JSON object it prints as
 the last stdout line (progress goes to stderr). A phase through a real broker (orders_per_s,
@@ -19,9 +20,11 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Callable
+from dataclasses import replace
 
-from bench.fulfilment_network import Workload, first_fit, workload
+from bench.fulfilment_network import T0, Workload, first_fit, workload
 from bench.holds import percentile
+from domain.fulfilment.defaults import warehouse_first
 from domain.fulfilment.sourcing import Request, decide
 
 QUICK_DECISIONS = 2_000
@@ -95,7 +98,23 @@ def _first_fit_s(work: Workload, requests: list[Request]) -> float:
     return time.perf_counter() - started
 
 
-PHASES: dict[str, Phase] = {"pure": pure}
+def variants(args: argparse.Namespace, work: Workload) -> dict[str, object]:
+    """The same orders under the warehouse-first profile, and as same-day orders: what each costs."""
+    requests = work.requests[WARMUP:]
+    same_day = [replace(r, method="same_day", promise="same_day") for r in work.requests]
+    figures: dict[str, object] = {}
+    for name, varied, orders in (("warehouse_first", replace(work, profile=warehouse_first(T0)), requests),
+                                 ("same_day", work, same_day[WARMUP:])):
+        for r in (same_day if name == "same_day" else work.requests)[:WARMUP]:
+            decide(r, varied.snapshot, varied.network, varied.profile)
+        seconds, tally = _throughput(varied, orders)
+        figures[f"{name}_decisions_per_s"] = round(len(orders) / seconds, 1)
+        figures[f"{name}_outcomes"] = tally["outcomes"]
+    progress(f"variants: {figures}")
+    return {"variants": figures}
+
+
+PHASES: dict[str, Phase] = {"pure": pure, "variants": variants}
 
 
 def main(argv: list[str] | None = None) -> dict[str, object]:

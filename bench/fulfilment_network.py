@@ -1,6 +1,6 @@
 """A deterministic synthetic Dutch network, its stock and its orders, for the fulfilment benchmark. Pure.
 
-100 nodes across the Netherlands' bounding box (lat 51.3-53.4, lon 4.0-6.9): ~80 stores open
+100 nodes across the Netherlands' bounding box (the simulator's): ~80 stores open
 Monday to Saturday 09:00-21:00 and Sunday 12:00-18:00, ~15 warehouses open around the clock,
 ~5 dark stores open 07:00-23:00. Every SKU is stocked at a random ~60 % of the nodes. Orders
 ship to addresses scattered around the stores (people live where the shops are), spread
@@ -17,11 +17,11 @@ from datetime import UTC, datetime, timedelta
 from domain.fulfilment.defaults import default_costs, network_profile
 from domain.fulfilment.network import Network
 from domain.fulfilment.sourcing import OrderLine, Request, Snapshot
+from sim.network import LAT_RANGE, LON_RANGE
 from streams.fulfilment import Method, NodeDefined, NodeKind, OpeningHours, ProfileDefined, SlotCapacity
 
 T0 = datetime(2026, 3, 3, 5, tzinfo=UTC)  # fixed, a Tuesday 06:00 in Amsterdam: figures must not depend on the day run
 SEED = 20260303
-LAT, LON = (51.3, 53.4), (4.0, 6.9)
 KINDS: tuple[tuple[NodeKind, int], ...] = (("store", 80), ("warehouse", 15), ("dark_store", 5))
 SKUS = 2_000
 STOCKED_SHARE = 0.6
@@ -44,7 +44,8 @@ def _node(rng: random.Random, kind: NodeKind, n: int) -> NodeDefined:
     per_hour = {"store": 8, "warehouse": 400, "dark_store": 40}[kind]  # orders an hour: staff on the floor
     return NodeDefined(
         event_id=f"bench-{kind}-{n}", occurred_at=T0, source_node="hq", node_id=f"{kind.replace('_', '-')}-{n:03d}",
-        version=1, effective_from=T0, kind=kind, lat=round(rng.uniform(*LAT), 5), lon=round(rng.uniform(*LON), 5),
+        version=1, effective_from=T0, kind=kind,
+        lat=round(rng.uniform(*LAT_RANGE), 5), lon=round(rng.uniform(*LON_RANGE), 5),
         hours=_hours(kind), methods=methods, capacity=[SlotCapacity(method=m, per_hour=per_hour) for m in methods],
         prep_minutes={"store": 60, "warehouse": 120, "dark_store": 20}[kind],
         protected_units=1 if kind == "store" else 0)

@@ -1,7 +1,7 @@
 """A shipment's arithmetic on plain numbers: distance, carrier price, handling, promise times. Pure.
 
 The cost tables arrive as a `CostsDefined` event; `tariff_of` compiles one into tuples once
-(memoised by the event's identity: events are frozen), so a decision's hot loop reads floats.
+per event object, so a decision's hot loop reads plain numbers.
 """
 
 from __future__ import annotations
@@ -9,13 +9,13 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from domain.fulfilment.memo import ByIdentity
 from streams.fulfilment import CostsDefined, Method
 
 EARTH_RADIUS_KM = 6371.0088  # mean radius: the error against the ellipsoid is < 0.5 %, far below a band's width
 COURIER_KMH = 30.0  # a same-day courier's door-to-door speed in town, stops included
 SAME_DAY_TRANSIT_S = 4 * 3600  # a carrier band with transit_days 0 delivers this long after pick-up
 DAY_S = 86_400
-_MEMO_LIMIT = 256
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,21 +64,6 @@ class Tariff:
         return self.order_cents.get(kind, 0) + self.unit_cents.get(kind, 0) * units
 
 
-_tariffs: dict[int, tuple[CostsDefined, Tariff]] = {}
-
-
-def tariff_of(costs: CostsDefined) -> Tariff:
-    """The compiled tariff of `costs`, built once per event object."""
-    known = _tariffs.get(id(costs))
-    if known is not None and known[0] is costs:
-        return known[1]
-    if len(_tariffs) >= _MEMO_LIMIT:
-        _tariffs.clear()
-    tariff = _compile(costs)
-    _tariffs[id(costs)] = (costs, tariff)  # holding `costs` keeps its id from being reused
-    return tariff
-
-
 def _compile(costs: CostsDefined) -> Tariff:
     bands = tuple(
         Band(up_to_km=b.up_to_km, transit_s=b.transit_days * DAY_S if b.transit_days else SAME_DAY_TRANSIT_S,
@@ -91,6 +76,9 @@ def _compile(costs: CostsDefined) -> Tariff:
                   same_day_per_km=costs.same_day_cents_per_km, radius_km=costs.same_day_radius_km,
                   split_penalty=costs.split_penalty_cents, unit_weight_g=costs.unit_weight_g,
                   standard_s=costs.standard_within_days * DAY_S, express_s=costs.express_within_days * DAY_S)
+
+
+tariff_of = ByIdentity(_compile, limit=256)  # the compiled tariff of a CostsDefined, built once per event
 
 
 def radians(lat: float, lon: float) -> tuple[float, float, float]:

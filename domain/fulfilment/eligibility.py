@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
-from domain.fulfilment.costs import km_between
-from domain.fulfilment.slots import Site, sites_of
+from domain.fulfilment.costs import EARTH_RADIUS_KM, km_between
+from domain.fulfilment.slots import Site, site_of
 from streams.fulfilment import Method, NodeDefined
 
 Line = tuple[str, int, int]  # sku, quantity, value in cents
@@ -93,7 +93,7 @@ def roster(nodes: Mapping[str, NodeDefined], rules: Rules) -> Roster:
         _rosters.clear()
     sites, guard, eliminated = {}, {}, []
     common = Rules(method=rules.method, kinds=rules.kinds, excluded=frozenset(), blocked={}, point=None, radius_km=0)
-    for site in sites_of(values):
+    for site in map(site_of, values):
         reason = static_reason(site, common)
         guard[site.id] = _NEVER if reason else site.protected
         if reason:
@@ -125,9 +125,14 @@ def _here(site: Site, rules: Rules, out: Screened) -> tuple[str, tuple[str, ...]
     if site.id in rules.excluded:
         return "excluded", (), ""
     if rules.point is not None:
-        km = out.km[site.id] = km_between(site.point, rules.point)
+        far = ("out_of_radius", (), f"further than {rules.radius_km:g} km")
+        # the north-south gap alone is a lower bound of the distance: it rules out most nodes cheaply
+        if abs(site.point[0] - rules.point[0]) * EARTH_RADIUS_KM > rules.radius_km:
+            return far
+        km = km_between(site.point, rules.point)
         if km > rules.radius_km:
-            return "out_of_radius", (), f"{km:.1f} km > {rules.radius_km:g} km"
+            return far
+        out.km[site.id] = km
     return None
 
 
@@ -159,7 +164,7 @@ def short(site: Site, lines: Iterable[Line], stocks: Iterable[Mapping[str, int]]
         elif stock.get(site.id, 0) >= quantity:
             protected.append(sku)
     if protected:
-        detail = f"keeps {site.protected} a SKU for walk-ins: {', '.join(protected)}"
+        detail = f"keeps {site.protected} of each SKU for walk-in customers: {', '.join(protected)}"
         return site.id, "protected_stock", tuple(skus), detail[:200]
     if blocked == len(skus):
         return site.id, "excluded", tuple(skus), "excluded here by an earlier attempt"

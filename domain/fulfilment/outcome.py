@@ -14,23 +14,25 @@ from datetime import UTC, datetime
 from pydantic import TypeAdapter
 
 from domain.fulfilment.eligibility import Eliminated, Line
-from domain.fulfilment.search import Found, Plan
-from streams.fulfilment import Candidate, Elimination, Method, PlannedLine, Shipment
+from domain.fulfilment.search import SHOWN, Found, Plan
+from streams.fulfilment import Candidate, Elimination, Method, Shipment
 
-SHOWN = 10  # candidates a decision lists, the winner first
 # one validation call for a whole list costs less than one model at a time
+_SHIPMENTS = TypeAdapter(tuple[Shipment, ...])
 _CANDIDATES = TypeAdapter(tuple[Candidate, ...])
 _ELIMINATIONS = TypeAdapter(tuple[Elimination, ...])
 REASON_CHARS = 500  # FulfilmentDecided.reason's limit
+_shared: dict[Eliminated, Elimination] = {}
+_SHARED_LIMIT = 20_000
 
 
 def shipments(plan: Plan, lines: tuple[Line, ...], method: Method) -> tuple[Shipment, ...]:
-    return tuple(
-        Shipment(node=leg.site.id, method=method,
-                 lines=[PlannedLine(sku=lines[j][0], quantity=lines[j][1]) for j in leg.lines],
-                 slot_start=leg.slot.start, ready_at=_utc(leg.slot.ready_ts), promised_at=_utc(leg.promised_ts),
-                 km=round(leg.km, 3), cost_cents=leg.cost, capacity_units=leg.capacity_units)
-        for leg in plan.legs)
+    return _SHIPMENTS.validate_python([
+        {"node": leg.site.id, "method": method,
+         "lines": [{"sku": lines[j][0], "quantity": lines[j][1]} for j in leg.lines],
+         "slot_start": leg.slot.start, "ready_at": _utc(leg.slot.ready_ts), "promised_at": _utc(leg.promised_ts),
+         "km": round(leg.km, 3), "cost_cents": leg.cost, "capacity_units": leg.capacity_units}
+        for leg in plan.legs])
 
 
 def candidates(plans: list[Plan]) -> tuple[Candidate, ...]:
@@ -39,14 +41,23 @@ def candidates(plans: list[Plan]) -> tuple[Candidate, ...]:
 
 
 def criteria(plan: Plan) -> dict[str, float]:
-    promise, shipments, cost, distance, warehouse_share = plan.values
-    return {"promise": promise, "shipments": shipments, "cost": cost, "distance": round(distance, 3),
+    promise, parcels, cost, distance, warehouse_share = plan.values
+    return {"promise": promise, "shipments": parcels, "cost": cost, "distance": round(distance, 3),
             "warehouse_share": round(warehouse_share, 4)}
 
 
 def eliminations(found: Iterable[Eliminated]) -> tuple[Elimination, ...]:
-    return _ELIMINATIONS.validate_python([{"node": node, "reason": reason, "skus": skus, "detail": detail}
-                                          for node, reason, skus, detail in sorted(found)])
+    """The eliminated in node order. A model that says nothing of this order (kind not allowed, closed)
+    recurs in every decision: it is built once and shared, as frozen models can be."""
+    ordered = sorted(found)
+    if len(_shared) > _SHARED_LIMIT:
+        _shared.clear()
+    new = [e for e in ordered if e not in _shared]
+    models = dict(zip(new, _ELIMINATIONS.validate_python([
+        {"node": node, "reason": reason, "skus": skus, "detail": detail} for node, reason, skus, detail in new]),
+        strict=True))
+    _shared.update((e, m) for e, m in models.items() if not e[2])  # SKUs are the order's
+    return tuple(models.get(e) or _shared[e] for e in ordered)
 
 
 def tally(eliminated: Iterable[Eliminated]) -> str:

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from heapq import nsmallest
 from itertools import combinations
 from math import comb
 from operator import itemgetter
@@ -23,6 +24,7 @@ from domain.fulfilment.slots import SLOTS_AHEAD, Site, Slot, Window, reach
 from streams.fulfilment import ProfileDefined
 
 CRITERIA = ("promise", "shipments", "cost", "distance", "warehouse_share")
+SHOWN = 10  # candidates a decision lists, the winner first
 WHY_NOT: dict[str, str] = {
     "closed": f"no open slot in the next {SLOTS_AHEAD} h before the promise",
     "no_capacity": "every open slot before the promise is full",
@@ -42,6 +44,11 @@ class Leg:
     cost: int
     promised_ts: float
     capacity_units: int
+    missed: float  # 1.0 when it arrives after the promise
+    not_from_warehouse: int  # its units, unless a warehouse sends them
+
+
+Scored = tuple[tuple[object, ...], tuple[str, ...], tuple[Leg, ...], tuple[float, ...], float | None]
 
 
 @dataclass(slots=True)
@@ -63,7 +70,7 @@ class Plan:
 
 @dataclass(slots=True)
 class Found:
-    plans: list[Plan] = field(default_factory=list)  # best first
+    plans: list[Plan] = field(default_factory=list)  # the best `SHOWN`, best first
     scored: int = 0
     eliminated: list[Eliminated] = field(default_factory=list)
     dropped: Counter[str] = field(default_factory=Counter)  # plans scored but not kept, by why
@@ -82,8 +89,12 @@ class Search:
         self.full = (1 << len(lines)) - 1
         self._out: set[str] = set()
         self._legs: dict[tuple[str, int, bool], Leg | str] = {}
+        self._kept: list[Scored] = []  # every plan kept, as tuples: only the best become `Plan`s
         self._masks: dict[int, tuple[tuple[int, ...], int, int]] = {}
         self._key = itemgetter(*(CRITERIA.index(c) for c in profile.criteria))
+        self._many = len(profile.criteria) > 1
+        weights = profile.weights
+        self._weights = tuple(weights.get(c, 0.0) for c in CRITERIA) if profile.mode == "weighted" else None  # type: ignore[call-overload]
 
     def run(self) -> Found:
         """Single nodes, then splits of 2, 3, ... until a size has a plan or the budget is spent."""
@@ -92,10 +103,11 @@ class Search:
         singles = set.intersection(*serves) if serves else set()
         self._singles(singles)
         for k in range(2, self.profile.max_split + 1):
-            if found.plans or found.budget_spent:
+            if self._kept or found.budget_spent:
                 break
             self._splits(k)
-        found.plans.sort(key=lambda p: p.key)
+        found.plans = [Plan(nodes=nodes, legs=legs, values=values, score=score, key=key)
+                       for key, nodes, legs, values, score in nsmallest(SHOWN, self._kept)]
         found.eliminated.sort()
         return found
 
@@ -153,7 +165,7 @@ class Search:
             found.scored += 1
             leg = self._leg(node, full, False)
             if isinstance(leg, Leg):
-                found.plans.append(self._scored((leg,)))
+                self._kept.append(self._scored((leg,)))
             else:
                 found.dropped[leg] += 1
 
@@ -175,9 +187,9 @@ class Search:
             found.scored += 1
             plan = self._plan(taken)
             if plan is not None:
-                found.plans.append(plan)
+                self._kept.append(plan)
 
-    def _plan(self, taken: list[tuple[str, int]]) -> Plan | None:
+    def _plan(self, taken: list[tuple[str, int]]) -> Scored | None:
         legs = []
         split = len(taken) > 1
         for node, mine in sorted(taken):
@@ -204,9 +216,11 @@ class Search:
             return "capacity"
         km = self.km(node)
         carrier, transit_s = tariff.carrier(w.method, km, units)
+        promised_ts = slot.ready_ts + transit_s
         return Leg(site=site, lines=picked, units=units, slot=slot, km=km,
-                   cost=carrier + tariff.handling(site.kind, units), promised_ts=slot.ready_ts + transit_s,
-                   capacity_units=need)
+                   cost=carrier + tariff.handling(site.kind, units), promised_ts=promised_ts, capacity_units=need,
+                   missed=1.0 if promised_ts > slot.deadline_ts else 0.0,
+                   not_from_warehouse=0 if site.kind == "warehouse" else units)
 
     def _picked(self, mine: int) -> tuple[tuple[int, ...], int, int]:
         """The lines of a mask, their units and their value."""
@@ -217,24 +231,20 @@ class Search:
             known = self._masks[mine] = (picked, sum(lines[j][1] for j in picked), sum(lines[j][2] for j in picked))
         return known
 
-    def _scored(self, legs: tuple[Leg, ...]) -> Plan:
+    def _scored(self, legs: tuple[Leg, ...]) -> Scored:
         """The plan's criteria and sort key: ranked compares the profile's criteria in order, weighted
         their weighted sum; node ids break ties."""
-        missed, cost, km, units, not_warehouse = 0.0, 0, 0.0, 0, 0
+        missed, cost, km, units, elsewhere = 0.0, self.tariff.split_penalty * (len(legs) - 1), 0.0, 0, 0
         for leg in legs:
-            if leg.promised_ts > leg.slot.deadline_ts:
-                missed = 1.0
+            missed = max(missed, leg.missed)
             cost += leg.cost
             km += leg.km
             units += leg.units
-            if leg.site.kind != "warehouse":
-                not_warehouse += leg.units
-        values = (missed, float(len(legs)), float(cost + self.tariff.split_penalty * (len(legs) - 1)), km,
-                  not_warehouse / units)
+            elsewhere += leg.not_from_warehouse
+        values = (missed, float(len(legs)), float(cost), km, elsewhere / units)
         nodes = tuple(leg.site.id for leg in legs)
-        if self.profile.mode == "weighted":
-            weights = self.profile.weights
-            score = sum(weights.get(c, 0.0) * v for c, v in zip(CRITERIA, values, strict=True))  # type: ignore[call-overload]
-            return Plan(nodes=nodes, legs=legs, values=values, score=score, key=(score, nodes))
-        key = (*self._key(values), nodes) if len(self.profile.criteria) > 1 else (self._key(values), nodes)
-        return Plan(nodes=nodes, legs=legs, values=values, score=None, key=key)
+        if self._weights is not None:
+            score = sum(weight * value for weight, value in zip(self._weights, values, strict=True))
+            return (score, nodes), nodes, legs, values, score
+        key = (*self._key(values), nodes) if self._many else (self._key(values), nodes)
+        return key, nodes, legs, values, None

@@ -8,13 +8,14 @@ decisions read tuples instead of parsing `HH:MM` and converting time zones.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from domain.fulfilment.capacity import SLOT, closes_at, is_open, slot_of
 from domain.fulfilment.costs import radians
+from domain.fulfilment.memo import ByIdentity
 from streams.fulfilment import Method, NodeDefined, PromiseClass
 
 SLOTS_AHEAD = 48  # the capacity slots searched: two days covers a weekend's closed Sunday evening
@@ -71,34 +72,21 @@ def window(method: Method, promise: PromiseClass, at: datetime, promise_s: int, 
                   deadline_ts=at_ts + promise_s, free=free)
 
 
-_sites: dict[int, tuple[NodeDefined, Site]] = {}
-_patterns: dict[Pattern, int] = {}
+_patterns: dict[Pattern, int] = {}  # never forgotten: a Site keeps its number for life
 _open: dict[tuple[int, float], tuple[tuple[float, datetime], ...]] = {}
 _closes: dict[tuple[int, date], float | None] = {}
 
 
-def sites_of(nodes: Iterable[NodeDefined]) -> list[Site]:
-    """`site_of` for many nodes, with the memo's hit path inline: this runs for every node of every decision."""
-    memo = _sites.get
-    return [known[1] if (known := memo(id(node))) is not None and known[0] is node else site_of(node)
-            for node in nodes]
-
-
-def site_of(node: NodeDefined) -> Site:
-    """The compiled facts of `node`, built once per event object."""
-    known = _sites.get(id(node))
-    if known is not None and known[0] is node:
-        return known[1]
-    if len(_sites) >= _MEMO_LIMIT:
-        _sites.clear()
+def _compile(node: NodeDefined) -> Site:
     pattern = (node.timezone, tuple((h.weekday, h.opens, h.closes) for h in node.hours))
-    site = Site(node=node, id=node.node_id, kind=node.kind, active=node.active, methods=frozenset(node.methods),
+    return Site(node=node, id=node.node_id, kind=node.kind, active=node.active, methods=frozenset(node.methods),
                 point=radians(node.lat, node.lon), prep_s=node.prep_minutes * 60,
                 protected=node.protected_units if node.kind == "store" else 0,
                 counts_units=frozenset(c.method for c in node.capacity if c.unit == "units"),
                 hours=_patterns.setdefault(pattern, len(_patterns)))
-    _sites[id(node)] = (node, site)  # holding `node` keeps its id from being reused
-    return site
+
+
+site_of = ByIdentity(_compile, limit=_MEMO_LIMIT)  # the compiled facts of a NodeDefined, built once per event
 
 
 def reach(site: Site, need: int, w: Window) -> Slot | str:

@@ -7,7 +7,7 @@ from datetime import timedelta
 from domain.fulfilment.defaults import network_profile, warehouse_first
 from domain.fulfilment.sourcing import Decision, TransferNeed, decide
 from streams.fulfilment import OpeningHours
-from tests.unit.fulfilment_builders import T0, Snapshot, km_east, network, node, profile, request
+from tests.unit.fulfilment_builders import HOME, T0, Snapshot, km_east, network, node, profile, request
 
 EVERYTHING = {"SKU-1": 5, "SKU-2": 5}
 
@@ -71,10 +71,12 @@ def test_protected_stock_eliminates_a_store_with_that_reason() -> None:
 
 
 def test_a_same_day_order_eliminates_nodes_outside_the_radius() -> None:
-    net = network(node("st-near", at=km_east(10)), node("st-far", at=km_east(40)))
+    north = (HOME[0] + 0.3, HOME[1])  # 33 km
+    net = network(node("st-near", at=km_east(10)), node("st-far", at=km_east(40)), node("st-north", at=north))
     decision = decide(request(("SKU-1", 1), method="same_day", promise="same_day"),
-                      stock(st_near={"SKU-1": 1}, st_far={"SKU-1": 9}), net, profile())
-    assert shipped_from(decision) == ["st-near"] and reasons(decision) == {"st-far": "out_of_radius"}
+                      stock(st_near={"SKU-1": 1}, st_far={"SKU-1": 9}, st_north={"SKU-1": 9}), net, profile())
+    assert shipped_from(decision) == ["st-near"]
+    assert reasons(decision) == {"st-far": "out_of_radius", "st-north": "out_of_radius"}
     [shipment] = decision.shipments
     assert shipment.promised_at - shipment.ready_at == timedelta(minutes=20)  # 10 km at 30 km/h
 

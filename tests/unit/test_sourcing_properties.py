@@ -146,6 +146,8 @@ def test_a_plan_only_uses_what_the_snapshot_can_serve_and_the_rules_allow(world:
         assert shipment.capacity_units == (units if defined.capacity[0].unit == "units" else 1)
         assert world.snapshot.free_capacity(shipment.node, order.method, shipment.slot_start) >= shipment.capacity_units
         assert is_open(defined, shipment.slot_start) and is_open(defined, shipment.slot_start + SLOT / 2)
+        if order.method == "same_day":
+            assert shipment.km <= world.network.costs.same_day_radius_km  # type: ignore[union-attr]
         if order.promise == "same_day":
             today = order.at.astimezone(ZoneInfo(defined.timezone)).date()
             assert shipment.ready_at <= closes_at(defined, today)  # type: ignore[operator]
