@@ -1,0 +1,1 @@
+"""The backtest: a simulated month replayed under two sourcing profiles, side by side."""
