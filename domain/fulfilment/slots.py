@@ -14,7 +14,7 @@ from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from domain.fulfilment.capacity import SLOT, closes_at, is_open, slot_of
-from domain.fulfilment.costs import radians
+from domain.fulfilment.costs import DAY_S, radians
 from domain.fulfilment.memo import ByIdentity
 from streams.fulfilment import Method, NodeDefined, PromiseClass
 
@@ -69,7 +69,13 @@ class Window:
 def window(method: Method, promise: PromiseClass, at: datetime, promise_s: int, free: FreeCapacity) -> Window:
     at_ts = at.timestamp()
     return Window(method=method, at=at, at_ts=at_ts, slot0_ts=slot_of(at).timestamp(), same_day=promise == "same_day",
-                  deadline_ts=at_ts + promise_s, free=free)
+                  deadline_ts=_end_of_day(at_ts + promise_s), free=free)
+
+
+def _end_of_day(ts: float) -> float:
+    """A promise of N days is kept by the end of the N-th day (UTC): next-day delivery of an order
+    placed at 23:15 arrives the day after, at any hour."""
+    return (ts // DAY_S + 1) * DAY_S - 1
 
 
 _patterns: dict[Pattern, int] = {}  # never forgotten: a Site keeps its number for life
