@@ -72,6 +72,11 @@ def window(method: Method, promise: PromiseClass, at: datetime, promise_s: int, 
                   deadline_ts=_end_of_day(at_ts + promise_s), free=free)
 
 
+def promise_deadline(at: datetime, promise_s: int) -> datetime:
+    """When a delivery promised within `promise_s` seconds' worth of days must have arrived."""
+    return datetime.fromtimestamp(_end_of_day(at.timestamp() + promise_s), UTC)
+
+
 def _end_of_day(ts: float) -> float:
     """A promise of N days is kept by the end of the N-th day (UTC): next-day delivery of an order
     placed at 23:15 arrives the day after, at any hour."""

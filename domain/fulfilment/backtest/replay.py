@@ -11,13 +11,15 @@ from __future__ import annotations
 import heapq
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from domain.fulfilment.backtest.month import ZONE, delivery_of
 from domain.fulfilment.backtest.scenario import Scenario
 from domain.fulfilment.backtest.world import Tally, World
+from domain.fulfilment.costs import DAY_S
 from domain.fulfilment.network import Network
+from domain.fulfilment.slots import promise_deadline
 from domain.fulfilment.sourcing import Decision, Request, Snapshot
 from streams.fulfilment import Elimination, ProfileDefined, Shipment
 
@@ -116,4 +118,4 @@ def deadline(request: Request, network: Network) -> datetime:
         return local.replace(hour=23, minute=59, second=59)
     costs = network.costs
     days = (costs.express_within_days if request.promise == "express" else costs.standard_within_days) if costs else 0
-    return request.at + timedelta(days=days)
+    return promise_deadline(request.at, days * DAY_S)  # the day sourcing itself promises to
