@@ -24,6 +24,7 @@ from tables.snapshot import live_snapshot
 
 log = logging.getLogger("omnistream.capacity")
 _opened: set[tuple[str, str]] = set()  # (capacity sku, node) sent by this worker
+_looked_until: dict[tuple[str, int], datetime] = {}  # (node, version) -> slots looked at up to here
 
 
 @app.timer(interval=settings.capacity_open_interval_s, on_leader=True)
@@ -46,9 +47,13 @@ async def open_capacity() -> None:
 
 
 def slots_to_open(node: NodeDefined, since: datetime, until: datetime, now: datetime) -> list[StockMovement]:
-    """Receipts for the node's open slots in [since, until) not yet opened."""
+    """Receipts for the node's open slots in [since, until) not yet opened (each tick looks only at
+    the hours that came into the horizon since the last one)."""
     out = []
-    for slot in capacity.open_slots(node, capacity.slot_of(since), until):
+    key = (node.node_id, node.version)
+    start = max(capacity.slot_of(since), _looked_until.get(key, capacity.slot_of(since)))
+    _looked_until[key] = until
+    for slot in capacity.open_slots(node, start, until):
         for method in node.methods:
             room = capacity.capacity_for(node, method)
             if room is None or room.per_hour <= 0 or live_snapshot.has_capacity_slot(node.node_id, method, slot):

@@ -40,7 +40,7 @@ from streams.topics import (
     TopicSpec,
     spec_for,
 )
-from tables.orders import order_state, orders_table
+from tables.orders import decision_state, order_state, orders_table
 from tables.snapshot import live_snapshot, sourcer
 
 log = logging.getLogger("omnistream.orders")
@@ -109,10 +109,17 @@ def _apply(orders: Pending[str, OrderState | None], event: SagaInput, topic: str
     if step.state is not None and step.verdict in ("applied", "redelivered"):
         orders.put(event.order_id, step.state)  # redelivered: written again, in case only the local store kept it
     _note_holds(step, event)
+    made = step.decisions
+    if step.decisions:
+        decision_state.put(event.order_id, [*decision_state.get(event.order_id), *step.decisions])
+    elif step.verdict in ("redelivered", "duplicate"):
+        made = decision_state.get(event.order_id)  # sent again with the statuses (the same ids)
+        if made and step.verdict == "redelivered":
+            decision_state.put(event.order_id, made)  # in case only the local store kept them
     # What the outside world acts on waits for the checkpoint that keeps the state deciding it: a
     # crash before it would have the order decided again, maybe differently (a sourced order's
     # plan depends on the snapshot), and must not contradict an answer already given.
-    for spec, answer in [*((FULFILMENT_DECISIONS, d) for d in step.decisions),
+    for spec, answer in [*((FULFILMENT_DECISIONS, d) for d in made),
                          *((INVENTORY_TRANSFER_SUGGESTIONS, t) for t in step.suggestions),
                          *((ORDERS_STATUS, st) for st in step.statuses)]:
         source.after_checkpoint(spec, answer)
@@ -133,5 +140,6 @@ def _apply(orders: Pending[str, OrderState | None], event: SagaInput, topic: str
 
 _sources = tuple(spec.full_name(settings.topic_prefix)
                  for spec in (WEB_ORDERS, INVENTORY_HOLD_ANSWERS, FULFILMENT_STORE_RESPONSES))
-source = OwnedSource(app, settings, "order_saga", _sources, orders_table, saga_batch, state=(order_state,),
+source = OwnedSource(app, settings, "order_saga", _sources, orders_table, saga_batch,
+                     state=(order_state, decision_state),
                      also_ready=lambda: live_snapshot.caught_up)

@@ -102,7 +102,6 @@ class OrderState(Record):
     attempt: int = 0
     max_attempts: int = 1
     excluded: list[str] = Field(default_factory=list)  # `node` or `sku@node` ruled out
-    decisions: list[str] = Field(default_factory=list)  # the decisions' JSON, re-sent on redelivery
 
     def current(self) -> list[Line]:
         return [line for line in self.lines.values() if line.active]
@@ -123,6 +122,8 @@ class Step:
     commands: list[SagaCommand] = field(default_factory=list)
     statuses: list[OrderStatusChanged] = field(default_factory=list)
     verdict: Literal["applied", "redelivered", "duplicate", "ignored"] = "applied"
+    # New sourcing decisions; the stage keeps them apart from the order (tables/orders.py), and
+    # sends them again with a redelivered or duplicate input's statuses.
     decisions: list[FulfilmentDecided] = field(default_factory=list)
     suggestions: list[TransferSuggested] = field(default_factory=list)
 
@@ -145,7 +146,7 @@ def decide(state: OrderState | None, event: SagaInput, topic: str, offset: int, 
            source: Sourcer | None = None) -> Step:
     """Apply one input, read at `offset` of `topic`, to the order's state."""
     if state is not None and offset <= state.offsets.get(topic, -1):
-        return Step(state, resend(state), history(state), "redelivered", decisions(state))
+        return Step(state, resend(state), history(state), "redelivered")
     match event:
         case OrderPlaced():
             step = _placed(state, event, ttl_for, source)
@@ -160,8 +161,7 @@ def decide(state: OrderState | None, event: SagaInput, topic: str, offset: int, 
     if step.state is None:
         return step
     offsets = {**step.state.offsets, topic: offset}
-    kept = [*step.state.decisions, *(d.model_dump_json() for d in step.decisions)][-10:]
-    new_state = step.state.model_copy(update={"offsets": offsets, "decisions": kept})
+    new_state = step.state.model_copy(update={"offsets": offsets})
     return Step(new_state, step.commands, step.statuses, step.verdict, step.decisions, step.suggestions)
 
 
@@ -178,13 +178,9 @@ def history(state: OrderState) -> list[OrderStatusChanged]:
     return [_status_event(state, entry) for entry in state.history]
 
 
-def decisions(state: OrderState) -> list[FulfilmentDecided]:
-    return [FulfilmentDecided.model_validate_json(raw) for raw in state.decisions]
-
-
 def _placed(state: OrderState | None, event: OrderPlaced, ttl_for: TtlFor, source: Sourcer | None) -> Step:
     if state is not None:  # the same order again: answer as before
-        return Step(state, resend(state), history(state), "duplicate", decisions(state))
+        return Step(state, resend(state), history(state), "duplicate")
     expires_at = event.occurred_at + ttl_for(event.delivery)
     if not event.pinned:
         fresh = OrderState(order_id=event.order_id, delivery=event.delivery, node=None, placed_at=event.occurred_at,
@@ -320,7 +316,7 @@ def _retry(state: OrderState, refused: Line, answer: HoldAnswered, source: Sourc
 def _responded(state: OrderState, event: StoreResponded, source: Sourcer | None) -> Step:
     """A node rejects its part or picks short: release that part, source it again without the node."""
     if event.event_id in state.seen:
-        return Step(state, resend(state), history(state), "duplicate", decisions(state))
+        return Step(state, resend(state), history(state), "duplicate")
     state = state.model_copy(update={"seen": [*state.seen, event.event_id]})
     at_node = [ln for ln in state.current() if state.node_of(ln) == event.node and not ln.shipped]
     if state.status in FINAL or not at_node:
@@ -378,7 +374,7 @@ def _merge(known: HoldState, answer: str) -> HoldState:
 
 def _cancelled(state: OrderState, event: OrderCancelled) -> Step:
     if event.event_id in state.seen:
-        return Step(state, resend(state), history(state), "duplicate", decisions(state))
+        return Step(state, resend(state), history(state), "duplicate")
     cancel: dict[str, int] = {}
     for cancelled in event.lines:
         cancel[cancelled.sku] = cancel.get(cancelled.sku, 0) + cancelled.quantity
@@ -414,7 +410,7 @@ def _cancelled(state: OrderState, event: OrderCancelled) -> Step:
 
 def _fulfilled(state: OrderState, event: OrderShipped | OrderPickedUp) -> Step:
     if event.event_id in state.seen or state.status in ("shipped", "picked_up"):
-        return Step(state, resend(state), history(state), "duplicate", decisions(state))
+        return Step(state, resend(state), history(state), "duplicate")
     cause: Literal["shipment", "pickup"] = "shipment" if isinstance(event, OrderShipped) else "pickup"
     node = event.fulfilment_node
     leaving = [ln for ln in state.current() if ln.quantity > 0 and not ln.shipped

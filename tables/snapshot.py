@@ -84,7 +84,6 @@ class LiveSnapshot:
     # --- this worker's holds in flight ---------------------------------------------------------
 
     def reserve(self, hold_id: str, sku: str, node: str, quantity: int) -> None:
-        self.expire_reservations()
         if hold_id in self._reserved:
             return
         self._reserved[hold_id] = _Reserved(time.monotonic() + OVERLAY_S, sku, node, quantity)
@@ -98,8 +97,13 @@ class LiveSnapshot:
             self._drop(hold_id)
 
     def expire_reservations(self) -> None:
+        """Forget the reservations whose time is up: the oldest first (all last as long), so this
+        stops at the first one still running."""
         now = time.monotonic()
-        for hold_id in [h for h, r in self._reserved.items() if r.until <= now]:
+        while self._reserved:
+            hold_id, reserved = next(iter(self._reserved.items()))
+            if reserved.until > now:
+                return
             self._drop(hold_id)
 
     def _drop(self, hold_id: str) -> None:

@@ -20,14 +20,13 @@ from pydantic import Field, ValidationError
 from domain.fulfilment.sourcing import Decision, OrderLine
 from domain.fulfilment.sourcing import Request as SourcingRequest
 from domain.order_sourcing import planned_holds
-from domain.orders import decisions
 from runtime.app import app, clock, settings
 from runtime.publish import publish
 from streams.base import NodeId, Quantity, Record, Sku
 from streams.fulfilment import Method, PromiseClass, ProposedOption
 from streams.holds import PlaceHold
 from streams.topics import INVENTORY_MOVEMENTS
-from tables.orders import get_order, orders_table
+from tables.orders import get_decisions, get_order, orders_table
 from tables.snapshot import live_snapshot, sourcer
 from views.owner import forward, is_mine
 
@@ -64,7 +63,7 @@ class SourcingView(View):
         state = get_order(order_id)
         if state is None:
             return self.json({"error": f"no order {order_id} (not placed, or not yet seen)"}, status=404)
-        made = decisions(state)
+        made = get_decisions(order_id)
         if not made:
             return self.json({"error": f"order {order_id} was pinned to {state.node}: it was not sourced",
                               "order_id": order_id, "fulfilment_node": state.node}, status=404)

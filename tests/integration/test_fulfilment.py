@@ -12,9 +12,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from domain.fulfilment.defaults import default_costs, network_profile, warehouse_first
 
 from domain.fulfilment.capacity import capacity_sku
+from domain.fulfilment.defaults import default_costs, network_profile, warehouse_first
 from ops.processes import Service, get_json
 from streams.codec import encode
 from streams.fulfilment import NodeDefined, OpeningHours, SlotCapacity, StoreResponded

@@ -8,8 +8,8 @@ holds exactly its plan (stock and capacity), and nothing else is held.
 from __future__ import annotations
 
 from collections import Counter
-from urllib.parse import quote
 from datetime import UTC, datetime
+from urllib.parse import quote
 
 import pytest
 
