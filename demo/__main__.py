@@ -147,6 +147,7 @@ def _answers(settings: Settings, report: Report, start: datetime) -> None:
         _order_answer(settings, sample[0])
     if top_sku:
         fulfilment.sourced_order(settings, int(report.config["seed"]), top_sku[0], 2_500)
+    fulfilment.backtest_table(int(report.config["seed"]))
     _loyalty_story(settings)
     _wait_for_fraud_judgements(settings)
     _fraud_answer(snapshot, report, start)

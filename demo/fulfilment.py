@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import random
+import subprocess
+import sys
 import time
 from collections import Counter
 from typing import Any
@@ -81,3 +83,16 @@ def explain(explained: dict[str, Any]) -> list[str]:
         out.append("eliminated: " + ", ".join(f"{n} {reason}" for reason, n in reasons.most_common()))
     out.append(f"{d['candidates_scored']} plans scored")
     return out
+
+
+def backtest_table(seed: int) -> None:
+    """The quick backtest's side-by-side table: what the network profile saves against warehouse-first."""
+    print(f"\nBacktest, network vs warehouse-first (python -m analytics.backtest --quick --seed {seed}; the full "
+          "month without --quick, docs/fulfilment.md):")
+    done = subprocess.run([sys.executable, "-m", "analytics.backtest", "--quick", "--seed", str(seed)],
+                          capture_output=True, text=True, timeout=300, check=False)
+    if done.returncode != 0:
+        print(f"  the backtest failed ({done.returncode}): {done.stderr.strip()[-500:]}", file=sys.stderr)
+        return
+    report = done.stdout.split("\nSensitivity:")[0]
+    print("\n".join("  " + line for line in report.strip().splitlines()))
