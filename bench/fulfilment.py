@@ -137,7 +137,7 @@ def end_to_end(args: argparse.Namespace, work: Workload) -> dict[str, object]:
         for problem in stack.close(keep=args.keep):
             progress(f"clean-up: {problem}")
         release(broker)
-    progress(f"end to end: {figures['orders_per_s']} orders/s ({figures['outcomes']}), pinned baseline "
+    progress(f"end to end: {figures['orders_per_s']} orders/s ({figures['e2e_outcomes']}), pinned baseline "
              f"{figures['baseline_pinned_orders_per_s']}/s; at {args.rate:g}/s accept p50 {figures['accept_p50_ms']} "
              f"ms p99 {figures['accept_p99_ms']} ms; decide p99 {figures['decide_p99_ms']} ms")
     return figures

@@ -20,12 +20,12 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
-from domain.fulfilment.defaults import default_costs, network_profile
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 
 from bench.hold_traffic import Route, Traffic, run_exchange
 from bench.holds import WireCommand, percentile
 from bench.stack import Stack
+from domain.fulfilment.defaults import default_costs, network_profile
 from streams.codec import encode
 from streams.fulfilment import NodeDefined, NodeKind, OpeningHours, SlotCapacity
 from streams.orders import OrderPlaced, ShippingAddress
@@ -167,7 +167,7 @@ def e2e(stack: Stack, count: int, latency_orders: int, rate: float, progress: bo
     p50, p99 = percentile(latencies, 50), percentile(latencies, 99)
     d50, d99 = percentile(decide_ms, 50), percentile(decide_ms, 99)
     return {
-        "orders_per_s": rate_of(sourced), "orders": count, "outcomes": dict(sourced.answers),
+        "orders_per_s": rate_of(sourced), "orders": count, "e2e_outcomes": dict(sourced.answers),
         "baseline_pinned_orders_per_s": rate_of(baseline), "baseline_orders": len(baseline.answered_at),
         "offered_per_s": rate, "accept_p50_ms": None if p50 is None else round(p50 * 1000, 1),
         "accept_p99_ms": None if p99 is None else round(p99 * 1000, 1), "latency_outcomes": dict(timed.answers),

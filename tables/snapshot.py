@@ -18,7 +18,7 @@ from datetime import datetime
 from domain.fulfilment import capacity
 from domain.fulfilment.network import NetworkLog
 from domain.fulfilment.sourcing import Decision, Request, decide
-from domain.order_sourcing import Sourced
+from domain.orders.sourcing import Sourced
 from streams.fulfilment import Method, NetworkEvent
 from streams.inventory import AvailabilityChanged
 

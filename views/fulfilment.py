@@ -19,7 +19,7 @@ from pydantic import Field, ValidationError
 
 from domain.fulfilment.sourcing import Decision, OrderLine
 from domain.fulfilment.sourcing import Request as SourcingRequest
-from domain.order_sourcing import planned_holds
+from domain.orders.sourcing import planned_holds
 from runtime.app import app, clock, settings
 from runtime.publish import publish
 from streams.base import NodeId, Quantity, Record, Sku

@@ -12,7 +12,7 @@ from bench.fulfilment_network import workload
 
 def test_the_pure_phase_prints_decision_rates_and_the_first_fit_baseline_as_its_last_line(
         capsys: pytest.CaptureFixture[str]) -> None:
-    result = fulfilment.main(["--quick", "--decisions", "50"])
+    result = fulfilment.main(["--quick", "--decisions", "50", "--phases", "pure"])
     last = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert last == result
     assert (last["bench"], last["quick"], last["decisions"], last["nodes"], last["lines"]) == (

@@ -23,8 +23,8 @@ from hypothesis import strategies as st
 from domain.authority import dedupes_by_id
 from domain.fulfilment.capacity import capacity_sku, slot_of
 from domain.fulfilment.sourcing import Decision, Request
-from domain.order_sourcing import Sourced
 from domain.orders import OrderState, decide
+from domain.orders.sourcing import Sourced
 from domain.stock import Position, SkuStock
 from streams.fulfilment import PlannedLine, Shipment, StoreResponded
 from streams.orders import OrderPlaced, OrderShipped, OrderStatusChanged, ShippingAddress
