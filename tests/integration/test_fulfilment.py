@@ -175,6 +175,16 @@ def test_orders_without_a_node_are_sourced_held_with_capacity_and_explained(pipe
     assert options["options"] and options["took_ms"] < 100
     assert {o["method"] for o in options["options"]} >= {"ship"}
 
+    # Asked with a hold: the best option's units and capacity are held for that long.
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{shop.port}/fulfilment/options/", method="POST",
+        data=json.dumps({"lines": [{"sku": "SKU-003", "quantity": 2}], "hold_ttl_s": 600,
+                         "ship_to": {"lat": AMSTERDAM[0], "lon": AMSTERDAM[1]}}).encode())
+    with urllib.request.urlopen(request, timeout=10) as response:
+        held = json.loads(response.read())["options"][0]
+    assert held["nodes"] == ["dc-north"] and len(held["hold_ids"]) == 2  # the units, and the capacity slot
+    wait_for(lambda: shop.held("SKU-003", "dc-north"), lambda h: h == 2, 30, "the option's units held")
+
 
 def test_a_store_rejection_resources_the_order_elsewhere_and_frees_its_capacity(pipeline: Pipeline) -> None:
     _, shop = started(pipeline)
