@@ -17,7 +17,6 @@ import sys
 from datetime import datetime
 
 from domain.fulfilment.defaults import default_costs, network_profile, warehouse_first
-
 from ops.clock import Clock
 from settings import Settings
 from sim.config import SimConfig
