@@ -81,7 +81,7 @@ async def saga_batch(tp: TopicPartition, records: list[Any]) -> None:
 def _note_holds(step: Step, event: SagaInput) -> None:
     """Tell the snapshot about holds placed (so the next order does not count their units) and answered."""
     if isinstance(event, HoldAnswered):
-        live_snapshot.settle(event.hold_id, event.answer == "granted")
+        live_snapshot.settle(event)
     if step.verdict != "applied":
         return
     for command in step.commands:
@@ -116,14 +116,16 @@ def _apply(orders: Pending[str, OrderState | None], event: SagaInput, topic: str
         made = decision_state.get(event.order_id)  # sent again with the statuses (the same ids)
         if made and step.verdict == "redelivered":
             decision_state.put(event.order_id, made)  # in case only the local store kept them
-    # What the outside world acts on waits for the checkpoint that keeps the state deciding it: a
-    # crash before it would have the order decided again, maybe differently (a sourced order's
-    # plan depends on the snapshot), and must not contradict an answer already given.
-    for spec, answer in [*((FULFILMENT_DECISIONS, d) for d in made),
-                         *((INVENTORY_TRANSFER_SUGGESTIONS, t) for t in step.suggestions),
-                         *((ORDERS_STATUS, st) for st in step.statuses)]:
-        source.after_checkpoint(spec, answer)
-    sends: list[tuple[TopicSpec, Event]] = [(INVENTORY_MOVEMENTS, command) for command in step.commands]
+    # Everything the order's step sends waits for the checkpoint that keeps the state deciding it:
+    # a crash before it has the order decided again, maybe differently (a sourced order's plan
+    # depends on the snapshot), and nothing sent may belong to a plan the state forgot: no answer
+    # contradicted, no hold left behind.
+    for spec, out in [*((INVENTORY_MOVEMENTS, c) for c in step.commands),
+                      *((FULFILMENT_DECISIONS, d) for d in made),
+                      *((INVENTORY_TRANSFER_SUGGESTIONS, t) for t in step.suggestions),
+                      *((ORDERS_STATUS, st) for st in step.statuses)]:
+        source.after_checkpoint(spec, out)
+    sends: list[tuple[TopicSpec, Event]] = []
     for decided in step.decisions if step.verdict == "applied" else ():
         SOURCING_DECISIONS.labels(decided.outcome).inc()
         SOURCING_SECONDS.observe(decided.decide_ms / 1000)

@@ -97,6 +97,7 @@ class OwnedSource:
         self._last_commit = time.monotonic()
         self._committing: asyncio.Future[None] | None = None  # the checkpoint waiting for Kafka, if any
         self._deferred: list[tuple[TopicSpec, Event]] = []  # outputs sent once the state that made them is kept
+        self._commit_lock = asyncio.Lock()  # one checkpoint starts at a time, after the one before
         before_revocation(self._on_revoked, app)
         after_assignment(self._on_assigned, app)
         app.task(self.run)
@@ -230,6 +231,10 @@ class OwnedSource:
         changelog records, then commit what was applied once Kafka has everything it caused.
         With `wait=False` (the loop's periodic checkpoint) the wait for Kafka and the commit run
         in the background while the stage reads on; one checkpoint at a time."""
+        async with self._commit_lock:  # revocation or stop may call while the loop's checkpoint runs
+            await self._checkpoint(wait)
+
+    async def _checkpoint(self, wait: bool) -> None:
         if self._committing is not None:
             await self._committing
         self._last_commit = started = time.monotonic()

@@ -3,9 +3,9 @@
 Every worker keeps the whole of `inventory.availabilities` and `fulfilment.network-versions`
 in memory (`agents/watch_network.py` reads them from the beginning), so an order is sourced on
 the worker that owns it without asking another. It is eventually consistent: the authority
-may still refuse a hold, and the saga decides again. Holds this worker placed but whose
-availability it has not read yet are subtracted for a few seconds (`reserve`), so a burst of
-orders does not all pick the same last units.
+may still refuse a hold, and the saga decides again. Holds this worker placed are
+subtracted until the authority answers them (`reserve`, `settle`: a granted answer carries the
+ATP after it), at most a few seconds, so a burst of orders does not all pick the same last units.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from domain.fulfilment.network import NetworkLog
 from domain.fulfilment.sourcing import Decision, Request, decide
 from domain.orders.sourcing import Sourced
 from streams.fulfilment import Method, NetworkEvent
+from streams.holds import HoldAnswered
 from streams.inventory import AvailabilityChanged
 
 OVERLAY_S = 5.0  # long enough for the authority's availability to come back round
@@ -90,11 +91,18 @@ class LiveSnapshot:
         by_node = self._minus.setdefault(sku, {})
         by_node[node] = by_node.get(node, 0) + quantity
 
-    def settle(self, hold_id: str, granted: bool) -> None:
-        """A refused hold took nothing: forget it now. A granted one stays until its availability
-        has had time to arrive."""
-        if not granted:
-            self._drop(hold_id)
+    def settle(self, answer: HoldAnswered) -> None:
+        """The authority answered a hold this worker placed: forget the reservation, and take the
+        ATP the answer reports (newer than any availability read so far for a granted hold)."""
+        if answer.hold_id not in self._reserved:
+            return
+        self._drop(answer.hold_id)
+        if answer.answer == "granted":
+            if capacity.is_capacity(answer.sku):
+                method, slot = capacity.parse(answer.sku)
+                self._capacity[(answer.node, method, slot)] = answer.atp_after
+            else:
+                self._atp.setdefault(answer.sku, {})[answer.node] = answer.atp_after
 
     def expire_reservations(self) -> None:
         """Forget the reservations whose time is up: the oldest first (all last as long), so this

@@ -83,6 +83,7 @@ class OptionsView(View):
         if not live_snapshot.caught_up:
             return self.json({"error": "the sourcing snapshot is still loading: try again in a few seconds"},
                              status=503)
+        live_snapshot.expire_reservations()
         options, best = _options(asked)
         if asked.hold_ttl_s and best is not None:
             options[0] = options[0].model_copy(update={"hold_ids": await _hold(best, asked.hold_ttl_s)})

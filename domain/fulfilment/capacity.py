@@ -11,6 +11,7 @@ never be over-committed. One SKU per node keeps each key's holds bounded by that
 from __future__ import annotations
 
 import hashlib
+import re
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -22,8 +23,12 @@ LETTER: dict[Method, str] = {"ship": "S", "same_day": "D", "pickup": "P"}
 METHOD_OF_LETTER: dict[str, Method] = {letter: method for method, letter in LETTER.items()}
 
 
+_SHAPE = re.compile(r"^CAP-[0-9A-F]{8}-[SDP]-[0-9]{8}$")
+
+
 def is_capacity(sku: str) -> bool:
-    return sku.startswith(PREFIX)
+    """Exactly the shape `capacity_sku` builds: a product called `CAP-RED-XL` is stock."""
+    return sku.startswith(PREFIX) and _SHAPE.match(sku) is not None
 
 
 def capacity_sku(node: str, method: Method, slot_start: datetime) -> str:

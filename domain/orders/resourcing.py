@@ -14,6 +14,7 @@ from domain.orders.state import (
     SagaCommand,
     Step,
     become,
+    free_idle_capacity,
     history,
     release,
     release_all,
@@ -35,6 +36,9 @@ def source_part(state: OrderState, wanted: dict[str, int], cause_id: str, at: da
             commands: list[SagaCommand] | None = None) -> Step:
     """Decide where `wanted` comes from (a new attempt) and place its holds; or reject, or wait."""
     assert state.ask is not None
+    wanted = {sku: units for sku, units in wanted.items() if units > 0}
+    if not wanted:  # nothing left to place: keep what is held
+        return Step(with_outbox(state, list(commands or [])), list(commands or []))
     attempt = state.attempt + 1
     request = request_of(state.order_id, state.ask, wanted, at, state.excluded)
     sourced = (source or _no_sourcing)(request)
@@ -85,7 +89,8 @@ def can_retry(state: OrderState) -> bool:
 
 def retry(state: OrderState, refused: Line, answer: HoldAnswered, source: Sourcer | None) -> Step:
     """A refused hold: the snapshot was stale. Release the attempt's open holds, decide again without it."""
-    option = refused.node if refused.capacity else f"{refused.sku}@{refused.node}"
+    pickup = state.ask is not None and state.ask.method == "pickup"  # a pick-up never leaves its store
+    option = refused.node if refused.capacity and not pickup else f"{refused.sku}@{refused.node}"
     attempt = refused.attempt
     part = [ln for ln in state.current() if ln.attempt == attempt]
     wanted: dict[str, int] = {}
@@ -100,52 +105,54 @@ def retry(state: OrderState, refused: Line, answer: HoldAnswered, source: Source
 
 
 def responded(state: OrderState, event: StoreResponded, source: Sourcer | None) -> Step:
-    """A node rejects its part or picks short: release that part, source it again without the node."""
+    """A node rejects its part or picks short: release those units (and its capacity slot when it is
+    left with nothing to pick) and source them again without that node (without that SKU there,
+    for a short pick or a pick-up store)."""
     if event.event_id in state.seen:
         return Step(state, resend(state), history(state), "duplicate")
     state = state.model_copy(update={"seen": [*state.seen, event.event_id]})
-    at_node = [ln for ln in state.current() if state.node_of(ln) == event.node and not ln.shipped]
+    at_node = [ln for ln in state.current() if state.node_of(ln) == event.node and not ln.shipped
+               and not ln.capacity and ln.quantity > 0]
     if state.status in FINAL or not at_node:
         return Step(state, verdict="ignored")
+    held: dict[str, int] = {}
+    for ln in at_node:
+        held[ln.sku] = held.get(ln.sku, 0) + ln.quantity
     if event.response == "rejected":
-        short = {ln.sku: ln.quantity for ln in at_node if not ln.capacity}
-        released = at_node
-        excluded = {event.node}
-    else:
-        short = {pl.sku: pl.quantity for pl in event.lines}
-        released = [ln for ln in at_node if ln.sku in short or ln.capacity]
-        excluded = {f"{sku}@{event.node}" for sku in short}
-        if any(not ln.capacity and ln.quantity > short.get(ln.sku, 0) for ln in released):
-            return _short_part(state, event, released, short, source, excluded)
-    commands = release(released, f"{event.node} {event.response}: {event.reason}", event.event_id,
-                        event.occurred_at)
-    lines = {k: (ln.model_copy(update={"active": False}) if ln in released else ln) for k, ln in state.lines.items()}
-    state = state.model_copy(update={"lines": lines, "excluded": sorted({*state.excluded, *excluded})})
-    if state.ask is None:  # a pinned order has nowhere else to go
-        state, statuses = become(state, "rejected", f"{event.node} {event.response}: {event.reason}",
-                                  event.occurred_at)
-        commands += release_all(state, "order rejected by its node", event.event_id, event.occurred_at)
-        return Step(with_outbox(state, commands), commands, statuses)
-    return source_part(state, short, event.event_id, event.occurred_at, source, commands)
-
-
-def _short_part(state: OrderState, event: StoreResponded, released: list[Line], short: dict[str, int],
-                source: Sourcer | None, excluded: set[str]) -> Step:
-    """A short pick: the node keeps what it picked; only the missing units are released and re-sourced."""
+        short = held
+    else:  # only what the node holds of the order, at most what it holds
+        asked: dict[str, int] = {}
+        for pl in event.lines:
+            asked[pl.sku] = asked.get(pl.sku, 0) + pl.quantity
+        short = {sku: min(units, held[sku]) for sku, units in asked.items() if sku in held}
+    if not short:
+        return Step(state, verdict="ignored")
+    pickup = state.ask is not None and state.ask.method == "pickup"
+    whole = event.response == "rejected" and not pickup
+    excluded = {event.node} if whole else {f"{sku}@{event.node}" for sku in short}
     commands: list[SagaCommand] = []
     lines = dict(state.lines)
-    for n, ln in enumerate(line for line in released if not line.capacity):
-        units = min(short.get(ln.sku, 0), ln.quantity)
+    left = dict(short)
+    for n, ln in enumerate(at_node):
+        units = min(left.get(ln.sku, 0), ln.quantity)
         if units <= 0:
             continue
-        commands.append(ReleaseHold(
-            event_id=derived_id(event.event_id, f"short:{n}"), occurred_at=event.occurred_at, source_node="hq",
-            hold_id=ln.hold_id, sku=ln.sku, reason=f"short pick at {event.node}"[:200],
-            quantity=None if units == ln.quantity else units,
-        ))
+        left[ln.sku] -= units
+        if ln.hold in ("pending", "granted"):
+            commands.append(ReleaseHold(
+                event_id=derived_id(event.event_id, f"{event.response}:{n}"), occurred_at=event.occurred_at,
+                source_node="hq", hold_id=ln.hold_id, sku=ln.sku,
+                reason=f"{event.node} {event.response}: {event.reason}"[:200],
+                quantity=None if units == ln.quantity else units,
+            ))
         key = next(k for k, v in lines.items() if v.hold_id == ln.hold_id)
-        lines[key] = ln.model_copy(update={"quantity": ln.quantity - units})
+        lines[key] = ln.model_copy(update={"quantity": ln.quantity - units, "active": units < ln.quantity})
     state = state.model_copy(update={"lines": lines, "excluded": sorted({*state.excluded, *excluded})})
-    if state.ask is None:
-        return Step(with_outbox(state, commands), commands)
+    state, freed = free_idle_capacity(state, event.event_id, event.occurred_at)
+    commands += freed
+    if state.ask is None:  # a pinned order has nowhere else to go
+        state, statuses = become(state, "rejected", f"{event.node} {event.response}: {event.reason}",
+                                 event.occurred_at)
+        commands += release_all(state, "order rejected by its node", event.event_id, event.occurred_at)
+        return Step(with_outbox(state, commands), commands, statuses)
     return source_part(state, short, event.event_id, event.occurred_at, source, commands)

@@ -19,9 +19,9 @@ from domain.orders.state import (
     Step,
     TtlFor,
     become,
+    free_idle_capacity,
     history,
     hold_id_for,
-    release,
     release_all,
     resend,
     with_outbox,
@@ -36,6 +36,8 @@ from streams.orders import (
     OrderStatus,
     OrderStatusChanged,
 )
+
+MAX_HOLD_UNITS = 100_000  # PlaceHold.quantity's bound: one hold cannot promise more
 
 
 def decide(state: OrderState | None, event: SagaInput, topic: str, offset: int, ttl_for: TtlFor,
@@ -65,15 +67,22 @@ def _placed(state: OrderState | None, event: OrderPlaced, ttl_for: TtlFor, sourc
     if state is not None:  # the same order again: answer as before
         return Step(state, resend(state), history(state), "duplicate")
     expires_at = event.occurred_at + ttl_for(event.delivery)
+    wanted: dict[str, int] = {}
+    for line in event.lines:  # the same SKU on several lines is one hold for their sum
+        wanted[line.sku] = wanted.get(line.sku, 0) + line.quantity
+    too_many = sorted(sku for sku, units in wanted.items() if units > MAX_HOLD_UNITS)
+    if too_many:  # more than one hold may promise: a clear answer, not a command that cannot be sent
+        refused = OrderState(order_id=event.order_id, delivery=event.delivery, node=event.node,
+                             placed_at=event.occurred_at, expires_at=expires_at)
+        refused, statuses = become(refused, "rejected", f"{', '.join(too_many)}: more than {MAX_HOLD_UNITS:,} "
+                                                        "units of one SKU in one order", event.occurred_at)
+        return Step(refused, [], statuses)
     if not event.pinned:
         fresh = OrderState(order_id=event.order_id, delivery=event.delivery, node=None, placed_at=event.occurred_at,
                            expires_at=expires_at, ask=ask_of(event))
         asked = {line.sku: line.quantity for line in fresh.ask.lines} if fresh.ask else {}
         return source_part(fresh, asked, event.event_id, event.occurred_at, source)
     node = event.fulfilment_node or ""
-    wanted: dict[str, int] = {}
-    for line in event.lines:  # the same SKU on several lines is one hold for their sum
-        wanted[line.sku] = wanted.get(line.sku, 0) + line.quantity
     lines = {sku: Line(sku=sku, hold_id=hold_id_for(event.order_id, sku), quantity=q) for sku, q in wanted.items()}
     state = OrderState(
         order_id=event.order_id, delivery=event.delivery, node=node,
@@ -145,8 +154,9 @@ def _cancelled(state: OrderState, event: OrderCancelled) -> Step:
     commands: list[SagaCommand] = []
     n = 0
     for sku, quantity in cancel.items():
-        for key, line in list(lines.items()):
-            if quantity <= 0 or line.sku != sku or line.capacity or not line.active or line.quantity == 0:
+        for key, line in list(lines.items()):  # units that have not left yet
+            if quantity <= 0 or line.sku != sku or line.capacity or not line.active or line.quantity == 0 \
+                    or line.shipped:
                 continue
             units = min(quantity, line.quantity)
             quantity -= units
@@ -163,11 +173,16 @@ def _cancelled(state: OrderState, event: OrderCancelled) -> Step:
                 n += 1
     state = state.model_copy(update={"lines": lines, "seen": [*state.seen, event.event_id]})
     statuses: list[OrderStatusChanged] = []
-    stock_left = [ln for ln in state.current() if not ln.capacity and ln.quantity > 0]
-    if not stock_left and state.status not in FINAL:
-        state, statuses = become(state, "cancelled", event.reason, event.occurred_at)
-        commands += release([ln for ln in state.current() if ln.capacity], "order cancelled", event.event_id,
-                             event.occurred_at)
+    to_pick = [ln for ln in state.current() if not ln.capacity and ln.quantity > 0 and not ln.shipped]
+    if not to_pick and state.status not in FINAL:
+        shipped = any(ln.shipped and not ln.capacity for ln in state.current())
+        if shipped:  # the rest left already: the order is complete with what shipped
+            state, statuses = become(state, "shipped", f"the rest cancelled: {event.reason}", event.occurred_at)
+        else:
+            state, statuses = become(state, "cancelled", event.reason, event.occurred_at)
+    if state.status not in ("rejected", "no_show", "hold_expired"):
+        state, freed = free_idle_capacity(state, event.event_id, event.occurred_at)
+        commands += freed
     return Step(with_outbox(state, commands), commands, statuses)
 
 
@@ -177,7 +192,8 @@ def _fulfilled(state: OrderState, event: OrderShipped | OrderPickedUp) -> Step:
     cause: Literal["shipment", "pickup"] = "shipment" if isinstance(event, OrderShipped) else "pickup"
     node = event.fulfilment_node
     leaving = [ln for ln in state.current() if ln.quantity > 0 and not ln.shipped
-               and (node is None or state.node_of(ln) == node)]
+               and (node is None or state.node_of(ln) == node)
+               and (not ln.capacity or state.picking_at(state.node_of(ln)))]  # a slot is used if goods leave
     commands: list[SagaCommand] = [
         CommitHold(
             event_id=derived_id(event.event_id, f"commit:{n}"), occurred_at=event.occurred_at,
@@ -190,9 +206,11 @@ def _fulfilled(state: OrderState, event: OrderShipped | OrderPickedUp) -> Step:
     before = state.status
     state = state.model_copy(update={"seen": [*state.seen, event.event_id], "lines": lines})
     statuses: list[OrderStatusChanged] = []
-    if all(ln.shipped or ln.quantity == 0 for ln in state.current()):
+    if all(ln.shipped or ln.quantity == 0 for ln in state.current() if not ln.capacity):
         where = node or ", ".join(state.nodes) or "its node"
         reason = "" if before in ("accepted", "pending") else f"left {where} although the order was {before}"
         state, statuses = become(state, "shipped" if cause == "shipment" else "picked_up", reason,
                                   event.occurred_at)
+    state, freed = free_idle_capacity(state, event.event_id, event.occurred_at)
+    commands += freed
     return Step(with_outbox(state, commands), commands, statuses)

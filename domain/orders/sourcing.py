@@ -108,8 +108,9 @@ def planned_holds(order_id: str, attempt: int, decision: Decision) -> list[Plann
                                      hold_id(order_id, attempt, line.sku, shipment.node), False))
     for shipment in decision.shipments:
         sku = capacity_sku(shipment.node, shipment.method, shipment.slot_start)
+        slot = f"cap-{shipment.slot_start:%y%m%d%H}"  # another slot at the same node is another hold
         holds.append(PlannedHold(sku, shipment.node, shipment.capacity_units,
-                                 hold_id(order_id, attempt, "cap", shipment.node), True))
+                                 hold_id(order_id, attempt, slot, shipment.node), True))
     return holds
 
 

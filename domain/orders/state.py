@@ -83,6 +83,16 @@ class OrderState(Record):
     def nodes(self) -> list[str]:
         return sorted({self.node_of(line) for line in self.current() if line.quantity > 0})
 
+    def picking_at(self, node: str) -> bool:
+        """Whether `node` still has units of this order to pick (held, not shipped)."""
+        return any(not ln.capacity and ln.quantity > 0 and not ln.shipped and self.node_of(ln) == node
+                   for ln in self.current())
+
+    def idle_capacity(self) -> list[Line]:
+        """Capacity held at nodes that have nothing of this order left to pick."""
+        return [ln for ln in self.current()
+                if ln.capacity and not ln.shipped and ln.quantity > 0 and not self.picking_at(self.node_of(ln))]
+
 
 @dataclass(frozen=True)
 class Step:
@@ -131,6 +141,17 @@ def release(lines: list[Line], reason: str, cause_id: str, at: datetime) -> list
         for line in lines
         if line.hold in ("pending", "granted") and line.quantity > 0 and not line.shipped
     ]
+
+
+def free_idle_capacity(state: OrderState, cause_id: str, at: datetime) -> tuple[OrderState, list[SagaCommand]]:
+    """Release (and retire) the capacity of nodes left with nothing to pick: a cancelled, moved or
+    short-picked part takes its slot back."""
+    idle = state.idle_capacity()
+    if not idle:
+        return state, []
+    commands = release(idle, "nothing left to pick at this node", cause_id, at)
+    lines = {k: (ln.model_copy(update={"active": False}) if ln in idle else ln) for k, ln in state.lines.items()}
+    return state.model_copy(update={"lines": lines}), commands
 
 
 def release_all(state: OrderState, reason: str, cause_id: str, at: datetime) -> list[SagaCommand]:

@@ -21,13 +21,13 @@ from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
 from domain.authority import dedupes_by_id
-from domain.fulfilment.capacity import capacity_sku, slot_of
+from domain.fulfilment.capacity import capacity_sku, is_capacity, slot_of
 from domain.fulfilment.sourcing import Decision, Request
 from domain.orders import OrderState, decide
 from domain.orders.sourcing import Sourced
 from domain.stock import Position, SkuStock
 from streams.fulfilment import PlannedLine, Shipment, StoreResponded
-from streams.orders import OrderPlaced, OrderShipped, OrderStatusChanged, ShippingAddress
+from streams.orders import CancelledLine, OrderCancelled, OrderPlaced, OrderShipped, OrderStatusChanged, ShippingAddress
 from streams.pos import SaleLine
 from tables.stock_once import apply
 
@@ -207,7 +207,7 @@ def test_sourced_orders_never_overcommit_and_end_holding_exactly_their_plan(stoc
         mine = {hold_id for (oid, hold_id) in granted if oid == order_id}
         active = {ln.hold_id for ln in state.current() if ln.quantity > 0 and not ln.shipped}
         if state.status in ("rejected", "cancelled"):
-            assert not mine, f"{order_id} {state.status} but still holds {mine}"
+            assert not mine, f"{order_id} {state.status} but still holds {mine}: {state.model_dump_json(indent=1)}"
         if state.status == "accepted":
             assert active and mine == active, (order_id, mine, active)
             assert state.attempt <= state.max_attempts
@@ -247,3 +247,59 @@ def test_a_store_that_rejects_its_part_has_it_sourced_elsewhere_and_its_capacity
     assert world.stocks[CAPS["store-a"]].position("store-a").held == 0
     assert world.stocks[CAPS["dc-north"]].position("dc-north").held == 1
     assert world.stocks["SKU-AAA"].position("store-a").held == 0
+
+
+def _settle(world: World) -> None:
+    while world.ready():
+        for topic in world.ready():
+            world.step(topic, False, False)
+
+
+def _split_world() -> World:
+    world = _world({("SKU-AAA", "store-a"): 2, ("SKU-BBB", "store-b"): 2}, {n: 2 for n in NODES})
+    world.send("orders", _order(1, [("SKU-AAA", 1), ("SKU-BBB", 1)]))
+    _settle(world)
+    assert world.sagas["or-1"].nodes == ["store-a", "store-b"] and world.sagas["or-1"].status == "accepted"
+    return world
+
+
+def _held(world: World, sku: str, node: str) -> int:
+    return world.stocks[sku].position(node).held
+
+
+def test_a_split_order_shipped_at_one_node_and_cancelled_at_the_other_frees_that_nodes_capacity() -> None:
+    world = _split_world()
+    later = T0 + timedelta(hours=1)
+    world.send("orders", OrderShipped(event_id="ship-a", occurred_at=later, source_node="store-a", order_id="or-1",
+                                      fulfilment_node="store-a"))
+    world.send("orders", OrderCancelled(event_id="cancel-b", occurred_at=later, source_node="web", order_id="or-1",
+                                        reason="changed my mind", lines=[CancelledLine(sku="SKU-BBB", quantity=1)]))
+    _settle(world)
+    assert [s.status for s in world.statuses] == ["accepted", "shipped"]
+    assert _held(world, CAPS["store-b"], "store-b") == 0 and _held(world, "SKU-BBB", "store-b") == 0
+    assert world.stocks[CAPS["store-a"]].position("store-a").on_hand == 1  # store-a's slot was used
+
+
+def test_a_short_pick_naming_nothing_the_node_holds_changes_nothing() -> None:
+    world = _split_world()
+    for n, lines in enumerate(([], [PlannedLine(sku="SKU-BBB", quantity=3)])):  # nothing; a SKU store-a lacks
+        world.send("orders", StoreResponded(event_id=f"short-{n}", occurred_at=T0 + timedelta(minutes=5),
+                                            source_node="store-a", order_id="or-1", node="store-a",
+                                            response="short_pick", lines=lines, reason="miscount"))
+    _settle(world)
+    assert [s.status for s in world.statuses] == ["accepted"]
+    assert world.sagas["or-1"].attempt == 1
+    assert _held(world, "SKU-AAA", "store-a") == 1 and _held(world, "SKU-BBB", "store-b") == 1
+
+
+def test_an_order_of_more_units_than_one_hold_may_promise_is_rejected_not_a_crash() -> None:
+    world = _world({("SKU-AAA", "dc-north"): 5}, {n: 5 for n in NODES})
+    world.send("orders", _order(1, [("SKU-AAA", 60_000), ("SKU-AAA", 60_000)]).model_copy(
+        update={"lines": [SaleLine(line_no=k, sku="SKU-AAA", quantity=60_000, unit_price_cents=1) for k in (1, 2)]}))
+    _settle(world)
+    assert [s.status for s in world.statuses] == ["rejected"]
+    assert "more than 100,000 units" in world.statuses[0].reason
+
+
+def test_a_product_named_like_a_capacity_prefix_is_stock() -> None:
+    assert not is_capacity("CAP-RED-XL") and is_capacity(CAPS["store-a"])
