@@ -67,8 +67,8 @@ async def saga_batch(tp: TopicPartition, records: list[Any]) -> None:
                                             undecodable=undecodable):
         if not isinstance(event, SAGA_TYPES):
             continue
-        if spec is WEB_ORDERS:
-            reason = misplaced(record.key, record.partition, event.order_id)
+        if spec is WEB_ORDERS or spec is FULFILMENT_STORE_RESPONSES:
+            reason = misplaced(record.key, record.partition, event.order_id, spec)
             if reason:
                 await send_dead_letter(spec, record, reason, "order_saga")
                 SAGA_INPUTS.labels(spec.name, "misplaced").inc()
@@ -86,15 +86,15 @@ def _note_holds(step: Step, event: SagaInput) -> None:
         return
     for command in step.commands:
         if isinstance(command, PlaceHold):
-            live_snapshot.reserve(command.hold_id, command.sku, command.node, command.quantity)
+            live_snapshot.reserve(command.hold_id, command.sku, command.node, command.quantity, command.order_id)
 
 
-def misplaced(key: bytes | None, partition: int, order_id: str) -> str | None:
+def misplaced(key: bytes | None, partition: int, order_id: str, spec: TopicSpec = WEB_ORDERS) -> str | None:
     """Why an order record cannot meet its hold answers, if it cannot: they are keyed by order
     id and partitioned by murmur2 (Kafka's default), so the order's state must be there too."""
     if key != order_id.encode():
-        return f"web.orders records must be keyed by order_id ({order_id!r}), got {key!r}"
-    expected = (murmur2(key) & 0x7FFFFFFF) % WEB_ORDERS.partitions
+        return f"{spec.name} records must be keyed by order_id ({order_id!r}), got {key!r}"
+    expected = (murmur2(key) & 0x7FFFFFFF) % spec.partitions
     if partition != expected:
         return (
             f"order {order_id} arrived on partition {partition}, Kafka's default partitioner puts it on "
@@ -105,6 +105,8 @@ def misplaced(key: bytes | None, partition: int, order_id: str) -> str | None:
 
 def _apply(orders: Pending[str, OrderState | None], event: SagaInput, topic: str,
            offset: int) -> list[tuple[TopicSpec, Event]]:
+    if isinstance(event, StoreResponded) or (isinstance(event, HoldAnswered) and event.answer == "rejected"):
+        live_snapshot.forget_order(event.order_id)  # it may decide again: its own holds are not others'
     step = decide(orders.get(event.order_id), event, topic, offset, ttl_for, source_order)
     if step.state is not None and step.verdict in ("applied", "redelivered"):
         orders.put(event.order_id, step.state)  # redelivered: written again, in case only the local store kept it

@@ -32,6 +32,7 @@ class _Reserved:
     sku: str
     node: str
     quantity: int
+    order_id: str = ""
 
 
 class LiveSnapshot:
@@ -43,6 +44,7 @@ class LiveSnapshot:
         self._capacity: dict[tuple[str, str, datetime], int] = {}
         self._reserved: dict[str, _Reserved] = {}
         self._minus: dict[str, dict[str, int]] = {}  # sku -> node -> units reserved
+        self._by_order: dict[str, set[str]] = {}  # order id -> its reserved hold ids
         self.offsets: dict[str, int] = {}  # `<topic>:<partition>` -> last offset read
         self.caught_up = False
         self.capacity_positions = 0
@@ -84,10 +86,12 @@ class LiveSnapshot:
 
     # --- this worker's holds in flight ---------------------------------------------------------
 
-    def reserve(self, hold_id: str, sku: str, node: str, quantity: int) -> None:
+    def reserve(self, hold_id: str, sku: str, node: str, quantity: int, order_id: str = "") -> None:
         if hold_id in self._reserved:
             return
-        self._reserved[hold_id] = _Reserved(time.monotonic() + OVERLAY_S, sku, node, quantity)
+        self._reserved[hold_id] = _Reserved(time.monotonic() + OVERLAY_S, sku, node, quantity, order_id)
+        if order_id:
+            self._by_order.setdefault(order_id, set()).add(hold_id)
         by_node = self._minus.setdefault(sku, {})
         by_node[node] = by_node.get(node, 0) + quantity
 
@@ -114,10 +118,20 @@ class LiveSnapshot:
                 return
             self._drop(hold_id)
 
+    def forget_order(self, order_id: str) -> None:
+        """An order about to be decided again: its own reservations are released with its holds."""
+        for hold_id in sorted(self._by_order.get(order_id, ())):
+            self._drop(hold_id)
+
     def _drop(self, hold_id: str) -> None:
         reserved = self._reserved.pop(hold_id, None)
         if reserved is None:
             return
+        held = self._by_order.get(reserved.order_id)
+        if held is not None:
+            held.discard(hold_id)
+            if not held:
+                del self._by_order[reserved.order_id]
         by_node = self._minus.get(reserved.sku, {})
         left = by_node.get(reserved.node, 0) - reserved.quantity
         if left > 0:
