@@ -15,6 +15,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from domain.fulfilment.costs import haversine_km
 from domain.fulfilment.network import Network
 from domain.ids import derived_id
 from streams.fulfilment import NodeKind, TransferSuggested
@@ -164,14 +165,6 @@ def _km_between(a: str, b: str, coordinates: Coordinates) -> float:
     if a not in coordinates or b not in coordinates:
         return math.inf
     return haversine_km(*coordinates[a], *coordinates[b])
-
-
-def haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    """Great-circle distance in km between two points given in degrees."""
-    phi1, phi2 = math.radians(lat1), math.radians(lat2)
-    dlon = math.radians(lon2 - lon1)
-    h = math.sin((phi2 - phi1) / 2) ** 2 + math.cos(phi1) * math.cos(phi2) * math.sin(dlon / 2) ** 2
-    return 2 * 6371.0088 * math.asin(math.sqrt(h))
 
 
 def suggestion_id(sku: str, from_node: str, to_node: str, as_of: datetime) -> str:

@@ -46,7 +46,7 @@ def source_part(state: OrderState, wanted: dict[str, int], cause_id: str, at: da
     state = state.model_copy(update={"attempt": attempt, "max_attempts": sourced.max_attempts})
     commands = list(commands or [])
     statuses: list[OrderStatusChanged] = []
-    made = [decided_event(state.order_id, attempt, sourced, request, cause_id, at)]
+    made = [decided_event(state.order_id, attempt, sourced, request, at)]
     if decision.outcome == "rejected":
         state, statuses = become(state, "rejected", f"no plan (attempt {attempt}): {decision.reason}", at)
         commands += release_all(state, "order rejected: no plan", cause_id, at)

@@ -115,7 +115,7 @@ def planned_holds(order_id: str, attempt: int, decision: Decision) -> list[Plann
 
 
 def decided_event(
-    order_id: str, attempt: int, sourced: Sourced, request: Request, cause_id: str, at: datetime,
+    order_id: str, attempt: int, sourced: Sourced, request: Request, at: datetime,
     outcome: Literal["planned", "rejected", "waiting"] | None = None, reason: str | None = None,
 ) -> FulfilmentDecided:
     d = sourced.decision
