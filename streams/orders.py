@@ -9,6 +9,7 @@ from pydantic import Field, model_validator
 from streams.base import Cents, Event, Id, NodeId, Quantity, Record, Sku, UtcDatetime
 from streams.fulfilment import Method, PromiseClass
 from streams.pos import CustomerRef, SaleLine, _unique_line_numbers
+from streams.redemptions import PricingStamp
 
 DeliveryMode = Literal["ship_to_address", "pick_up_in_store", "same_day"]
 
@@ -41,6 +42,7 @@ class OrderPlaced(Event):
     ship_to: ShippingAddress | None = None
     lines: list[SaleLine] = Field(min_length=1, max_length=500)
     shipping_cents: Cents = 0
+    pricing: PricingStamp | None = None  # what the checkout priced with: book version, promotions, budget holds
 
     @model_validator(mode="after")
     def _delivery_is_complete(self) -> OrderPlaced:

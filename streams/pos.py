@@ -7,6 +7,7 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from streams.base import Cents, Event, Id, NodeId, Quantity, Record, Sku
+from streams.redemptions import PricingStamp
 
 IdentifierKind = Literal["phone", "email", "loyalty_card", "app_account", "account_id"]
 TenderMethod = Literal["cash", "card", "gift_card", "voucher", "loyalty_points"]
@@ -68,6 +69,7 @@ class PosSale(Event):
     customer: CustomerRef | None = None
     lines: list[SaleLine] = Field(min_length=1, max_length=500)
     tenders: list[Tender] = Field(min_length=1, max_length=20)
+    pricing: PricingStamp | None = None  # what the till priced with: book version, promotions, budget uses
 
     @model_validator(mode="after")
     def _balanced(self) -> PosSale:

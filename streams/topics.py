@@ -62,7 +62,21 @@ from streams.loyalty import (
 )
 from streams.orders import OrderCancelled, OrderPickedUp, OrderPlaced, OrderShipped, OrderStatusChanged
 from streams.pos import PosReturn, PosSale, PosVoid
-from streams.pricing import PriceChanged, PromotionChanged
+from streams.pricing import (
+    PriceChanged,
+    ProductDescribed,
+    PromotionChanged,
+    PromotionDefined,
+    PromotionGroupDefined,
+    book_key,
+)
+from streams.redemptions import (
+    BasketPriced,
+    PricingVariance,
+    PromotionUsed,
+    RedeemPromotions,
+    ReturnRedemption,
+)
 from streams.stock import StockCounted, StockDamaged, StockReceived, TransferReceived, TransferShipped
 
 # The stock table's changelog and every topic that writes it share this count: changing it
@@ -117,8 +131,11 @@ class TopicSpec:
         return {"cleanup.policy": "delete", "retention.ms": str(self.retention_ms or -1)}
 
 
-def _price_or_promotion(event: PriceChanged | PromotionChanged) -> str:
-    return event.sku if isinstance(event, PriceChanged) else event.promotion_id
+def _price_or_promotion(event: PriceChanged | ProductDescribed | PromotionChanged | PromotionDefined
+                        | PromotionGroupDefined) -> str:
+    if isinstance(event, PriceChanged | ProductDescribed):
+        return event.sku
+    return event.group_id if isinstance(event, PromotionGroupDefined) else event.promotion_id
 
 
 def _hold_request(event: PlaceHold | CommitHold | ReleaseHold) -> str:
@@ -178,12 +195,12 @@ CUSTOMER_IDENTIFIERS = TopicSpec(
 )
 PRICING_CHANGES = TopicSpec(
     name="pricing.changes",
-    events=(PriceChanged, PromotionChanged),
-    key="sku for prices, promotion_id for promotions",
+    events=(PriceChanged, ProductDescribed, PromotionChanged, PromotionDefined, PromotionGroupDefined),
+    key="sku for prices and products, promotion_id for promotions, group_id for groups",
     key_of=_price_or_promotion,
     writer="head-office pricing",
     partitions=INGEST_PARTITIONS,
-    description="Central price changes and promotions.",
+    description="Central prices, products, promotions and promotion groups; the router books them on pricing.book-entries.",
 )
 INVENTORY_HOLD_REQUESTS = TopicSpec(
     name="inventory.hold-requests",
@@ -369,6 +386,55 @@ INVENTORY_TRANSFER_SUGGESTIONS = TopicSpec(
     partitions=INGEST_PARTITIONS,
     description="Proposed store-to-store transfers, with the days of cover and sales rates behind them.",
 )
+PRICING_BOOK = TopicSpec(
+    name="pricing.book-entries",
+    events=(PriceChanged, ProductDescribed, PromotionDefined, PromotionGroupDefined),
+    key="price/<list>/<sku>@<effective_from>, product/<sku>, promotion/<id>@<version>, group/<id>@<version>: "
+        "compaction keeps every dated price and every version",
+    key_of=book_key,
+    writer="the router (from pricing.changes)",
+    partitions=1,
+    description="The price book as a compacted snapshot: every worker and till reads it whole; "
+                "its snapshot_version is the offset after the last record read.",
+    compacted=True,
+    retention_ms=None,
+)
+PRICING_REDEMPTIONS = TopicSpec(
+    name="pricing.redemptions",
+    events=(RedeemPromotions, ReturnRedemption),
+    key="purchase_key (receipt id or order id): a purchase, its returns and cancellations meet in order",
+    key_of=lambda e: e.purchase_key,
+    writer="the router (from pos.transactions and web.orders)",
+    partitions=INGEST_PARTITIONS,
+    description="Sales and orders to redeem and re-price, and the returns and cancellations that give budget back.",
+)
+PRICING_USES = TopicSpec(
+    name="pricing.promotion-uses",
+    events=(PromotionUsed,),
+    key="promotion_id",
+    key_of=lambda e: e.promotion_id,
+    writer="stage settle_promotions",
+    partitions=INGEST_PARTITIONS,
+    description="Each promotion use booked or given back, once: promotion cost, redemptions, budget burn.",
+)
+PRICING_VARIANCES = TopicSpec(
+    name="pricing.variances",
+    events=(PricingVariance,),
+    key="sku",
+    key_of=lambda e: e.sku,
+    writer="stage settle_promotions",
+    partitions=INGEST_PARTITIONS,
+    description="Till lines charged other than the centre's re-price, with the snapshot versions and the cause.",
+)
+PRICING_BASKETS = TopicSpec(
+    name="pricing.baskets",
+    events=(BasketPriced,),
+    key="basket_id",
+    key_of=lambda e: e.basket_id,
+    writer="POST /baskets/price/ on a worker",
+    partitions=INGEST_PARTITIONS,
+    description="Baskets priced at checkout: totals, promotions applied and rejected, budget holds and answers.",
+)
 
 # Topics that outside systems publish to: each gets a dead-letter topic.
 INGEST_TOPICS: tuple[TopicSpec, ...] = (
@@ -389,6 +455,10 @@ LOYALTY_TOPICS: tuple[TopicSpec, ...] = (
 FULFILMENT_TOPICS: tuple[TopicSpec, ...] = (
     FULFILMENT_NETWORK, FULFILMENT_DECISIONS, FULFILMENT_STORE_RESPONSES, INVENTORY_TRANSFER_SUGGESTIONS,
 )
+# Pricing: the book (every worker and till reads it whole), redemptions, uses, variances, baskets.
+PRICING_TOPICS: tuple[TopicSpec, ...] = (
+    PRICING_BOOK, PRICING_REDEMPTIONS, PRICING_USES, PRICING_VARIANCES, PRICING_BASKETS,
+)
 INTERNAL_TOPICS: tuple[TopicSpec, ...] = (
     INVENTORY_MOVEMENTS,
     INVENTORY_LEDGER,
@@ -398,7 +468,8 @@ INTERNAL_TOPICS: tuple[TopicSpec, ...] = (
     FRAUD_FACTS,
     FRAUD_ALERTS,
 )
-ALL_TOPICS: tuple[TopicSpec, ...] = INGEST_TOPICS + INTERNAL_TOPICS + LOYALTY_TOPICS + FULFILMENT_TOPICS
+ALL_TOPICS: tuple[TopicSpec, ...] = (INGEST_TOPICS + INTERNAL_TOPICS + LOYALTY_TOPICS + FULFILMENT_TOPICS
+                                     + PRICING_TOPICS)
 BY_NAME: dict[str, TopicSpec] = {spec.name: spec for spec in ALL_TOPICS}
 
 
