@@ -28,14 +28,14 @@ async def place_budget_hold(hold_id: str, order_id: str, need: BudgetNeed, openi
     for receipt in openings:
         await (await publish(INVENTORY_MOVEMENTS, receipt))
     now = clock.now()
+    unknown = {"hold_id": hold_id, "sku": need.account, "quantity": need.amount, "answer": "unknown"}
     if is_mine(need.account):
         command = PlaceHold(event_id=f"{hold_id}:place"[:100], occurred_at=now, source_node="web", hold_id=hold_id,
                             order_id=order_id, sku=need.account, node=need.node, quantity=need.amount,
                             expires_at=now + ttl)
         status, answer = await decide(command)
-        return answer, status
+        return (answer if "answer" in answer else unknown), status
     owner = owner_of(need.account)
-    unknown = {"hold_id": hold_id, "sku": need.account, "quantity": need.amount, "answer": "unknown"}
     if owner is None:
         return unknown, 503
     body = {"hold_id": hold_id, "order_id": order_id, "sku": need.account, "node": need.node,

@@ -66,19 +66,25 @@ class PriceBasketView(View):
             codes = basket.coupon_codes
             placed = await asyncio.gather(*(self._hold(basket.basket_id, attempt, need, ttl, context, codes)
                                             for need in priced.needs))
-            if any(status in (503, 504) for _, status in placed):
-                await _release([a for a, status in placed if status == 201], "checkout could not finish")
+            if any(a.get("answer") == "unknown" for a, _ in placed):
+                # Granted holds stay: the same basket asked again meets them (same ids); else they expire.
                 return self.json({"error": "a budget account's owner is moving or down; retry the same basket"},
                                  status=503, headers={"Retry-After": "1"})
-            refused = {need.promotion_id for need, (_, status) in zip(priced.needs, placed, strict=True)
-                       if status != 201}
+            # Only a refusal is final; `released` means an earlier call for this basket moved past this
+            # attempt, which only a refusal in the same attempt makes it do (so the attempts replay alike).
+            refused = {need.promotion_id for need, (a, _) in zip(priced.needs, placed, strict=True)
+                       if a["answer"] != "granted"}
             answers = [(a["hold_id"], a["sku"], a["quantity"], a["answer"]) for a, _ in placed]
             if not refused or attempt == ATTEMPTS - 1:
                 holds = {(n.promotion_id, n.account, n.node): a["hold_id"]
-                         for n, (a, status) in zip(priced.needs, placed, strict=True) if status == 201}
+                         for n, (a, _) in zip(priced.needs, placed, strict=True) if a["answer"] == "granted"}
                 break
-            await _release([a for a, status in placed if status == 201], "promotion dropped: re-priced")
+            await _release([a for a, _ in placed if a["answer"] == "granted"], "promotion dropped: re-priced")
             context = _refusing(context, refused)
+            priced = price(basket, context, book)
+        if any(a[3] != "granted" for a in answers):  # the last attempt still refused: price without those
+            context = _refusing(context, {n.promotion_id for n in priced.needs
+                                          if (n.promotion_id, n.account, n.node) not in holds})
             priced = price(basket, context, book)
         answer = as_json(priced)
         answer["stamp"] = stamp_for(priced, context, basket.coupon_codes, holds).model_dump(mode="json")
