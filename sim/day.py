@@ -1,4 +1,4 @@
-"""One simulated retail day: opening stock, then a seeded mix of every channel's events."""
+"""One simulated retail day: opening stock and the price book, then a seeded mix of every channel's events."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from sim.backroom import (
 from sim.config import SimConfig
 from sim.fraud import FraudCase
 from sim.fraud_scenarios import plan_fraud
-from sim.head_office import identifier_linked, price_changed, promotion_changed
+from sim.head_office import identifier_linked, price_changed, promotion_changed, publish_catalogue
 from sim.network import build_network
 from sim.online import device_seen, order_cancelled, order_fulfilled, order_placed
 from sim.state import DayState, Emission
@@ -72,6 +72,7 @@ def open_day(config: SimConfig, identity_key: bytes = b"") -> DayState:
 
 def _day(day: DayState) -> Iterator[Emission]:
     yield from opening_stock(day)
+    yield from publish_catalogue(day)
     while True:
         emission = _next(day)
         if day.fraud is not None:

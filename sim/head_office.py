@@ -1,17 +1,32 @@
-"""Head office and customer accounts: price changes, promotions and identifier links."""
+"""Head office and customer accounts: the price book's catalogue, price changes, promotions and identifier links."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import datetime, timedelta
 
+from sim import catalogue
 from sim.state import DayState, Emission, Promotion
+from streams.base import Event
 from streams.customers import CustomerIdentifierLinked
 from streams.pricing import PriceChanged, PromotionChanged
 from streams.topics import CUSTOMER_IDENTIFIERS, PRICING_CHANGES
 
-HEAD_OFFICE = "head-office"
+HEAD_OFFICE = catalogue.HEAD_OFFICE
 PROMOTION_LENGTH = timedelta(days=3)
 PERCENTS_OFF = (10, 15, 20, 25, 30)
+
+
+def publish_catalogue(day: DayState) -> Iterator[Emission]:
+    """At opening, with the opening stock: every SKU's category, the promotion groups and the
+    day's promotions, re-stamped with the day's ids and clock."""
+    start = day.clock
+    skus = [item.sku for item in day.network.catalogue]
+    events: list[Event] = [*catalogue.products(skus, start), *catalogue.groups(start), *catalogue.promotions(start)]
+    for event in events:
+        event_id, at = day.stamp(timedelta(0))
+        stamped = event.model_copy(update={"event_id": event_id, "occurred_at": at})
+        yield PRICING_CHANGES, PRICING_CHANGES.key_for(stamped), stamped
 
 
 def price_changed(day: DayState) -> Emission:

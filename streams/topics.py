@@ -200,7 +200,8 @@ PRICING_CHANGES = TopicSpec(
     key_of=_price_or_promotion,
     writer="head-office pricing",
     partitions=INGEST_PARTITIONS,
-    description="Central prices, products, promotions and promotion groups; the router books them on pricing.book-entries.",
+    description="Central prices, products, promotions and promotion groups; the router books them on "
+                "pricing.book-entries.",
 )
 INVENTORY_HOLD_REQUESTS = TopicSpec(
     name="inventory.hold-requests",

@@ -73,7 +73,9 @@ def test_keys_follow_each_topics_documented_key(day: list[Emission]) -> None:
         "web.orders": lambda e: e.order_id,
         "inventory.transfers": lambda e: e.transfer_id,
         "customers.identifiers": lambda e: e.known_as.value,
-        "pricing.changes": lambda e: e.sku if e.type == "price.changed" else e.promotion_id,
+        "pricing.changes": lambda e: (
+            e.group_id if e.type == "promotion_group.defined" else getattr(e, "sku", None) or e.promotion_id
+        ),
     }
     for spec, key, event in day:
         assert key == expected[spec.name](event).encode()

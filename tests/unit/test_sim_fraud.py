@@ -15,7 +15,8 @@ from sim.publish import run
 from streams.customers import CustomerDeviceSeen
 from streams.pos import PosReturn, PosSale
 
-CONFIG = SimConfig(events=4_000, seed=5, stores=12, skus=80, customers=400, fraud=0.004)
+# About 4,000 events of traffic after the opening stock and the ~90 records of the price book's catalogue.
+CONFIG = SimConfig(events=4_100, seed=5, stores=12, skus=80, customers=400, fraud=0.004)
 
 
 @pytest.fixture(scope="module")
