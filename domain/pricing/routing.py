@@ -41,7 +41,7 @@ def redemptions_for(event: Event) -> list[RedemptionCommand]:
         case PosSale():
             return [RedeemPromotions(
                 event_id=f"{event.event_id}:redeem", occurred_at=event.occurred_at, source_node=event.source_node,
-                purchase_key=event.receipt_id, channel="store", node=event.source_node,
+                purchase_key=till_purchase(event.source_node, event.receipt_id), channel="store", node=event.source_node,
                 terminal_id=event.terminal_id, cashier_id=event.cashier_id, lines=_lines(event.lines),
                 pricing=event.pricing,
             )]
@@ -53,15 +53,21 @@ def redemptions_for(event: Event) -> list[RedemptionCommand]:
                 pricing=event.pricing,
             )]
         case PosReturn() if event.original_receipt_id is not None:
-            return [_back(event, event.original_receipt_id, "return", event.return_id,
+            key = till_purchase(event.original_node or event.source_node, event.original_receipt_id)
+            return [_back(event, key, "return", event.return_id,
                           [(line.sku, line.quantity) for line in event.lines])]
         case PosVoid():
-            return [_back(event, event.receipt_id, "void", event.event_id,
+            return [_back(event, till_purchase(event.source_node, event.receipt_id), "void", event.event_id,
                           [(line.sku, line.quantity) for line in event.lines])]
         case OrderCancelled():
             return [_back(event, event.order_id, "cancellation", event.event_id,
                           [(line.sku, line.quantity) for line in event.lines])]
     return []
+
+
+def till_purchase(store: str, receipt_id: str) -> str:
+    """A till sale's purchase key: receipt ids are unique within a store only (as identity keys them)."""
+    return f"{store}/{receipt_id}"
 
 
 def _lines(lines: list) -> list[RedeemedLine]:  # type: ignore[type-arg]
