@@ -41,9 +41,9 @@ def redemptions_for(event: Event) -> list[RedemptionCommand]:
         case PosSale():
             return [RedeemPromotions(
                 event_id=f"{event.event_id}:redeem", occurred_at=event.occurred_at, source_node=event.source_node,
-                purchase_key=till_purchase(event.source_node, event.receipt_id), channel="store", node=event.source_node,
-                terminal_id=event.terminal_id, cashier_id=event.cashier_id, lines=_lines(event.lines),
-                pricing=event.pricing,
+                purchase_key=till_purchase(event.source_node, event.receipt_id), channel="store",
+                node=event.source_node, terminal_id=event.terminal_id, cashier_id=event.cashier_id,
+                lines=_lines(event.lines), pricing=event.pricing,
             )]
         case OrderPlaced() if event.pricing is not None and event.pricing.promotions:
             node = event.fulfilment_node or event.pickup_node or event.source_node
