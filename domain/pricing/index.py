@@ -9,8 +9,9 @@ against an ordinary basket.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from domain.pricing.basket import RejectedPromotion
 from domain.pricing.book import BookView
 from domain.pricing.rules import Rule, compile_rule
 from domain.pricing.unit_prices import Line
@@ -32,6 +33,15 @@ class Index:
     anywhere: tuple[Rule, ...]
     by_code: dict[str, tuple[Rule, ...]]
     groups: dict[str, Group]
+    rejections: dict[tuple[str, str], RejectedPromotion] = field(default_factory=dict)  # made once, shared
+
+    def rejected(self, promotion_id: str, reason: str) -> RejectedPromotion:
+        found = self.rejections.get((promotion_id, reason))
+        if found is None:
+            if len(self.rejections) > 100_000:
+                self.rejections.clear()
+            found = self.rejections[(promotion_id, reason)] = RejectedPromotion(promotion_id, reason)
+        return found
 
 
 def index_for(view: BookView) -> Index:

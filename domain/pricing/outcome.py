@@ -30,7 +30,7 @@ class State:
         return State(self.nets.copy(), self.shipping)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Basis:
     """What stays the same while a basket's promotions are tried: its lines, facts and rounding step."""
 

@@ -17,6 +17,8 @@ depend on the order of the basket's lines or of the book's records.
 
 from __future__ import annotations
 
+from operator import attrgetter
+
 from domain.pricing.basket import (
     AppliedPromotion,
     Basket,
@@ -35,6 +37,9 @@ from domain.pricing.rules import Facts, ineligible
 from domain.pricing.stacking import Member, Rejection, settle
 from domain.pricing.unit_prices import Line, priced_lines
 
+_by_order = attrgetter("order")
+_by_id = attrgetter("promotion_id", "reason")
+
 
 def price(basket: Basket, context: PricingContext, book: PriceBook) -> PricedBasket:
     """The basket priced in `context` with the book as it stands (its version stamps the answer)."""
@@ -48,12 +53,12 @@ def price(basket: Basket, context: PricingContext, book: PriceBook) -> PricedBas
         leases=fullest_leases(context.leases) if context.offline else {},
     )
     runs, rejected = _candidates(index, lines, facts)
-    unknown_codes = [RejectedPromotion(code, "coupon_unknown") for code in codes if code not in index.by_code]
+    unknown_codes = [index.rejected(code, "coupon_unknown") for code in codes if code not in index.by_code]
     base = State([line.gross for line in lines], basket.shipping_cents)
     kept, lost = settle(runs, base, Basis(lines, facts, increment(context.currency)))
     rejected.extend(lost)
-    listed = [RejectedPromotion(rule.promotion_id, reason) for rule, reason in rejected] + unknown_codes
-    listed.sort(key=lambda r: (r.promotion_id, r.reason))
+    listed = [index.rejected(rule.promotion_id, reason) for rule, reason in rejected] + unknown_codes
+    listed.sort(key=_by_id)
     return _priced(basket, context, book.version, lines, unknown, kept, tuple(listed))
 
 
@@ -64,11 +69,18 @@ def _candidates(index: Index, lines: list[Line], facts: Facts) -> tuple[list[tup
     for code in facts.codes:
         for rule in index.by_code.get(code, ()):
             hits.setdefault(rule, [])
+    qual_all = [p for p, line in enumerate(lines) if line.promotable]
+    units_all = sum(lines[p].quantity for p in qual_all)
     rejected: list[Rejection] = []
     runs: dict[str, list[Member]] = {}
-    for rule in sorted(hits, key=lambda r: r.order):
-        qual = [p for p in hits[rule] if lines[p].promotable]
-        reason = ineligible(rule, sum(lines[p].quantity for p in qual), facts, bool(qual))
+    for rule in sorted(hits, key=_by_order):
+        matched = hits[rule]
+        if len(matched) == len(lines):
+            qual, units = qual_all, units_all
+        else:
+            qual = [p for p in matched if lines[p].promotable]
+            units = sum(lines[p].quantity for p in qual)
+        reason = ineligible(rule, units, facts, bool(qual))
         if reason is None:
             runs.setdefault(rule.group, []).append((rule, qual))
         else:

@@ -87,7 +87,7 @@ def compile_rule(promo: PromotionDefined, group: str, order: int) -> Rule:
     )
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Facts:
     """What the checks read besides the rule: the context and the basket's totals, once per basket."""
 

@@ -7,7 +7,9 @@ on any list is not priced (the caller lists it as unknown, never charges it 0). 
 has no description of has no category and counts as promotable.
 
 What a lookup found is memoised on the book (cleared by every record the book applies) with the
-span of time it holds for, so a warm till resolves a line with one dict lookup.
+span of time it holds for, so a warm till resolves a line with one dict lookup: per SKU for the
+SKUs only the base list prices (most of them), per context (node, region, channel, tier) for
+the others.
 """
 
 from __future__ import annotations
@@ -51,26 +53,42 @@ def price_lists(context: PricingContext) -> tuple[str, ...]:
 
 def priced_lines(basket: Basket, context: PricingContext, book: PriceBook) -> tuple[list[Line], tuple[str, ...]]:
     """The basket's lines that have a price, in line_no order, and the SKUs that have none."""
-    memo = book.memo.setdefault("unit_prices", {})
-    key = (context.node, context.region, context.channel, context.tier)
-    known = memo.get(key)
-    if known is None:
-        if len(memo) >= MEMO_CONTEXTS:
-            memo.clear()
-        known = memo[key] = {}
+    known = _memo(book, context)
+    listed = _listed(book)
+    generic = book.memo.setdefault("unit_prices_base_only", {})
     at = context.at
     lines: list[Line] = []
     unknown: list[str] = []
     for bl in sorted(basket.lines, key=lambda b: b.line_no):
-        found = known.get(bl.sku)
+        memo = known if bl.sku in listed else generic
+        found = memo.get(bl.sku)
         if found is None or not found[0] <= at < found[1]:
-            found = known[bl.sku] = lookup(book, bl.sku, context)
+            found = memo[bl.sku] = lookup(book, bl.sku, context)
         unit = found[2]
         if unit is None:
             unknown.append(bl.sku)
         else:
             lines.append(Line(bl.line_no, bl.sku, bl.quantity, unit, found[3], unit * bl.quantity, found[4], found[5]))
     return lines, tuple(sorted(set(unknown)))
+
+
+def _memo(book: PriceBook, context: PricingContext) -> dict[str, Found]:
+    memo = book.memo.setdefault("unit_prices", {})
+    key = (context.node, context.region, context.channel, context.tier)
+    known: dict[str, Found] | None = memo.get(key)
+    if known is None:
+        if len(memo) >= MEMO_CONTEXTS:
+            memo.clear()
+        known = memo[key] = {}
+    return known
+
+
+def _listed(book: PriceBook) -> set[str]:
+    """The SKUs some list other than `base` prices: their answer depends on the context."""
+    listed: set[str] | None = book.memo.get("unit_prices_listed")
+    if listed is None:
+        listed = book.memo["unit_prices_listed"] = {sku for list_id, sku in book.prices if list_id != "base"}
+    return listed
 
 
 def lookup(book: PriceBook, sku: str, context: PricingContext) -> Found:
