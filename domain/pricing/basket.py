@@ -56,6 +56,7 @@ class PricingContext:
     refused: frozenset[str] = frozenset()
     offline: bool = False
     leases: tuple[Lease, ...] = ()
+    used_codes: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,7 +99,7 @@ class AppliedPromotion:
     version: int
     kind: str
     group: str
-    discount_cents: int
+    discount_cents: int  # off the lines (items and order); the shipping discount is apart
     bonus_points: int
     line_shares: tuple[tuple[int, int, int], ...]  # (line_no, discount cents, bonus points)
     shipping_discount_cents: int = 0

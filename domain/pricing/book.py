@@ -12,6 +12,7 @@ from __future__ import annotations
 from bisect import bisect_right
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from streams.pricing import BookEvent, PriceChanged, ProductDescribed, PromotionDefined, PromotionGroupDefined
 
@@ -33,6 +34,7 @@ class BookView:
 
     promotions: tuple[PromotionDefined, ...]
     groups: dict[str, PromotionGroupDefined]
+    memo: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)  # what pricing derives (its index)
 
 
 @dataclass
@@ -45,10 +47,13 @@ class PriceBook:
     changed: dict[str, int] = field(default_factory=dict)  # sku or promotion id -> offset of its last change
     _views: dict[tuple[int, int], BookView] = field(default_factory=dict, repr=False)
     _moments: list[datetime] = field(default_factory=list, repr=False)  # when any version was published
+    # what pricing looked up (domain/pricing/unit_prices.py); every record applied clears it
+    memo: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     def apply(self, event: BookEvent, offset: int) -> None:
         """Add one record of `pricing.book-entries` read at `offset` (records come in offset order)."""
         self.changed[getattr(event, "promotion_id", None) or getattr(event, "sku", None) or "group"] = offset
+        self.memo.clear()
         match event:
             case PriceChanged():
                 entries = self.prices.setdefault((event.list_id, event.sku), [])

@@ -1,0 +1,122 @@
+"""`python -m bench.pricing [--quick]`: how fast the pure pricing function prices baskets, phase by phase.
+
+The pure phase times `domain.pricing.price.price` alone, single-threaded, on a fixed synthetic
+book (bench.pricing_book): 5,000 SKUs over 50 categories, 200 active promotions of every kind
+in four groups (one `best`, one exclusive), ~10 % behind coupons, some budgeted; 10-line
+baskets at 20 stores. Baseline, same baskets and run: the sum of list prices (`book.price`
+per line, no promotions), the least any pricing can do.
+
+Each phase returns a dict of figures; `main` merges them into the JSON object it prints as
+the last stdout line (progress goes to stderr). Later phases (a worker pricing orders through
+the broker, tills offline) add their own entries to PHASES.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections.abc import Callable
+
+from bench.holds import percentile
+from bench.pricing_book import PROMOTIONS, Workload, workload
+from domain.pricing.price import price
+from domain.pricing.unit_prices import price_lists
+
+QUICK_BASKETS = 10_000
+FULL_BASKETS = 60_000
+WARMUP = 500  # baskets before timing: a till runs warm (the book view's index, the price memo)
+
+Phase = Callable[[argparse.Namespace, Workload], dict[str, object]]
+
+
+def progress(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def pure(args: argparse.Namespace, work: Workload) -> dict[str, object]:
+    """Baskets per second over every basket; then each basket again, timed on its own; then the baseline."""
+    warm, baskets = work.baskets[:WARMUP], work.baskets[WARMUP:]
+    for basket, context in warm:
+        price(basket, context, work.book)
+    progress(f"pure: {len(baskets)} baskets of {work.lines} lines, {PROMOTIONS} promotions")
+    seconds, tally = _throughput(work, baskets)
+    took = _latencies(work, baskets)
+    result: dict[str, object] = {
+        "baskets": len(baskets),
+        "baskets_per_s": round(len(baskets) / seconds, 1),
+        "price_us_p50": _us(percentile(took, 50)),
+        "price_us_p99": _us(percentile(took, 99)),
+        "promotions_active": PROMOTIONS,
+        "lines_per_basket": work.lines,
+        "baseline": {"name": "sum_of_list_prices", "baskets_per_s": round(len(baskets) / _list_prices_s(work, baskets), 1)},
+    } | tally
+    progress(f"pure: {result['baskets_per_s']:,} baskets/s, p50 {result['price_us_p50']} us, "
+             f"p99 {result['price_us_p99']} us; list prices only {result['baseline']}")
+    return result
+
+
+def _throughput(work: Workload, baskets: list[tuple]) -> tuple[float, dict[str, object]]:  # type: ignore[type-arg]
+    """Seconds for every basket in a row, and what pricing did, tallied as it comes (keeping every
+    answer alive would time the garbage collector too)."""
+    applied = rejected = discount = subtotal = 0
+    started = time.perf_counter()
+    for basket, context in baskets:
+        priced = price(basket, context, work.book)
+        applied += len(priced.applied)
+        rejected += len(priced.rejected)
+        discount += priced.discount_cents
+        subtotal += priced.subtotal_cents
+    seconds = time.perf_counter() - started
+    n = len(baskets)
+    return seconds, {"applied_per_basket": round(applied / n, 2), "rejected_per_basket": round(rejected / n, 2),
+                     "discount_share": round(discount / max(subtotal, 1), 4)}
+
+
+def _latencies(work: Workload, baskets: list[tuple]) -> list[float]:  # type: ignore[type-arg]
+    took = []
+    for basket, context in baskets:
+        started = time.perf_counter_ns()
+        price(basket, context, work.book)
+        took.append((time.perf_counter_ns() - started) / 1e3)
+    return took
+
+
+def _list_prices_s(work: Workload, baskets: list[tuple]) -> float:  # type: ignore[type-arg]
+    book = work.book
+    started = time.perf_counter()
+    for basket, context in baskets:
+        lists = price_lists(context)
+        total = 0
+        for line in basket.lines:
+            found = book.price(line.sku, lists, context.at)
+            if found is not None:
+                total += found[0] * line.quantity
+    return time.perf_counter() - started
+
+
+PHASES: dict[str, Phase] = {"pure": pure}
+
+
+def main(argv: list[str] | None = None) -> dict[str, object]:
+    parser = argparse.ArgumentParser(prog="python -m bench.pricing", description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help=f"{QUICK_BASKETS:,} baskets instead of {FULL_BASKETS:,}")
+    parser.add_argument("--baskets", type=int, default=None, help="override the number of baskets timed")
+    parser.add_argument("--phases", default=",".join(PHASES), help=f"comma-separated, of: {', '.join(PHASES)}")
+    args = parser.parse_args(argv)
+    n = args.baskets or (QUICK_BASKETS if args.quick else FULL_BASKETS)
+    work = workload(n + WARMUP)
+    result: dict[str, object] = {"bench": "pricing", "quick": args.quick}
+    for name in args.phases.split(","):
+        result |= PHASES[name](args, work)
+    print(json.dumps(result), flush=True)
+    return result
+
+
+def _us(value: float | None) -> float | None:
+    return None if value is None else round(value, 1)
+
+
+if __name__ == "__main__":
+    main()
