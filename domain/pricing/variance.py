@@ -11,10 +11,9 @@ else `unexplained`.
 
 from __future__ import annotations
 
-from domain.pricing.price import price
-
 from domain.pricing.basket import Basket, BasketLine, PricedBasket, PricingContext
 from domain.pricing.book import PriceBook
+from domain.pricing.price import price
 from streams.pricing import PromotionDefined
 from streams.redemptions import PricingVariance, RedeemPromotions
 
