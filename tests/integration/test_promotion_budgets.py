@@ -31,7 +31,11 @@ def checkout(urls: list[str], n: int) -> dict[str, Any]:
             "lines": [{"line_no": 1, "sku": SKUS[0], "quantity": 3}]}
     deadline = time.monotonic() + 240
     while time.monotonic() < deadline:  # a dead or moving worker: the same basket again, elsewhere
-        status, answer = post_json(urls[(n + int(time.monotonic())) % len(urls)] + "/baskets/price/", body, timeout=20)
+        try:
+            status, answer = post_json(urls[(n + int(time.monotonic())) % len(urls)] + "/baskets/price/", body,
+                                       timeout=20)
+        except OSError:  # refused, reset or timed out: the worker died under the request
+            status = 0
         if status == 201:
             return answer
         time.sleep(0.5)
