@@ -24,7 +24,7 @@ def basket(event: BasketPriced, projected_at: datetime) -> dict[str, list[Row]]:
     }
     shared = {"event_id": event.event_id, "basket_id": event.basket_id, "channel": event.channel, "node": event.node,
               "priced_at": priced_at, "occurred_at": event.occurred_at, "projected_at": projected_at}
-    outcomes = [("applied", promotion_id, None) for promotion_id in event.applied]
+    outcomes: list[tuple[str, str, str | None]] = [("applied", promotion_id, None) for promotion_id in event.applied]
     outcomes += [("rejected", promotion_id, reason) for promotion_id, reason in event.rejected]
     promotions = [{**shared, "promotion_id": promotion_id, "outcome": outcome, "reason": reason}
                   for outcome, promotion_id, reason in outcomes]

@@ -101,7 +101,8 @@ def pricing(cost: list[dict[str, Any]], burn: list[dict[str, Any]], variances: l
         {"promotion_id": r["promotion_id"], "name": r["name"], "scope": r["budget_scope"],
          "period": r["budget_period"], "scope_key": r["scope_key"], "period_key": r["period_key"],
          "money_burnt": _optional_float(r["money_burnt"]), "count_burnt": _optional_float(r["count_burnt"]),
-         "burnt": _float(r["burnt"]), "accounts_exhausted": int(r["accounts_exhausted"]), "accounts": int(r["accounts"])}
+         "burnt": _float(r["burnt"]), "accounts_exhausted": int(r["accounts_exhausted"]),
+         "accounts": int(r["accounts"])}
         for r in burn
     ]
     lines = [

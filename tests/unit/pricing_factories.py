@@ -39,7 +39,8 @@ def used(n: int, promotion_id: str = "promo-1", *, at: float = 0, kind: str = "r
 
 
 def variance(n: int, store: str = "st-001", cause: str = "stale_snapshot", *, till: int | None = 8,
-             centre: int = 10, charged: int = 900, expected: int = 1_000, receipt: str | None = None) -> PricingVariance:
+             centre: int = 10, charged: int = 900, expected: int = 1_000,
+             receipt: str | None = None) -> PricingVariance:
     return PricingVariance(
         event_id=f"pv-{n}", occurred_at=days(0), source_node=store, receipt_id=receipt or f"r-{n}", store=store,
         line_no=1, sku="SKU-001", quantity=1, charged_cents=charged, expected_cents=expected,

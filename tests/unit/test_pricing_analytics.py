@@ -55,8 +55,8 @@ def test_the_promotion_dimension_keeps_each_promotions_latest_version_with_its_b
                        "budget_scope, budget_period, skus from dim_promotion").fetchall() == [
         ("promo-1", 2, 2, "percent_off", "active", 50_000, None, "store", "day", ["SKU-001"]),
         ("promo-9", 1, 1, "percent_off", "draft", None, None, None, None, ["SKU-001"])]
-    assert con.execute("select version, percent from fct_promotion_versions where promotion_id = 'promo-1' order by version").fetchall() == [
-        (1, 20), (2, 30)]
+    assert con.execute("select version, percent from fct_promotion_versions where promotion_id = 'promo-1' "
+                       "order by version").fetchall() == [(1, 20), (2, 30)]
 
 
 def test_promotion_cost_nets_returns_on_the_day_they_came_back_and_counts_baskets() -> None:
