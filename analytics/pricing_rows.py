@@ -1,12 +1,12 @@
-"""Pricing's projections: the fact rows of a priced basket, a promotion use, a pricing variance, a
-promotion version and a product description. Pure; `analytics.rows` dispatches to them."""
+"""Pricing's projections: the fact rows of a priced basket, a promotion use, a pricing variance, and the
+price book's records (prices, promotion versions, products, groups). Pure; `analytics.rows` dispatches to them."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
-from streams.pricing import ProductDescribed, PromotionDefined
+from streams.pricing import BookEvent, PriceChanged, ProductDescribed, PromotionDefined, PromotionGroupDefined, book_key
 from streams.redemptions import BasketPriced, PricingVariance, PromotionUsed
 
 Row = dict[str, Any]
@@ -39,10 +39,26 @@ def variance(event: PricingVariance, projected_at: datetime) -> dict[str, list[R
     return {"fct_pricing_variances": [{**event.model_dump(exclude=ENVELOPE), "projected_at": projected_at}]}
 
 
+def book_entry(event: BookEvent, projected_at: datetime) -> Row:
+    """The book record whole, for a replay to rebuild the book from."""
+    return {"event_id": event.event_id, "entry_type": event.type, "book_key": book_key(event),
+            "payload": event.model_dump_json(), "occurred_at": event.occurred_at, "projected_at": projected_at}
+
+
+def price_change(event: PriceChanged, projected_at: datetime) -> dict[str, list[Row]]:
+    row = event.model_dump(include={"event_id", "sku", "node", "price_cents", "effective_from", "occurred_at"})
+    return {"fct_price_changes": [{**row, "projected_at": projected_at}],
+            "fct_book_entries": [book_entry(event, projected_at)]}
+
+
+def group(event: PromotionGroupDefined, projected_at: datetime) -> dict[str, list[Row]]:
+    return {"fct_book_entries": [book_entry(event, projected_at)]}
+
+
 def promotion_version(event: PromotionDefined, projected_at: datetime) -> dict[str, list[Row]]:
     """The version with its conditions, reward, budget and coupon flattened into columns."""
     conditions, reward, budget, coupon = event.conditions, event.reward, event.budget, event.coupon
-    return {"fct_promotion_versions": [{
+    return {"fct_book_entries": [book_entry(event, projected_at)], "fct_promotion_versions": [{
         "promotion_id": event.promotion_id, "version": event.version, "name": event.name, "status": event.status,
         "kind": reward.kind, "target": reward.target, "promotion_group": event.group, "priority": event.priority,
         "starts_at": event.starts_at, "ends_at": event.ends_at,
@@ -63,4 +79,5 @@ def promotion_version(event: PromotionDefined, projected_at: datetime) -> dict[s
 
 
 def product(event: ProductDescribed, projected_at: datetime) -> dict[str, list[Row]]:
-    return {"fct_product_descriptions": [{**event.model_dump(exclude=ENVELOPE), "projected_at": projected_at}]}
+    return {"fct_product_descriptions": [{**event.model_dump(exclude=ENVELOPE), "projected_at": projected_at}],
+            "fct_book_entries": [book_entry(event, projected_at)]}

@@ -36,6 +36,7 @@ SCHEMA = (
     "fct_pricing_variances",
     "fct_promotion_versions",
     "fct_product_descriptions",
+    "fct_book_entries",
     "dead_letters",
     "sink_status",
     "stock_on_hand",

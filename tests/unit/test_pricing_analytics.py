@@ -4,13 +4,17 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+from pydantic import TypeAdapter
+
 from analytics import columnar
 from analytics.rows import FACT_TABLES
 from analytics.sink import FACT_SOURCES
-from streams.pricing import Budget
+from streams.pricing import BookEvent, Budget, PriceChanged, PromotionGroupDefined
 from streams.topics import PRICING_BASKETS, PRICING_BOOK, PRICING_USES, PRICING_VARIANCES
 from tests.unit.fulfilment_factories import model, project
 from tests.unit.pricing_factories import AT, basket, described, promotion, sale, used, variance
+
+BOOK: TypeAdapter[BookEvent] = TypeAdapter(BookEvent)
 
 
 def count(con, table: str) -> int:  # type: ignore[no-untyped-def]
@@ -21,7 +25,7 @@ def test_the_sink_reads_the_pricing_topics_but_not_the_redemption_commands() -> 
     assert {PRICING_BOOK, PRICING_USES, PRICING_VARIANCES, PRICING_BASKETS} <= set(FACT_SOURCES)
     assert {PRICING_USES, PRICING_VARIANCES} <= set(columnar.TOPICS)
     assert {"fct_priced_baskets", "fct_basket_promotions", "fct_promotion_uses", "fct_pricing_variances",
-            "fct_promotion_versions", "fct_product_descriptions"} <= set(FACT_TABLES)
+            "fct_promotion_versions", "fct_product_descriptions", "fct_book_entries"} <= set(FACT_TABLES)
 
 
 def test_pricing_events_projected_twice_are_stored_once() -> None:
@@ -33,6 +37,22 @@ def test_pricing_events_projected_twice_are_stored_once() -> None:
     assert [count(con, t) for t in ("fct_promotion_versions", "fct_promotion_uses", "fct_pricing_variances",
                                     "fct_priced_baskets", "fct_basket_promotions", "fct_product_descriptions")] == [
         1, 1, 1, 1, 2, 1]
+
+
+def test_every_book_record_is_kept_whole_so_a_replay_can_rebuild_the_book() -> None:
+    con = model()
+    price = PriceChanged(event_id="pc-1", occurred_at=AT, source_node="head-office", sku="SKU-001", price_cents=1_000,
+                         effective_from=AT, price_list="tier:gold")
+    group = PromotionGroupDefined(event_id="pg-1", occurred_at=AT, source_node="head-office", group_id="weekly",
+                                  version=1, rank=10, mode="best")
+    events = [promotion(), described("SKU-001", "shoes"), price, group]
+    project(con, events)
+    rows = con.execute("select entry_type, book_key, payload from fct_book_entries order by event_id").fetchall()
+    assert [(t, k) for t, k, _ in rows] == [
+        ("price.changed", "price/tier:gold/SKU-001@2026-11-26T10:00:00+00:00"),
+        ("promotion.defined", "promotion/promo-1@1"),
+        ("promotion_group.defined", "group/weekly@1"), ("product.described", "product/SKU-001")]
+    assert [BOOK.validate_json(payload) for _, _, payload in rows] == [price, events[0], group, events[1]]
 
 
 def test_a_priced_basket_unnests_the_promotions_it_applied_and_rejected_and_counts_refused_holds() -> None:
