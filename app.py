@@ -17,13 +17,16 @@ import agents.identities  # noqa: F401
 import agents.open_capacity  # noqa: F401
 import agents.order_saga  # noqa: F401
 import agents.route_movements  # noqa: F401
+import agents.settle_promotions  # noqa: F401
 import agents.wallets  # noqa: F401
 import agents.watch_network  # noqa: F401
+import agents.watch_price_book  # noqa: F401
 import views.customers  # noqa: F401
 import views.fulfilment  # noqa: F401
 import views.health  # noqa: F401
 import views.holds  # noqa: F401
 import views.orders  # noqa: F401
+import views.pricing  # noqa: F401
 import views.stock  # noqa: F401
 import views.wallets  # noqa: F401
 

@@ -150,6 +150,10 @@ class Settings:
                                          "how many past hours' capacity slots are opened too (late orders)")
     capacity_open_interval_s: float = setting("OMNI_CAPACITY_OPEN_INTERVAL_S", "30",
                                               "how often the leader opens the capacity slots coming into the horizon")
+    pricing_hold_ttl_s: float = setting("OMNI_PRICING_HOLD_TTL_S", "900",
+        "how long a checkout's budget and coupon holds last before they expire unsold")
+    pricing_lease_grace_s: float = setting("OMNI_PRICING_LEASE_GRACE_S", "86400",
+        "how long a store's budget lease outlives its validity: time for offline tills' sales to arrive")
     pickup_window_s: float = setting("OMNI_PICKUP_WINDOW_S", "259200",
         "pick-up window of an in-store pick-up order: then a no-show releases it")
     loyalty_tokens: dict[str, str] = setting("OMNI_LOYALTY_TOKENS", "",

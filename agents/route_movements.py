@@ -27,6 +27,7 @@ from aiokafka.errors import CommitFailedError, KafkaError
 from domain.fraud_facts import facts_for
 from domain.identity import InvalidIdentifierError, identity_requests_for
 from domain.movements import batch_places, sku_commands_for
+from domain.pricing.routing import book_entries_for, redemptions_for
 from ops.metrics import DEAD_LETTERS, EVENTS
 from runtime import lags
 from runtime.app import app, settings
@@ -36,7 +37,15 @@ from streams.base import Event
 from streams.codec import DecodeError, decode
 from streams.deadletter import DeadLetter, now_utc
 from streams.fraud import FraudTick
-from streams.topics import FRAUD_FACTS, IDENTITY_REQUESTS, INGEST_TOPICS, INVENTORY_MOVEMENTS, spec_for
+from streams.topics import (
+    FRAUD_FACTS,
+    IDENTITY_REQUESTS,
+    INGEST_TOPICS,
+    INVENTORY_MOVEMENTS,
+    PRICING_BOOK,
+    PRICING_REDEMPTIONS,
+    spec_for,
+)
 
 log = logging.getLogger("omnistream.router")
 
@@ -195,9 +204,15 @@ async def _route_one(
         routed = " (stock movements of this record were routed)" if commands else ""
         reason = f"customer identifier: {err}{routed}"
         letter = await _dead_letter(producer, record, spec.name, spec.dlq_name, reason)
-        return commands, [letter, *await _fraud_facts(producer, event)]
+        return commands, [letter, *await _fraud_facts(producer, event), *await _pricing(producer, event)]
     sends = [await publish(IDENTITY_REQUESTS, request, via=producer) for request in identity]
-    return sku_commands_for(event), sends + await _fraud_facts(producer, event)
+    return sku_commands_for(event), sends + await _fraud_facts(producer, event) + await _pricing(producer, event)
+
+
+async def _pricing(producer: AIOKafkaProducer, event: Event) -> list[Awaitable[object]]:
+    """Book entries onto the price book; sales, orders, returns onto the redemptions log."""
+    sends = [await publish(PRICING_BOOK, entry, via=producer) for entry in book_entries_for(event)]
+    return sends + [await publish(PRICING_REDEMPTIONS, command, via=producer) for command in redemptions_for(event)]
 
 
 async def _tick(producer: AIOKafkaProducer) -> None:

@@ -61,6 +61,7 @@ class PricingStamp(Record):
     snapshot_version: int = Field(ge=0)
     channel: Channel
     tier: str | None = Field(default=None, max_length=20)
+    customer_id: Id | None = None  # the (pseudonymous) customer id the checkout priced for
     coupon_codes: list[CouponCode] = Field(default_factory=list, max_length=10)
     offline: bool = False
     promotions: list[StampedPromotion] = Field(default_factory=list, max_length=200)

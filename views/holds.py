@@ -31,7 +31,7 @@ STATUS = {"granted": 201, "rejected": 409, "unknown": 404}
 
 
 
-async def _decide(command: PlaceHold | CommitHold | ReleaseHold) -> tuple[int, dict[str, Any]]:
+async def decide(command: PlaceHold | CommitHold | ReleaseHold) -> tuple[int, dict[str, Any]]:
     future = replies.waiter(command.event_id)
     try:
         await publish(INVENTORY_MOVEMENTS, command)
@@ -62,7 +62,7 @@ async def _post(view: View, request: Request, kind: str) -> Response:
         return view.json({"error": f"bad request: {err}"}, status=400)
     if not is_mine(command.sku):
         return await forward(view, request, command.sku, body)
-    status, answer = await _decide(command)
+    status, answer = await decide(command)
     return view.json(answer, status=status)
 
 

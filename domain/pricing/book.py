@@ -42,11 +42,13 @@ class PriceBook:
     products: dict[str, Product] = field(default_factory=dict)
     promotions: dict[str, list[PromotionDefined]] = field(default_factory=dict)  # by version
     groups: dict[str, list[PromotionGroupDefined]] = field(default_factory=dict)
+    changed: dict[str, int] = field(default_factory=dict)  # sku or promotion id -> offset of its last change
     _views: dict[tuple[int, int], BookView] = field(default_factory=dict, repr=False)
     _moments: list[datetime] = field(default_factory=list, repr=False)  # when any version was published
 
     def apply(self, event: BookEvent, offset: int) -> None:
         """Add one record of `pricing.book-entries` read at `offset` (records come in offset order)."""
+        self.changed[getattr(event, "promotion_id", None) or getattr(event, "sku", None) or "group"] = offset
         match event:
             case PriceChanged():
                 entries = self.prices.setdefault((event.list_id, event.sku), [])

@@ -110,3 +110,15 @@ def opening(account: Account, versions: list[tuple[int, int]], at: datetime) -> 
             delta -= part
             n += 1
     return out
+
+
+def version_limits(versions: list[PromotionDefined], sku: str, store: str, customer_id: str | None,
+                   codes: tuple[str, ...], at: datetime) -> list[tuple[int, int]]:
+    """The limit account `sku` had at each version of its promotion (0 where a version had none), for `opening`."""
+    out = []
+    for promo in versions:
+        accounts = budget_accounts(promo, store, customer_id, at)
+        accounts += [a for code in codes for a in coupon_accounts(promo, code, customer_id)]
+        limit = next((a.limit for a in accounts if a.sku == sku), 0)
+        out.append((promo.version, limit))
+    return out

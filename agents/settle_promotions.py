@@ -1,0 +1,57 @@
+"""Settles every purchase's promotions: budget committed with the sale, given back with returns; till sales re-priced.
+
+Consumes `pricing.redemptions` (keyed by receipt or order id, co-partitioned with the
+`promotion-redemptions` table). The budget commands go onto the SKU logs of the budget
+accounts (`inventory.movements`), each use onto `pricing.promotion-uses`, each till line the
+centre prices otherwise onto `pricing.variances`; all after the checkpoint that keeps the state
+deciding them. The decisions are `domain.pricing.settlement` and `domain.pricing.variance`.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from aiokafka import TopicPartition
+
+from domain.pricing.settlement import settle
+from domain.pricing.variance import variances
+from ops.metrics import EVENTS
+from runtime.app import app, settings
+from runtime.dead_letters import decode_batch
+from runtime.source import OwnedSource
+from streams.holds import CommitHold, ReleaseHold
+from streams.inventory import StockMovement
+from streams.redemptions import PricingVariance, PromotionUsed, RedeemPromotions
+from streams.topics import INVENTORY_MOVEMENTS, PRICING_REDEMPTIONS, PRICING_USES, PRICING_VARIANCES
+from tables.price_book import live_book
+from tables.redemptions import redemption_state, redemptions_table
+
+log = logging.getLogger("omnistream.pricing")
+
+
+async def settle_batch(tp: TopicPartition, records: list[Any]) -> None:
+    # pricing.redemptions is written by the router only: a record that does not decode is a bug, dead-lettered here
+    for _record, command in await decode_batch(PRICING_REDEMPTIONS, records, "settle_promotions"):
+        state = redemption_state.get(command.purchase_key)
+        new, out = settle(state, command)
+        if new is not None and new != state:
+            redemption_state.put(command.purchase_key, new)
+        if isinstance(command, RedeemPromotions) and command.channel == "store":
+            # Sent again if redelivered (same ids: the sink and the fraud rule keep the first)
+            out = [*out, *variances(command, live_book.book)]
+        for event in out:
+            if isinstance(event, CommitHold | ReleaseHold | StockMovement):
+                source.after_checkpoint(INVENTORY_MOVEMENTS, event)
+            elif isinstance(event, PromotionUsed):
+                source.after_checkpoint(PRICING_USES, event)
+            elif isinstance(event, PricingVariance):
+                source.after_checkpoint(PRICING_VARIANCES, event)
+                log.info("till %s line %d of %s: charged %d, centre %d (%s)", event.store, event.line_no,
+                         event.receipt_id, event.charged_cents, event.expected_cents, event.cause)
+        EVENTS.labels(PRICING_REDEMPTIONS.name).inc()
+
+
+source = OwnedSource(app, settings, "settle_promotions", PRICING_REDEMPTIONS.full_name(settings.topic_prefix),
+                     redemptions_table, settle_batch, state=(redemption_state,),
+                     also_ready=lambda: live_book.caught_up)

@@ -1,0 +1,45 @@
+"""Keeps this worker's price book: all of `pricing.book-entries`, read whole from the beginning."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from aiokafka import TopicPartition
+
+from ops.metrics import EVENTS
+from runtime.app import app, settings
+from runtime.whole import read_whole
+from streams.codec import DecodeError, decode
+from streams.topics import PRICING_BOOK, TopicSpec
+from tables.price_book import live_book
+
+log = logging.getLogger("omnistream.pricing")
+
+
+@app.task
+async def watch_price_book() -> None:
+    await read_whole("price-book", (PRICING_BOOK,), _apply, _caught_up)
+
+
+def _caught_up() -> None:
+    live_book.caught_up = True
+    book = live_book.book
+    log.info("price book caught up at version %d: %d prices, %d products, %d promotions", book.version,
+             len(book.prices), len(book.products), len(book.promotions))
+
+
+def _apply(spec: TopicSpec, tp: TopicPartition, records: list[Any]) -> list[tuple[Any, str]]:
+    bad = []
+    for record in records:
+        if record.value is None:
+            continue  # a tombstone
+        try:
+            event = decode(spec, record.value, settings.max_event_bytes)
+        except DecodeError as err:
+            log.warning("price book skips %s[%d]@%d: %s", tp.topic, tp.partition, record.offset, err)
+            bad.append((record, str(err)))
+            continue
+        live_book.apply(event, record.offset)
+        EVENTS.labels(spec.name).inc()
+    return bad

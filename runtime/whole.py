@@ -1,0 +1,76 @@
+"""Read topics whole, from the beginning, in every worker: the snapshots each worker keeps in memory.
+
+No consumer group (nothing is shared out: every worker needs all of it). `apply` gets each
+batch of one partition and returns the records it could not read, with why; they go to the
+topic's dead-letter topic (each worker dead-letters them once: the letter names the worker).
+`caught_up` is called once the reader reached the end the topics had when it started.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from aiokafka import AIOKafkaConsumer, TopicPartition
+
+from runtime.app import settings
+from runtime.dead_letters import send_dead_letter
+from streams.topics import TopicSpec, spec_for
+
+log = logging.getLogger("omnistream.whole")
+BATCH = 5_000
+Apply = Callable[[TopicSpec, TopicPartition, list[Any]], list[tuple[Any, str]]]
+
+
+async def read_whole(name: str, specs: tuple[TopicSpec, ...], apply: Apply, caught_up: Callable[[], None]) -> None:
+    s = settings
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=s.bootstrap.split(","), group_id=None, client_id=f"{s.app_id}-{name}",
+        enable_auto_commit=False, auto_offset_reset="earliest", **s.security.aiokafka_kwargs(),
+    )
+    await consumer.start()
+    try:
+        parts = await _partitions(consumer, specs)
+        consumer.assign(parts)
+        await consumer.seek_to_beginning(*parts)
+        ends = await consumer.end_offsets(parts)
+        log.info("%s: reading %d partitions to their end", name, len(parts))
+        done = False
+        while True:
+            batches = await consumer.getmany(timeout_ms=500, max_records=BATCH)
+            for tp, records in batches.items():
+                spec = spec_for(tp.topic, s.topic_prefix)
+                for record, reason in apply(spec, tp, records):
+                    await send_dead_letter(spec, record, reason, name)
+            if not done and await _reached(consumer, ends):
+                done = True
+                caught_up()
+    finally:
+        await consumer.stop()
+
+
+async def _partitions(consumer: AIOKafkaConsumer, specs: tuple[TopicSpec, ...]) -> list[TopicPartition]:
+    parts = []
+    for spec in specs:
+        topic = spec.full_name(settings.topic_prefix)
+        found = None
+        for _ in range(100):  # the topic may still be being created on a fresh cluster
+            found = consumer.partitions_for_topic(topic)
+            if found:
+                break
+            await consumer._client.force_metadata_update()  # noqa: SLF001
+            await asyncio.sleep(0.2)
+        if not found:
+            raise RuntimeError(f"topic {topic} does not exist: start the worker once to create it, or check "
+                               "OMNI_TOPIC_PREFIX")
+        parts += [TopicPartition(topic, p) for p in sorted(found)]
+    return parts
+
+
+async def _reached(consumer: AIOKafkaConsumer, ends: dict[TopicPartition, int]) -> bool:
+    for tp, end in ends.items():
+        if await consumer.position(tp) < end:
+            return False
+    return True
