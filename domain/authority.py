@@ -19,6 +19,7 @@ from domain.holds import (
     expire_due,
     settle_conflict,
 )
+from domain.pricing.budgets import is_budget
 from domain.stock import EntryNumbers, SkuStock, entry_numbers, move
 from streams.holds import CommitHold, HoldAnswered, PlaceHolds, ReleaseHold
 from streams.inventory import StockMovement
@@ -94,6 +95,8 @@ def _movement(stock: SkuStock, movement: StockMovement) -> Decision:
     now = movement.occurred_at
     expired = expire_due(stock, now, movement.event_id)  # due holds end before the movement counts
     moved, numbers = move(expired.stock, movement)
+    if is_budget(movement.sku):  # a budget account below its holds just has nothing left to promise
+        return Decision(moved, movement, numbers, expired.answers)
     settled = settle_conflict(moved, movement.node, now, movement.event_id)
     return Decision(settled.stock, movement, numbers, expired.answers + settled.answers, bool(settled.answers))
 

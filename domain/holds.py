@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from domain.pricing.budgets import is_budget
 from domain.stock import Position, SkuStock
 from streams.holds import Answer, CommitHold, ExpireHolds, Hold, HoldAnswered, HoldStatus, PlaceHold, ReleaseHold
 
@@ -69,13 +70,21 @@ def _refusal(position: Position, command: PlaceHold, now: datetime) -> str | Non
 
 def _commit(stock: SkuStock, command: CommitHold, now: datetime) -> HoldDecision:
     hold = stock.holds.get(command.hold_id)
+    budget = is_budget(stock.sku)
+    if budget and hold is not None and hold.status == "granted" and command.quantity not in (None, hold.quantity):
+        return _commit_budget(stock, hold, command, now)
     if hold is None or hold.status != "granted":
-        if command.node is None or command.quantity is None or (hold is not None and hold.status == "committed"):
+        # A budget's committed hold met again under another command id: the same stamp spent twice.
+        again = hold is not None and hold.status == "committed" and not budget
+        if command.node is None or command.quantity is None or again:
             return HoldDecision(stock, [_final(stock, hold, command.hold_id, command.sku, command.event_id, now)])
         # The goods left although the promise had ended: on hand follows the shelf.
         position = stock.position(command.node)
         after = position.model_copy(update={"on_hand": position.on_hand - command.quantity})
         stock = stock.model_copy(update={"positions": {**stock.positions, command.node: after}})
+        if budget:  # a budget spent past its holds is shown below zero; the other holds keep their promise
+            answer = _final(stock, hold, command.hold_id, command.sku, command.event_id, now)
+            return HoldDecision(stock, [answer], unheld=[(command.node, command.quantity)])
         settled = settle_conflict(stock, command.node, now, command.event_id)
         answer = _final(settled.stock, hold, command.hold_id, command.sku, command.event_id, now)
         return HoldDecision(settled.stock, [answer, *settled.answers], unheld=[(command.node, command.quantity)])
@@ -83,6 +92,24 @@ def _commit(stock: SkuStock, command: CommitHold, now: datetime) -> HoldDecision
     after = position.model_copy(
         update={"on_hand": position.on_hand - hold.quantity, "held": position.held - hold.quantity}
     )
+    done = hold.model_copy(update={"status": "committed", "resolved_at": now, "reason": command.cause})
+    stock = _with(stock, hold.node, after, done)
+    return HoldDecision(stock, [_answer(stock, done, "committed", command.event_id, now)], [done])
+
+
+def _commit_budget(stock: SkuStock, hold: Hold, command: CommitHold, now: datetime) -> HoldDecision:
+    """A budget hold committed in part (a store's lease, spent sale by sale offline) or beyond its
+    amount (the excess is taken from the account as spent past its hold)."""
+    assert command.quantity is not None
+    spent = command.quantity
+    position = stock.position(hold.node)
+    if spent < hold.quantity:
+        after = position.model_copy(update={"on_hand": position.on_hand - spent, "held": position.held - spent})
+        smaller = hold.model_copy(update={"quantity": hold.quantity - spent})
+        stock = _with(stock, hold.node, after, smaller)
+        return HoldDecision(stock, [_answer(stock, smaller, "granted", command.event_id, now)],
+                            unheld=[(hold.node, spent)])
+    after = position.model_copy(update={"on_hand": position.on_hand - spent, "held": position.held - hold.quantity})
     done = hold.model_copy(update={"status": "committed", "resolved_at": now, "reason": command.cause})
     stock = _with(stock, hold.node, after, done)
     return HoldDecision(stock, [_answer(stock, done, "committed", command.event_id, now)], [done])
