@@ -14,7 +14,7 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from streams.base import Cents, Event, Id, NodeId, Record, Sku, UtcDatetime
-from streams.pricing import Channel, CouponCode
+from streams.pricing import Channel, CouponCode, Currency
 
 AccountKind = Literal["money", "count", "coupon"]
 
@@ -62,6 +62,8 @@ class PricingStamp(Record):
     channel: Channel
     tier: str | None = Field(default=None, max_length=20)
     customer_id: Id | None = None  # the (pseudonymous) customer id the checkout priced for
+    region: str | None = Field(default=None, max_length=40)  # the store's price region, if it has one
+    currency: Currency = "EUR"
     coupon_codes: list[CouponCode] = Field(default_factory=list, max_length=10)
     offline: bool = False
     promotions: list[StampedPromotion] = Field(default_factory=list, max_length=200)

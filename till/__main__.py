@@ -14,10 +14,13 @@ outbox, which `flush` publishes to `pos.transactions` once the till is online ag
 from __future__ import annotations
 
 import argparse
+import fcntl
 import json
 import sys
 import urllib.request
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -41,7 +44,8 @@ def main(argv: list[str] | None = None) -> int:
         book = book_file.load(folder / "book.jsonl", settings.max_event_bytes)
         print(f"price book: {n} records, version {book.version}", file=sys.stderr)
         if args.lease:
-            _lease(args, folder)
+            with _locked(folder):
+                _lease(args, folder)
         print(json.dumps({"records": n, "version": book.version}))
         return 0
     if args.command == "flush":
@@ -50,11 +54,17 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _price(args: argparse.Namespace, settings: Settings, folder: Path) -> int:
+    with _locked(folder):  # one sale at a time spends the store's leases
+        return _price_locked(args, settings, folder)
+
+
+def _price_locked(args: argparse.Namespace, settings: Settings, folder: Path) -> int:
     book = book_file.load(folder / "book.jsonl", settings.max_event_bytes)
     now = Clock.from_settings(settings.clock_shift, settings.clock_file).now() if args.at is None else _at(args.at)
     held = leases.read(folder / "leases.json")
-    context = PricingContext(at=now, channel="store", node=args.store, tier=args.tier, customer_id=args.customer,
-                             offline=True, leases=leases.usable(held, now))
+    context = PricingContext(at=now, channel="store", node=args.store, currency=args.currency, tier=args.tier,
+                             region=args.region, customer_id=args.customer, offline=True,
+                             leases=leases.usable(held, now))
     lines = tuple(BasketLine(n, sku, int(qty)) for n, (sku, qty) in
                   enumerate((item.split(":") for item in args.lines.split(",")), start=1))
     basket = Basket(args.basket_id or f"till-{uuid.uuid4().hex[:12]}", lines, coupon_codes=tuple(args.coupon))
@@ -62,9 +72,9 @@ def _price(args: argparse.Namespace, settings: Settings, folder: Path) -> int:
     answer = as_json(priced)
     if args.sell:
         sale = _sale(args, priced, context, basket)
+        leases.write(folder / "leases.json", leases.spend(held, priced))  # first: a crash between never overspends
         with (folder / "outbox.jsonl").open("ab") as out:
             out.write(encode(sale) + b"\n")
-        leases.write(folder / "leases.json", leases.spend(held, priced))
         answer["sale"] = {"receipt_id": sale.receipt_id, "event_id": sale.event_id, "queued": True}
     print(json.dumps(answer))
     return 0
@@ -85,24 +95,38 @@ def _flush(settings: Settings, folder: Path) -> int:
     from kafka import KafkaProducer
 
     from sim.producer import producer_config  # the simulator's producer settings: idempotent, acks=all
-    outbox = folder / "outbox.jsonl"
-    rows = [row for row in outbox.read_bytes().splitlines() if row.strip()] if outbox.exists() else []
+    sending = folder / "outbox.sending.jsonl"
+    with _locked(folder):  # sales sold from now on queue in a new outbox; a crashed flush's file is sent again
+        outbox = folder / "outbox.jsonl"
+        if outbox.exists():
+            with sending.open("ab") as out:
+                out.write(outbox.read_bytes())
+            outbox.unlink()
+    rows = [row for row in sending.read_bytes().splitlines() if row.strip()] if sending.exists() else []
     producer = KafkaProducer(**{**producer_config(settings), "client_id": f"{settings.app_id}-till"})
     topic = POS_TRANSACTIONS.full_name(settings.topic_prefix)
     for row in rows:
         producer.send(topic, key=json.loads(row)["source_node"].encode(), value=row)
     producer.flush()
     producer.close()
-    outbox.unlink(missing_ok=True)
+    sending.unlink(missing_ok=True)  # a sale sent twice (a crash before this) is the same event id: applied once
     print(json.dumps({"sent": len(rows)}))
     return 0
 
 
+@contextmanager
+def _locked(folder: Path) -> Iterator[None]:
+    folder.mkdir(parents=True, exist_ok=True)
+    with (folder / "till.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
+
+
 def _lease(args: argparse.Namespace, folder: Path) -> None:
     held = leases.read(folder / "leases.json")
-    for n, spec in enumerate(args.lease, start=len(held) + 1):
+    for spec in args.lease:
         promotion_id, _, amounts = spec.partition(":")
-        body: dict[str, Any] = {"store": args.store, "promotion_id": promotion_id, "lease_no": n}
+        body: dict[str, Any] = {"store": args.store, "promotion_id": promotion_id}
         for part in filter(None, amounts.split(",")):
             name, _, value = part.partition("=")
             body["money_cents" if name == "money" else "uses"] = int(value)
@@ -113,7 +137,7 @@ def _lease(args: argparse.Namespace, folder: Path) -> None:
         for x in granted["leases"]:
             if x["answer"] == "granted":
                 held.append(leases.HeldLease(x["lease_id"], x["promotion_id"], x["account"], x["node"], x["kind"],
-                                             x["amount"], x["valid_until"]))
+                                             int(x["amount"]), x["valid_until"]))
             print(f"lease {x['lease_id']}: {x['answer']} {x.get('reason') or ''}", file=sys.stderr)
     leases.write(folder / "leases.json", held)
 
@@ -139,6 +163,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--lines", required=True, help="SKU:QTY,SKU:QTY")
     p.add_argument("--coupon", action="append", default=[])
     p.add_argument("--tier")
+    p.add_argument("--region", help="the store's price region (region:<name> price list)")
+    p.add_argument("--currency", default="EUR")
     p.add_argument("--customer")
     p.add_argument("--basket-id")
     p.add_argument("--at", help="price as of this ISO time (default: now)")

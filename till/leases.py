@@ -27,8 +27,11 @@ def read(path: Path) -> list[HeldLease]:
 
 
 def write(path: Path, leases: list[HeldLease]) -> None:
+    """Replaced whole (a crash leaves the old file or the new one, never half of one)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps([asdict(x) for x in leases], indent=1))
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps([asdict(x) for x in leases], indent=1))
+    tmp.replace(path)
 
 
 def usable(leases: list[HeldLease], at: datetime) -> tuple[Lease, ...]:

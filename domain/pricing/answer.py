@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from domain.pricing.basket import Basket, BasketLine, Lease, PricedBasket, PricingContext
 from streams.redemptions import BudgetUse, LineShare, PricingStamp, StampedPromotion
+
+BASKET_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:@-]{0,63}$")
 
 
 def basket_from(body: dict[str, Any]) -> tuple[Basket, dict[str, Any]]:
@@ -15,6 +18,8 @@ def basket_from(body: dict[str, Any]) -> tuple[Basket, dict[str, Any]]:
         raise ValueError("a basket has 1 to 500 lines, each of 1 to 100000 units")
     if len({x.line_no for x in lines}) != len(lines):
         raise ValueError("line_no must be unique within a basket")
+    if not BASKET_ID.match(str(body["basket_id"])):
+        raise ValueError("basket_id: 1 to 64 letters, digits and _.:@- (it names the basket's holds)")
     basket = Basket(basket_id=str(body["basket_id"]), lines=lines, shipping_cents=int(body.get("shipping_cents", 0)),
                     coupon_codes=tuple(str(c) for c in body.get("coupon_codes", ())))
     return basket, {k: v for k, v in body.items() if k not in ("basket_id", "lines", "shipping_cents", "coupon_codes")}
@@ -51,6 +56,7 @@ def stamp_for(priced: PricedBasket, context: PricingContext, coupon_codes: tuple
     return PricingStamp(
         basket_id=priced.basket_id, snapshot_version=priced.snapshot_version,
         channel=context.channel, tier=context.tier, customer_id=context.customer_id,  # type: ignore[arg-type]
+        region=context.region, currency=context.currency,  # type: ignore[arg-type]
         coupon_codes=list(coupon_codes), offline=context.offline,
         promotions=[StampedPromotion(
             promotion_id=a.promotion_id, version=a.version, discount_cents=a.discount_cents + a.shipping_discount_cents,

@@ -12,6 +12,8 @@ else `unexplained`.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from domain.pricing.basket import Basket, BasketLine, PricedBasket, PricingContext
 from domain.pricing.book import PriceBook
 from domain.pricing.price import price
@@ -54,17 +56,15 @@ def reprice(sale: RedeemPromotions, book: PriceBook) -> PricedBasket:
     )
     context = PricingContext(
         at=sale.occurred_at, channel=sale.channel, node=sale.node, tier=stamp.tier if stamp else None,
-        customer_id=stamp.customer_id if stamp else None,
+        customer_id=stamp.customer_id if stamp else None, region=stamp.region if stamp else None,
+        currency=stamp.currency if stamp else "EUR",
     )
     priced = price(basket, context, book)
     stamped = {p.promotion_id for p in stamp.promotions} if stamp else set()
     refused = frozenset(a.promotion_id for a in priced.applied if a.needs and a.promotion_id not in stamped)
     if not refused:
         return priced
-    return price(basket, PricingContext(
-        at=context.at, channel=context.channel, node=context.node, tier=context.tier,
-        customer_id=context.customer_id, refused=refused,
-    ), book)
+    return price(basket, replace(context, refused=refused), book)
 
 
 def _cause(sale: RedeemPromotions, sku: str, overridden: bool, book: PriceBook) -> str:
