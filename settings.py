@@ -20,7 +20,7 @@ FRAUD_SETTINGS: dict[str, tuple[str, str]] = {
     "OMNI_FRAUD_LATENESS_MINUTES": ("1440", "velocity and linked accounts: a fact this late in event time still "
                                             "meets its window (catch-ups re-key partitions out of order)"),
     "OMNI_FRAUD_RETURN_TOLERANCE_CENTS": ("0", "a return may refund this much more than its units were paid"),
-    "OMNI_FRAUD_JOIN_GRACE_SECONDS": ("30", "a return or till price waits this long for its sale or central price"),
+    "OMNI_FRAUD_JOIN_GRACE_SECONDS": ("30", "a return waits this long for its sale"),
     "OMNI_FRAUD_LOOP_WINDOW_DAYS": ("30", "buy-earn-return loops: the window in which a customer returns ..."),
     "OMNI_FRAUD_LOOP_MIN_RETURNS": ("3", "... this many different purchases or more ..."),
     "OMNI_FRAUD_LOOP_RETURN_WITHIN_DAYS": ("14", "... each within this many days of buying it"),
@@ -29,7 +29,7 @@ FRAUD_SETTINGS: dict[str, tuple[str, str]] = {
     "OMNI_FRAUD_CASHIER_MIN_SALES": ("10", "... with at least this many sales in the window ..."),
     "OMNI_FRAUD_CASHIER_MIN_RATE": ("0.05", "... at this many exceptions per sale or more ..."),
     "OMNI_FRAUD_CASHIER_NORM_FACTOR": ("3", "... and this many times the store's other cashiers' rate"),
-    "OMNI_FRAUD_PRICE_TOLERANCE_PERCENT": ("0", "a till price this many percent under the central one is not flagged"),
+    "OMNI_FRAUD_PRICE_TOLERANCE_PERCENT": ("0", "a till line this many % under the centre's re-price is not flagged"),
 }
 
 

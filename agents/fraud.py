@@ -90,7 +90,7 @@ def _seconds(timestamp: float) -> float:
 
 def _settle_waiting(states: Pending[str, str | Record | None], partition: int, timestamp: float, key: str, event: Event,
                     judged: Judged) -> list[Alert]:
-    """Track keys whose facts wait (returns for their sale, till prices for late central prices);
+    """Track keys whose facts wait (returns for their sale);
     judge those the partition's append time has carried `join_grace` past. The index is stored
     under `waiting:<partition>`, written while a record of that partition is processed, so it
     stays on that changelog partition."""

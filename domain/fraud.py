@@ -46,8 +46,8 @@ class FraudRules:
     lateness: timedelta = timedelta(days=1)
     link_min_accounts: int = 3
     return_tolerance_cents: int = 0  # a refund may exceed what the units were paid by this much
-    join_grace: timedelta = timedelta(seconds=30)  # a return or till price waits this long (append time) for
-    # the sale or central price it is judged against: they travel other partitions of the ingest topics
+    join_grace: timedelta = timedelta(seconds=30)  # a return waits this long (append time) for the sale
+    # it is judged against: they travel other partitions of the ingest topics
     loop_window: timedelta = timedelta(days=30)
     loop_return_within: timedelta = timedelta(days=14)
     loop_min_returns: int = 3
@@ -56,7 +56,7 @@ class FraudRules:
     cashier_min_sales: int = 10  # fewer sales in the window: too little to judge (a supervisor who only voids)
     cashier_min_rate: float = 0.05  # exceptions per sale
     cashier_norm_factor: float = 3.0  # times the store's other cashiers' rate
-    price_tolerance_percent: int = 0  # a till price this far below the central price is not flagged
+    price_tolerance_percent: int = 0  # a till line this far (% of the centre's price) below it is not flagged
 
 
 def rules_from(values: dict[str, str]) -> FraudRules:

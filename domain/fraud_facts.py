@@ -1,8 +1,13 @@
-"""Which fraud facts an ingest event gives, each keyed by the entity its rule groups by. Pure.
+"""Which fraud facts an ingest event or a pricing variance gives, each keyed by the entity its
+rule groups by. Pure.
 
 Identifiers are hashed here (with the same key as identity resolution), so the facts, the
 rules' state and the alerts never hold a raw phone number, email or card number. A fact's id
 derives from its event's id, so a re-routed event gives the same facts again.
+
+`facts_for` is the router's (ingest events); `facts_for_variance` the pricing stage's: it
+re-prices every till sale against the book, and a line charged below the centre's price
+becomes a `TillVariance` for `till_price_below_central`.
 """
 
 from __future__ import annotations
@@ -20,18 +25,17 @@ from domain.ids import derived_id
 from streams.base import Event
 from streams.customers import CustomerDeviceSeen, CustomerIdentifierLinked
 from streams.fraud import (
-    CentralPrice,
     FactLine,
     LinkSeen,
     PurchaseSeen,
     RedemptionSeen,
     ReturnSeen,
     TillActivity,
-    TillPrice,
+    TillVariance,
 )
 from streams.orders import OrderPlaced
 from streams.pos import CustomerRef, PosReturn, PosSale, PosVoid
-from streams.pricing import PriceChanged
+from streams.redemptions import PricingVariance
 
 
 def facts_for(event: Event, key: bytes) -> list[Event]:
@@ -64,11 +68,27 @@ def facts_for(event: Event, key: bytes) -> list[Event]:
             return [LinkSeen(event_id=derived_id(event.event_id, "fraud-device"), occurred_at=event.occurred_at,
                              source_node=event.source_node, identifier=hashed_device(event.device_id, key),
                              identifier_kind="device", known=known)]
-        case PriceChanged():
-            return [CentralPrice(event_id=derived_id(event.event_id, "fraud-price"), occurred_at=event.occurred_at,
-                                 source_node=event.source_node, sku=event.sku, node=event.node,
-                                 price_cents=event.price_cents, effective_from=event.effective_from)]
     return []
+
+
+def facts_for_variance(variance: PricingVariance) -> list[Event]:
+    """The fraud facts of a `pricing.variance`: a line charged less than the centre's price is a
+    `TillVariance` (key `variance:<store>`, publish it to `fraud.facts`); a line charged more
+    costs the chain nothing and gives none. Its id derives from the variance's, so a variance
+    published again gives the same fact, which the rule has seen."""
+    if variance.charged_cents >= variance.expected_cents:
+        return []
+    return [TillVariance(
+        event_id=derived_id(variance.event_id, "fraud-variance"), occurred_at=variance.occurred_at,
+        source_node=variance.store, variance_id=variance.event_id, store=variance.store,
+        terminal_id=variance.terminal_id, cashier_id=variance.cashier_id, receipt_id=variance.receipt_id,
+        line_no=variance.line_no, sku=variance.sku, quantity=variance.quantity,
+        charged_cents=variance.charged_cents, expected_cents=variance.expected_cents,
+        charged_unit_price_cents=variance.charged_unit_price_cents,
+        expected_unit_price_cents=variance.expected_unit_price_cents,
+        till_snapshot_version=variance.till_snapshot_version,
+        centre_snapshot_version=variance.centre_snapshot_version, cause=variance.cause,
+    )]
 
 
 def _sale(event: PosSale, key: bytes) -> list[Event]:
@@ -82,12 +102,6 @@ def _sale(event: PosSale, key: bytes) -> list[Event]:
         lines=[FactLine(line_no=line.line_no, sku=line.sku, quantity=line.quantity, cents=line.net_cents)
                for line in event.lines],
     ))
-    out += [
-        TillPrice(event_id=derived_id(event.event_id, f"fraud-price-{line.line_no}"), occurred_at=event.occurred_at,
-                  source_node=store, sku=line.sku, store=store, cashier_id=event.cashier_id,
-                  receipt_id=event.receipt_id, line_no=line.line_no, unit_price_cents=line.unit_price_cents)
-        for line in event.lines
-    ]
     points = sum(t.points or 0 for t in event.tenders if t.method == "loyalty_points")
     identifier = _hash(event.customer, key) if event.customer is not None else None
     if points and identifier is not None:

@@ -14,19 +14,10 @@ from pydantic import Field
 
 from domain.fraud import Alert, FraudRules, WindowState, link, redemption
 from domain.fraud_returns import LoopState, ReceiptState, overdue, purchase, purchase_history, returned
-from domain.fraud_till import (
-    SkuState,
-    StoreState,
-    central_price,
-    judge_overflow,
-    judge_waiting,
-    till_activity,
-    till_price_seen,
-)
+from domain.fraud_till import StoreState, VarianceState, till_activity, till_variance
 from streams.base import Event, Record, UtcDatetime
 from streams.customers import PurchaseRecorded
 from streams.fraud import (
-    CentralPrice,
     FraudAlert,
     FraudTick,
     LinkSeen,
@@ -34,7 +25,7 @@ from streams.fraud import (
     RedemptionSeen,
     ReturnSeen,
     TillActivity,
-    TillPrice,
+    TillVariance,
     entity_key,
 )
 
@@ -48,7 +39,7 @@ Stored = str | Record | None  # an entity's state: JSON as the table keeps it, o
 class Judged:
     state: Record | None  # the state to store, or None to leave the stored state as it is
     alerts: list[Alert] = field(default_factory=list)
-    waiting: bool = False  # the state holds a return or till price waiting for its sale or price
+    waiting: bool = False  # the state holds a return waiting for its sale
 
 
 def key_of(event: Event) -> str:
@@ -69,12 +60,9 @@ def judge(stored: Stored, event: Event, rules: FraudRules) -> Judged:
         case ReturnSeen():
             receipt, alerts = returned(_load(ReceiptState, stored), event, rules)
             return Judged(receipt, alerts, waiting=bool(receipt.waiting))
-        case CentralPrice():
-            return Judged(central_price(_load(SkuState, stored), event))
-        case TillPrice():
-            sku = till_price_seen(_load(SkuState, stored), event)
-            sku, alerts = judge_overflow(sku, rules)
-            return Judged(sku, alerts, waiting=bool(sku.waiting))
+        case TillVariance():
+            variances, alerts = till_variance(_load(VarianceState, stored), event, rules)
+            return Judged(variances, alerts)
         case RedemptionSeen():
             verdict = redemption(_load(WindowState, stored), event.identifier, event.event_id, event.store,
                                  event.points, event.occurred_at, rules)
@@ -93,10 +81,10 @@ def judge(stored: Stored, event: Event, rules: FraudRules) -> Judged:
 
 def expire(key: str, stored: str | Record, rules: FraudRules) -> Judged:
     """The grace is over for what waits under `key`: returns judged without their sale (if it
-    never came), till prices against the central prices known now."""
-    if key.startswith("sku:"):
-        sku, alerts = judge_waiting(_known(SkuState, stored), rules)
-        return Judged(sku, alerts)
+    never came). Only receipts wait; any other key in an index (`sku:` keys of the till-price
+    rule this replaced) is dropped from it, its state left as it is."""
+    if not key.startswith("receipt:"):
+        return Judged(None)
     receipt, alerts = overdue(_known(ReceiptState, stored), rules)
     return Judged(receipt, alerts)
 
@@ -104,8 +92,6 @@ def expire(key: str, stored: str | Record, rules: FraudRules) -> Judged:
 def is_waiting(key: str, stored: Stored) -> bool:
     if stored is None:
         return False
-    if key.startswith("sku:"):
-        return _known(SkuState, stored).waiting != []
     if key.startswith("receipt:"):
         return _known(ReceiptState, stored).waiting != []
     return False
@@ -117,8 +103,8 @@ def stored_json(state: str | Record) -> str:
 
 
 class WaitingIndex(Record):
-    """Per partition of `fraud.facts`: keys with facts waiting (returns for their sale, till prices
-    for late central prices), and since when (the append time of the first waiting fact)."""
+    """Per partition of `fraud.facts`: keys with facts waiting (returns for their sale), and since
+    when (the append time of the first waiting fact)."""
 
     since: dict[str, UtcDatetime] = Field(default_factory=dict)
 
@@ -137,7 +123,7 @@ def settle_waiting(
     """After `event` (stored under `key`, as `judge` left it), appended to its partition at `appended`:
     the partition's index of keys with waiting facts, and the keys whose grace is over, judged
     (store them, send their alerts). Grace runs on append time, which the router stamps as it
-    re-keys, so a catch-up that re-keys a day in seconds still meets sales and prices in time."""
+    re-keys, so a catch-up that re-keys a day in seconds still meets sales in time."""
     since = dict(index.since)
     if judged.waiting and key not in since:
         since[key] = appended
@@ -152,7 +138,7 @@ def settle_waiting(
     return WaitingIndex(since=since), expired
 
 
-T = TypeVar("T", StoreState, ReceiptState, SkuState, WindowState, LoopState)
+T = TypeVar("T", StoreState, ReceiptState, VarianceState, WindowState, LoopState)
 
 
 def _load(model: type[T], stored: Stored) -> T | None:

@@ -93,7 +93,7 @@ FRAUD_WEBHOOK = Counter(
     registry=REGISTRY,
 )
 FRAUD_WAITING = Gauge(
-    "omnistream_fraud_waiting_keys", "Receipts and SKUs with returns or till prices waiting for their sale or price, "
+    "omnistream_fraud_waiting_keys", "Receipts with returns waiting for their sale, "
     "by partition of fraud.facts", ["partition"], registry=REGISTRY,
 )
 WALLET_TIMER_LATENESS = Gauge(

@@ -73,7 +73,7 @@ class FraudPlan:
     starts: list[tuple[datetime, int, Scenario]]  # a heap
     pending: list[tuple[datetime, int, Step]] = field(default_factory=list)  # a heap
     cases: list[FraudCase] = field(default_factory=list)
-    # SKU -> nodes ("" chain-wide) repriced on pricing.changes today: the prices a rule can see.
+    # SKU -> nodes ("" chain-wide) repriced on pricing.changes today: the prices a re-price can see.
     repriced: dict[str, set[str]] = field(default_factory=dict)
     order: int = 0
 

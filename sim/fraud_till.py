@@ -1,5 +1,5 @@
 """Till fraud scenarios: a cashier's exceptions far above the store's, and a till line below the
-central price."""
+central price (which the pricing stage's re-price reports as a variance)."""
 
 from __future__ import annotations
 
@@ -89,8 +89,10 @@ def _override(day: DayState, plan: FraudPlan, store: str, cashier: str) -> Emiss
 
 def _below_central(day: DayState, plan: FraudPlan, store: str, share: float, overridden: bool) -> SaleLine | None:
     """A unit of a SKU whose price for `store` was announced on pricing.changes today, priced
-    `share` of it. The rule only knows announced prices (the catalogue's opening prices are not
-    events), so a line on any other SKU would be invisible to it."""
+    `share` of it. The rule judges the pricing stage's re-price of the sale, which only knows
+    announced prices (the catalogue's opening prices are not events), so a line on any other SKU
+    would be invisible to it. The sale carries no pricing stamp, as none of the simulator's do:
+    the re-price finds it `unstamped` (`price_override` when overridden)."""
     known = sorted(sku for sku, nodes in plan.repriced.items()
                    if ("" in nodes or store in nodes) and day.books.available(sku, store) >= 1)
     if not known:

@@ -2,8 +2,9 @@
 
 The router turns ingest events into facts on `fraud.facts`, keyed by the entity a rule groups
 by, so one worker sees all of an entity's facts in order: a store's till activity, a receipt's
-sale and its returns, a SKU's central price and its till prices, a loyalty card's redemptions,
-an identifier's links. Identifiers are hashed before they get here (`idh-...`).
+sale and its returns, a loyalty card's redemptions, an identifier's links. The pricing stage
+adds a store's till lines charged below the centre's re-price (`TillVariance`). Identifiers
+are hashed before they get here (`idh-...`).
 """
 
 from __future__ import annotations
@@ -56,26 +57,31 @@ class ReturnSeen(Event):
     lines: list[FactLine] = Field(min_length=1, max_length=500)
 
 
-class TillPrice(Event):
-    """The unit price a till charged for a SKU; key `sku:<sku>` (meets the central price there)."""
+# Why a till line was charged other than the centre's re-price: as `PricingVariance.cause`.
+VarianceCause = Literal["price_override", "stale_snapshot", "unstamped", "unexplained"]
 
-    type: Literal["fraud.till_price"] = "fraud.till_price"
-    sku: Sku
+
+class TillVariance(Event):
+    """A till line charged less than the centre's re-price of it (a `pricing.variance`), with
+    the cause the pricing stage found; key `variance:<store>`. A line priced with a promotion
+    the centre agrees with has no variance, so never gets here."""
+
+    type: Literal["fraud.till_variance"] = "fraud.till_variance"
+    variance_id: Id  # the pricing.variance's event_id
     store: NodeId
-    cashier_id: Id
+    terminal_id: Id | None = None
+    cashier_id: Id | None = None
     receipt_id: Id
     line_no: int = Field(ge=1, le=1000)
-    unit_price_cents: Cents
-
-
-class CentralPrice(Event):
-    """Head office's price of a SKU from `effective_from` (`node` None: every node); key `sku:<sku>`."""
-
-    type: Literal["fraud.central_price"] = "fraud.central_price"
     sku: Sku
-    node: NodeId | None = None
-    price_cents: Cents
-    effective_from: UtcDatetime
+    quantity: int
+    charged_cents: int  # the line's net as charged
+    expected_cents: int  # the line's net as the centre prices it
+    charged_unit_price_cents: int
+    expected_unit_price_cents: int
+    till_snapshot_version: int | None  # None: the sale carried no pricing stamp
+    centre_snapshot_version: int
+    cause: VarianceCause
 
 
 class RedemptionSeen(Event):
@@ -100,8 +106,8 @@ class LinkSeen(Event):
 
 class FraudTick(Event):
     """The router's clock on one partition of `fraud.facts` (sent to it explicitly, every few
-    seconds): carries that partition's append time forward when no fact does, so facts waiting
-    for a late sale or price are judged once their grace is over; key `tick:<partition>`."""
+    seconds): carries that partition's append time forward when no fact does, so returns waiting
+    for a late sale are judged once their grace is over; key `tick:<partition>`."""
 
     type: Literal["fraud.tick"] = "fraud.tick"
     partition: int = Field(ge=0, le=10_000)
@@ -126,7 +132,7 @@ class FraudAlert(Event):
     evidence: list[dict[str, Any]] = Field(min_length=1, max_length=200)
 
 
-FraudFact = TillActivity | PurchaseSeen | ReturnSeen | TillPrice | CentralPrice | RedemptionSeen | LinkSeen | FraudTick
+FraudFact = TillActivity | PurchaseSeen | ReturnSeen | TillVariance | RedemptionSeen | LinkSeen | FraudTick
 
 
 def entity_key(fact: Event) -> str:
@@ -136,8 +142,8 @@ def entity_key(fact: Event) -> str:
             return f"store:{fact.store}"
         case PurchaseSeen() | ReturnSeen():
             return f"receipt:{fact.purchase_key}"
-        case TillPrice() | CentralPrice():
-            return f"sku:{fact.sku}"
+        case TillVariance():
+            return f"variance:{fact.store}"
         case RedemptionSeen():
             return f"card:{fact.identifier}"
         case LinkSeen():

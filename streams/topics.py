@@ -25,7 +25,6 @@ from streams.customers import (
     identity_key,
 )
 from streams.fraud import (
-    CentralPrice,
     FraudAlert,
     FraudTick,
     LinkSeen,
@@ -33,7 +32,7 @@ from streams.fraud import (
     RedemptionSeen,
     ReturnSeen,
     TillActivity,
-    TillPrice,
+    TillVariance,
     entity_key,
 )
 from streams.fulfilment import (
@@ -331,12 +330,14 @@ INVENTORY_LEDGER = TopicSpec(
 )
 FRAUD_FACTS = TopicSpec(
     name="fraud.facts",
-    events=(TillActivity, PurchaseSeen, ReturnSeen, TillPrice, CentralPrice, RedemptionSeen, LinkSeen, FraudTick),
-    key="the entity a rule groups by: store:<store>, receipt:<purchase key>, sku:<sku>, card:<idh>, identifier:<idh>",
+    events=(TillActivity, PurchaseSeen, ReturnSeen, TillVariance, RedemptionSeen, LinkSeen, FraudTick),
+    key="the entity a rule groups by: store:<store>, receipt:<purchase key>, variance:<store>, card:<idh>, "
+        "identifier:<idh>",
     key_of=entity_key,
-    writer="task route_movements (the router)",
+    writer="task route_movements (the router); stage settle_promotions (fraud.till_variance only)",
     partitions=INGEST_PARTITIONS,
-    description="Ingest events re-keyed by the entity each fraud rule judges: one worker sees an entity in order.",
+    description="Ingest events and pricing variances re-keyed by the entity each fraud rule judges: "
+                "one worker sees an entity in order.",
 )
 FRAUD_ALERTS = TopicSpec(
     name="fraud.alerts",

@@ -121,9 +121,8 @@ def assert_facts_equal_topics(snapshot: Path, settings: Settings, through: dict[
 
 
 def fraud_waiting(worker_url: str) -> float:
-    """Returns and till prices the worker's fraud rules hold back, waiting for their sale or
-    central price (they are judged after OMNI_FRAUD_JOIN_GRACE_SECONDS, then may alert); -1 when
-    the worker does not answer."""
+    """Returns the worker's fraud rules hold back, waiting for their sale (they are judged after
+    OMNI_FRAUD_JOIN_GRACE_SECONDS, then may alert); -1 when the worker does not answer."""
     samples = scrape.fetch(f"{worker_url}/metrics")
     return -1 if samples is None else scrape.total(samples, "omnistream_fraud_waiting_keys")
 

@@ -71,7 +71,7 @@ def test_the_dashboard_renders_live_stock_sales_points_alerts_and_lag_offline_in
 
     sku = query(pipeline.analytics_path, TOP_SKU)[0][0]
     page = f"{origin}/?sku={sku}"
-    # Fraud alerts can still trickle in: a return or till price waits out its join grace (30 s)
+    # Fraud alerts can still trickle in: a return waits out its join grace (30 s)
     # after the stream went quiet. Count them on both sides of the render.
     alerts_before = query(pipeline.analytics_path, ALERTS)[0][0]
     dom = Dom.of(render(browser, tmp_path, "--dump-dom", page))

@@ -3,9 +3,9 @@
 Ordinary contract events make eight patterns (a card redeeming at three stores in ten
 minutes; one phone linked to three accounts; one device three accounts sign in on; a return
 of a receipt never sold; a refund above what was paid; a cashier's post-voids far above the
-store's other cashiers; a till price 40 % under the central price; a loyalty customer buying
-and returning three purchases), beside traffic that must not alert. Returns and till prices
-wait `OMNI_FRAUD_JOIN_GRACE_SECONDS` for the sale or central price they are judged against.
+store's other cashiers; a till line charged 40 % under the centre's re-price, as the pricing
+stage reports it; a loyalty customer buying and returning three purchases), beside traffic that
+must not alert. Returns wait `OMNI_FRAUD_JOIN_GRACE_SECONDS` for the sale they are judged against.
 Every event is published twice (a producer's retry): each pattern gives one alert id on
 `fraud.alerts`, one row in DuckDB, one webhook delivery with the alert id as its idempotency
 key, and a log line in the worker's log.
@@ -22,12 +22,13 @@ from typing import Any
 
 import pytest
 
+from domain.fraud_facts import facts_for_variance
 from domain.identity import hashed, hashed_device, normalise
 from ops import processes
 from streams.codec import decode, encode
 from streams.customers import CustomerDeviceSeen, CustomerIdentifierLinked
 from streams.pos import CustomerRef, PosReturn, PosSale, PosVoid, ReturnLine, SaleLine, Tender, VoidLine
-from streams.pricing import PriceChanged
+from streams.redemptions import PricingVariance
 from streams.topics import FRAUD_ALERTS, FRAUD_FACTS
 from tests.conftest import Pipeline
 from tests.integration.kafka_io import producer, query, read_to_end, wait_for
@@ -67,6 +68,16 @@ def sale(event_id: str, store: str, receipt: str, cashier: str, sku: str, quanti
                    lines=[SaleLine(line_no=1, sku=sku, quantity=quantity, unit_price_cents=unit)])
 
 
+def variance(receipt: str, store: str, cashier: str, charged: int, expected: int, at: datetime) -> PricingVariance:
+    """What the pricing stage reports for a one-unit till line it re-priced at `expected`."""
+    return PricingVariance(event_id=f"var-{receipt}", occurred_at=at, source_node="pricing", receipt_id=receipt,
+                           store=store, terminal_id=f"{store}-t1", cashier_id=cashier, line_no=1, sku="SKU-F01",
+                           quantity=1, charged_cents=charged, expected_cents=expected,
+                           variance_cents=charged - expected, charged_unit_price_cents=charged,
+                           expected_unit_price_cents=expected, till_snapshot_version=7, centre_snapshot_version=7,
+                           cause="unexplained")
+
+
 def returned(event_id: str, store: str, receipt: str | None, origin: str | None, sku: str, quantity: int,
              refund: int, at: datetime, cashier: str = "c-1") -> PosReturn:
     return PosReturn(event_id=event_id, occurred_at=at, source_node=store, return_id=f"ret-{event_id}",
@@ -93,18 +104,13 @@ def test_each_fraud_pattern_raises_one_alert_to_topic_duckdb_webhook_and_log(pip
                 kafka.send(f"{pipeline.prefix}{topic}", key=key.encode(), value=encode(event))
         kafka.flush()
 
-    # The central price first, and wait until the rules have it (it travels another partition).
-    send("pricing.changes", "SKU-F01", PriceChanged(event_id="price-1", occurred_at=NOW - timedelta(days=1),
-                                                    source_node="hq", sku="SKU-F01", price_cents=1_000,
-                                                    effective_from=NOW - timedelta(days=1)))
-    wait_for(lambda: [r for r in read_to_end(bootstrap, f"{pipeline.prefix}{FRAUD_FACTS.name}")
-                      if decode(FRAUD_FACTS, r.value, 1 << 20).type == "fraud.central_price"],
-             bool, 60, "the central price among the fraud facts")
-
     t0 = NOW - timedelta(hours=2)
-    # 1. Till price: 6.00 where the central price is 10.00 (cashier c-7 at st-001); 10.00 elsewhere is fine.
-    send("pos.transactions", "st-001", sale("cheap", "st-001", "r-cheap", "c-7", "SKU-F01", 1, 600, t0))
-    send("pos.transactions", "st-002", sale("fair", "st-002", "r-fair", "c-8", "SKU-F01", 1, 1_000, t0))
+    # 1. A till line charged 6.00 where the centre prices it 10.00 (cashier c-7 at st-001), its facts
+    # published as the pricing stage does; a line charged above the centre's price gives none.
+    for reported in (variance("r-cheap", "st-001", "c-7", 600, 1_000, t0),
+                     variance("r-dear", "st-002", "c-8", 1_200, 1_000, t0)):
+        for fact in facts_for_variance(reported):
+            send(FRAUD_FACTS.name, FRAUD_FACTS.key_of(fact), fact)
     # 2. A cloned card redeems at three stores within ten minutes.
     for n, store in enumerate(("st-001", "st-002", "st-003")):
         send("pos.transactions", store, sale(f"redeem-{n}", store, f"r-redeem-{n}", "c-1", "SKU-F09", 1, 5_000,
@@ -148,10 +154,9 @@ def test_each_fraud_pattern_raises_one_alert_to_topic_duckdb_webhook_and_log(pip
         send("pos.transactions", "st-007", returned(f"loop-back-{n}", "st-007", f"r-loop-{n}", "st-007",
                                                     f"SKU-L0{n}", 1, 3_000, t0 + timedelta(minutes=n)))
 
-    # Returns and till prices wait (OMNI_FRAUD_JOIN_GRACE_SECONDS, append time) for a sale or a central
-    # price still on its way through another partition. Later facts on the same keys carry each
-    # partition's append time past the grace: the receipt's returns (the ghost and the one that carried
-    # the time) are judged without a sale, the SKU's till prices against the central price.
+    # Returns wait (OMNI_FRAUD_JOIN_GRACE_SECONDS, append time) for a sale still on its way through
+    # another partition. Later facts carry each partition's append time past the grace: the receipt's
+    # returns (the ghost and the one that carried the time) are judged without a sale.
     time.sleep(GRACE_S + 1)
     send("pos.transactions", "st-004", returned("ghost-2", "st-004", "r-never", "st-004", "SKU-F03", 1, 2_500,
                                                 t0 + timedelta(hours=2)))

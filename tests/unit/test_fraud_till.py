@@ -1,18 +1,23 @@
-"""Till rules against brute-force references: cashier exceptions vs the store norm, till prices vs
-the central price in force."""
+"""Till rules: cashier exceptions against a brute-force reference of the store norm, and till
+lines the pricing stage re-priced higher than they were charged (`pricing.variance`)."""
 
 from __future__ import annotations
 
 from collections import Counter
 from datetime import UTC, datetime, timedelta
+from typing import get_args
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from domain.fraud import FraudRules
-from domain.fraud_till import EXCEPTIONS, SEEN_KEPT, central_price, till_price
+from domain.fraud import Alert, FraudRules
+from domain.fraud_facts import facts_for, facts_for_variance
+from domain.fraud_judge import Judged
+from domain.fraud_till import EXCEPTIONS, SEEN_KEPT, till_variance
 from domain.ids import derived_id
-from streams.fraud import CentralPrice, TillActivity, TillPrice
+from streams.fraud import TillActivity, TillVariance
+from streams.pos import PosSale, SaleLine, Tender
+from streams.redemptions import LineShare, PricingStamp, PricingVariance, StampedPromotion
 from tests.unit.test_fraud_returns import deliver, with_redeliveries
 
 T0 = datetime(2026, 11, 23, tzinfo=UTC)
@@ -76,122 +81,120 @@ def test_cashier_alerts_are_the_reference_once_per_cashier_and_day_with_redelive
 # --- till_price_below_central ----------------------------------------------------------------
 
 PRICE = FraudRules(price_tolerance_percent=10)
-NODES = [None, "store-a", "store-b"]
-# (node, effective_from in hours from T0, price); published in order of effective_from minus a lead time
-change = st.tuples(st.sampled_from(NODES), st.integers(0, 200), st.integers(100, 1000), st.integers(0, 72))
-sale = st.tuples(st.sampled_from(["store-a", "store-b", "store-c"]), st.integers(0, 200), st.integers(50, 1000))
+CAUSES = ["price_override", "stale_snapshot", "unstamped", "unexplained"]
 
 
-def reference_price(changes: list[CentralPrice], store: str, at: datetime) -> int | None:
-    """The store's own price in force at `at`, else the chain-wide one; of those published so far."""
-    for node in (store, None):
-        in_force = [c for c in changes if c.node == node and c.effective_from <= at]
-        if in_force:
-            return max(in_force, key=lambda c: c.effective_from).price_cents
-    return None
+def variance(n: int, charged: int, expected: int, cause: str = "price_override", line_no: int = 1,
+             receipt: str | None = None, cashier: str | None = "C-7") -> PricingVariance:
+    """A till line of 2 units the pricing stage re-priced: charged `charged`, the centre `expected`."""
+    return PricingVariance(
+        event_id=f"var-{n}", occurred_at=T0 + timedelta(minutes=n), source_node="pricing",
+        receipt_id=receipt or f"R-{n}", store="store-a", terminal_id="store-a-t1", cashier_id=cashier,
+        line_no=line_no, sku="SKU-001", quantity=2, charged_cents=charged, expected_cents=expected,
+        variance_cents=charged - expected, charged_unit_price_cents=charged // 2,
+        expected_unit_price_cents=expected // 2, till_snapshot_version=None if cause == "unstamped" else 40,
+        centre_snapshot_version=42, cause=cause,  # type: ignore[arg-type]
+    )
+
+
+def judged(*variances: PricingVariance, rules: FraudRules = PRICE) -> list[Alert]:
+    return deliver([fact for v in variances for fact in facts_for_variance(v)], rules)
+
+
+def test_a_line_the_till_priced_with_a_promotion_the_centre_agrees_with_is_never_flagged() -> None:
+    """The sale was stamped with the promotion and the centre re-prices it the same: the pricing
+    stage reports no variance, and the till price far below the list price raises nothing. (The
+    rule this replaced compared unit prices with the list price and flagged every such line.)"""
+    sale = PosSale(event_id="s-1", occurred_at=T0, source_node="store-a", receipt_id="R-1", terminal_id="t-1",
+                   cashier_id="C-7", lines=[SaleLine(line_no=1, sku="SKU-001", quantity=2, unit_price_cents=1_000,
+                                                     discount_cents=1_000)],
+                   tenders=[Tender(method="card", amount_cents=1_000)],
+                   pricing=PricingStamp(basket_id="R-1", snapshot_version=42, channel="store", promotions=[
+                       StampedPromotion(promotion_id="half-price", version=1, discount_cents=1_000,
+                                        lines=[LineShare(line_no=1, discount_cents=1_000)])]))
+    assert [f for f in facts_for(sale, b"k") if isinstance(f, TillVariance)] == []
+    assert judged() == []
+    # A variance in the customer's favour of nothing, or in the chain's favour, gives no fact at all.
+    assert facts_for_variance(variance(1, 2_000, 2_000)) == facts_for_variance(variance(2, 2_400, 2_000)) == []
+
+
+def test_an_override_beyond_the_tolerance_is_flagged_against_the_cashier_and_one_within_it_is_not() -> None:
+    within = variance(1, 1_800, 2_000)  # 10% under: the tolerance
+    beyond = variance(2, 1_790, 2_000)  # 10.5% under
+    (alert,) = judged(within, beyond)
+    (evidence,) = alert.evidence
+    assert (alert.rule, alert.severity, alert.entity_kind, alert.entity_id) == (
+        "till_price_below_central", "medium", "cashier", "C-7")
+    assert alert.alert_id == derived_id("till_price_below_central:store-a:R-2", "1")
+    assert (evidence["receipt_id"], evidence["cause"], evidence["below_cents"]) == ("R-2", "price_override", 210)
+    assert (evidence["till_price_cents"], evidence["central_price_cents"]) == (895, 1_000)
+    (half,) = judged(variance(3, 1_000, 2_000, cause="unexplained"))
+    assert half.severity == "high"  # at half the centre's price or less
+
+
+def test_a_stale_snapshot_is_reported_at_low_severity_against_the_store_not_the_cashier() -> None:
+    (alert,) = judged(variance(1, 1_000, 2_000, cause="stale_snapshot"))
+    (evidence,) = alert.evidence
+    assert (alert.severity, alert.entity_kind, alert.entity_id) == ("low", "store", "store-a")
+    assert evidence["cashier_id"] == "C-7" and evidence["cause"] == "stale_snapshot"
+    assert (evidence["till_snapshot_version"], evidence["centre_snapshot_version"]) == (40, 42)
+    assert "operations issue" in alert.summary
+    (unstamped,) = judged(variance(2, 1_000, 2_000, cause="unstamped", cashier=None))
+    assert (unstamped.severity, unstamped.entity_kind, unstamped.entity_id) == ("high", "store", "store-a")
+
+
+def test_a_redelivered_or_republished_variance_is_judged_and_counted_once() -> None:
+    first = variance(1, 1_000, 2_000)
+    again = variance(9, 1_000, 2_000, receipt="R-1")  # the same receipt line, published again with a new id
+    (fact,) = facts_for_variance(first)
+    assert isinstance(fact, TillVariance)
+    state, alerts = till_variance(None, fact, PRICE)
+    for repeat in (fact, fact, *facts_for_variance(again)):
+        assert isinstance(repeat, TillVariance)
+        state2, more = till_variance(state, repeat, PRICE)
+        assert more == [] and state2 == state
+    assert len(alerts) == 1 and state.days == {T0.date().isoformat(): {"price_override": 1}}
+    (alert,) = judged(first, first, again)
+    assert alert.evidence[0]["store_lines_today"] == 1
+
+
+variance_st = st.tuples(st.integers(1, 5), st.integers(1, 3), st.integers(0, 5_000), st.integers(1, 5_000),
+                        st.sampled_from(CAUSES))
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.lists(change, max_size=12, unique_by=lambda c: (c[0], c[1])), st.lists(sale, max_size=12))
-def test_a_till_price_is_flagged_exactly_when_the_reference_price_in_force_is_higher_beyond_tolerance(
-        changes, sales) -> None:
-    published = [CentralPrice(event_id=f"price-{n}", occurred_at=T0 + timedelta(hours=hours - lead),
-                              source_node="hq", sku="SKU-001", node=node, price_cents=cents,
-                              effective_from=T0 + timedelta(hours=hours))
-                 for n, (node, hours, cents, lead) in enumerate(changes)]
-    sold = [TillPrice(event_id=f"sale-{n}", occurred_at=T0 + timedelta(hours=hours, minutes=30), source_node=store,
-                      sku="SKU-001", store=store, cashier_id="C-1", receipt_id=f"R-{n}", line_no=1,
-                      unit_price_cents=cents)
-            for n, (store, hours, cents) in enumerate(sales)]
-    facts = sorted([*published, *sold], key=lambda f: (f.occurred_at, f.event_id))
-    state = None
-    for fact in facts:
-        if isinstance(fact, CentralPrice):
-            state = central_price(state, fact)
-            continue
-        seen = [c for c in published if (c.occurred_at, c.event_id) < (fact.occurred_at, fact.event_id)]
-        central = reference_price(seen, fact.store, fact.occurred_at)
-        flagged = central is not None and fact.unit_price_cents * 100 < central * (100 - PRICE.price_tolerance_percent)
-        alerts = till_price(state, fact, PRICE)
-        assert [a.evidence[0]["central_price_cents"] for a in alerts] == ([central] if flagged else []), fact
+@given(st.lists(variance_st, max_size=20), st.integers(0, 50), st.data())
+def test_each_receipt_line_under_the_centre_beyond_tolerance_alerts_once_however_delivered(
+        lines, tolerance, data) -> None:
+    rules = FraudRules(price_tolerance_percent=tolerance)
+    variances = [variance(n, charged, expected, cause, line_no=line, receipt=f"R-{receipt}")
+                 for n, (receipt, line, charged, expected, cause) in enumerate(lines)]
+    first: dict[tuple[str, int], PricingVariance] = {}
+    for v in variances:
+        if v.charged_cents < v.expected_cents:  # only lines charged under the centre become facts
+            first.setdefault((v.receipt_id, v.line_no), v)
+    facts = [fact for v in variances for fact in facts_for_variance(v)]
+    alerts = deliver(with_redeliveries(facts, data), rules)
+    want = {(r, line) for (r, line), v in first.items()
+            if (v.expected_cents - v.charged_cents) * 100 > tolerance * v.expected_cents}
+    assert sorted((a.evidence[0]["receipt_id"], a.evidence[0]["line_no"]) for a in alerts) == sorted(want)
+    for alert in alerts:
+        stale = alert.evidence[0]["cause"] == "stale_snapshot"
+        assert (alert.severity == "low") == stale and (alert.entity_kind == "store") == stale
 
 
-def test_a_stores_own_price_in_force_is_kept_when_two_later_changes_are_announced() -> None:
-    """The state used to keep each node's last two changes by effective_from: announcing two future
-    prices dropped the one in force, and the till was judged against the chain-wide price."""
-    def price(n: int, node: str | None, cents: int, days: int) -> CentralPrice:
-        return CentralPrice(event_id=f"price-{n}", occurred_at=T0, source_node="hq", sku="SKU-001", node=node,
-                            price_cents=cents, effective_from=T0 + timedelta(days=days))
-    state = None
-    for fact in (price(0, None, 1000, 0), price(1, "store-a", 500, 0), price(2, "store-a", 800, 10),
-                 price(3, "store-a", 900, 20)):
-        state = central_price(state, fact)
-    sold = TillPrice(event_id="sale-0", occurred_at=T0 + timedelta(days=1), source_node="store-a", sku="SKU-001",
-                     store="store-a", cashier_id="C-1", receipt_id="R-0", line_no=1, unit_price_cents=500)
-    assert till_price(state, sold, FraudRules()) == []
+def test_the_facts_cause_is_the_pricing_variances_cause() -> None:
+    assert get_args(TillVariance.model_fields["cause"].annotation) == get_args(
+        PricingVariance.model_fields["cause"].annotation)
 
 
-def test_the_same_receipt_line_at_two_stores_is_two_alerts() -> None:
-    """Receipt ids are a store's own (a purchase is `<store>/<receipt id>`): the alert id names the store."""
-    state = central_price(None, CentralPrice(event_id="p", occurred_at=T0, source_node="hq", sku="SKU-001",
-                                             price_cents=1000, effective_from=T0))
-    sold = [TillPrice(event_id=f"sale-{store}", occurred_at=T0, source_node=store, sku="SKU-001", store=store,
-                      cashier_id="C-1", receipt_id="R-1", line_no=1, unit_price_cents=500)
-            for store in ("store-a", "store-b")]
-    assert len({till_price(state, s, FraudRules())[0].alert_id for s in sold}) == 2
+def test_sku_keys_left_waiting_by_the_till_price_rule_this_replaced_are_dropped_unread() -> None:
+    from domain.fraud_judge import WaitingIndex, expire, is_waiting, settle_waiting
 
-
-def test_a_till_price_up_to_a_week_late_meets_the_price_it_was_charged_under() -> None:
-    def price(n: int, cents: int, days: int) -> CentralPrice:
-        return CentralPrice(event_id=f"price-{n}", occurred_at=T0 + timedelta(days=days), source_node="hq",
-                            sku="SKU-001", price_cents=cents, effective_from=T0 + timedelta(days=days))
-    state = None
-    for n, (cents, days) in enumerate([(1000, 0), (400, 2), (300, 8), (200, 9)]):
-        state = central_price(state, price(n, cents, days))
-    late = TillPrice(event_id="sale-0", occurred_at=T0 + timedelta(days=3), source_node="store-a", sku="SKU-001",
-                     store="store-a", cashier_id="C-1", receipt_id="R-0", line_no=1, unit_price_cents=350)
-    (alert,) = till_price(state, late, FraudRules())  # charged 3.50 while 4.00 held, six days before the news
-    assert alert.evidence[0]["central_price_cents"] == 400
-
-
-def test_till_prices_waiting_for_the_central_price_are_judged_against_prices_that_came_after_them() -> None:
-    """Catching up, the router can re-key a day's till sales before the day's price changes: a till
-    price waits in the SKU's state, and a central price arriving meanwhile must not drop it (the
-    demo missed all seven till-price cases when it did)."""
-    from domain.fraud_judge import expire, judge
-
-    rules = FraudRules()
-    sold = TillPrice(event_id="sale-0", occurred_at=T0 + timedelta(hours=1), source_node="store-a", sku="SKU-001",
-                     store="store-a", cashier_id="C-1", receipt_id="R-0", line_no=1, unit_price_cents=300)
-    price = CentralPrice(event_id="price-0", occurred_at=T0, source_node="hq", sku="SKU-001", price_cents=500,
-                         effective_from=T0)
-    stored = judge(None, sold, rules).state
-    stored = judge(stored, price, rules).state
-    assert stored is not None
-    (alert,) = expire("sku:SKU-001", stored, rules).alerts
-    assert alert.evidence[0]["central_price_cents"] == 500
-
-
-def test_waiting_till_prices_are_bounded_and_the_oldest_are_judged_early_not_dropped() -> None:
-    """A worker catching up on a backlog that arrived within the join grace held every till price
-    of a popular SKU in one value (925 KB, near Kafka's 1 MB limit). Beyond MAX_WAITING the oldest
-    are judged at once against the central prices known; each still gets its verdict."""
-    from domain.fraud_judge import expire, judge
-    from domain.fraud_till import MAX_WAITING, SkuState
-
-    rules = FraudRules()
-    price = CentralPrice(event_id="price-0", occurred_at=T0, source_node="hq", sku="SKU-001", price_cents=500,
-                         effective_from=T0)
-    stored = judge(None, price, rules).state
-    alerts = []
-    n = MAX_WAITING + 40
-    for i in range(n):  # every till price underpriced: each must give exactly one alert in the end
-        sold = TillPrice(event_id=f"sale-{i}", occurred_at=T0 + timedelta(minutes=i), source_node="store-a",
-                         sku="SKU-001", store="store-a", cashier_id="C-1", receipt_id=f"R-{i}", line_no=1,
-                         unit_price_cents=300)
-        judged = judge(stored, sold, rules)
-        stored, alerts = judged.state, alerts + judged.alerts
-        assert isinstance(stored, SkuState) and len(stored.waiting) <= MAX_WAITING
-    assert len(alerts) == n - MAX_WAITING  # the oldest, judged early
-    alerts += expire("sku:SKU-001", stored, rules).alerts
-    assert sorted(a.evidence[0]["receipt_id"] for a in alerts) == sorted(f"R-{i}" for i in range(n))
+    old_state = '{"prices":[],"as_of":null,"waiting":[]}'  # a SkuState as the table kept it
+    assert expire("sku:SKU-001", old_state, PRICE).state is None and not is_waiting("sku:SKU-001", old_state)
+    (fact,) = facts_for_variance(variance(1, 1_000, 2_000))
+    index = WaitingIndex(since={"sku:SKU-001": T0})
+    after, expired = settle_waiting(index, "variance:store-a", fact, Judged(None), T0 + timedelta(hours=1), PRICE,
+                                    lambda key: old_state)
+    assert after.since == {} and [(j.state, j.alerts) for j in expired.values()] == [(None, [])]
