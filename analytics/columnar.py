@@ -49,12 +49,14 @@ from streams.topics import (
     LOYALTY_LEDGER,
     LOYALTY_TIERS,
     ORDERS_STATUS,
+    PRICING_USES,
+    PRICING_VARIANCES,
     TopicSpec,
 )
 
 TOPICS: tuple[TopicSpec, ...] = (
     INVENTORY_LEDGER, INVENTORY_AVAILABILITY, INVENTORY_HOLD_ANSWERS, ORDERS_STATUS, LOYALTY_LEDGER, LOYALTY_TIERS,
-    CUSTOMERS_PURCHASES, CUSTOMERS_MERGES,
+    CUSTOMERS_PURCHASES, CUSTOMERS_MERGES, PRICING_USES, PRICING_VARIANCES,
 )
 # A call costs ~4 ms before its first record (reader set-up, ~90 column checks) and ~5 µs a record
 # after, against ~10-12 µs a record per record (decode, rows_for, arrow_rows): smaller polls go
@@ -213,6 +215,8 @@ PROJECTIONS: dict[str, Projection] = {
     "TierChanged": lambda f: {"fct_tier_changes": f},
     "PurchaseRecorded": lambda f: {"fct_customer_purchases": _lines(f, "lines")},
     "CustomersMerged": lambda f: {"fct_customer_merges": f},
+    "PromotionUsed": lambda f: {"fct_promotion_uses": f},
+    "PricingVariance": lambda f: {"fct_pricing_variances": f},
 }
 
 

@@ -7,7 +7,7 @@ from datetime import datetime
 from functools import singledispatch
 from typing import Any
 
-from analytics import fulfilment_rows
+from analytics import fulfilment_rows, pricing_rows
 from streams.base import Event
 from streams.customers import CustomersMerged, PurchaseRecorded
 from streams.fraud import FraudAlert
@@ -17,14 +17,17 @@ from streams.inventory import AvailabilityChanged, StockChanged
 from streams.loyalty import PointsPosted, TierChanged
 from streams.orders import OrderCancelled, OrderPickedUp, OrderPlaced, OrderShipped, OrderStatusChanged
 from streams.pos import PosReturn, PosSale
-from streams.pricing import PriceChanged
+from streams.pricing import PriceChanged, ProductDescribed, PromotionDefined, PromotionGroupDefined
+from streams.redemptions import BasketPriced, PricingVariance, PromotionUsed
 
 Row = dict[str, Any]
 FACT_TABLES = (
     "fct_sales_lines", "fct_return_lines", "fct_stock_movements", "fct_order_status", "fct_loyalty_entries",
     "fct_tier_changes", "fct_customer_purchases", "fct_customer_merges", "fct_holds", "fct_fulfillment",
     "fct_availability", "fct_price_changes", "fct_fraud_alerts", "fct_fulfilment_decisions", "fct_fulfilment_shipments",
-    "fct_node_versions", "fct_store_responses", "fct_transfer_suggestions",
+    "fct_node_versions", "fct_store_responses", "fct_transfer_suggestions", "fct_priced_baskets",
+    "fct_basket_promotions", "fct_promotion_uses", "fct_pricing_variances", "fct_promotion_versions",
+    "fct_product_descriptions", "fct_book_entries",
 )
 # Statuses the order saga decides; shipped and picked_up come from the node's own event instead.
 SAGA_MILESTONES = frozenset({
@@ -255,14 +258,17 @@ def _(event: AvailabilityChanged, projected_at: datetime) -> dict[str, list[Row]
     return {"fct_availability": [{**row, "projected_at": projected_at}]}
 
 
-@_rows.register
-def _(event: PriceChanged, projected_at: datetime) -> dict[str, list[Row]]:
-    row = event.model_dump(include={"event_id", "sku", "node", "price_cents", "effective_from", "occurred_at"})
-    return {"fct_price_changes": [{**row, "projected_at": projected_at}]}
-
-
 # Fulfilment (analytics.fulfilment_rows); the network's cost tables and profiles are not projected.
 _rows.register(FulfilmentDecided, fulfilment_rows.decision)
 _rows.register(NodeDefined, fulfilment_rows.node_version)
 _rows.register(StoreResponded, fulfilment_rows.store_response)
 _rows.register(TransferSuggested, fulfilment_rows.transfer_suggestion)
+
+# Pricing (analytics.pricing_rows): every book record is kept whole too; redemption commands are not projected.
+_rows.register(BasketPriced, pricing_rows.basket)
+_rows.register(PromotionUsed, pricing_rows.use)
+_rows.register(PricingVariance, pricing_rows.variance)
+_rows.register(PromotionDefined, pricing_rows.promotion_version)
+_rows.register(ProductDescribed, pricing_rows.product)
+_rows.register(PriceChanged, pricing_rows.price_change)
+_rows.register(PromotionGroupDefined, pricing_rows.group)

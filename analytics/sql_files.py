@@ -10,6 +10,7 @@ SQL_DIR = Path(__file__).with_name("sql")
 # Macros, then tables, then views that read them.
 SCHEMA = (
     "capacity_skus",  # macros the views use
+    "budget_skus",
     "sink_offsets",
     "fct_sales_lines",
     "fct_return_lines",
@@ -29,6 +30,13 @@ SCHEMA = (
     "fct_node_versions",
     "fct_store_responses",
     "fct_transfer_suggestions",
+    "fct_priced_baskets",
+    "fct_basket_promotions",
+    "fct_promotion_uses",
+    "fct_pricing_variances",
+    "fct_promotion_versions",
+    "fct_product_descriptions",
+    "fct_book_entries",
     "dead_letters",
     "sink_status",
     "stock_on_hand",
@@ -52,6 +60,12 @@ SCHEMA = (
     "open_fraud_alerts",
     "fulfilment_summary",
     "resourcings",
+    "dim_promotion",
+    "promotion_cost",
+    "redemptions",
+    "budget_burn",
+    "uplift",
+    "pricing_variances",
 )
 
 

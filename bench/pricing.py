@@ -50,7 +50,8 @@ def pure(args: argparse.Namespace, work: Workload) -> dict[str, object]:
         "price_us_p99": _us(percentile(took, 99)),
         "promotions_active": PROMOTIONS,
         "lines_per_basket": work.lines,
-        "baseline": {"name": "sum_of_list_prices", "baskets_per_s": round(len(baskets) / _list_prices_s(work, baskets), 1)},
+        "baseline": {"name": "sum_of_list_prices",
+                     "baskets_per_s": round(len(baskets) / _list_prices_s(work, baskets), 1)},
     } | tally
     progress(f"pure: {result['baskets_per_s']:,} baskets/s, p50 {result['price_us_p50']} us, "
              f"p99 {result['price_us_p99']} us; list prices only {result['baseline']}")

@@ -85,6 +85,51 @@ def fulfilment(summary: list[dict[str, Any]], decisions: list[dict[str, Any]]) -
             "decisions": latest}
 
 
+VARIANCE_ROWS = 20
+
+
+def pricing(cost: list[dict[str, Any]], burn: list[dict[str, Any]], variances: list[dict[str, Any]]) -> dict[str, Any]:
+    """Promotion cost over the 7 days up to the latest day with uses, budget burn, and till variances by cause
+    (every store) and by store and cause (the largest VARIANCE_ROWS)."""
+    promotions = [
+        {"promotion_id": r["promotion_id"], "name": r["name"], "discount_today": _float(r["discount_today"]),
+         "uses_today": int(r["uses_today"]), "discount_7d": _float(r["discount_7d"]), "uses_7d": int(r["uses_7d"]),
+         "baskets_7d": int(r["baskets_7d"]), "bonus_points_7d": int(r["bonus_points_7d"])}
+        for r in cost
+    ]
+    budgets = [
+        {"promotion_id": r["promotion_id"], "name": r["name"], "scope": r["budget_scope"],
+         "period": r["budget_period"], "scope_key": r["scope_key"], "period_key": r["period_key"],
+         "money_burnt": _optional_float(r["money_burnt"]), "count_burnt": _optional_float(r["count_burnt"]),
+         "burnt": _float(r["burnt"]), "accounts_exhausted": int(r["accounts_exhausted"]),
+         "accounts": int(r["accounts"])}
+        for r in burn
+    ]
+    lines = [
+        {"store": r["store"], "cause": r["cause"], "lines": int(r["lines"]), "variance": _float(r["variance"]),
+         "paid_less": _float(r["paid_less"]), "paid_more": _float(r["paid_more"]), "stale_lines": int(r["stale_lines"]),
+         "max_versions_behind": None if r["max_versions_behind"] is None else int(r["max_versions_behind"])}
+        for r in variances
+    ]
+    by_cause: dict[str, dict[str, Any]] = {}
+    for line in lines:
+        cause = by_cause.setdefault(line["cause"], {"cause": line["cause"], "lines": 0, "variance": 0.0})
+        cause["lines"] += line["lines"]
+        cause["variance"] = round(cause["variance"] + line["variance"], 2)
+    day = cost[0]["day"].isoformat() if cost else None
+    return {"day": day, "timezone": "UTC", "promotions": promotions, "budgets": budgets,
+            "variances_by_cause": sorted(by_cause.values(), key=lambda c: (-abs(c["variance"]), c["cause"])),
+            "variances": lines[:VARIANCE_ROWS]}
+
+
+def _float(value: Any) -> float:
+    return float(value or 0)
+
+
+def _optional_float(value: Any) -> float | None:
+    return None if value is None else float(value)
+
+
 _SAMPLE = re.compile(r"^(?P<name>[a-zA-Z_:][\w:]*)(?:\{(?P<labels>[^}]*)\})?\s+(?P<value>\S+)", re.M)
 
 

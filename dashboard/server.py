@@ -95,6 +95,13 @@ class Dashboard:
         )
         return web.json_response({**panels.fulfilment(summary, decisions), **self._meta()})
 
+    async def pricing(self, _: web.Request) -> web.Response:
+        cost, burn, variances = await self._db(lambda: (
+            self.snapshot.rows("dash_promotion_cost"), self.snapshot.rows("dash_budget_burn"),
+            self.snapshot.rows("dash_pricing_variances"),
+        ))
+        return web.json_response({**panels.pricing(cost, burn, variances), **self._meta()})
+
     async def lag(self, _: web.Request) -> web.Response:
         problems: list[str] = []
         health, metrics, (age, status) = await asyncio.gather(
@@ -191,6 +198,7 @@ def build(settings: Settings) -> web.Application:
     app.router.add_get("/api/points", dash.points)
     app.router.add_get("/api/alerts", dash.alerts)
     app.router.add_get("/api/fulfilment", dash.fulfilment)
+    app.router.add_get("/api/pricing", dash.pricing)
     app.router.add_get("/api/lag", dash.lag)
     app.router.add_static("/static/", STATIC_DIR)
     return app

@@ -20,7 +20,7 @@ from kafka import KafkaProducer
 from analytics.fraud_eval import alerts_from_duckdb, score, table
 from analytics.sql_files import sql
 from broker import ensure_broker
-from demo import fulfilment, services
+from demo import fulfilment, pricing, services
 from ops.clock import Clock
 from ops.processes import get_json, post_json
 from settings import REPO_ROOT, Settings
@@ -148,6 +148,8 @@ def _answers(settings: Settings, report: Report, start: datetime) -> None:
     if top_sku:
         fulfilment.sourced_order(settings, int(report.config["seed"]), top_sku[0], 2_500)
     fulfilment.backtest_table(int(report.config["seed"]))
+    if top_sku:
+        pricing.till_story(settings, "st-001", top_sku[0])
     _loyalty_story(settings)
     _wait_for_fraud_judgements(settings)
     _fraud_answer(snapshot, report, start)

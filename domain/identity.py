@@ -40,6 +40,7 @@ from streams.customers import (
 )
 from streams.orders import OrderCancelled, OrderPickedUp, OrderPlaced, OrderShipped
 from streams.pos import CustomerRef, IdentifierKind, PosReturn, PosSale
+from streams.redemptions import PricingStamp
 
 DEFAULT_COUNTRY_CODE = "31"  # numbers without a country code are Dutch, as the chain's stores are
 _NON_DIGITS = re.compile(r"[^0-9]")
@@ -217,10 +218,22 @@ def _identify(
     channel: Literal["store", "web", "app"], node: str, fulfilled: bool,
 ) -> IdentifyPurchase:
     identifier = hashed(who.kind, normalise(who.kind, who.value), key)
+    bonus = bonus_points_by_line(event.pricing)
     return IdentifyPurchase(
         event_id=derived_id(event.event_id, "identity"), occurred_at=event.occurred_at,
         source_node=event.source_node, identifier=identifier, purchase_event_id=event.event_id,
         purchase_key=purchase_key, channel=channel, node=node, fulfilled=fulfilled,
-        lines=[PurchaseLine(line_no=line.line_no, sku=line.sku, quantity=line.quantity, net_cents=line.net_cents)
+        lines=[PurchaseLine(line_no=line.line_no, sku=line.sku, quantity=line.quantity, net_cents=line.net_cents,
+                            bonus_points=bonus.get(line.line_no, 0))
                for line in event.lines],
     )
+
+
+def bonus_points_by_line(stamp: PricingStamp | None) -> dict[int, int]:
+    """Each line's bonus points: its shares over every promotion the sale or order was stamped with."""
+    out: dict[int, int] = {}
+    for promotion in stamp.promotions if stamp is not None else ():
+        for share in promotion.lines:
+            if share.bonus_points:
+                out[share.line_no] = out.get(share.line_no, 0) + share.bonus_points
+    return out

@@ -1,9 +1,11 @@
 """The central earn rules and tiers. Pure.
 
 Points for a purchase line = floor(net value in currency units × base rate × tier multiplier
-× promotion multiplier), zero for excluded SKUs (gift cards, tobacco, ...). A returned part
-of a line claws back its share of the line's points, rounded up, so that returning the whole
-line claws back exactly what it earned and a partial return never leaves the customer ahead.
+× promotion multiplier), zero for excluded SKUs (gift cards, tobacco, ...). A promotion's
+bonus points for the line (from its sale's pricing stamp) are added to them as they are, in
+the same lot. A returned part of a line claws back its share of the whole lot, rounded up, so
+that returning the whole line claws back exactly what it earned and a partial return never
+leaves the customer ahead.
 
 A tier follows from the qualifying spend of the last 365 days (net of returns): the highest
 threshold reached. `SpendWindow` keeps the spend per day, which is also what explains a tier.

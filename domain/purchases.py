@@ -9,8 +9,10 @@ beside the identifier records. It joins what arrives in any order on different p
 
 Once a purchase has a customer and is complete it earns, once: one `loyalty.earn` per line
 (lot `<purchase key>:<line no>`, net of cancelled units) to the customer's wallet, priced
-there at the customer's tier. A return claws back the returned units' share of the line's
-lot (matched by SKU, first lines first, never more units than were bought) and takes their
+there at the customer's tier, plus the line's promotion bonus points (`bonus_points`, from the
+sale's pricing stamp; cancelled units take their share of them, rounded down like the spend).
+A return claws back the returned units' share of the line's whole lot, base and bonus
+(matched by SKU, first lines first, never more units than were bought) and takes their
 spend out of the tier window; a return that arrives before the purchase is attributed waits
 in the record. Each step also records the customer's purchase history (`customer.purchase`).
 Outputs have ids derived from their causes, so a redelivered command repeats them exactly.
@@ -25,6 +27,7 @@ from typing import Literal
 from pydantic import Field
 
 from domain.ids import derived_id
+from domain.loyalty_rules import clawback_points
 from streams.base import Event, Record, UtcDatetime
 from streams.customers import (
     AttributePurchase,
@@ -116,7 +119,7 @@ def _complete(r: PurchaseRecord, window: timedelta, key: str, lifetime: timedelt
         EarnPoints(
             event_id=derived_id(key, f"earn:{line.line_no}"), occurred_at=completed_at, source_node=r.node,
             customer_id=r.customer_id, lot_id=f"{key}:{line.line_no}", sku=line.sku, quantity=line.quantity,
-            net_cents=line.net_cents, return_window_s=int(window.total_seconds()),
+            net_cents=line.net_cents, bonus_points=line.bonus_points, return_window_s=int(window.total_seconds()),
             lifetime_s=int(lifetime.total_seconds()) if lifetime else None,
         )
         for line in lines
@@ -148,7 +151,8 @@ def _net_of_cancellations(r: PurchaseRecord) -> list[PurchaseLine]:
         quantity = line.quantity - take
         if quantity:
             net = line.net_cents * quantity // line.quantity
-            out.append(line.model_copy(update={"quantity": quantity, "net_cents": net}))
+            bonus = line.bonus_points * quantity // line.quantity
+            out.append(line.model_copy(update={"quantity": quantity, "net_cents": net, "bonus_points": bonus}))
     return sorted(out, key=lambda x: x.line_no)
 
 
@@ -194,7 +198,8 @@ def _clawbacks(
     ]
     returned = [
         PurchaseLine(line_no=ret_no, sku=lines[line_no].sku, quantity=units,
-                     net_cents=lines[line_no].net_cents * units // lines[line_no].quantity)
+                     net_cents=lines[line_no].net_cents * units // lines[line_no].quantity,
+                     bonus_points=clawback_points(lines[line_no].bonus_points, lines[line_no].quantity, units))
         for ret_no, line_no, units in allocation
     ]
     out.append(PurchaseRecorded(

@@ -162,6 +162,9 @@ def _decide_now(wallet: Wallet, command: WalletCommand, rules: EarnRules) -> tup
                 points = points_for_line(command.net_cents, command.sku or "", wallet.tier, rules,
                                          command.promotion_multiplier)
                 spend = command.net_cents if points > 0 else 0  # excluded and pointless lines do not qualify
+            # The promotion's bonus joins the line's lot as it was stamped (no tier multiplier, not
+            # spend): one lot, so it matures, expires and is clawed back with the base points.
+            points += command.bonus_points
             d = earn(wallet, command.lot_id, points, at, window, lifetime, command.quantity, command.net_cents)
             credited = any(e.cause == "earn" for e in d.entries)
             return _with_spend(d, at, spend if credited else 0, at, rules, command)

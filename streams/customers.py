@@ -45,6 +45,7 @@ class PurchaseLine(Record):
     sku: Sku
     quantity: int = Field(gt=0)
     net_cents: int = Field(ge=0)
+    bonus_points: int = Field(default=0, ge=0, le=10_000_000)  # the promotions' bonus points for the line
 
 
 class IdentifyPurchase(Event):

@@ -20,6 +20,9 @@ class EarnPoints(Event):
     The wallet prices the line by the central rules at the customer's tier when it applies
     the command (so the tier multiplier is the one the customer has at that moment);
     `points` instead fixes the credit (a goodwill credit from customer service: no spend).
+    `bonus_points` (the promotions' bonus for the line, as its sale was stamped) are added to
+    the lot as they are, with no tier multiplier: one lot, pending and maturing as a whole, of
+    which a return claws back its share.
     """
 
     type: Literal["loyalty.earn"] = "loyalty.earn"
@@ -30,6 +33,7 @@ class EarnPoints(Event):
     net_cents: int = Field(default=0, ge=0, le=100_000_000_000)  # qualifying spend of the line
     promotion_multiplier: float = Field(default=1.0, ge=0, le=100)
     points: int | None = Field(default=None, ge=0, le=10_000_000)
+    bonus_points: int = Field(default=0, ge=0, le=10_000_000)  # promotions' bonus, on top of the line's points
     return_window_s: int = Field(ge=0)
     lifetime_s: int | None = Field(default=None, gt=0)
 
@@ -37,7 +41,8 @@ class EarnPoints(Event):
 class ClawbackPoints(Event):
     """Take back the points of returned units from the line's lot, once per return line.
 
-    `quantity` returned units claw back their share of what the line earned (rounded up) and
+    `quantity` returned units claw back their share of what the line earned, its points and
+    its promotion bonus together (rounded up), and
     take their share of its spend out of the tier window; `points` instead fixes the amount.
     """
 

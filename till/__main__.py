@@ -21,10 +21,9 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from domain.pricing.price import price
-
 from domain.pricing.answer import as_json, stamp_for
 from domain.pricing.basket import Basket, BasketLine, PricedBasket, PricingContext
+from domain.pricing.price import price
 from ops.clock import Clock
 from settings import Settings
 from streams.codec import encode

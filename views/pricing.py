@@ -19,12 +19,12 @@ import asyncio
 from datetime import timedelta
 from typing import Any
 
-from domain.pricing.price import price
 from faust.web import Request, Response, View
 
 from domain.pricing.answer import as_json, basket_from, context_from, stamp_for
 from domain.pricing.basket import BudgetNeed, PricingContext
 from domain.pricing.budgets import CHAIN, Account, budget_accounts, coupon_accounts, opening, version_limits
+from domain.pricing.price import price
 from runtime.app import app, clock, settings
 from runtime.publish import publish
 from streams.holds import ReleaseHold

@@ -1,18 +1,18 @@
 -- Store balancing's inputs (`python -m analytics.balancing`): per SKU and node, the stock now
 -- (`stock_by_node`) and the units that left to customers in the `$window_days` days up to `$as_of`
 -- (till sales net of voids, online orders shipped or picked up there), with the node's kind by
--- the id convention (`dim_node`). Capacity SKUs (`CAP-…`) are not goods and are left out.
+-- the id convention (`dim_node`). Capacity and budget SKUs (`CAP-…`, `BUD-…`) are not goods and are left out.
 with stock as (
     select sku, node, on_hand, atp, in_transit
     from stock_by_node
-    where sku not like 'CAP-%'
+    where is_merchandise_sku(sku)
 ),
 
 sold as (
     select sku, node, cast(-sum(on_hand_delta) as bigint) as units_sold
     from fct_stock_movements
     where kind in ('sale', 'void', 'hold_commit', 'unheld_commit')
-        and sku not like 'CAP-%'
+        and is_merchandise_sku(sku)
         and occurred_at > cast($as_of as timestamptz) - to_days(cast($window_days as integer))
         and occurred_at <= cast($as_of as timestamptz)
     group by sku, node

@@ -5,7 +5,7 @@ create or replace view dim_calendar as
 with moments as (
     select occurred_at from fct_sales_lines
     union all
-    select occurred_at from fct_stock_movements where not is_capacity_sku(sku)
+    select occurred_at from fct_stock_movements where is_merchandise_sku(sku)
     union all
     select occurred_at from fct_fulfillment
     union all

@@ -21,7 +21,7 @@ with sightings as (
 skus as (
     select sku, min(occurred_at) as first_seen_at, max(occurred_at) as last_seen_at
     from sightings
-    where not is_capacity_sku(sku)
+    where is_merchandise_sku(sku)
     group by sku
 ),
 

@@ -42,7 +42,7 @@ refusals as (
     select
         resourced.order_id,
         resourced.attempt,
-        count(holds.event_id) filter (where not is_capacity_sku(holds.sku)) as stock_refused,
+        count(holds.event_id) filter (where is_merchandise_sku(holds.sku)) as stock_refused,
         count(holds.event_id) filter (where is_capacity_sku(holds.sku)) as capacity_refused
     from resourced
     left join fct_holds as holds

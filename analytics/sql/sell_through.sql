@@ -15,7 +15,7 @@ with flows as (
         min(occurred_at) as first_moved_at,
         max(occurred_at) as last_moved_at
     from fct_stock_movements
-    where not is_capacity_sku(sku)
+    where is_merchandise_sku(sku)
     group by sku, node
 ),
 

@@ -11,7 +11,7 @@ with ledger as (
         arg_max(in_transit_after, movement_offset) as in_transit,
         max(occurred_at) as last_moved_at
     from fct_stock_movements
-    where not is_capacity_sku(sku)
+    where is_merchandise_sku(sku)
     group by sku, node
 ),
 
@@ -26,7 +26,7 @@ availability as (
         arg_max(in_transit, (projected_at, occurred_at, event_id)) as in_transit,
         arg_max(occurred_at, (projected_at, occurred_at, event_id)) as atp_as_of
     from fct_availability
-    where not is_capacity_sku(sku)
+    where is_merchandise_sku(sku)
     group by sku, node
 ),
 
@@ -34,7 +34,7 @@ availability as (
 holds as (
     select hold_id, any_value(sku) as sku, any_value(node) as node
     from fct_holds
-    where not is_capacity_sku(sku)
+    where is_merchandise_sku(sku)
     group by hold_id
     having bool_and(answer = 'granted')
 ),

@@ -10,7 +10,7 @@ with ranked as (
         occurred_at,
         row_number() over (partition by sku, node order by movement_offset desc) as rn
     from fct_stock_movements
-    where not is_capacity_sku(sku)
+    where is_merchandise_sku(sku)
 ),
 
 final as (

@@ -173,6 +173,44 @@ function renderFulfilment(body) {
       <tbody>${rows}</tbody></table></div>`;
 }
 
+function renderPricing(body) {
+  document.getElementById("pricing-day").textContent = body.day
+    ? `7 days to ${body.day} (UTC), the latest day with promotion uses, from the DuckDB snapshot` : "from the DuckDB snapshot";
+  if (!body.promotions.length && !body.budgets.length && !body.variances.length) {
+    return `<p class="empty" id="pricing-empty">No promotion uses, budgets or till variances yet. The pricing stage's facts appear here.</p>`;
+  }
+  const cost = body.promotions.map((p) => `<tr data-promotion-id="${esc(p.promotion_id)}" data-discount-7d="${p.discount_7d}">
+      <td class="entity" title="${esc(p.name)}">${esc(p.promotion_id)}</td><td class="num">${money.format(p.discount_today)}</td>
+      <td class="num">${money.format(p.discount_7d)}</td><td class="num">${fmt.format(p.uses_7d)}</td>
+      <td class="num">${fmt.format(p.baskets_7d)}</td><td class="num muted">${fmt.format(p.bonus_points_7d)}</td></tr>`).join("");
+  const burns = body.budgets.map((b) => {
+    const shown = Math.min(1, b.burnt);
+    const color = b.burnt >= 1 ? "#c0392b" : b.burnt >= 0.8 ? "#e0a21e" : "#1aa179";
+    return `<tr data-promotion-id="${esc(b.promotion_id)}" data-burnt="${b.burnt}">
+      <td class="entity" title="${esc(b.name)}">${esc(b.promotion_id)}</td>
+      <td class="nowrap muted">${esc(b.scope)} ${esc(b.scope_key)} · ${esc(b.period_key)}</td>
+      <td>${bar([[shown, color, "burnt"]], 1, 160, 12)}</td><td class="num">${pct(b.burnt)}</td>
+      <td class="num">${fmt.format(b.accounts_exhausted)} / ${fmt.format(b.accounts)}</td></tr>`;
+  }).join("");
+  const causes = body.variances_by_cause.map((c) => `<div data-cause="${esc(c.cause)}"><b>${money.format(c.variance)}</b>
+      <span>${esc(c.cause.replace("_", " "))} · ${fmt.format(c.lines)} lines</span></div>`).join("");
+  const stores = body.variances.map((v) => `<tr data-store="${esc(v.store)}" data-cause="${esc(v.cause)}">
+      <td>${esc(v.store)}</td><td>${esc(v.cause)}</td><td class="num">${fmt.format(v.lines)}</td>
+      <td class="num">${money.format(v.variance)}</td><td class="num">${fmt.format(v.stale_lines)}</td>
+      <td class="num muted">${v.max_versions_behind === null ? "n/a" : fmt.format(v.max_versions_behind)}</td></tr>`).join("");
+  return `<div class="scroll short"><table class="promotions"><thead><tr><th>promotion</th><th class="num">discount today</th>
+      <th class="num">discount 7 days</th><th class="num">uses</th><th class="num">baskets</th><th class="num">bonus points</th></tr></thead>
+      <tbody>${cost}</tbody></table></div>
+    <h3 class="minor">Budget burn</h3>
+    <div class="scroll short"><table class="budgets"><thead><tr><th>promotion</th><th>most burnt account</th><th></th>
+      <th class="num">burnt</th><th class="num">exhausted</th></tr></thead><tbody>${burns}</tbody></table></div>
+    <h3 class="minor">Till variances (negative: customers paid less)</h3>
+    <div class="figures" id="pricing-causes">${causes}</div>
+    <div class="scroll short"><table class="variances"><thead><tr><th>store</th><th>cause</th><th class="num">lines</th>
+      <th class="num">variance</th><th class="num">stale lines</th><th class="num">versions behind</th></tr></thead>
+      <tbody>${stores}</tbody></table></div>`;
+}
+
 function renderLag(body) {
   const p = body.projection;
   const late = body.lateness || {};
@@ -198,9 +236,10 @@ const panels = {
   points: panel("panel-points", renderPoints),
   alerts: panel("panel-alerts", renderAlerts),
   fulfilment: panel("panel-fulfilment", renderFulfilment),
+  pricing: panel("panel-pricing", renderPricing),
   lag: panel("panel-lag", renderLag),
 };
-const fromSnapshot = [panels.sales, panels.points, panels.alerts, panels.fulfilment];
+const fromSnapshot = [panels.sales, panels.points, panels.alerts, panels.fulfilment, panels.pricing];
 
 async function refreshSkus() {
   const picker = document.getElementById("sku-picker");
@@ -249,7 +288,7 @@ function paintOverall() {
 
 async function tick() {
   await Promise.all([loadStock(), loadLag(), load("sales", "/api/sales-today"), load("points", "/api/points"),
-    load("alerts", "/api/alerts"), load("fulfilment", "/api/fulfilment")]);
+    load("alerts", "/api/alerts"), load("fulfilment", "/api/fulfilment"), load("pricing", "/api/pricing")]);
   Object.values(panels).forEach((p) => p.paint());
   paintOverall();
   setTimeout(tick, POLL_MS);

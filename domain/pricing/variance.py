@@ -4,17 +4,17 @@ The centre prices the sale's basket with the book as it stands, at the sale's ti
 till's context (channel, node, tier, customer, coupons). A budgeted or coupon promotion the
 till did not apply counts as refused (its budget was the till's to ask for, online or from its
 lease), so the centre never expects a discount the till could not give. The cause:
-`price_override` (the cashier keyed the price), `unstamped` (no pricing stamp), `stale_snapshot`
+`price_override` (the cashier keyed the price), `unstamped` (no pricing stamp: a till that does not
+price with the book, whose unit price alone is compared, as its discounts cannot be), `stale_snapshot`
 (the SKU's price or a promotion that can touch it changed at or after the till's book version),
 else `unexplained`.
 """
 
 from __future__ import annotations
 
-from domain.pricing.price import price
-
 from domain.pricing.basket import Basket, BasketLine, PricedBasket, PricingContext
 from domain.pricing.book import PriceBook
+from domain.pricing.price import price
 from streams.pricing import PromotionDefined
 from streams.redemptions import PricingVariance, RedeemPromotions
 
@@ -28,13 +28,16 @@ def variances(sale: RedeemPromotions, book: PriceBook) -> list[PricingVariance]:
         if centre is None:  # a SKU the book has no price for: nothing to compare with
             continue
         charged = line.quantity * line.unit_price_cents - line.discount_cents
-        if charged == centre.net_cents:
+        expected = centre.net_cents
+        if sale.pricing is None:  # a till that does not price with the book: only its unit price can be judged
+            expected = charged + line.quantity * (centre.unit_price_cents - line.unit_price_cents)
+        if charged == expected:
             continue
         out.append(PricingVariance(
             event_id=f"{sale.event_id}:variance:{line.line_no}"[:100], occurred_at=sale.occurred_at,
             source_node=sale.node, receipt_id=sale.purchase_key, store=sale.node, terminal_id=sale.terminal_id,
             cashier_id=sale.cashier_id, line_no=line.line_no, sku=line.sku, quantity=line.quantity,
-            charged_cents=charged, expected_cents=centre.net_cents, variance_cents=charged - centre.net_cents,
+            charged_cents=charged, expected_cents=expected, variance_cents=charged - expected,
             charged_unit_price_cents=line.unit_price_cents, expected_unit_price_cents=centre.unit_price_cents,
             till_snapshot_version=sale.pricing.snapshot_version if sale.pricing else None,
             centre_snapshot_version=book.version, cause=_cause(sale, line.sku, line.price_overridden, book),

@@ -32,10 +32,9 @@ def till(pipeline: Pipeline, folder: Path, *args: str, offline: bool = False) ->
 
 
 def test_a_till_offline_and_the_web_price_the_same_basket_identically(pipeline: Pipeline, tmp_path: Path) -> None:
-    events = book(datetime.now(UTC))
-    publish_book(pipeline.env["KAFKA_BOOTSTRAP"], pipeline.prefix, events)
     worker = pipeline.worker().start()
-    worker.wait_healthy()
+    worker.wait_healthy()  # the worker creates the topics
+    publish_book(pipeline.env["KAFKA_BOOTSTRAP"], pipeline.prefix, book(datetime.now(UTC)))
     url = f"http://127.0.0.1:{worker.env['OMNI_WEB_PORT']}"
     wait_for(lambda: get_json(f"{url}/pricing/book/")[1], lambda b: bool(b) and b["promotions"] == 4, 120,
              "the worker's price book")

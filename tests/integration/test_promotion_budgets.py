@@ -31,7 +31,11 @@ def checkout(urls: list[str], n: int) -> dict[str, Any]:
             "lines": [{"line_no": 1, "sku": SKUS[0], "quantity": 3}]}
     deadline = time.monotonic() + 240
     while time.monotonic() < deadline:  # a dead or moving worker: the same basket again, elsewhere
-        status, answer = post_json(urls[(n + int(time.monotonic())) % len(urls)] + "/baskets/price/", body, timeout=20)
+        try:
+            status, answer = post_json(urls[(n + int(time.monotonic())) % len(urls)] + "/baskets/price/", body,
+                                       timeout=20)
+        except OSError:  # refused, reset or timed out: the worker died under the request
+            status = 0
         if status == 201:
             return answer
         time.sleep(0.5)
@@ -57,11 +61,11 @@ def test_a_thousand_checkouts_use_the_coupon_exactly_100_times_and_never_overrun
     pipeline: Pipeline,
 ) -> None:
     bootstrap = pipeline.env["KAFKA_BOOTSTRAP"]
-    publish_book(bootstrap, pipeline.prefix, book(datetime.now(UTC), coupon_uses=USES, budget_cents=BUDGET))
     workers = []
     for name in ("worker-a", "worker-b"):
         workers.append(pipeline.worker(name).start())
         workers[-1].wait_healthy()
+    publish_book(bootstrap, pipeline.prefix, book(datetime.now(UTC), coupon_uses=USES, budget_cents=BUDGET))
     urls = [f"http://127.0.0.1:{w.env['OMNI_WEB_PORT']}" for w in workers]
     for url in urls:
         wait_for(lambda url=url: get_json(f"{url}/pricing/book/")[1], lambda b: bool(b) and b["promotions"] == 4,

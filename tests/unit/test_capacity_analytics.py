@@ -1,4 +1,5 @@
-"""Capacity SKUs in DuckDB: named as the domain names them, kept out of the stock views, read by capacity_use."""
+"""Capacity and budget SKUs in DuckDB: named as the domain names them, kept out of the stock views; capacity_use
+reads the capacity ones."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from analytics import reconcile
 from analytics.store import Projection
 from dashboard.snapshot import query_rows
 from domain.fulfilment.capacity import LETTER, PREFIX, capacity_sku
+from domain.pricing import budgets
 from tests.unit.fulfilment_factories import AT, availability, batch_of, hold, ledger, model, project, slot
 
 
@@ -24,10 +26,28 @@ def test_the_sql_names_capacity_skus_as_the_domain_does(method: str) -> None:
     assert got == (PREFIX, True, method, AT + timedelta(hours=7), False)
 
 
+@pytest.mark.parametrize("kind", sorted(budgets.LETTER))
+def test_the_sql_names_budget_skus_as_the_domain_does(kind: str) -> None:
+    con = model()
+    sku = budgets.account_sku(f"promo-1|{kind}|chain|all", kind)
+    lookalike = "BUD-GET-TABLE"  # a product named like the prefix is stock, as budgets.is_budget says
+    got = con.execute("select budget_prefix(), is_budget_sku(?), budget_kind(?), is_budget_sku(?), "
+                      "is_merchandise_sku(?), is_merchandise_sku(?)", [sku, sku, lookalike, sku, lookalike]).fetchone()
+    assert got == (budgets.PREFIX, budgets.is_budget(sku), kind, budgets.is_budget(lookalike), False, True)
+
+
+BUDGET = budgets.account_sku("promo-1|money|chain|all", "money")
+
+
 def stock_and_capacity() -> list[Any]:
-    """A store with a merchandise SKU, and a ship slot of its capacity opened, held and used."""
+    """A store with a merchandise SKU, a ship slot of its capacity opened, held and used, and a promotion's
+    money budget at `chain` opened, held and spent."""
     cap = slot("st-001")
     return [
+        ledger(6, BUDGET, "chain", "receipt", 100_000, 100_000),
+        availability(4, BUDGET, "chain", on_hand=100_000, held=250),
+        hold("b1", "basket-1", BUDGET, "chain", "granted"),
+        ledger(7, BUDGET, "chain", "hold_commit", -250, 99_750),
         ledger(1, "SKU-001", "st-001", "receipt", 10, 10),
         ledger(2, "SKU-001", "st-001", "sale", -4, 6),
         availability(1, "SKU-001", "st-001", on_hand=6, held=0),
@@ -40,7 +60,7 @@ def stock_and_capacity() -> list[Any]:
     ]
 
 
-def test_capacity_skus_stay_out_of_the_stock_views_the_dashboard_and_analysts_read() -> None:
+def test_capacity_and_budget_skus_stay_out_of_the_stock_views_the_dashboard_and_analysts_read() -> None:
     con = model()
     project(con, stock_and_capacity())
     for view in ("stock_on_hand", "stock_by_node", "sell_through", "dim_sku"):
@@ -61,7 +81,7 @@ def test_capacity_use_shows_each_slots_capacity_what_is_held_used_and_free() -> 
     ]
 
 
-def test_reconcile_compares_merchandise_with_the_stock_authority_and_leaves_capacity_out(
+def test_reconcile_compares_merchandise_with_the_stock_authority_and_leaves_capacity_and_budgets_out(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     projection = Projection(tmp_path / "omni.duckdb", tmp_path / "analytics.duckdb")

@@ -25,6 +25,7 @@ from streams.holds import HoldAnswered
 from streams.inventory import AvailabilityChanged, InboundLot, NetworkAvailabilityChanged, StockChanged
 from streams.loyalty import LedgerLine, PointsPosted, TierChanged
 from streams.orders import OrderLineStatus, OrderStatusChanged
+from streams.redemptions import PricingVariance, PromotionUsed
 from streams.topics import (
     CUSTOMERS_MERGES,
     CUSTOMERS_PURCHASES,
@@ -109,6 +110,20 @@ EVENTS: dict[str, st.SearchStrategy[Event]] = {
     "CustomersMerged": st.builds(
         CustomersMerged, **envelope(), survivor=ids, survivor_since=st.none() | moments, merged=ids,
         merged_since=st.none() | moments, identifier=ids,
+    ),
+    "PromotionUsed": st.builds(
+        PromotionUsed, **envelope(), purchase_key=ids, promotion_id=ids, version=bigints,
+        kind=st.sampled_from(["redeemed", "returned"]), channel=st.sampled_from(["store", "web", "app"]), node=nodes,
+        customer_id=st.none() | ids, discount_cents=st.integers(-(2**40), 2**40), bonus_points=bigints,
+        uses=st.sampled_from([-1, 0, 1]), offline=st.booleans(), snapshot_version=bigints,
+    ),
+    "PricingVariance": st.builds(
+        PricingVariance, **envelope(), receipt_id=ids, store=nodes, terminal_id=st.none() | ids,
+        cashier_id=st.none() | ids, line_no=st.integers(1, 1000), sku=skus, quantity=int32s,
+        charged_cents=bigints, expected_cents=bigints, variance_cents=st.integers(-(2**40), 2**40),
+        charged_unit_price_cents=bigints, expected_unit_price_cents=bigints, till_snapshot_version=st.none() | bigints,
+        centre_snapshot_version=bigints,
+        cause=st.sampled_from(["price_override", "stale_snapshot", "unstamped", "unexplained"]),
     ),
 }
 

@@ -19,7 +19,9 @@ from dashboard.server import STATIC_DIR, build
 from dashboard.snapshot import Snapshot, SourceDownError, query_rows
 from ops.processes import free_port
 from settings import Settings
+from streams.pricing import Budget
 from tests.unit.fulfilment_factories import decided, project, shipment
+from tests.unit.pricing_analytics_factories import promotion, used, variance
 
 DAY = datetime(2026, 11, 27, 10, tzinfo=UTC)
 
@@ -160,6 +162,57 @@ async def test_the_fulfilment_endpoint_answers_from_the_snapshot(
     assert body["decisions"][1]["nodes"] == ["st-002", "wh-01"] and "snapshot" in body
 
 
+def promotions(db: duckdb.DuckDBPyConnection) -> None:
+    """Two promotions used over three days (one with a budget 90 % burnt), and variances at two stores."""
+    project(db, [
+        promotion(budget=Budget(money_cents=1_000)), promotion("promo-2"),
+        used(1, discount=300, at=-8), used(2, discount=300, at=-1), used(3, discount=300),
+        used(4, "promo-2", discount=150, at=-1), used(5, "promo-2", discount=100, points=40),
+        variance(1, till=7), variance(2, "st-002", "price_override", till=10, charged=400),
+        variance(3, "st-002", "stale_snapshot", till=9, charged=1_050),
+    ])
+
+
+def test_the_pricing_panel_shows_a_weeks_promotion_cost_budget_burn_and_variances_by_cause_and_store(
+    con: duckdb.DuckDBPyConnection,
+) -> None:
+    promotions(con)
+    body = panels.pricing(query_rows(con, "dash_promotion_cost"), query_rows(con, "dash_budget_burn"),
+                          query_rows(con, "dash_pricing_variances"))
+    assert body["day"] == "2026-11-26" and body["timezone"] == "UTC"
+    assert [(p["promotion_id"], p["discount_today"], p["discount_7d"], p["uses_7d"], p["bonus_points_7d"])
+            for p in body["promotions"]] == [("promo-1", 3.0, 6.0, 2, 0), ("promo-2", 1.0, 2.5, 2, 40)]
+    assert [(b["promotion_id"], b["scope_key"], b["period_key"], b["burnt"], b["accounts_exhausted"])
+            for b in body["budgets"]] == [("promo-1", "chain", "all", 0.9, 0)]
+    assert body["variances_by_cause"] == [{"cause": "price_override", "lines": 1, "variance": -6.0},
+                                          {"cause": "stale_snapshot", "lines": 2, "variance": -0.5}]
+    assert [(v["store"], v["cause"], v["variance"], v["max_versions_behind"]) for v in body["variances"]] == [
+        ("st-002", "price_override", -6.0, 0), ("st-001", "stale_snapshot", -1.0, 3),
+        ("st-002", "stale_snapshot", 0.5, 1)]
+
+
+def test_the_pricing_panel_is_empty_before_the_first_promotion_use(con: duckdb.DuckDBPyConnection) -> None:
+    assert panels.pricing(query_rows(con, "dash_promotion_cost"), query_rows(con, "dash_budget_burn"),
+                          query_rows(con, "dash_pricing_variances")) == {
+        "day": None, "timezone": "UTC", "promotions": [], "budgets": [], "variances_by_cause": [], "variances": []}
+
+
+async def test_the_pricing_endpoint_answers_from_the_snapshot(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    writer = duckdb.connect(str(tmp_path / "analytics.duckdb"))
+    for name in SCHEMA:
+        writer.execute(sql(name))
+    promotions(writer)
+    writer.close()
+    monkeypatch.setenv("OMNI_DUCKDB_PATH", str(tmp_path / "omnistream.duckdb"))
+    async with TestClient(TestServer(build(Settings.from_env()))) as client:
+        answer = await client.get("/api/pricing")
+        body = await answer.json()
+    assert answer.status == 200 and body["promotions"][0]["promotion_id"] == "promo-1" and "snapshot" in body
+    assert body["budgets"][0]["burnt"] == 0.9
+
+
 def test_the_stock_panel_lists_every_node_by_atp_with_totals() -> None:
     worker = {"sku": "SKU-1", "applied_through_offset": 41, "nodes": {
         "st-001": {"on_hand": 5, "damaged": 0, "held": 2, "safety": 1, "atp": 2, "in_transit": 0},
@@ -253,6 +306,8 @@ async def test_a_panel_whose_source_is_down_answers_503_with_a_sentence(
         assert sales.status == 503 and "no analytics snapshot yet" in (await sales.json())["error"]
         fulfilment = await client.get("/api/fulfilment")
         assert fulfilment.status == 503 and "no analytics snapshot yet" in (await fulfilment.json())["error"]
+        pricing = await client.get("/api/pricing")
+        assert pricing.status == 503 and "no analytics snapshot yet" in (await pricing.json())["error"]
         lag = await (await client.get("/api/lag")).json()
         assert lag["stale"] and any("sink" in reason for reason in lag["stale_reasons"])
         assert (await client.get("/api/stock")).status == 400

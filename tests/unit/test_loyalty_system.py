@@ -10,7 +10,8 @@ wallets merge by ledger transfer and forward. Afterwards, for every group of ide
 reference graph joins:
 
 - exactly one wallet of the group is not merged away, and it holds all the group's points:
-  what the reference earns for the group's completed purchases minus the returned shares;
+  what the reference earns for the group's completed purchases (base and promotion bonus)
+  minus the returned shares;
 - every other wallet of the group is empty and forwards to a wallet of the group;
 - no wallet is negative, each wallet's balances equal the sum of its entries, no entry id
   posts twice, and the merge clearing account nets to zero over all wallets.
@@ -60,7 +61,9 @@ def ident(n: int) -> str:
 purchase_st = st.tuples(
     st.integers(0, 5),  # identifier
     st.booleans(),  # online order (earns when fulfilled) or till sale
-    st.lists(st.tuples(st.sampled_from(SKUS), st.integers(1, 3), st.integers(100, 5_000)), min_size=1, max_size=3),
+    st.lists(st.tuples(st.sampled_from(SKUS), st.integers(1, 3), st.integers(100, 5_000),
+                       st.sampled_from([0, 0, 7, 40])),  # the promotions' bonus points for the line
+             min_size=1, max_size=3),
     st.integers(0, 2),  # units cancelled (orders) of the first line's SKU
     st.integers(0, 4),  # units returned of the first line's SKU
 )
@@ -92,8 +95,8 @@ def test_points_follow_purchases_returns_and_merges_to_one_wallet_per_customer(l
         when = at()
         graph.link(ident(who), ident(who), when)
         key = f"order/o{i}" if online else f"st-001/r{i}"
-        plines = [PurchaseLine(line_no=n, sku=sku, quantity=q, net_cents=c)
-                  for n, (sku, q, c) in enumerate(lines, start=1)]
+        plines = [PurchaseLine(line_no=n, sku=sku, quantity=q, net_cents=c, bonus_points=b)
+                  for n, (sku, q, c, b) in enumerate(lines, start=1)]
         send(IdentifyPurchase(event_id=f"p{i}:identity", occurred_at=when, source_node="st-001",
                               identifier=ident(who), purchase_event_id=f"p{i}", purchase_key=key,
                               channel="web" if online else "store", node="st-001", fulfilled=not online,
@@ -207,7 +210,8 @@ def stored(record: Any) -> Any:
 
 
 def _reference_points(lines: list[PurchaseLine], cancelled: int, sku: str, returned: int) -> int:
-    """What the group keeps: each line's points net of cancelled units, less returned shares."""
+    """What the group keeps: each line's points and bonus net of cancelled units (both rounded
+    down), less the returned units' share of the two together (rounded up)."""
     left_cancel = cancelled
     net: list[tuple[PurchaseLine, int, int]] = []
     for line in sorted(lines, key=lambda x: -x.line_no):
@@ -216,7 +220,8 @@ def _reference_points(lines: list[PurchaseLine], cancelled: int, sku: str, retur
         q = line.quantity - take
         if q:
             cents = line.net_cents * q // line.quantity
-            net.append((line, q, points_for_line(cents, line.sku, "base", FLAT)))
+            bonus = line.bonus_points * q // line.quantity
+            net.append((line, q, points_for_line(cents, line.sku, "base", FLAT) + bonus))
     total = 0
     left_return = returned
     for line, q, points in sorted(net, key=lambda x: x[0].line_no):
