@@ -14,7 +14,7 @@ demo: setup ## broker, worker, sink, dashboard, a simulated retail day, answers 
 
 test: setup ## lint, every test (unit, component, integration against a real broker), then the time-sensitive ones 45 days later
 	$(VENV)/bin/ruff check .
-	$(VENV)/bin/mypy domain streams runtime tables agents views ops analytics sim broker bench dashboard demo settings.py app.py
+	$(VENV)/bin/mypy domain streams runtime tables agents views ops analytics sim broker bench dashboard demo till settings.py app.py
 	$(PY) -m broker fetch
 	bash ops/ensure_chromium.sh
 	$(PY) -m streams.schemas --check
@@ -44,7 +44,7 @@ status:
 
 lint: setup
 	$(VENV)/bin/ruff check .
-	$(VENV)/bin/mypy domain streams runtime tables agents views ops analytics sim broker bench dashboard demo settings.py app.py
+	$(VENV)/bin/mypy domain streams runtime tables agents views ops analytics sim broker bench dashboard demo till settings.py app.py
 
 clean: stop
 	rm -rf .run

@@ -12,7 +12,6 @@ draft always print the same report; the last line is the report as one JSON obje
 from __future__ import annotations
 
 import argparse
-import importlib
 import json
 import sys
 import time
@@ -29,6 +28,7 @@ from tqdm import tqdm
 from analytics.promotion_replay import Pricer, Progress, Replay, replay
 from analytics.sql_files import sql
 from domain.pricing.basket import Basket, BasketLine, PricingContext
+from domain.pricing.price import price
 from settings import Settings
 from streams.pricing import BookEvent, PromotionDefined
 
@@ -149,13 +149,9 @@ def _exhausted(b: dict[str, Any]) -> str:
     return "not in the replay"
 
 
-def pricer() -> Pricer:
-    """The pricing function every worker and till prices with."""
-    return importlib.import_module("domain.pricing.price").price  # type: ignore[no-any-return]
-
-
-def backtest(db: Path, draft: PromotionDefined, days: int, quick: bool = False, price: Pricer | None = None,
+def backtest(db: Path, draft: PromotionDefined, days: int, quick: bool = False, pricer: Pricer = price,
              progress: tqdm | None = None) -> dict[str, Any]:
+    """The report's figures: the snapshot's baskets priced by `pricer`, the function every till and worker uses."""
     with duckdb.connect(str(db), read_only=True) as con:
         entries = load_book(con)
         baskets = load_baskets(con, days, QUICK_BASKETS if quick else None)
@@ -163,7 +159,7 @@ def backtest(db: Path, draft: PromotionDefined, days: int, quick: bool = False, 
     if progress is not None:
         progress.total = len(baskets)
         tick = progress.update
-    return report(replay(baskets, entries, draft, price or pricer(), tick), draft, days, quick)
+    return report(replay(baskets, entries, draft, pricer, tick), draft, days, quick)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -97,7 +97,13 @@ def _list_prices_s(work: Workload, baskets: list[tuple]) -> float:  # type: igno
     return time.perf_counter() - started
 
 
-PHASES: dict[str, Phase] = {"pure": pure}
+def _http(args: argparse.Namespace, work: Workload) -> dict[str, object]:
+    from bench.pricing_http import http  # starts a broker and a worker: only when asked for
+
+    return http(args, work)
+
+
+PHASES: dict[str, Phase] = {"pure": pure, "http": _http}
 
 
 def main(argv: list[str] | None = None) -> dict[str, object]:
@@ -105,6 +111,7 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
     parser.add_argument("--quick", action="store_true", help=f"{QUICK_BASKETS:,} baskets instead of {FULL_BASKETS:,}")
     parser.add_argument("--baskets", type=int, default=None, help="override the number of baskets timed")
     parser.add_argument("--phases", default=",".join(PHASES), help=f"comma-separated, of: {', '.join(PHASES)}")
+    parser.add_argument("--rate", type=float, default=500.0, help="baskets/s offered over HTTP (phase http)")
     args = parser.parse_args(argv)
     n = args.baskets or (QUICK_BASKETS if args.quick else FULL_BASKETS)
     work = workload(n + WARMUP)

@@ -46,11 +46,16 @@ class Workload:
 
 def workload(baskets: int, lines: int = 10, seed: int = 7) -> Workload:
     rng = random.Random(seed)
-    events = catalogue(rng) + [_group(*g) for g in GROUPS] + [_promotion(rng, i) for i in range(PROMOTIONS)]
+    events = book_events(rng)
     book = PriceBook()
     for offset, event in enumerate(events):
         book.apply(event, offset)
     return Workload(book, [_basket(rng, i, lines) for i in range(baskets)], lines)
+
+
+def book_events(rng: random.Random) -> list[BookEvent]:
+    """Every record of the book, in the order a worker would read them (what bench.pricing_http publishes)."""
+    return catalogue(rng) + [_group(*g) for g in GROUPS] + [_promotion(rng, i) for i in range(PROMOTIONS)]
 
 
 def sku(i: int) -> str:

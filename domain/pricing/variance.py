@@ -20,8 +20,8 @@ from streams.redemptions import PricingVariance, RedeemPromotions
 
 
 def variances(sale: RedeemPromotions, book: PriceBook) -> list[PricingVariance]:
-    expected = reprice(sale, book)
-    by_line = {line.line_no: line for line in expected.lines}
+    centre_priced = reprice(sale, book)
+    by_line = {line.line_no: line for line in centre_priced.lines}
     out = []
     for line in sale.lines:
         centre = by_line.get(line.line_no)

@@ -17,8 +17,6 @@ from streams.pricing import Budget, Conditions, PriceChanged, PromotionDefined, 
 from tests.unit.fulfilment_factories import project
 from tests.unit.pricing_analytics_factories import days
 
-pytest.importorskip("domain.pricing.price", reason="the pricing function is not on this branch yet")
-
 DAYS = 10
 
 
