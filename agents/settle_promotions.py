@@ -3,7 +3,8 @@
 Consumes `pricing.redemptions` (keyed by receipt or order id, co-partitioned with the
 `promotion-redemptions` table). The budget commands go onto the SKU logs of the budget
 accounts (`inventory.movements`), each use onto `pricing.promotion-uses`, each till line the
-centre prices otherwise onto `pricing.variances`; all after the checkpoint that keeps the state
+centre prices otherwise onto `pricing.variances` (and, charged less, as a fact for the till-price
+fraud rule onto `fraud.facts`); all after the checkpoint that keeps the state
 deciding them. The decisions are `domain.pricing.settlement` and `domain.pricing.variance`.
 """
 
@@ -14,6 +15,7 @@ from typing import Any
 
 from aiokafka import TopicPartition
 
+from domain.fraud_facts import facts_for_variance
 from domain.pricing.settlement import settle
 from domain.pricing.variance import variances
 from ops.metrics import EVENTS
@@ -23,7 +25,7 @@ from runtime.source import OwnedSource
 from streams.holds import CommitHold, ReleaseHold
 from streams.inventory import StockMovement
 from streams.redemptions import PricingVariance, PromotionUsed, RedeemPromotions
-from streams.topics import INVENTORY_MOVEMENTS, PRICING_REDEMPTIONS, PRICING_USES, PRICING_VARIANCES
+from streams.topics import FRAUD_FACTS, INVENTORY_MOVEMENTS, PRICING_REDEMPTIONS, PRICING_USES, PRICING_VARIANCES
 from tables.price_book import live_book
 from tables.redemptions import redemption_state, redemptions_table
 
@@ -47,6 +49,8 @@ async def settle_batch(tp: TopicPartition, records: list[Any]) -> None:
                 source.after_checkpoint(PRICING_USES, event)
             elif isinstance(event, PricingVariance):
                 source.after_checkpoint(PRICING_VARIANCES, event)
+                for fact in facts_for_variance(event):  # the till-price fraud rule judges variances
+                    source.after_checkpoint(FRAUD_FACTS, fact)
                 log.info("till %s line %d of %s: charged %d, centre %d (%s)", event.store, event.line_no,
                          event.receipt_id, event.charged_cents, event.expected_cents, event.cause)
         EVENTS.labels(PRICING_REDEMPTIONS.name).inc()

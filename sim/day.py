@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable, Iterator
-from itertools import accumulate, islice
+from itertools import accumulate, chain, islice
 
 from sim.backroom import (
     opening_stock,
@@ -72,9 +72,8 @@ def open_day(config: SimConfig, identity_key: bytes = b"") -> DayState:
 
 def _day(day: DayState) -> Iterator[Emission]:
     yield from opening_stock(day)
-    yield from publish_catalogue(day)
-    while True:
-        emission = _next(day)
+    for emission in chain(publish_catalogue(day), iter(lambda: _next(day), None)):
+        day.pricing.publish(emission[2])  # the tills' book takes each price book event as it is published
         if day.fraud is not None:
             day.fraud.observe(emission)
         yield emission

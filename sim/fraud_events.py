@@ -1,13 +1,15 @@
-"""The events fraud scenarios are made of: till sales, returns and voids, built like the tills' own."""
+"""The events fraud scenarios are made of: till sales, returns and voids, built (and priced) like the tills' own."""
 
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 
 from sim.fraud import FraudPlan
 from sim.network import Customer
+from sim.pricing import Wanted
 from sim.state import DayState, Emission
-from sim.tills import priced_line
+from sim.tills import rung_up
 from streams.pos import CustomerRef, PosReturn, PosSale, PosVoid, ReturnLine, SaleLine, Tender, VoidLine
 from streams.topics import POS_TRANSACTIONS
 
@@ -21,35 +23,45 @@ def card_holder(day: DayState, rng: random.Random) -> Customer | None:
     return None
 
 
-def some_lines(day: DayState, rng: random.Random, store: str, wanted: int, stocked: bool = True) -> list[SaleLine]:
-    """Up to `wanted` single units at the store's price: on its shelves (`stocked`), or at least
+def some_units(day: DayState, rng: random.Random, store: str, wanted: int,
+               stocked: bool = True) -> list[tuple[str, int]]:
+    """Up to `wanted` distinct SKUs, one unit each: on the store's shelves (`stocked`), or at least
     on a pair the back room does not keep to itself (a return may bring back anything else)."""
-    lines: list[SaleLine] = []
+    units: list[tuple[str, int]] = []
     for _ in range(wanted * 4):
         sku = day.network.pick_item(rng).sku
-        if len(lines) == wanted or any(line.sku == sku for line in lines):
+        if len(units) == wanted or any(taken == sku for taken, _ in units):
             continue
         if (sku, store) in day.books.locked or (stocked and day.books.available(sku, store) < 1):
             continue
-        lines.append(priced_line(day, len(lines) + 1, sku, 1, store))
-    return lines
+        units.append((sku, 1))
+    return units
 
 
 def cashier_of(rng: random.Random, store: str) -> str:
     return f"{store}-c{rng.randint(1, 20):02d}"
 
 
-def sold(day: DayState, plan: FraudPlan, store: str, cashier: str, lines: list[SaleLine],
-         customer: CustomerRef | None, tenders: list[Tender]) -> Emission:
+def sold(day: DayState, plan: FraudPlan, store: str, cashier: str, wanted: Wanted, customer: CustomerRef | None,
+         pay: Callable[[int], list[Tender]], keyed: Callable[[SaleLine], SaleLine] | None = None) -> Emission:
+    """A sale priced and stamped by the store's till at its time, paid by `pay(net cents)`; `keyed`
+    replaces each line as the till sends it (a price keyed or tampered with)."""
     event_id, at = plan.stamp(day)
+    lines, stamp = rung_up(day, f"rc-{event_id}", store, at, wanted)
+    if keyed is not None:
+        lines = [keyed(line) for line in lines]
     event = PosSale(
         event_id=event_id, occurred_at=at, source_node=store, receipt_id=f"rc-{event_id}",
         terminal_id=f"{store}-t{plan.rng.randint(1, 6)}", cashier_id=cashier, customer=customer, lines=lines,
-        tenders=tenders,
+        tenders=pay(sum(line.net_cents for line in lines)), pricing=stamp,
     )
     for line in lines:
         day.books.move(line.sku, store, -line.quantity)
     return POS_TRANSACTIONS, POS_TRANSACTIONS.key_for(event), event
+
+
+def card_payment(net_cents: int) -> list[Tender]:
+    return [Tender(method="card", amount_cents=net_cents)]
 
 
 def returned(day: DayState, plan: FraudPlan, store: str, lines: list[ReturnLine], receipt_id: str | None,

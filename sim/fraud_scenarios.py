@@ -14,7 +14,7 @@ from datetime import timedelta
 from domain.identity import customer_id_for, hashed, hashed_device, normalise, purchase_key_of_sale
 from sim.config import SimConfig
 from sim.fraud import FraudCase, FraudPlan, Scenario
-from sim.fraud_events import card_holder, returned, sold, some_lines
+from sim.fraud_events import card_holder, card_payment, returned, sold, some_units
 from sim.fraud_till import cashier_exceptions, till_price_below_central
 from sim.state import TRADING_DAY, DayState, Emission, take
 from streams.customers import CustomerDeviceSeen, CustomerIdentifierLinked
@@ -71,14 +71,20 @@ def redemption_velocity(day: DayState, plan: FraudPlan) -> None:
 
 
 def _redeem(day: DayState, plan: FraudPlan, store: str, card: CustomerRef) -> Emission | None:
-    lines = some_lines(day, plan.rng, store, plan.rng.randint(1, 3))
-    net = sum(line.net_cents for line in lines)
-    if net < 2:
+    wanted = some_units(day, plan.rng, store, plan.rng.randint(1, 3))
+    if not wanted:
         return None
-    points = plan.rng.randint(1 + (net - 1) // 2, net - 1)  # one point pays one cent
-    tenders = [Tender(method="loyalty_points", amount_cents=points, points=points),
-               Tender(method="card", amount_cents=net - points)]
-    return sold(day, plan, store, f"{store}-c{plan.rng.randint(1, 20):02d}", lines, card, tenders)
+    return sold(day, plan, store, f"{store}-c{plan.rng.randint(1, 20):02d}", wanted, card,
+                lambda net: _mostly_points(plan.rng, net))
+
+
+def _mostly_points(rng: random.Random, net: int) -> list[Tender]:
+    """More than half the receipt paid with points (one point pays one cent), the rest by card."""
+    if net < 2:
+        return card_payment(net)
+    points = rng.randint(1 + (net - 1) // 2, net - 1)
+    return [Tender(method="loyalty_points", amount_cents=points, points=points),
+            Tender(method="card", amount_cents=net - points)]
 
 
 def linked_accounts(day: DayState, plan: FraudPlan) -> None:
@@ -133,9 +139,10 @@ def _return_unbought(day: DayState, plan: FraudPlan) -> Emission | None:
         how = f"{quantity} x {sku} back on {receipt.receipt_id}, which sold {units}"
     else:
         store = rng.choice(day.network.stores).node_id
-        lines = [ReturnLine(line_no=n, sku=line.sku, quantity=line.quantity, refund_cents=line.net_cents,
+        lines = [ReturnLine(line_no=n, sku=sku, quantity=quantity, refund_cents=quantity * day.price(sku, store),
                             condition="sellable")
-                 for n, line in enumerate(some_lines(day, rng, store, rng.randint(1, 2), stocked=False), start=1)]
+                 for n, (sku, quantity) in enumerate(some_units(day, rng, store, rng.randint(1, 2), stocked=False),
+                                                     start=1)]
         if not lines:
             return None
         forged = f"rc-forged-{rng.getrandbits(40):010x}"
@@ -180,16 +187,14 @@ def buy_earn_return(day: DayState, plan: FraudPlan) -> None:
 
     def buy(n: int) -> Callable[[DayState], Emission | None]:
         def step(day: DayState) -> Emission | None:
-            lines = some_lines(day, plan.rng, store, plan.rng.randint(1, 3))
-            if not lines:
+            wanted = some_units(day, plan.rng, store, plan.rng.randint(1, 3))
+            if not wanted:
                 return None
-            net = sum(line.net_cents for line in lines)
-            emission = sold(day, plan, store, f"{store}-c{plan.rng.randint(1, 20):02d}", lines, card,
-                            [Tender(method="card", amount_cents=net)])
+            emission = sold(day, plan, store, f"{store}-c{plan.rng.randint(1, 20):02d}", wanted, card, card_payment)
             bought[n] = (emission[2].receipt_id, [  # type: ignore[attr-defined]
                 ReturnLine(line_no=line.line_no, sku=line.sku, quantity=line.quantity, refund_cents=line.net_cents,
                            condition="sellable")
-                for line in lines])
+                for line in emission[2].lines])  # type: ignore[attr-defined]
             return emission
         return step
 

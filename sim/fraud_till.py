@@ -7,9 +7,9 @@ from collections.abc import Callable
 from datetime import timedelta
 
 from sim.fraud import FraudCase, FraudPlan
-from sim.fraud_events import cashier_of, returned, sold, some_lines, voided
+from sim.fraud_events import card_payment, cashier_of, returned, sold, some_units, voided
 from sim.state import DayState, Emission
-from streams.pos import PosSale, ReturnLine, SaleLine, Tender
+from streams.pos import PosSale, ReturnLine, SaleLine
 
 CASHIER_MINUTES = 120  # the cashier's shift the scenario fills
 TILL_PRICE_SHARE = 0.6  # the tampered line's price: 40% under the central price
@@ -25,10 +25,10 @@ def cashier_exceptions(day: DayState, plan: FraudPlan) -> None:
     done: list[str] = []  # exceptions sent, by kind
 
     def ring_up(day: DayState) -> Emission | None:
-        lines = some_lines(day, rng, store, rng.randint(1, 3))
-        if not lines:
+        wanted = some_units(day, rng, store, rng.randint(1, 3))
+        if not wanted:
             return None
-        emission = sold(day, plan, store, cashier, lines, None, _paid(lines))
+        emission = sold(day, plan, store, cashier, wanted, None, card_payment)
         receipts.append(emission[2])  # type: ignore[arg-type]
         return emission
 
@@ -64,42 +64,45 @@ def cashier_exceptions(day: DayState, plan: FraudPlan) -> None:
     plan.schedule(start + timedelta(minutes=CASHIER_MINUTES + 11), close)
 
 
-def _paid(lines: list[SaleLine]) -> list[Tender]:
-    return [Tender(method="card", amount_cents=sum(line.net_cents for line in lines))]
-
-
 def _refund(day: DayState, plan: FraudPlan, store: str, cashier: str) -> Emission | None:
-    lines = some_lines(day, plan.rng, store, 1, stocked=False)
-    if not lines:
+    units = some_units(day, plan.rng, store, 1, stocked=False)
+    if not units:
         return None
-    back = ReturnLine(line_no=1, sku=lines[0].sku, quantity=1, refund_cents=lines[0].net_cents, condition="sellable")
+    sku = units[0][0]
+    back = ReturnLine(line_no=1, sku=sku, quantity=1, refund_cents=day.price(sku, store), condition="sellable")
     return returned(day, plan, store, [back], None, None, None, cashier)
 
 
 def _override(day: DayState, plan: FraudPlan, store: str, cashier: str) -> Emission | None:
     """A sale with one line keyed 30 to 50% under the price; labelled a till price case too."""
-    line = _below_central(day, plan, store, plan.rng.uniform(0.5, 0.7), overridden=True)
-    if line is None:
+    sku = _repriced_sku(day, plan, store)
+    if sku is None:
         return None
-    emission = sold(day, plan, store, cashier, [line], None, _paid([line]))
+    emission = sold(day, plan, store, cashier, [(sku, 1)], None, card_payment,
+                    keyed=_under(plan.rng.uniform(0.5, 0.7), overridden=True))
+    line = emission[2].lines[0]  # type: ignore[attr-defined]
     plan.label(FraudCase("till_price_below_central", (emission[2].receipt_id,),  # type: ignore[attr-defined]
                          f"{cashier} overrode {line.sku} to {line.unit_price_cents / 100:.2f}"))
     return emission
 
 
-def _below_central(day: DayState, plan: FraudPlan, store: str, share: float, overridden: bool) -> SaleLine | None:
-    """A unit of a SKU whose price for `store` was announced on pricing.changes today, priced
-    `share` of it. The rule judges the pricing stage's re-price of the sale, which only knows
-    announced prices (the catalogue's opening prices are not events), so a line on any other SKU
-    would be invisible to it. The sale carries no pricing stamp, as none of the simulator's do:
-    the re-price finds it `unstamped` (`price_override` when overridden)."""
+def _repriced_sku(day: DayState, plan: FraudPlan, store: str) -> str | None:
+    """A SKU on the store's shelves whose price for `store` was announced on pricing.changes today.
+    The rule only knows announced prices (the catalogue's opening prices are not events), so a
+    line on any other SKU would be invisible to it."""
     known = sorted(sku for sku, nodes in plan.repriced.items()
                    if ("" in nodes or store in nodes) and day.books.available(sku, store) >= 1)
-    if not known:
-        return None
-    sku = plan.rng.choice(known)
-    unit = int(day.price(sku, store) * share)
-    return SaleLine(line_no=1, sku=sku, quantity=1, unit_price_cents=unit, price_overridden=overridden)
+    return plan.rng.choice(known) if known else None
+
+
+def _under(share: float, overridden: bool) -> Callable[[SaleLine], SaleLine]:
+    """The till's line at `share` of the unit price it priced, its discount at most what is left:
+    the line costs less than the centre's price for it, so the centre reports a variance."""
+    def keyed(line: SaleLine) -> SaleLine:
+        unit = int(line.unit_price_cents * share)
+        return line.model_copy(update={"unit_price_cents": unit, "discount_cents": min(line.discount_cents, unit),
+                                       "price_overridden": overridden})
+    return keyed
 
 
 def till_price_below_central(day: DayState, plan: FraudPlan) -> None:
@@ -109,14 +112,16 @@ def till_price_below_central(day: DayState, plan: FraudPlan) -> None:
 
 def _tampered_sale(day: DayState, plan: FraudPlan, tries: int) -> Emission | None:
     store = plan.rng.choice(day.network.stores).node_id
-    line = _below_central(day, plan, store, TILL_PRICE_SHARE, overridden=False)
-    if line is None:
+    sku = _repriced_sku(day, plan, store)
+    if sku is None:
         if tries:
             plan.schedule(day.clock + timedelta(minutes=20), lambda d: _tampered_sale(d, plan, tries - 1))
         return None
     cashier = cashier_of(plan.rng, store)
-    emission = sold(day, plan, store, cashier, [line], None, _paid([line]))
+    emission = sold(day, plan, store, cashier, [(sku, 1)], None, card_payment,
+                    keyed=_under(TILL_PRICE_SHARE, overridden=False))
     receipt = emission[2].receipt_id  # type: ignore[attr-defined]
+    line = emission[2].lines[0]  # type: ignore[attr-defined]
     plan.label(FraudCase("till_price_below_central", (receipt,),
                          f"{line.sku} sold at {line.unit_price_cents / 100:.2f} on {receipt} at {store}, "
                          f"central {day.price(line.sku, store) / 100:.2f}"))

@@ -6,9 +6,11 @@ cancellation releases them, and the shipment or pick-up commits what is left of 
 
 from __future__ import annotations
 
+from typing import Literal
+
 from sim.network import Customer
 from sim.state import DayState, Emission, OpenOrder, take
-from sim.tills import priced_line
+from sim.tills import sale_lines
 from streams.customers import CustomerDeviceSeen
 from streams.orders import (
     CancelledLine,
@@ -50,7 +52,8 @@ def device_seen(day: DayState) -> Emission | None:
 
 
 def order_placed(day: DayState) -> Emission | None:
-    """A customer's order, fulfilled by the first node that can serve every line."""
+    """A customer's order, priced and stamped at checkout (node: the channel), fulfilled by the first
+    node that can serve every line."""
     rng = day.rng
     customer = day.network.customers[rng.randrange(len(day.network.customers))]
     delivery = rng.choices(DELIVERIES, weights=DELIVERY_WEIGHTS)[0]
@@ -58,9 +61,10 @@ def order_placed(day: DayState) -> Emission | None:
     node = _fulfilment_node(day, customer, delivery, wanted)
     if node is None:
         return None
-    channel = "app" if customer.knows("app_account") and rng.random() < 0.5 else "web"
-    lines = [priced_line(day, n, sku, quantity, "") for n, (sku, quantity) in enumerate(wanted, start=1)]
+    channel: Literal["web", "app"] = "app" if customer.knows("app_account") and rng.random() < 0.5 else "web"
     event_id, at = day.stamp()
+    priced, stamp = day.pricing.checkout(f"or-{event_id}", wanted, at, channel, channel, SHIPPING_CENTS[delivery])
+    lines = sale_lines(day, priced, wanted, "")
     event = OrderPlaced(
         event_id=event_id,
         occurred_at=at,
@@ -73,7 +77,8 @@ def order_placed(day: DayState) -> Emission | None:
         ship_to=None if delivery == "pick_up_in_store" else ShippingAddress(
             postcode=customer.postcode, country="NL", lat=customer.lat, lon=customer.lon),
         lines=lines,
-        shipping_cents=SHIPPING_CENTS[delivery],
+        shipping_cents=priced.shipping_cents,
+        pricing=stamp,
     )
     for sku, quantity in wanted:
         day.books.hold(sku, node, quantity)

@@ -1,4 +1,4 @@
-"""What the simulator remembers during the day: the clock, the books, receipts, orders, prices."""
+"""What the simulator remembers during the day: the clock, the books, receipts, orders, prices, the price book."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, TypeVar
 
 from sim.config import SimConfig
 from sim.network import Network
+from sim.pricing import LocalBook
 from streams.base import Event
 from streams.orders import DeliveryMode
 from streams.pos import CustomerRef
@@ -145,7 +146,8 @@ class DayState:
     orders: list[OpenOrder] = field(default_factory=list)
     in_transit: list[tuple[datetime, int, TransferShipped]] = field(default_factory=list)
     prices: dict[Pair, int] = field(default_factory=dict)  # node "" is the central price
-    promotions: dict[str, Promotion] = field(default_factory=dict)
+    promotions: dict[str, Promotion] = field(default_factory=dict)  # the legacy ones still live
+    pricing: LocalBook = field(default_factory=LocalBook)  # what tills and checkout price with
     fraud: FraudPlan | None = None  # labelled fraud cases still to send
 
     def stamp(self, gap: timedelta | None = None) -> tuple[str, datetime]:
@@ -160,10 +162,6 @@ class DayState:
 
     def price(self, sku: str, node: str) -> int:
         return self.prices.get((sku, node)) or self.prices[(sku, "")]
-
-    def percent_off(self, sku: str) -> int:
-        live = [p.percent_off for p in self.promotions.values() if sku in p.skus and p.ends_at > self.clock]
-        return max(live, default=0)
 
     def ship(self, transfer: TransferShipped) -> None:
         heapq.heappush(self.in_transit, (transfer.eta, self.sequence, transfer))

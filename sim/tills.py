@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import random
+from datetime import datetime
 
+from domain.pricing.basket import PricedBasket
+from sim.pricing import Wanted
 from sim.state import DayState, Emission, Receipt, take
 from streams.pos import CustomerRef, PosReturn, PosSale, PosVoid, ReturnLine, SaleLine, Tender, VoidLine
+from streams.redemptions import PricingStamp
 from streams.topics import POS_TRANSACTIONS
 
 LINE_COUNTS = (1, 2, 3, 4, 5)
@@ -16,14 +20,15 @@ RECENT_RECEIPTS = 25
 
 
 def sale(day: DayState) -> Emission | None:
-    """A basket at a random store; lines only for what its shelves hold."""
+    """A basket at a random store, priced and stamped by its till; lines only for what its shelves hold."""
     rng = day.rng
     store = rng.choice(day.network.stores).node_id
-    lines = _basket(day, store)
-    if not lines:
+    wanted = _basket(day, store)
+    if not wanted:
         return None
     customer = _loyalty_card(day) if rng.random() < 0.4 else None
     event_id, at = day.stamp()
+    lines, stamp = rung_up(day, f"rc-{event_id}", store, at, wanted)
     event = PosSale(
         event_id=event_id,
         occurred_at=at,
@@ -34,6 +39,7 @@ def sale(day: DayState) -> Emission | None:
         customer=customer,
         lines=lines,
         tenders=tenders(rng, sum(line.net_cents for line in lines), customer),
+        pricing=stamp,
     )
     for line in lines:
         day.books.move(line.sku, store, -line.quantity)
@@ -42,26 +48,43 @@ def sale(day: DayState) -> Emission | None:
     return POS_TRANSACTIONS, POS_TRANSACTIONS.key_for(event), event
 
 
-def _basket(day: DayState, store: str) -> list[SaleLine]:
+def _basket(day: DayState, store: str) -> list[tuple[str, int]]:
+    """Distinct SKUs with quantities, as many as the store has on its shelves."""
     rng = day.rng
     wanted = rng.choices(LINE_COUNTS, weights=LINE_COUNT_WEIGHTS)[0]
-    lines: list[SaleLine] = []
+    lines: list[tuple[str, int]] = []
     for _ in range(wanted * 2):  # a shopper gives up on what is out of stock
         item = day.network.pick_item(rng)
         quantity = rng.choice((1, 1, 1, 2, 2, 3))
-        if len(lines) == wanted or any(line.sku == item.sku for line in lines):
+        if len(lines) == wanted or any(sku == item.sku for sku, _ in lines):
             continue
         if day.books.available(item.sku, store) < quantity:
             continue
-        lines.append(priced_line(day, len(lines) + 1, item.sku, quantity, store))
+        lines.append((item.sku, quantity))
     return lines
 
 
-def priced_line(day: DayState, line_no: int, sku: str, quantity: int, node: str) -> SaleLine:
-    """A line at the node's price (node "" is the central price), less any live promotion."""
-    unit = day.price(sku, node)
-    discount = quantity * unit * day.percent_off(sku) // 100
-    return SaleLine(line_no=line_no, sku=sku, quantity=quantity, unit_price_cents=unit, discount_cents=discount)
+def rung_up(day: DayState, receipt_id: str, store: str, at: datetime, wanted: Wanted) -> tuple[list[SaleLine],
+                                                                                               PricingStamp]:
+    """The basket as the store's till prices it at `at`, and the stamp its sale carries."""
+    priced, stamp = day.pricing.checkout(receipt_id, wanted, at, "store", store)
+    return sale_lines(day, priced, wanted, store), stamp
+
+
+def sale_lines(day: DayState, priced: PricedBasket, wanted: Wanted, shelf: str) -> list[SaleLine]:
+    """Each line at the book's unit price less its discount. A SKU the book has no price for (the
+    catalogue's opening prices are not events) is charged the `shelf` node's price, undiscounted:
+    the centre cannot re-price it either."""
+    by_line = {line.line_no: line for line in priced.lines}
+    lines = []
+    for n, (sku, quantity) in enumerate(wanted, start=1):
+        line = by_line.get(n)
+        if line is None:
+            lines.append(SaleLine(line_no=n, sku=sku, quantity=quantity, unit_price_cents=day.price(sku, shelf)))
+        else:
+            lines.append(SaleLine(line_no=n, sku=sku, quantity=quantity, unit_price_cents=line.unit_price_cents,
+                                  discount_cents=line.discount_cents))
+    return lines
 
 
 def tenders(rng: random.Random, net_cents: int, customer: CustomerRef | None) -> list[Tender]:
