@@ -42,7 +42,8 @@ class Rule:
     codes: frozenset[str]
     limited: bool  # draws on budget or coupon accounts
     money_budget: bool
-    per_customer: bool
+    per_customer: bool  # a budget or coupon account per customer
+    by_store: bool  # a budget account per store
     kind: str
     target: str
     percent: int
@@ -81,6 +82,7 @@ def compile_rule(promo: PromotionDefined, group: str, order: int) -> Rule:
         money_budget=budget is not None and budget.money_cents is not None,
         per_customer=(budget is not None and budget.scope == "customer")
         or (coupon is not None and coupon.per_customer is not None),
+        by_store=budget is not None and budget.scope == "store",
         kind=r.kind, target=r.target, percent=r.percent or 0, amount=r.amount_cents or 0, price=r.price_cents or 0,
         buy=r.buy or 0, get=r.get or 0, threshold=r.threshold_cents or 0, points=r.points,
         points_per_unit=r.points_per_unit, max_applications=r.max_applications, parts=parts,
