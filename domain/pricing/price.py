@@ -33,7 +33,7 @@ from domain.pricing.index import Group, Index, index_for, touched
 from domain.pricing.money import increment
 from domain.pricing.needs import fullest_leases
 from domain.pricing.outcome import Basis, Outcome, State
-from domain.pricing.rules import Facts, ineligible
+from domain.pricing.rules import Facts, basket_reason
 from domain.pricing.stacking import Member, Rejection, settle
 from domain.pricing.unit_prices import Line, priced_lines
 
@@ -71,16 +71,21 @@ def _candidates(index: Index, lines: list[Line], facts: Facts) -> tuple[list[tup
             hits.setdefault(rule, [])
     qual_all = [p for p, line in enumerate(lines) if line.promotable]
     units_all = sum(lines[p].quantity for p in qual_all)
+    verdicts = index.verdicts(facts.at, facts.channel, facts.node, facts.tier)
     rejected: list[Rejection] = []
     runs: dict[str, list[Member]] = {}
     for rule in sorted(hits, key=_by_order):
+        reason = verdicts[rule]
+        if reason is not None:
+            rejected.append((rule, reason))
+            continue
         matched = hits[rule]
         if len(matched) == len(lines):
             qual, units = qual_all, units_all
         else:
             qual = [p for p in matched if lines[p].promotable]
             units = sum(lines[p].quantity for p in qual)
-        reason = ineligible(rule, units, facts, bool(qual))
+        reason = basket_reason(rule, units, facts, bool(qual))
         if reason is None:
             runs.setdefault(rule.group, []).append((rule, qual))
         else:

@@ -114,18 +114,29 @@ def coupon_code(rule: Rule, facts: Facts) -> str | None:
 
 def ineligible(rule: Rule, units: int, facts: Facts, has_qualifying: bool) -> str | None:
     """The first check `rule` fails for this basket (see the module docstring), or None."""
+    return context_reason(rule, facts.at, facts.channel, facts.node, facts.tier) or basket_reason(
+        rule, units, facts, has_qualifying)
+
+
+def context_reason(rule: Rule, at: datetime, channel: str, node: str, tier: str | None) -> str | None:
+    """The first check `rule` fails that the basket's contents play no part in, or None."""
     if rule.status != "active":
         return "draft" if rule.status == "draft" else "ended"
-    if facts.at >= rule.ends_at:
+    if at >= rule.ends_at:
         return "ended"
-    if facts.at < rule.starts_at:
+    if at < rule.starts_at:
         return "not_started"
-    if rule.channels and facts.channel not in rule.channels:
+    if rule.channels and channel not in rule.channels:
         return "channel"
-    if rule.nodes and facts.node not in rule.nodes:
+    if rule.nodes and node not in rule.nodes:
         return "node"
-    if rule.tiers and facts.tier not in rule.tiers:
+    if rule.tiers and tier not in rule.tiers:
         return "tier"
+    return None
+
+
+def basket_reason(rule: Rule, units: int, facts: Facts, has_qualifying: bool) -> str | None:
+    """The first check after `context_reason` that `rule` fails for this basket, or None."""
     if rule.codes and not (rule.codes & facts.codes):
         return "coupon_missing"
     if rule.codes and coupon_code(rule, facts) is None:
