@@ -8,13 +8,17 @@ against an ordinary basket.
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from domain.pricing.basket import RejectedPromotion
 from domain.pricing.book import BookView
-from domain.pricing.rules import Rule, compile_rule
+from domain.pricing.rules import Rule, compile_rule, context_reason
 from domain.pricing.unit_prices import Line
+
+MEMO_CONTEXTS = 10_000  # (channel, node, tier, span) verdicts remembered before starting afresh
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,7 +37,9 @@ class Index:
     anywhere: tuple[Rule, ...]
     by_code: dict[str, tuple[Rule, ...]]
     groups: dict[str, Group]
+    moments: tuple[datetime, ...] = ()  # every start and end of a rule: context verdicts hold between two
     rejections: dict[tuple[str, str], RejectedPromotion] = field(default_factory=dict)  # made once, shared
+    contexts: dict[tuple[str, str, str | None, int], dict[Rule, str | None]] = field(default_factory=dict)
 
     def rejected(self, promotion_id: str, reason: str) -> RejectedPromotion:
         found = self.rejections.get((promotion_id, reason))
@@ -41,6 +47,16 @@ class Index:
             if len(self.rejections) > 100_000:
                 self.rejections.clear()
             found = self.rejections[(promotion_id, reason)] = RejectedPromotion(promotion_id, reason)
+        return found
+
+    def verdicts(self, at: datetime, channel: str, node: str, tier: str | None) -> dict[Rule, str | None]:
+        """Each rule's `context_reason` in this context, worked out once per context and span of time."""
+        key = (channel, node, tier, bisect_right(self.moments, at))
+        found = self.contexts.get(key)
+        if found is None:
+            if len(self.contexts) > MEMO_CONTEXTS:
+                self.contexts.clear()
+            found = self.contexts[key] = {r: context_reason(r, at, channel, node, tier) for r in self.rules}
         return found
 
 
@@ -74,7 +90,8 @@ def build(view: BookView) -> Index:
         for category in rule.categories:
             by_category.setdefault(category, []).append(rule)
     anywhere = tuple(r for r in rules if r.anywhere and r.status != "draft")
-    return Index(rules, _frozen(by_sku), _frozen(by_category), anywhere, _frozen(by_code), groups)
+    moments = tuple(sorted({r.starts_at for r in rules} | {r.ends_at for r in rules}))
+    return Index(rules, _frozen(by_sku), _frozen(by_category), anywhere, _frozen(by_code), groups, moments)
 
 
 def touched(index: Index, lines: Sequence[Line]) -> dict[Rule, list[int]]:

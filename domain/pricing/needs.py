@@ -39,9 +39,10 @@ def needs(rule: Rule, facts: Facts, code: str | None, amount: int) -> tuple[Budg
 
 
 def accounts(rule: Rule, facts: Facts, code: str | None) -> list[Account]:
-    """Budget accounts then coupon accounts, memoised on the rule (their names are hashed)."""
+    """Budget accounts then coupon accounts, memoised on the rule (their names are hashed) by what
+    they depend on: the store and the customer only for the rules whose accounts name them."""
     day = facts.at.astimezone(UTC).date()
-    key = (facts.node, facts.customer_id, day, code)
+    key = (facts.node if rule.by_store else None, facts.customer_id if rule.per_customer else None, day, code)
     found: list[Account] | None = rule.memo.get(key)
     if found is None:
         if len(rule.memo) >= MEMO_ACCOUNTS:

@@ -33,7 +33,7 @@ from domain.pricing.index import Group, Index, index_for, touched
 from domain.pricing.money import increment
 from domain.pricing.needs import fullest_leases
 from domain.pricing.outcome import Basis, Outcome, State
-from domain.pricing.rules import Facts, ineligible
+from domain.pricing.rules import Facts, basket_reason
 from domain.pricing.stacking import Member, Rejection, settle
 from domain.pricing.unit_prices import Line, priced_lines
 
@@ -57,7 +57,9 @@ def price(basket: Basket, context: PricingContext, book: PriceBook) -> PricedBas
     base = State([line.gross for line in lines], basket.shipping_cents)
     kept, lost = settle(runs, base, Basis(lines, facts, increment(context.currency)))
     rejected.extend(lost)
-    listed = [index.rejected(rule.promotion_id, reason) for rule, reason in rejected] + unknown_codes
+    known = index.rejections
+    listed = [known.get((rule.promotion_id, reason)) or index.rejected(rule.promotion_id, reason)
+              for rule, reason in rejected] + unknown_codes
     listed.sort(key=_by_id)
     return _priced(basket, context, book.version, lines, unknown, kept, tuple(listed))
 
@@ -71,16 +73,21 @@ def _candidates(index: Index, lines: list[Line], facts: Facts) -> tuple[list[tup
             hits.setdefault(rule, [])
     qual_all = [p for p, line in enumerate(lines) if line.promotable]
     units_all = sum(lines[p].quantity for p in qual_all)
+    verdicts = index.verdicts(facts.at, facts.channel, facts.node, facts.tier)
     rejected: list[Rejection] = []
     runs: dict[str, list[Member]] = {}
     for rule in sorted(hits, key=_by_order):
+        reason = verdicts[rule]
+        if reason is not None:
+            rejected.append((rule, reason))
+            continue
         matched = hits[rule]
         if len(matched) == len(lines):
             qual, units = qual_all, units_all
         else:
             qual = [p for p in matched if lines[p].promotable]
             units = sum(lines[p].quantity for p in qual)
-        reason = ineligible(rule, units, facts, bool(qual))
+        reason = basket_reason(rule, units, facts, bool(qual))
         if reason is None:
             runs.setdefault(rule.group, []).append((rule, qual))
         else:
@@ -90,29 +97,35 @@ def _candidates(index: Index, lines: list[Line], facts: Facts) -> tuple[list[tup
 
 def _priced(basket: Basket, context: PricingContext, version: int, lines: list[Line], unknown: tuple[str, ...],
             kept: list[Outcome], rejected: tuple[RejectedPromotion, ...]) -> PricedBasket:
-    shares: list[list[PriceShare]] = [[] for _ in lines]
+    """The answer, built once: each line's discount and points added up as the shares are made."""
+    n = len(lines)
+    shares: list[list[PriceShare]] = [[] for _ in range(n)] if kept else []
+    line_off = [0] * n
+    line_points = [0] * n
     applied = []
     shipping_off = 0
     for o in kept:
+        promotion_id = o.rule.promotion_id
         parts = []
+        off = points = 0
         for p, d, pts in zip(o.positions, o.discounts, o.points, strict=True):
             if d or pts:
-                shares[p].append(PriceShare(o.rule.promotion_id, d, pts))
+                shares[p].append(PriceShare(promotion_id, d, pts))
                 parts.append((lines[p].line_no, d, pts))
+                line_off[p] += d
+                line_points[p] += pts
+                off += d
+                points += pts
         shipping_off += o.shipping
         applied.append(AppliedPromotion(
-            o.rule.promotion_id, o.rule.version, o.rule.kind, o.rule.group, sum(o.discounts), sum(o.points),
-            tuple(parts), o.shipping, o.needs))
-    out = tuple(_line(line, s) for line, s in zip(lines, shares, strict=True))
-    subtotal = sum(x.gross_cents for x in out)
-    discount = sum(x.discount_cents for x in out)
+            promotion_id, o.rule.version, o.rule.kind, o.rule.group, off, points, tuple(parts), o.shipping, o.needs))
+    out = tuple(
+        PricedLine(line.line_no, line.sku, line.quantity, line.unit, line.price_list, line.gross, line_off[p],
+                   line.gross - line_off[p], line_points[p], tuple(shares[p]) if kept and shares[p] else ())
+        for p, line in enumerate(lines))
+    subtotal = sum(line.gross for line in lines)
+    discount = sum(line_off)
     shipping = basket.shipping_cents - shipping_off
     return PricedBasket(
         basket.basket_id, version, context.currency, out, tuple(applied), rejected, subtotal, discount, shipping,
-        subtotal - discount + shipping, sum(x.bonus_points for x in out), unknown)
-
-
-def _line(line: Line, shares: list[PriceShare]) -> PricedLine:
-    discount = sum(s.discount_cents for s in shares)
-    return PricedLine(line.line_no, line.sku, line.quantity, line.unit, line.price_list, line.gross, discount,
-                      line.gross - discount, sum(s.bonus_points for s in shares), tuple(shares))
+        subtotal - discount + shipping, sum(line_points), unknown)

@@ -42,7 +42,8 @@ class Rule:
     codes: frozenset[str]
     limited: bool  # draws on budget or coupon accounts
     money_budget: bool
-    per_customer: bool
+    per_customer: bool  # a budget or coupon account per customer
+    by_store: bool  # a budget account per store
     kind: str
     target: str
     percent: int
@@ -81,6 +82,7 @@ def compile_rule(promo: PromotionDefined, group: str, order: int) -> Rule:
         money_budget=budget is not None and budget.money_cents is not None,
         per_customer=(budget is not None and budget.scope == "customer")
         or (coupon is not None and coupon.per_customer is not None),
+        by_store=budget is not None and budget.scope == "store",
         kind=r.kind, target=r.target, percent=r.percent or 0, amount=r.amount_cents or 0, price=r.price_cents or 0,
         buy=r.buy or 0, get=r.get or 0, threshold=r.threshold_cents or 0, points=r.points,
         points_per_unit=r.points_per_unit, max_applications=r.max_applications, parts=parts,
@@ -112,18 +114,29 @@ def coupon_code(rule: Rule, facts: Facts) -> str | None:
 
 def ineligible(rule: Rule, units: int, facts: Facts, has_qualifying: bool) -> str | None:
     """The first check `rule` fails for this basket (see the module docstring), or None."""
+    return context_reason(rule, facts.at, facts.channel, facts.node, facts.tier) or basket_reason(
+        rule, units, facts, has_qualifying)
+
+
+def context_reason(rule: Rule, at: datetime, channel: str, node: str, tier: str | None) -> str | None:
+    """The first check `rule` fails that the basket's contents play no part in, or None."""
     if rule.status != "active":
         return "draft" if rule.status == "draft" else "ended"
-    if facts.at >= rule.ends_at:
+    if at >= rule.ends_at:
         return "ended"
-    if facts.at < rule.starts_at:
+    if at < rule.starts_at:
         return "not_started"
-    if rule.channels and facts.channel not in rule.channels:
+    if rule.channels and channel not in rule.channels:
         return "channel"
-    if rule.nodes and facts.node not in rule.nodes:
+    if rule.nodes and node not in rule.nodes:
         return "node"
-    if rule.tiers and facts.tier not in rule.tiers:
+    if rule.tiers and tier not in rule.tiers:
         return "tier"
+    return None
+
+
+def basket_reason(rule: Rule, units: int, facts: Facts, has_qualifying: bool) -> str | None:
+    """The first check after `context_reason` that `rule` fails for this basket, or None."""
     if rule.codes and not (rule.codes & facts.codes):
         return "coupon_missing"
     if rule.codes and coupon_code(rule, facts) is None:

@@ -8,8 +8,8 @@ has no description of has no category and counts as promotable.
 
 What a lookup found is memoised on the book (cleared by every record the book applies) with the
 span of time it holds for, so a warm till resolves a line with one dict lookup: per SKU for the
-SKUs only the base list prices (most of them), per context (node, region, channel, tier) for
-the others.
+SKUs only the base list prices (most of them), per SKU and the context's lists that price it for
+the others (a SKU with a `channel:web` price has two answers, not one per store and tier).
 """
 
 from __future__ import annotations
@@ -18,12 +18,12 @@ from bisect import bisect_right
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from domain.pricing.basket import Basket, PricingContext
+from domain.pricing.basket import Basket, BasketLine, PricingContext
 from domain.pricing.book import PriceBook
 
 EARLIEST = datetime.min.replace(tzinfo=UTC)
 LATEST = datetime.max.replace(tzinfo=UTC)
-MEMO_CONTEXTS = 2_000  # (node, region, channel, tier) combinations remembered before starting afresh
+MEMO_ANSWERS = 200_000  # (SKU, lists) answers remembered before starting afresh
 
 # start, end (the span it holds for), unit price or None, its list, category, promotable
 Found = tuple[datetime, datetime, int | None, str, str, bool]
@@ -53,41 +53,50 @@ def price_lists(context: PricingContext) -> tuple[str, ...]:
 
 def priced_lines(basket: Basket, context: PricingContext, book: PriceBook) -> tuple[list[Line], tuple[str, ...]]:
     """The basket's lines that have a price, in line_no order, and the SKUs that have none."""
-    known = _memo(book, context)
+    memo: dict[str | tuple[str, ...], Found] = book.memo.setdefault("unit_prices", {})
+    if len(memo) >= MEMO_ANSWERS:
+        memo.clear()
     listed = _listed(book)
-    generic = book.memo.setdefault("unit_prices_base_only", {})
+    wanted: tuple[str, ...] = ()
     at = context.at
     lines: list[Line] = []
     unknown: list[str] = []
-    for bl in sorted(basket.lines, key=lambda b: b.line_no):
-        memo = known if bl.sku in listed else generic
-        found = memo.get(bl.sku)
+    for bl in sorted(basket.lines, key=_by_line_no) if len(basket.lines) > 1 else basket.lines:
+        sku = bl.sku
+        own = listed.get(sku)
+        key: str | tuple[str, ...] = sku
+        if own is not None:
+            wanted = wanted or _wanted(context)
+            key = (sku, *(list_id for list_id in wanted if list_id in own))
+        found = memo.get(key)
         if found is None or not found[0] <= at < found[1]:
-            found = memo[bl.sku] = lookup(book, bl.sku, context)
+            found = memo[key] = lookup(book, sku, context)
         unit = found[2]
         if unit is None:
-            unknown.append(bl.sku)
+            unknown.append(sku)
         else:
-            lines.append(Line(bl.line_no, bl.sku, bl.quantity, unit, found[3], unit * bl.quantity, found[4], found[5]))
+            lines.append(Line(bl.line_no, sku, bl.quantity, unit, found[3], unit * bl.quantity, found[4], found[5]))
     return lines, tuple(sorted(set(unknown)))
 
 
-def _memo(book: PriceBook, context: PricingContext) -> dict[str, Found]:
-    memo = book.memo.setdefault("unit_prices", {})
-    key = (context.node, context.region, context.channel, context.tier)
-    known: dict[str, Found] | None = memo.get(key)
-    if known is None:
-        if len(memo) >= MEMO_CONTEXTS:
-            memo.clear()
-        known = memo[key] = {}
-    return known
+def _by_line_no(line: BasketLine) -> int:
+    return line.line_no
 
 
-def _listed(book: PriceBook) -> set[str]:
-    """The SKUs some list other than `base` prices: their answer depends on the context."""
-    listed: set[str] | None = book.memo.get("unit_prices_listed")
+def _wanted(context: PricingContext) -> tuple[str, ...]:
+    """Every list a context reads, its tier list last: which of them price a SKU decides its answer."""
+    lists = price_lists(context)
+    return (*lists, f"tier:{context.tier}") if context.tier else lists
+
+
+def _listed(book: PriceBook) -> dict[str, set[str]]:
+    """For each SKU some list other than `base` prices, those lists: its answer depends on the context."""
+    listed: dict[str, set[str]] | None = book.memo.get("unit_prices_listed")
     if listed is None:
-        listed = book.memo["unit_prices_listed"] = {sku for list_id, sku in book.prices if list_id != "base"}
+        listed = book.memo["unit_prices_listed"] = {}
+        for list_id, sku in book.prices:
+            if list_id != "base":
+                listed.setdefault(sku, set()).add(list_id)
     return listed
 
 
