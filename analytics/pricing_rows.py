@@ -1,16 +1,22 @@
-"""Pricing's projections: the fact rows of a priced basket, a promotion use, a pricing variance, and the
-price book's records (prices, promotion versions, products, groups). Pure; `analytics.rows` dispatches to them."""
+"""Pricing's projections: the fact rows of a priced basket, a sale's or order's pricing stamp, a promotion use, a
+pricing variance, and the price book's records (prices, promotion versions, products, groups). Pure;
+`analytics.rows` dispatches to them."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
+from domain.pricing.routing import till_purchase
+from streams.orders import OrderPlaced
+from streams.pos import PosSale
 from streams.pricing import BookEvent, PriceChanged, ProductDescribed, PromotionDefined, PromotionGroupDefined, book_key
-from streams.redemptions import BasketPriced, PricingVariance, PromotionUsed
+from streams.redemptions import BasketPriced, BudgetUse, PricingVariance, PromotionUsed
 
 Row = dict[str, Any]
 ENVELOPE = {"source_node", "schema_version", "type"}
+CONTEXT = {"basket_id", "snapshot_version", "channel", "tier", "customer_id", "region", "currency", "coupon_codes",
+           "offline"}
 
 
 def basket(event: BasketPriced, projected_at: datetime) -> dict[str, list[Row]]:
@@ -29,6 +35,41 @@ def basket(event: BasketPriced, projected_at: datetime) -> dict[str, list[Row]]:
     promotions = [{**shared, "promotion_id": promotion_id, "outcome": outcome, "reason": reason}
                   for outcome, promotion_id, reason in outcomes]
     return {"fct_priced_baskets": [priced], **({"fct_basket_promotions": promotions} if promotions else {})}
+
+
+def stamp(event: PosSale | OrderPlaced, projected_at: datetime) -> dict[str, list[Row]]:
+    """A stamped sale's or order's pricing: one row for the purchase, one per promotion it applied ({} unstamped).
+    The purchase key is the pricing stage's (`fct_promotion_uses`), the event id the sales lines'."""
+    pricing = event.pricing
+    if pricing is None:
+        return {}
+    if isinstance(event, PosSale):
+        purchase: Row = {"purchase_key": till_purchase(event.source_node, event.receipt_id), "node": event.source_node}
+    else:
+        purchase = {"purchase_key": event.order_id, "node": event.node}
+    promotions = pricing.promotions
+    moment = {"occurred_at": event.occurred_at, "projected_at": projected_at}
+    sale = {
+        "event_id": event.event_id, **purchase, "source_type": event.type,
+        "document_id": event.receipt_id if isinstance(event, PosSale) else event.order_id,
+        **pricing.model_dump(include=CONTEXT), "promotions": [p.promotion_id for p in promotions],
+        "discount_cents": sum(p.discount_cents for p in promotions),
+        "bonus_points": sum(p.bonus_points for p in promotions),
+        "budget_uses": sum(len(p.budget) for p in promotions), **moment,
+    }
+    applied = [{
+        "event_id": event.event_id, **purchase, "promotion_id": p.promotion_id, "version": p.version,
+        "channel": pricing.channel, "discount_cents": p.discount_cents, "bonus_points": p.bonus_points,
+        "lines": len(p.lines), "budget_uses": len(p.budget), "budget_via": _via(p.budget),
+        "offline": pricing.offline, **moment,
+    } for p in promotions]
+    return {"fct_sale_pricing": [sale], **({"fct_sale_promotions": applied} if applied else {})}
+
+
+def _via(uses: list[BudgetUse]) -> str | None:
+    """How a promotion drew on its accounts: by checkout holds, store leases, both, or not at all."""
+    held, leased = any(u.hold_id for u in uses), any(u.lease_id for u in uses)
+    return {(True, False): "hold", (False, True): "lease", (True, True): "mixed"}.get((held, leased))
 
 
 def use(event: PromotionUsed, projected_at: datetime) -> dict[str, list[Row]]:

@@ -27,7 +27,7 @@ FACT_TABLES = (
     "fct_availability", "fct_price_changes", "fct_fraud_alerts", "fct_fulfilment_decisions", "fct_fulfilment_shipments",
     "fct_node_versions", "fct_store_responses", "fct_transfer_suggestions", "fct_priced_baskets",
     "fct_basket_promotions", "fct_promotion_uses", "fct_pricing_variances", "fct_promotion_versions",
-    "fct_product_descriptions", "fct_book_entries",
+    "fct_product_descriptions", "fct_book_entries", "fct_sale_pricing", "fct_sale_promotions",
 )
 # Statuses the order saga decides; shipped and picked_up come from the node's own event instead.
 SAGA_MILESTONES = frozenset({
@@ -50,7 +50,7 @@ def _(event: PosSale, projected_at: datetime) -> dict[str, list[Row]]:
     return {"fct_sales_lines": [
         _sale_line(event, line, "pos.sale", "store", event.receipt_id, event.source_node, None, projected_at)
         for line in event.lines
-    ]}
+    ], **pricing_rows.stamp(event, projected_at)}
 
 
 @_rows.register
@@ -68,6 +68,7 @@ def _(event: OrderPlaced, projected_at: datetime) -> dict[str, list[Row]]:
             for line in event.lines
         ],
         "fct_fulfillment": [placed],
+        **pricing_rows.stamp(event, projected_at),
     }
 
 

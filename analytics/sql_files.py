@@ -37,6 +37,8 @@ SCHEMA = (
     "fct_promotion_versions",
     "fct_product_descriptions",
     "fct_book_entries",
+    "fct_sale_pricing",
+    "fct_sale_promotions",
     "dead_letters",
     "sink_status",
     "stock_on_hand",
@@ -66,6 +68,7 @@ SCHEMA = (
     "budget_burn",
     "uplift",
     "pricing_variances",
+    "pricing_by_store_day",
 )
 
 

@@ -7,7 +7,15 @@ from typing import Any
 
 from streams.pos import PosSale, SaleLine, Tender
 from streams.pricing import Budget, Conditions, ProductDescribed, PromotionDefined, Reward
-from streams.redemptions import BasketPriced, PricingVariance, PromotionUsed
+from streams.redemptions import (
+    BasketPriced,
+    BudgetUse,
+    LineShare,
+    PricingStamp,
+    PricingVariance,
+    PromotionUsed,
+    StampedPromotion,
+)
 
 AT = datetime(2026, 11, 26, 10, tzinfo=UTC)  # the test clock: every moment is relative to it
 
@@ -58,12 +66,31 @@ def basket(n: int, applied: list[str], rejected: list[tuple[str, str]] | None = 
     )
 
 
-def sale(n: int, sku: str, quantity: int, at: float, node: str = "st-001") -> PosSale:
+def sale(n: int, sku: str, quantity: int, at: float, node: str = "st-001", pricing: PricingStamp | None = None,
+         receipt: str | None = None) -> PosSale:
     line = SaleLine(line_no=1, sku=sku, quantity=quantity, unit_price_cents=1_000)
     return PosSale(
-        event_id=f"s-{n}", occurred_at=days(at), source_node=node, receipt_id=f"rc-{n}", terminal_id="t1",
-        cashier_id="c1", lines=[line], tenders=[Tender(method="card", amount_cents=quantity * 1_000)],
+        event_id=f"s-{n}", occurred_at=days(at), source_node=node, receipt_id=receipt or f"rc-{n}", terminal_id="t1",
+        cashier_id="c1", lines=[line], tenders=[Tender(method="card", amount_cents=quantity * 1_000)], pricing=pricing,
     )
+
+
+def stamped(promotion_id: str = "promo-1", discount: int = 200, *, points: int = 0, holds: int = 0,
+            leases: int = 0, version: int = 1) -> StampedPromotion:
+    """A promotion as a stamp carries it: its share of line 1, and `holds` held or `leases` leased budget uses."""
+    uses = [BudgetUse(account=f"BUD-000000000000000{n}-N", node="chain", kind="count", amount=1,
+                      hold_id=f"b/1/{n}/1" if n < holds else None, lease_id=None if n < holds else f"L-{n}")
+            for n in range(holds + leases)]
+    return StampedPromotion(promotion_id=promotion_id, version=version, discount_cents=discount, bonus_points=points,
+                            lines=[LineShare(line_no=1, discount_cents=discount, bonus_points=points)], budget=uses)
+
+
+def stamp(*promotions: StampedPromotion, version: int = 10, channel: str = "store", tier: str | None = None,
+          customer: str | None = None, codes: tuple[str, ...] = (), offline: bool = False, region: str | None = None,
+          currency: str = "EUR", basket_id: str = "b-1") -> PricingStamp:
+    return PricingStamp(basket_id=basket_id, snapshot_version=version, channel=channel, tier=tier,  # type: ignore[arg-type]
+                        customer_id=customer, region=region, currency=currency, coupon_codes=list(codes),  # type: ignore[arg-type]
+                        offline=offline, promotions=list(promotions))
 
 
 def described(sku: str, category: str) -> ProductDescribed:
