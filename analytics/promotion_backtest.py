@@ -1,9 +1,10 @@
 """`python -m analytics.promotion_backtest --days N --draft FILE.json [--db PATH] [--quick]`: a draft, replayed.
 
 Replays the baskets of the last N days of sales in the analytics snapshot (till receipts and
-online orders, `fct_sales_lines`: `BasketPriced` carries no lines) through the pricing function,
-once with the price book as the sink saw it (`fct_book_entries`) and once with the draft
-`PromotionDefined` (a JSON file, `status` draft) added as active, and reports what the draft
+online orders, `fct_sales_lines`: `BasketPriced` carries no lines), each in the context its
+pricing stamp names (`fct_sale_pricing`: tier, customer, coupon codes, region, currency), through
+the pricing function, once with the price book as the sink saw it (`fct_book_entries`) and once
+with the draft `PromotionDefined` (a JSON file, `status` draft) added as active, and reports what the draft
 would have cost (its discount and points), how many baskets it touched, how fast it would burn
 its budget, and how it moved the other promotions' cost through stacking. The same snapshot and
 draft always print the same report; the last line is the report as one JSON object.
@@ -36,6 +37,7 @@ QUICK_BASKETS = 2_000  # --quick: the most recent baskets only
 DRAFT_PUBLISHED = datetime(2000, 1, 1, tzinfo=UTC)  # a draft file without a date is in force throughout
 BOOK: TypeAdapter[BookEvent] = TypeAdapter(BookEvent)
 Baskets = list[tuple[Basket, PricingContext]]
+STAMPED = ("tier", "customer_id", "coupon_codes", "region", "currency")  # a sale's pricing stamp (fct_sale_pricing)
 
 
 def load_draft(path: Path) -> PromotionDefined:
@@ -57,22 +59,31 @@ def load_book(con: duckdb.DuckDBPyConnection) -> list[BookEvent]:
 def load_baskets(con: duckdb.DuckDBPyConnection, days: int, limit: int | None = None) -> Baskets:
     """The baskets of the `days` days up to the newest sale, oldest first (the `limit` most recent)."""
     lines = con.sql(sql("promotion_backtest_baskets"), params={"days": days}).pl()
-    baskets = lines.group_by("document_id", maintain_order=True).agg(
-        pl.col("channel", "node", "has_customer", "occurred_at").first(), pl.col("line_no", "sku", "quantity"),
-    ).sort("occurred_at", "document_id")
+    baskets = lines.group_by("event_id", maintain_order=True).agg(
+        pl.col("document_id", "channel", "node", "has_customer", "occurred_at", *STAMPED).first(),
+        pl.col("line_no", "sku", "quantity"),
+    ).sort("occurred_at", "event_id")
     if limit is not None:
         baskets = baskets.tail(limit)
     return [_basket(row) for row in baskets.iter_rows(named=True)]
 
 
 def _basket(row: dict[str, Any]) -> tuple[Basket, PricingContext]:
+    """A sale as checkout or the till priced it: in its stamp's context (tier, customer, region, currency)
+    with its stamp's coupon codes; a sale without a stamp in its channel and node alone."""
     lines = tuple(BasketLine(n, sku, q) for n, sku, q in zip(row["line_no"], row["sku"], row["quantity"], strict=True))
-    # The facts keep whether a customer was known, not who: each known one stands alone (per-customer
-    # budgets then count per purchase).
-    customer = f"customer-of-{row['document_id']}" if row["has_customer"] else None
     context = PricingContext(at=row["occurred_at"].astimezone(UTC), channel=row["channel"], node=row["node"],
-                             customer_id=customer)
-    return Basket(row["document_id"], lines), context
+                             currency=row["currency"] or "EUR", tier=row["tier"], region=row["region"],
+                             customer_id=_customer(row))
+    return Basket(row["document_id"], lines, coupon_codes=tuple(row["coupon_codes"] or ())), context
+
+
+def _customer(row: dict[str, Any]) -> str | None:
+    """The customer the stamp priced for. Without one the facts keep whether a customer was known, not
+    who: each known one then stands alone (per-customer budgets count per purchase)."""
+    if row["customer_id"] is not None:
+        return str(row["customer_id"])
+    return f"customer-of-{row['event_id']}" if row["has_customer"] else None
 
 
 def report(result: Replay, draft: PromotionDefined, days: int, quick: bool) -> dict[str, Any]:

@@ -1,5 +1,5 @@
 """The promotion backtest replays the snapshot's baskets with a draft: the same report twice, its cost,
-its budget's burn and what it changes in the other promotions."""
+its budget's burn, what it changes in the other promotions, and each sale in its stamp's context."""
 
 from __future__ import annotations
 
@@ -13,28 +13,37 @@ import pytest
 from analytics import promotion_backtest
 from analytics.sql_files import SCHEMA, sql
 from streams.pos import PosSale, SaleLine, Tender
-from streams.pricing import Budget, Conditions, PriceChanged, PromotionDefined, PromotionGroupDefined, Reward
+from streams.pricing import Budget, Conditions, Coupon, PriceChanged, PromotionDefined, PromotionGroupDefined, Reward
+from streams.redemptions import PricingStamp
 from tests.unit.fulfilment_factories import project
-from tests.unit.pricing_analytics_factories import days
+from tests.unit.pricing_analytics_factories import days, stamp
 
 DAYS = 10
 
 
 def percent_off(promotion_id: str, sku: str, percent: int, group: str = "default", status: str = "active",
-                budget: Budget | None = None) -> PromotionDefined:
+                budget: Budget | None = None, coupon: Coupon | None = None,
+                tiers: tuple[str, ...] = ()) -> PromotionDefined:
     return PromotionDefined(
         event_id=f"pd-{promotion_id}", occurred_at=days(-60), source_node="head-office", promotion_id=promotion_id,
         version=1, name=promotion_id, status=status, starts_at=days(-60), ends_at=days(60),  # type: ignore[arg-type]
-        conditions=Conditions(skus=[sku]), reward=Reward(kind="percent_off", percent=percent), group=group,
-        budget=budget,
+        conditions=Conditions(skus=[sku], tiers=list(tiers)), reward=Reward(kind="percent_off", percent=percent),
+        group=group, budget=budget, coupon=coupon,
     )
 
 
-def receipt(n: str, at: float) -> PosSale:
+def receipt(n: str, at: float, pricing: PricingStamp | None = None, store: str = "st-001") -> PosSale:
     lines = [SaleLine(line_no=1, sku="SKU-001", quantity=1, unit_price_cents=1_000),
              SaleLine(line_no=2, sku="SKU-002", quantity=2, unit_price_cents=500)]
-    return PosSale(event_id=f"s-{n}", occurred_at=days(at), source_node="st-001", receipt_id=f"rc-{n}",
-                   terminal_id="t1", cashier_id="c1", lines=lines, tenders=[Tender(method="card", amount_cents=2_000)])
+    return PosSale(event_id=f"s-{n}", occurred_at=days(at), source_node=store, receipt_id=f"rc-{n}",
+                   terminal_id="t1", cashier_id="c1", lines=lines, tenders=[Tender(method="card", amount_cents=2_000)],
+                   pricing=pricing)
+
+
+def add_sales(db: Path, *sales: PosSale) -> None:
+    con = duckdb.connect(str(db))
+    project(con, sales)
+    con.close()
 
 
 @pytest.fixture
@@ -122,3 +131,37 @@ def test_a_promotion_that_is_not_a_draft_is_refused(tmp_path: Path, capsys: pyte
     file.write_text(percent_off("promo-new", "SKU-001", 20).model_dump_json())
     assert promotion_backtest.main(["--days", "1", "--draft", str(file), "--db", str(tmp_path / "x.duckdb")]) == 2
     assert "a backtest takes a draft" in capsys.readouterr().err
+
+
+def test_a_coupon_draft_applies_to_the_baskets_whose_stamp_carried_its_code_the_same_twice(
+    db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+) -> None:
+    add_sales(db, *[receipt(f"c-{n}", -0.5 + n / 100, stamp(codes=("SPRING10",))) for n in range(4)],
+              receipt("c-other", -0.4, stamp(codes=("WINTER5",))))
+    draft = percent_off("promo-new", "SKU-001", 20, status="draft", coupon=Coupon(codes=["SPRING10"]))
+    first, figures = run(db, draft, tmp_path, capsys)
+    second, _ = run(db, draft, tmp_path, capsys)
+    assert first == second
+    assert (figures["baskets"], figures["baskets_with_draft"], figures["cost_cents"]) == (35, 4, 4 * 200)
+
+
+def test_a_tier_draft_applies_only_to_the_baskets_priced_for_that_tier(
+    db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+) -> None:
+    add_sales(db, receipt("t-1", -0.5, stamp(tier="gold")), receipt("t-2", -0.4, stamp(tier="gold")),
+              receipt("t-3", -0.3, stamp(tier="silver")), receipt("t-4", -0.2, stamp()))
+    _, figures = run(db, percent_off("promo-new", "SKU-001", 20, status="draft", tiers=("gold",)), tmp_path, capsys)
+    assert (figures["baskets"], figures["baskets_with_draft"]) == (34, 2)
+
+
+def test_a_per_customer_budget_counts_each_stamped_customers_baskets_together_in_any_store(
+    db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+) -> None:
+    add_sales(db, *[receipt(f"k-{n}", -0.5 + n / 100, stamp(customer="cus-1"), store=f"st-00{n + 1}")
+                    for n in range(3)],
+              receipt("k-9", -0.1, stamp(customer="cus-2")))
+    draft = percent_off("promo-new", "SKU-001", 20, status="draft", budget=Budget(count=1, scope="customer"))
+    _, figures = run(db, draft, tmp_path, capsys)
+    # the 30 unstamped receipts know no customer: a per-customer budget cannot apply to them
+    assert (figures["baskets_with_draft"], figures["budget"]["count_used"], figures["budget"]["refused_uses"],
+            figures["budget"]["accounts"]) == (2, 2, 2, 2)
