@@ -70,14 +70,16 @@ def cause(command: SkuCommand) -> tuple[str, datetime]:
     return first.event_id, first.occurred_at
 
 
-def booked(stock: SkuStock, command: SkuCommand, numbers: EntryNumbers) -> StockMovement:
+def booked(stock: SkuStock, command: SkuCommand, numbers: EntryNumbers, held: bool | None = None) -> StockMovement:
     """The movement a command amounts to in the ledger: a movement itself, or what a commit took,
-    of its hold or of units that left without one."""
+    of its hold (`hold_commit`; a budget hold committed in part stays open) or of units that left
+    without one (`unheld_commit`). `held` says which when the decision knows; else the hold's state."""
     if isinstance(command, StockMovement):
         return command
     hold = stock.holds.get(getattr(command, "hold_id", ""))
-    held = hold is not None and hold.status == "committed"
-    node = hold.node if held and hold is not None else getattr(command, "node", None) or ""
+    if held is None:
+        held = hold is not None and (hold.status == "committed" or (is_budget(stock.sku) and hold.status == "granted"))
+    node = hold.node if held and hold is not None else getattr(command, "node", None) or (hold.node if hold else "")
     return StockMovement(
         event_id=f"{command.event_id}:commit",
         occurred_at=command.occurred_at,
@@ -111,7 +113,7 @@ def _hold(stock: SkuStock, command: HoldCommand) -> Decision:
     if node is None:
         return Decision(new, None, None, decision.answers, conflict)
     numbers = entry_numbers(stock.position(node), new.position(node))
-    return Decision(new, booked(new, command, numbers), numbers, decision.answers, conflict)
+    return Decision(new, booked(new, command, numbers, bool(decision.committed)), numbers, decision.answers, conflict)
 
 
 def _places(stock: SkuStock, batch: PlaceHolds) -> Decision:

@@ -46,6 +46,12 @@ def decide_hold(stock: SkuStock, command: HoldCommand, now: datetime) -> HoldDec
 
 def _place(stock: SkuStock, command: PlaceHold, now: datetime) -> HoldDecision:
     known = stock.holds.get(command.hold_id)
+    if known is not None and _replaced(stock, known, command):
+        # A budget hold asked again for another amount, or after it ended: decided anew under its id
+        if known.status == "granted":
+            stock = _free(stock, known, "released", "replaced by the same checkout's new amount", now)
+        stock = stock.model_copy(update={"holds": {h: x for h, x in stock.holds.items() if h != known.hold_id}})
+        known = None
     if known is not None:  # the same hold asked again: answer what it is now
         return HoldDecision(stock, [_answer(stock, known, known.status, command.event_id, now)])
     position = stock.position(command.node)
@@ -58,6 +64,16 @@ def _place(stock: SkuStock, command: PlaceHold, now: datetime) -> HoldDecision:
     held = position.held + (0 if reason else command.quantity)
     stock = _with(stock, command.node, position.model_copy(update={"held": held}), hold)
     return HoldDecision(stock, [_answer(stock, hold, status, command.event_id, now)])
+
+
+def _replaced(stock: SkuStock, known: Hold, command: PlaceHold) -> bool:
+    """Budget holds only: a checkout asked again for another amount, or after its hold ended (released,
+    expired) is decided anew under the same id; the same amount refused stays refused (a retry meets the
+    same answer), and a committed one stays sold."""
+    if not is_budget(stock.sku):
+        return False
+    return known.status in ("released", "expired") or (
+        known.status in ("granted", "rejected") and known.quantity != command.quantity)
 
 
 def _refusal(position: Position, command: PlaceHold, now: datetime) -> str | None:
@@ -107,8 +123,7 @@ def _commit_budget(stock: SkuStock, hold: Hold, command: CommitHold, now: dateti
         after = position.model_copy(update={"on_hand": position.on_hand - spent, "held": position.held - spent})
         smaller = hold.model_copy(update={"quantity": hold.quantity - spent})
         stock = _with(stock, hold.node, after, smaller)
-        return HoldDecision(stock, [_answer(stock, smaller, "granted", command.event_id, now)],
-                            unheld=[(hold.node, spent)])
+        return HoldDecision(stock, [_answer(stock, smaller, "granted", command.event_id, now)], [smaller])
     after = position.model_copy(update={"on_hand": position.on_hand - spent, "held": position.held - hold.quantity})
     done = hold.model_copy(update={"status": "committed", "resolved_at": now, "reason": command.cause})
     stock = _with(stock, hold.node, after, done)

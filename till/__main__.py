@@ -74,7 +74,7 @@ def _price_locked(args: argparse.Namespace, settings: Settings, folder: Path) ->
         sale = _sale(args, priced, context, basket)
         leases.write(folder / "leases.json", leases.spend(held, priced))  # first: a crash between never overspends
         with (folder / "outbox.jsonl").open("ab") as out:
-            out.write(encode(sale) + b"\n")
+            out.write(b"\n" + encode(sale) + b"\n")  # its own line even after a write cut short
         answer["sale"] = {"receipt_id": sale.receipt_id, "event_id": sale.event_id, "queued": True}
     print(json.dumps(answer))
     return 0
@@ -96,28 +96,46 @@ def _flush(settings: Settings, folder: Path) -> int:
 
     from sim.producer import producer_config  # the simulator's producer settings: idempotent, acks=all
     sending = folder / "outbox.sending.jsonl"
-    with _locked(folder):  # sales sold from now on queue in a new outbox; a crashed flush's file is sent again
-        outbox = folder / "outbox.jsonl"
-        if outbox.exists():
-            with sending.open("ab") as out:
-                out.write(outbox.read_bytes())
-            outbox.unlink()
-    rows = [row for row in sending.read_bytes().splitlines() if row.strip()] if sending.exists() else []
-    producer = KafkaProducer(**{**producer_config(settings), "client_id": f"{settings.app_id}-till"})
-    topic = POS_TRANSACTIONS.full_name(settings.topic_prefix)
-    for row in rows:
-        producer.send(topic, key=json.loads(row)["source_node"].encode(), value=row)
-    producer.flush()
-    producer.close()
-    sending.unlink(missing_ok=True)  # a sale sent twice (a crash before this) is the same event id: applied once
-    print(json.dumps({"sent": len(rows)}))
+    with _locked(folder, "flush.lock"):  # one flush at a time: it owns outbox.sending.jsonl until it is sent
+        with _locked(folder):  # sales sold from now on queue in a new outbox; a crashed flush's file is sent again
+            outbox = folder / "outbox.jsonl"
+            if outbox.exists():
+                with sending.open("ab") as out:
+                    out.write(outbox.read_bytes())
+                outbox.unlink()
+        rows, torn = _rows(sending)
+        producer = KafkaProducer(**{**producer_config(settings), "client_id": f"{settings.app_id}-till"})
+        topic = POS_TRANSACTIONS.full_name(settings.topic_prefix)
+        for row in rows:
+            producer.send(topic, key=json.loads(row)["source_node"].encode(), value=row)
+        producer.flush()
+        producer.close()
+        if torn:  # kept for a person to look at, never sent half
+            with (folder / "outbox.unreadable.jsonl").open("ab") as out:
+                out.write(b"\n".join(torn) + b"\n")
+        sending.unlink(missing_ok=True)  # a sale sent twice (a crash before this) has the same event id: applied once
+    print(json.dumps({"sent": len(rows), "unreadable": len(torn)}))
     return 0
 
 
+def _rows(path: Path) -> tuple[list[bytes], list[bytes]]:
+    """The outbox's sales, and the lines that are not one (a write cut short by a crash)."""
+    rows, torn = [], []
+    for row in path.read_bytes().splitlines() if path.exists() else []:
+        if not row.strip():
+            continue
+        try:
+            json.loads(row)["source_node"]
+            rows.append(row)
+        except (ValueError, KeyError, TypeError):
+            torn.append(row)
+    return rows, torn
+
+
 @contextmanager
-def _locked(folder: Path) -> Iterator[None]:
+def _locked(folder: Path, name: str = "till.lock") -> Iterator[None]:
     folder.mkdir(parents=True, exist_ok=True)
-    with (folder / "till.lock").open("w") as lock:
+    with (folder / name).open("w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         yield
 
@@ -126,7 +144,8 @@ def _lease(args: argparse.Namespace, folder: Path) -> None:
     held = leases.read(folder / "leases.json")
     for spec in args.lease:
         promotion_id, _, amounts = spec.partition(":")
-        body: dict[str, Any] = {"store": args.store, "promotion_id": promotion_id}
+        # The till names the lease request, so a retry after a lost answer gets the same lease, not a second one
+        body: dict[str, Any] = {"store": args.store, "promotion_id": promotion_id, "lease_no": uuid.uuid4().hex[:12]}
         for part in filter(None, amounts.split(",")):
             name, _, value = part.partition("=")
             body["money_cents" if name == "money" else "uses"] = int(value)
@@ -139,7 +158,7 @@ def _lease(args: argparse.Namespace, folder: Path) -> None:
                 held.append(leases.HeldLease(x["lease_id"], x["promotion_id"], x["account"], x["node"], x["kind"],
                                              int(x["amount"]), x["valid_until"]))
             print(f"lease {x['lease_id']}: {x['answer']} {x.get('reason') or ''}", file=sys.stderr)
-    leases.write(folder / "leases.json", held)
+        leases.write(folder / "leases.json", held)  # after each: a later request failing loses none of these
 
 
 def _at(text: str) -> Any:

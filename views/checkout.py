@@ -1,7 +1,8 @@
 """A checkout's budget and coupon holds: each need held on its account (opened first, once), refusals re-priced.
 
-The same basket asked again replays the same attempts under the same hold ids (the amount is part
-of the id), so a retried checkout never holds twice and meets the same refusals.
+One hold per basket and account (`<basket>/<account>`): the same basket asked again places the same
+ids, so a retried checkout never holds twice and meets the same refusals; a changed basket replaces
+its holds' amounts (the authority's rule for budget holds), never adds to them.
 """
 
 from __future__ import annotations
@@ -24,7 +25,6 @@ from tables.price_book import live_book
 from views.budget_holds import place_budget_hold
 
 log = logging.getLogger("omnistream.pricing")
-ATTEMPTS = 3
 opened: set[tuple[str, str, int]] = set()  # budget accounts this worker opened (their receipts acknowledged)
 
 
@@ -37,62 +37,45 @@ class Checkout:
 
 
 async def checkout(basket: Basket, context: PricingContext, priced: PricedBasket,
-                    ttl: timedelta) -> Checkout | tuple[int, str]:
-    """Hold every need; a refused promotion is dropped and the basket priced again under new hold ids. The same
-    basket asked again replays the same attempts: a refusal is kept by the authority, so it meets the same one."""
+                   ttl: timedelta) -> Checkout | tuple[int, str]:
+    """Hold every need (one hold per basket and account: `<basket>/<account>`); a promotion with a refused
+    need is dropped, its other holds released, and the basket priced again, until every need is held at
+    its amount (each round drops at least one promotion, so it ends). Holds the final basket does not use
+    are released. The same basket asked again places the same ids and meets the same refusals."""
     book = live_book.book
-    answers: list[tuple[str, str, int, str]] = []
+    answers: dict[str, tuple[str, str, int, str]] = {}
     held: dict[tuple[str, str, str], tuple[str, int]] = {}
-    for attempt in range(ATTEMPTS):
+    while True:
         needs = priced.needs
-        placed = await asyncio.gather(*(_hold(basket.basket_id, attempt, n, ttl, context, basket.coupon_codes)
-                                        for n in needs))
+        placed = await asyncio.gather(*(_hold(basket.basket_id, n, ttl, context, basket.coupon_codes) for n in needs))
         if any(a.get("answer") == "unknown" for a in placed):
             # Granted holds stay: the same basket asked again meets them (same ids); else they expire.
             return 503, "a budget account's owner is moving or down; retry the same basket"
-        answers = [(a["hold_id"], a["sku"], int(a["quantity"]), a["answer"]) for a in placed]
-        held = {(n.promotion_id, n.account, n.node): (a["hold_id"], int(a["quantity"]))
-                for n, a in zip(needs, placed, strict=True) if a["answer"] == "granted"}
-        rejected = {n.promotion_id for n, a in zip(needs, placed, strict=True) if a["answer"] == "rejected"}
-        ended = any(a["answer"] in ("released", "expired", "committed") for a in placed)
-        if not rejected and not ended:
-            return Checkout(priced, context, held, answers)
-        if attempt == ATTEMPTS - 1:
+        if any(a["answer"] == "committed" for a in placed):
+            return 409, "this basket was sold already: price a new basket under a new basket id"
+        for n, a in zip(needs, placed, strict=True):
+            answers[a["hold_id"]] = (a["hold_id"], a["sku"], int(a["quantity"]), a["answer"])
+            if a["answer"] == "granted":
+                held[(n.promotion_id, n.account, n.node)] = (a["hold_id"], int(a["quantity"]))
+        refused = {n.promotion_id for n, a in zip(needs, placed, strict=True) if a["answer"] != "granted"}
+        if not refused:
             break
-        await _release([(h, account) for (_, account, _), (h, _) in held.items()], "promotion dropped: re-priced")
-        held = {}
-        if rejected:
-            context = _refusing(context, rejected)
-            priced = price(basket, context, book)
-        # else an earlier call for this basket moved past this attempt (only a refusal in it does): follow it
-    if not held and not rejected:
-        return 409, "this basket's checkout ended earlier (its holds were released, expired or sold): price it " \
-                    "under a new basket id"
-    return await _settle_last(basket, context, priced, held, answers)
-
-
-async def _settle_last(basket: Basket, context: PricingContext, priced: PricedBasket,
-                       held: dict[tuple[str, str, str], tuple[str, int]],
-                       answers: list[tuple[str, str, int, str]]) -> Checkout:
-    """Out of attempts: price without every promotion not fully held at its amount, until the needs match the
-    holds; release what the final basket does not use."""
-    book = live_book.book
-    while True:
-        bad = {n.promotion_id for n in priced.needs
-               if held.get((n.promotion_id, n.account, n.node), ("", -1))[1] != n.amount}
-        if not bad:
-            break
-        context = _refusing(context, bad)
+        context = _refusing(context, refused)
         priced = price(basket, context, book)
     used = {(n.promotion_id, n.account, n.node) for n in priced.needs}
     await _release([(h, key[1]) for key, (h, _) in held.items() if key not in used], "not used by the basket")
-    return Checkout(priced, context, {k: v for k, v in held.items() if k in used}, answers)
+    final = {k: v for k, v in held.items() if k in used}
+    kept = {hold_id for hold_id, _ in final.values()}
+    shown = [(h, account, q, "released" if a == "granted" and h not in kept else a)
+             for h, account, q, a in answers.values()]
+    return Checkout(priced, context, final, shown)
 
 
-async def _hold(basket_id: str, attempt: int, need: BudgetNeed, ttl: timedelta, context: PricingContext,
+async def _hold(basket_id: str, need: BudgetNeed, ttl: timedelta, context: PricingContext,
                 codes: tuple[str, ...]) -> dict[str, Any]:
-    # The amount is part of the id: the same basket with another amount is another hold, never the old one.
-    hold_id = f"{basket_id}/{attempt}/{need.account}/{need.amount}"
+    # The same basket with another amount places the same hold id: the authority replaces a budget hold's
+    # amount (never two holds for one basket), and a stamp only ever names a hold of its own amount (below).
+    hold_id = f"{basket_id}/{need.account}"
     key, receipts = opening_of(need, context, codes)
     answer, status = await place_budget_hold(hold_id, basket_id, need, receipts, ttl)
     if status in (201, 409):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import timedelta
 
@@ -14,6 +15,8 @@ from tables.price_book import live_book
 from views.budget_holds import place_budget_hold
 from views.checkout import opened, opening_of
 from views.pricing import unavailable
+
+LEASE_NO = re.compile(r"^[A-Za-z0-9]{8,32}$")
 
 
 @app.page("/pricing/leases/")
@@ -42,7 +45,10 @@ class LeaseBudgetView(View):
         if promo.coupon is not None and promo.coupon.uses_total is not None:
             accounts += [a for a in coupon_accounts(promo, promo.coupon.codes[0], None) if "|total" in a.name]
         codes = (promo.coupon.codes[0],) if promo.coupon is not None else ()
-        lease_no = uuid.uuid4().hex[:12]  # minted here: two tills asking alike get two leases, never one shared
+        # The till names its request (`lease_no`, retried alike); two tills' requests never share a lease
+        lease_no = str(body.get("lease_no") or uuid.uuid4().hex[:12])
+        if not LEASE_NO.match(lease_no):
+            return self.json({"error": "lease_no: 8 to 32 letters and digits, new for each lease request"}, status=400)
         leases = []
         for account in accounts:
             amount = money if account.kind == "money" else uses

@@ -4,11 +4,10 @@
 customer_id?, tier?, region?, shipping_cents?, hold?, ttl_s?} answers the priced basket
 (`domain/pricing/answer.py`, the same rendering as the till's). With `hold: true` (checkout) it
 also holds every budget and coupon use on its account (opening the account first, once); a
-promotion whose hold is refused is dropped and the basket priced again without it (the granted
-holds of that attempt are released), at most three times (`views/checkout.py`); the answer then
-carries `stamp`, the `pricing` the sale or order must carry so the centre commits the holds. The
-same basket id asked again replays the same hold ids, so a retried checkout never holds twice;
-one whose holds were sold, released or expired answers 409 (price it under a new basket id).
+promotion whose hold is refused is dropped and the basket priced again without it, until every
+need is held (`views/checkout.py`); the answer then carries `stamp`, the `pricing` the sale or
+order must carry so the centre commits the holds. The same basket id asked again places the same
+hold ids, so a retried checkout never holds twice; a basket already sold answers 409.
 `GET /pricing/book/` says which book version this worker prices with. Leases: `views/leases.py`.
 """
 

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
+
+from domain.identity import purchase_key_of_sale
+from domain.ids import derived_id
 from streams.base import Event
 from streams.orders import OrderCancelled, OrderPlaced
 from streams.pos import PosReturn, PosSale, PosVoid
@@ -16,6 +20,8 @@ from streams.pricing import (
     Reward,
 )
 from streams.redemptions import RedeemedLine, RedeemPromotions, RedemptionCommand, ReturnRedemption
+
+ID_MAX = 160
 
 
 def book_entries_for(event: Event) -> list[BookEvent]:
@@ -40,17 +46,17 @@ def redemptions_for(event: Event) -> list[RedemptionCommand]:
     match event:
         case PosSale():
             return [RedeemPromotions(
-                event_id=f"{event.event_id}:redeem", occurred_at=event.occurred_at, source_node=event.source_node,
-                purchase_key=till_purchase(event.source_node, event.receipt_id), channel="store",
-                node=event.source_node, terminal_id=event.terminal_id, cashier_id=event.cashier_id,
+                event_id=derived_id(event.event_id, "redeem"), occurred_at=event.occurred_at,
+                source_node=event.source_node, purchase_key=till_purchase(event.source_node, event.receipt_id),
+                channel="store", node=event.source_node, terminal_id=event.terminal_id, cashier_id=event.cashier_id,
                 lines=_lines(event.lines), pricing=event.pricing,
             )]
         case OrderPlaced() if event.pricing is not None and event.pricing.promotions:
             node = event.fulfilment_node or event.pickup_node or event.source_node
             return [RedeemPromotions(
-                event_id=f"{event.event_id}:redeem", occurred_at=event.occurred_at, source_node=event.source_node,
-                purchase_key=event.order_id, channel=event.channel, node=node, lines=_lines(event.lines),
-                pricing=event.pricing,
+                event_id=derived_id(event.event_id, "redeem"), occurred_at=event.occurred_at,
+                source_node=event.source_node, purchase_key=event.order_id, channel=event.channel, node=node,
+                lines=_lines(event.lines), pricing=event.pricing,
             )]
         case PosReturn() if event.original_receipt_id is not None:
             key = till_purchase(event.original_node or event.source_node, event.original_receipt_id)
@@ -66,8 +72,10 @@ def redemptions_for(event: Event) -> list[RedemptionCommand]:
 
 
 def till_purchase(store: str, receipt_id: str) -> str:
-    """A till sale's purchase key: receipt ids are unique within a store only (as identity keys them)."""
-    return f"{store}/{receipt_id}"
+    """A till sale's purchase key: receipt ids are unique within a store only (as identity keys them);
+    a digest when the two do not fit an id."""
+    key = purchase_key_of_sale(store, receipt_id)
+    return key if len(key) <= ID_MAX else f"{store}/d-{hashlib.sha256(key.encode()).hexdigest()[:40]}"
 
 
 def _lines(lines: list) -> list[RedeemedLine]:  # type: ignore[type-arg]
@@ -77,6 +85,6 @@ def _lines(lines: list) -> list[RedeemedLine]:  # type: ignore[type-arg]
 
 def _back(event: Event, key: str, cause: str, cause_id: str, lines: list[tuple[str, int]]) -> ReturnRedemption:
     return ReturnRedemption(
-        event_id=f"{event.event_id}:give-back", occurred_at=event.occurred_at, source_node=event.source_node,
+        event_id=derived_id(event.event_id, "give-back"), occurred_at=event.occurred_at, source_node=event.source_node,
         purchase_key=key, cause=cause, cause_id=cause_id, lines=lines,  # type: ignore[arg-type]
     )

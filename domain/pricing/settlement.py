@@ -66,8 +66,11 @@ def settle(state: Redemption | None, command: Command) -> tuple[Redemption | Non
         return state, _again(state, command)
     seen = [*state.seen, command.event_id][-SEEN_KEPT:]
     if isinstance(command, RedeemPromotions):
+        if state.sale is not None:  # the purchase again under another id (a re-publish): redeemed once
+            return state.model_copy(update={"seen": seen}), _redeemed(state.sale)
         if command.pricing is None or not command.pricing.promotions:
-            return (state.model_copy(update={"seen": seen}) if state.waiting else None), []
+            # Nothing to redeem: a return that waited for this sale has nothing to give back either
+            return (state.model_copy(update={"seen": seen, "waiting": []}) if state.waiting else None), []
         state = state.model_copy(update={"sale": command, "seen": seen})
         out = _redeemed(command)
         waiting, state = state.waiting, state.model_copy(update={"waiting": []})
@@ -83,7 +86,7 @@ def settle(state: Redemption | None, command: Command) -> tuple[Redemption | Non
 def _again(state: Redemption, command: Command) -> list[Event]:
     """What the command sent the first time, under the same ids (its sends may have been lost)."""
     if isinstance(command, RedeemPromotions):
-        return _redeemed(command) if state.sale is not None and state.sale.event_id == command.event_id else []
+        return _redeemed(state.sale) if state.sale is not None else []
     given = state.backs.get(command.event_id)
     return [] if given is None or state.sale is None else _back_outputs(state.sale, command, given)
 

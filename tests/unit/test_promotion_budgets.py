@@ -112,3 +112,34 @@ def test_a_budget_account_is_never_overrun_and_matches_the_reference_ledger(limi
             assert position.on_hand - position.held == ref.available()
         assert position.held <= position.on_hand, "the account promised more than it holds"
         assert all(v >= 0 for v in ref.spent.values()), "a return gave back more than was spent"
+
+
+def _place(stock: SkuStock, hold_id: str, quantity: int, at: datetime) -> tuple[SkuStock, str]:
+    decision = decide(stock, PlaceHold(event_id=f"p-{hold_id}-{quantity}-{at.timestamp()}", occurred_at=at,
+                                       source_node="web", hold_id=hold_id, order_id="b", sku=SKU, node=CHAIN,
+                                       quantity=quantity, expires_at=at + TTL))
+    return decision.stock, decision.answers[-1].answer
+
+
+def _opened(limit: int) -> SkuStock:
+    stock = SkuStock(sku=SKU)
+    for receipt in opening(Account("P|money|chain|all", SKU, CHAIN, "money", limit), [(1, limit)], T0):
+        stock = decide(stock, receipt).stock
+    return stock
+
+
+def test_a_budget_hold_asked_again_for_another_amount_replaces_it_never_adds_to_it() -> None:
+    stock, answer = _place(_opened(1_000), "cart/A", 500, T0)
+    stock, answer = _place(stock, "cart/A", 600, T0 + timedelta(seconds=1))
+    assert answer == "granted" and stock.position(CHAIN).held == 600
+
+
+def test_the_same_amount_refused_stays_refused_and_an_ended_hold_is_decided_anew() -> None:
+    stock, _ = _place(_opened(1_000), "other", 900, T0)
+    stock, answer = _place(stock, "cart/A", 200, T0)
+    assert answer == "rejected"
+    stock, answer = _place(stock, "cart/A", 200, T0 + timedelta(seconds=1))
+    assert answer == "rejected"  # a retry meets the same answer
+    later = T0 + TTL + timedelta(seconds=1)  # "other" expired: a new amount is decided anew and fits
+    stock, answer = _place(stock, "cart/A", 300, later)
+    assert answer == "granted" and stock.position(CHAIN).held == 300

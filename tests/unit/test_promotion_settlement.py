@@ -166,3 +166,15 @@ def test_a_points_budget_comes_back_with_the_lines_that_earned_the_points() -> N
     assert receipts(out) == {MONEY: 50}
     used = [e for e in out if isinstance(e, PromotionUsed)]
     assert used[0].bonus_points == -50 and used[0].uses == -1
+
+
+def test_the_same_purchase_published_again_under_another_id_is_redeemed_once() -> None:
+    state, first = settle(None, sale())
+    state, again = settle(state, sale().model_copy(update={"event_id": "s1-resent:redeem"}))
+    assert [e.event_id for e in again] == [e.event_id for e in first]  # the first sale's commits, by their ids
+
+
+def test_an_unstamped_sale_clears_the_returns_that_waited_for_it() -> None:
+    state, _ = settle(None, back(1, [("SKU-00001", 1)]))
+    state, out = settle(state, sale().model_copy(update={"pricing": None}))
+    assert out == [] and state is not None and not state.waiting
