@@ -6,9 +6,10 @@ answered or not), latency from start to whole response. Baseline, same run and r
 `GET /pricing/book/` (the worker's HTTP floor, no pricing). The worker's business clock is shifted
 to the synthetic book's day (`OMNI_CLOCK_SHIFT`) so its promotions are in force.
 
-`holds`: the same worker's stock authority granting budget holds. Checkouts (`"hold": true`) on
-baskets that meet a budgeted promotion, closed loop at a fixed concurrency: budget holds answered
-per second (each checkout places one hold per budget or coupon account it draws on).
+Then the same worker's stock authority granting budget holds: checkouts (`"hold": true`) of the
+baskets that draw on a budget or coupon account, closed loop, 128 at a time: budget holds
+answered per second (each checkout places one hold per account it draws on, each a round trip
+through the SKU log and the authority; the accounts fill up, so refusals count too).
 """
 
 from __future__ import annotations
@@ -27,13 +28,14 @@ from bench.holds import percentile
 from bench.pricing_book import T0, Workload, book_events
 from bench.stack import Stack
 from broker import ensure_broker
+from domain.pricing.price import price
 from ops.processes import get_json
 from sim.producer import connect
 from streams.codec import encode
 from streams.topics import PRICING_CHANGES
 
 QUICK_REQUESTS, FULL_REQUESTS = 3_000, 15_000
-CHECKOUT_CONCURRENCY = 32
+CHECKOUT_CONCURRENCY = 128
 
 
 def progress(message: str) -> None:
@@ -51,8 +53,10 @@ def http(args: argparse.Namespace, work: Workload) -> dict[str, object]:
         progress(f"http: {n} baskets at {args.rate:g}/s to {stack.worker_url}/baskets/price/")
         priced = asyncio.run(_offer(stack.worker_url, bodies, args.rate, "POST"))
         floor = asyncio.run(_offer(stack.worker_url, bodies, args.rate, "GET"))
-        checkouts = [b for b in bodies if b["coupon_codes"]] or bodies
-        held = asyncio.run(_checkouts(stack.worker_url, checkouts[: max(200, n // 5)]))
+        # checkouts that draw on a budget or coupon account (priced here first with the same function)
+        budgeted = [_body(b, c) for b, c in work.baskets if price(b, c, work.book).needs]
+        progress(f"http: {len(budgeted[:n])} checkouts holding budget, {CHECKOUT_CONCURRENCY} at a time")
+        held = asyncio.run(_checkouts(stack.worker_url, budgeted[:n]))
     finally:
         problems = stack.close()
         for problem in problems:
