@@ -61,7 +61,7 @@ def till_story(settings: Settings, store: str, sku: str) -> None:
                                                       "coupon_codes": [CODE],
                                                       "lines": [{"line_no": 1, "sku": sku, "quantity": 2}]})
     same = status == 200 and all(web[k] == sold[k] for k in ("lines", "applied", "total_cents"))
-    print(f"The worker prices the same basket: total {web.get('total_cents', '?')} "
+    print(f"The worker prices the same basket: total {web.get('total_cents', 0) / 100:.2f} "
           f"({'identical' if same else 'DIFFERENT: ' + json.dumps(web)[:300]})")
     _till(settings, "flush", "--dir", str(folder))
     time.sleep(3)
@@ -69,8 +69,10 @@ def till_story(settings: Settings, store: str, sku: str) -> None:
     for name, kind, limit in ((f"{STORE_OFFER}|money|chain|all", "money", "1,000.00"),
                               (f"{COUPON}|coupon|total", "coupon", "100 uses")):
         position = (get_json(f"{url}/stock/{account_sku(name, kind)}/")[1] or {}).get("nodes", {}).get("chain", {})
-        print(f"  {name.split('|')[0]:<14} limit {limit:<9} left {position.get('on_hand', '?'):>7}  "
-              f"held (leases, checkouts) {position.get('held', '?'):>6}  available {position.get('atp', '?')}")
+        amount = (lambda n: f"{n / 100:,.2f}") if kind == "money" else (lambda n: f"{n} uses")
+        left, held, free = (position.get(k, 0) for k in ("on_hand", "held", "atp"))
+        print(f"  {name.split('|')[0]:<14} limit {limit:<9} left {amount(left):>10}  held (leases, checkouts) "
+              f"{amount(held):>8}  free {amount(free):>10}")
 
 
 def _print_basket(title: str, answer: dict[str, Any]) -> None:

@@ -60,7 +60,8 @@ class ProductDescribed(Event):
 
 class PromotionChanged(Event):
     """The first promotion shape: a percentage off the listed SKUs in a window. The router books it
-    as a `PromotionDefined` of kind `percent_off` in group `default` (docs/pricing.md)."""
+    as a `PromotionDefined` of kind `percent_off` in the built-in group `legacy`, mode `best`
+    (docs/pricing.md)."""
 
     type: Literal["promotion.changed"] = "promotion.changed"
     promotion_id: Id

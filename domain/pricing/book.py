@@ -20,6 +20,11 @@ DEFAULT_GROUP = PromotionGroupDefined(
     event_id="default-group", occurred_at=datetime.fromisoformat("2000-01-01T00:00:00+00:00"),
     source_node="head-office", group_id="default", version=1, rank=100, mode="stack",
 )
+# The first promotion shape (`promotion.changed`, percent off SKUs) never stacked: the best one applies.
+LEGACY_GROUP = PromotionGroupDefined(
+    event_id="legacy-group", occurred_at=datetime.fromisoformat("2000-01-01T00:00:00+00:00"),
+    source_node="head-office", group_id="legacy", version=1, rank=90, mode="best",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +97,7 @@ class PriceBook:
             promotions = tuple(p for p in (_latest(v, at) for v in self.promotions.values()) if p is not None)
             groups = {g.group_id: g for g in (_latest(v, at) for v in self.groups.values()) if g is not None}
             groups.setdefault("default", DEFAULT_GROUP)
+            groups.setdefault("legacy", LEGACY_GROUP)
             view = self._views[key] = BookView(promotions, groups)
         return view
 

@@ -26,7 +26,8 @@ ID_MAX = 160
 
 def book_entries_for(event: Event) -> list[BookEvent]:
     """The price book entries a `pricing.changes` record becomes (itself, or the older promotion
-    shape as a percent-off `PromotionDefined` in group `default`)."""
+    shape as a percent-off `PromotionDefined` in the built-in group `legacy`: the best one applies,
+    as the first shape's percentages never stacked)."""
     if isinstance(event, PriceChanged | ProductDescribed | PromotionDefined | PromotionGroupDefined):
         return [event]
     if isinstance(event, PromotionChanged):
@@ -35,7 +36,7 @@ def book_entries_for(event: Event) -> list[BookEvent]:
             promotion_id=event.promotion_id, version=int(event.occurred_at.timestamp() * 1000),
             name=event.promotion_id, status="active" if event.active else "ended",
             starts_at=event.starts_at, ends_at=event.ends_at, conditions=Conditions(skus=event.skus),
-            reward=Reward(kind="percent_off", percent=event.percent_off),
+            reward=Reward(kind="percent_off", percent=event.percent_off), group="legacy",
         )]
     return []
 
