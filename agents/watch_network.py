@@ -10,12 +10,8 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from aiokafka import TopicPartition
-
-from ops.metrics import EVENTS
-from runtime.app import app, settings
+from runtime.app import app
 from runtime.whole import read_whole
-from streams.codec import DecodeError, decode
 from streams.fulfilment import CostsDefined, NodeDefined, ProfileDefined
 from streams.inventory import AvailabilityChanged
 from streams.topics import FULFILMENT_NETWORK, INVENTORY_AVAILABILITY, TopicSpec
@@ -27,7 +23,7 @@ SPECS: tuple[TopicSpec, ...] = (FULFILMENT_NETWORK, INVENTORY_AVAILABILITY)
 
 @app.task
 async def watch_network() -> None:
-    await read_whole("snapshot", SPECS, _apply, _caught_up)
+    await read_whole("snapshot", SPECS, _apply, _caught_up, _read)
 
 
 def _caught_up() -> None:
@@ -36,24 +32,12 @@ def _caught_up() -> None:
              live_snapshot.capacity_positions)
 
 
-def _apply(spec: TopicSpec, tp: TopicPartition, records: list[Any]) -> list[tuple[Any, str]]:
-    """Apply a batch to the snapshot; the records that could not be read, with why."""
-    bad = []
-    for record in records:
-        if record.value is None:
-            continue  # a tombstone
-        try:
-            event = decode(spec, record.value, settings.max_event_bytes)
-        except DecodeError as err:
-            # Every worker reads the whole topic, so each dead-letters it once (the letter names the worker).
-            log.warning("snapshot skips %s[%d]@%d: %s", tp.topic, tp.partition, record.offset, err)
-            bad.append((record, str(err)))
-            continue
-        if isinstance(event, AvailabilityChanged):
-            live_snapshot.availability(event)
-        elif isinstance(event, NodeDefined | CostsDefined | ProfileDefined):
-            live_snapshot.network_version(event)
-        EVENTS.labels(spec.name).inc()
-    if records:
-        live_snapshot.read(spec.name, tp.partition, records[-1].offset)
-    return bad
+def _apply(spec: TopicSpec, event: Any, offset: int) -> None:
+    if isinstance(event, AvailabilityChanged):
+        live_snapshot.availability(event)
+    elif isinstance(event, NodeDefined | CostsDefined | ProfileDefined):
+        live_snapshot.network_version(event)
+
+
+def _read(spec: TopicSpec, partition: int, offset: int) -> None:
+    live_snapshot.read(spec.name, partition, offset)

@@ -5,12 +5,8 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from aiokafka import TopicPartition
-
-from ops.metrics import EVENTS
-from runtime.app import app, settings
+from runtime.app import app
 from runtime.whole import read_whole
-from streams.codec import DecodeError, decode
 from streams.topics import PRICING_BOOK, TopicSpec
 from tables.price_book import live_book
 
@@ -29,17 +25,5 @@ def _caught_up() -> None:
              len(book.prices), len(book.products), len(book.promotions))
 
 
-def _apply(spec: TopicSpec, tp: TopicPartition, records: list[Any]) -> list[tuple[Any, str]]:
-    bad = []
-    for record in records:
-        if record.value is None:
-            continue  # a tombstone
-        try:
-            event = decode(spec, record.value, settings.max_event_bytes)
-        except DecodeError as err:
-            log.warning("price book skips %s[%d]@%d: %s", tp.topic, tp.partition, record.offset, err)
-            bad.append((record, str(err)))
-            continue
-        live_book.apply(event, record.offset)
-        EVENTS.labels(spec.name).inc()
-    return bad
+def _apply(spec: TopicSpec, event: Any, offset: int) -> None:
+    live_book.apply(event, offset)

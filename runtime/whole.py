@@ -1,8 +1,9 @@
 """Read topics whole, from the beginning, in every worker: the snapshots each worker keeps in memory.
 
 No consumer group (nothing is shared out: every worker needs all of it). `apply` gets each
-batch of one partition and returns the records it could not read, with why; they go to the
-topic's dead-letter topic (each worker dead-letters them once: the letter names the worker).
+record's event with its offset (tombstones skipped); a record that does not decode goes to the
+topic's dead-letter topic (each worker dead-letters it once: the letter names the worker).
+`read` (optional) is told the last offset of each partition's batch.
 `caught_up` is called once the reader reached the end the topics had when it started.
 """
 
@@ -15,16 +16,20 @@ from typing import Any
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
+from ops.metrics import EVENTS
 from runtime.app import settings
 from runtime.dead_letters import send_dead_letter
+from streams.codec import DecodeError, decode
 from streams.topics import TopicSpec, spec_for
 
 log = logging.getLogger("omnistream.whole")
 BATCH = 5_000
-Apply = Callable[[TopicSpec, TopicPartition, list[Any]], list[tuple[Any, str]]]
+Apply = Callable[[TopicSpec, Any, int], None]
+Read = Callable[[TopicSpec, int, int], None]
 
 
-async def read_whole(name: str, specs: tuple[TopicSpec, ...], apply: Apply, caught_up: Callable[[], None]) -> None:
+async def read_whole(name: str, specs: tuple[TopicSpec, ...], apply: Apply, caught_up: Callable[[], None],
+                     read: Read | None = None) -> None:
     s = settings
     consumer = AIOKafkaConsumer(
         bootstrap_servers=s.bootstrap.split(","), group_id=None, client_id=f"{s.app_id}-{name}",
@@ -42,13 +47,28 @@ async def read_whole(name: str, specs: tuple[TopicSpec, ...], apply: Apply, caug
             batches = await consumer.getmany(timeout_ms=500, max_records=BATCH)
             for tp, records in batches.items():
                 spec = spec_for(tp.topic, s.topic_prefix)
-                for record, reason in apply(spec, tp, records):
-                    await send_dead_letter(spec, record, reason, name)
+                await _apply(name, spec, tp, records, apply)
+                if read is not None and records:
+                    read(spec, tp.partition, records[-1].offset)
             if not done and await _reached(consumer, ends):
                 done = True
                 caught_up()
     finally:
         await consumer.stop()
+
+
+async def _apply(name: str, spec: TopicSpec, tp: TopicPartition, records: list[Any], apply: Apply) -> None:
+    for record in records:
+        if record.value is None:
+            continue  # a tombstone
+        try:
+            event = decode(spec, record.value, settings.max_event_bytes)
+        except DecodeError as err:
+            log.warning("%s skips %s[%d]@%d: %s", name, tp.topic, tp.partition, record.offset, err)
+            await send_dead_letter(spec, record, str(err), name)
+            continue
+        apply(spec, event, record.offset)
+        EVENTS.labels(spec.name).inc()
 
 
 async def _partitions(consumer: AIOKafkaConsumer, specs: tuple[TopicSpec, ...]) -> list[TopicPartition]:
