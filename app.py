@@ -21,6 +21,7 @@ import agents.settle_promotions  # noqa: F401
 import agents.wallets  # noqa: F401
 import agents.watch_network  # noqa: F401
 import agents.watch_price_book  # noqa: F401
+import views.access  # noqa: F401  (the guard before every route)
 import views.customers  # noqa: F401
 import views.fulfilment  # noqa: F401
 import views.health  # noqa: F401

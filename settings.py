@@ -9,6 +9,8 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from domain.access import Clients, ClientsError, clients_from_env, clients_from_json, clients_from_legacy
+
 REPO_ROOT = Path(__file__).resolve().parent
 
 # The OMNI_FRAUD_* rule settings: domain.fraud.rules_from reads them by short name (lower case, no prefix).
@@ -157,7 +159,21 @@ class Settings:
     pickup_window_s: float = setting("OMNI_PICKUP_WINDOW_S", "259200",
         "pick-up window of an in-store pick-up order: then a no-show releases it")
     loyalty_tokens: dict[str, str] = setting("OMNI_LOYALTY_TOKENS", "",
-        "client:token pairs (comma separated) that may change wallets over HTTP")
+        "deprecated: client:token pairs, each a client with the `web` scope (use OMNI_CLIENT_TOKENS)")
+    clients_file: str = setting("OMNI_CLIENTS_FILE", "",
+        "JSON file of HTTP API clients: scopes, store, SHA-256 digests of their tokens (python -m ops.tokens)")
+    client_tokens: str = setting("OMNI_CLIENT_TOKENS", "",
+        "HTTP API clients inline, client:token:scope+scope[:store] comma separated (hashed on reading)")
+    http_client: str = setting("OMNI_HTTP_CLIENT", "",
+        "the client name this process sends to a worker's HTTP API (X-Client), e.g. a till or a bench")
+    http_token: str = setting("OMNI_HTTP_TOKEN", "",
+        "the token this process sends to a worker's HTTP API (Authorization: Bearer)")
+    http_rate_per_s: float = setting("OMNI_HTTP_RATE_PER_S", "200",
+        "requests a second one client may make to the rate-limited routes of one worker (429 beyond)")
+    http_rate_burst: float = setting("OMNI_HTTP_RATE_BURST", "400",
+        "requests one client may make at once to the rate-limited routes before the rate applies")
+    http_max_body_bytes: int = setting("OMNI_HTTP_MAX_BODY_BYTES", "65536",
+        "largest request body the HTTP API reads (413 beyond)")
     wallet_answer_timeout_s: float = setting("OMNI_WALLET_ANSWER_TIMEOUT_S", "5",
         "how long an HTTP wallet change waits for the wallet's answer (504 after; a hold is then voided)")
     identity_key: bytes = setting("OMNI_IDENTITY_KEY", "",
@@ -202,6 +218,23 @@ class Settings:
             fraud_join_grace_s=float(fraud["OMNI_FRAUD_JOIN_GRACE_SECONDS"]),
             **values,
         )
+
+    def api_clients(self) -> Clients:
+        """Every HTTP API client: the clients file, OMNI_CLIENT_TOKENS and the deprecated
+        OMNI_LOYALTY_TOKENS together. A malformed entry raises ClientsError naming it."""
+        clients = clients_from_legacy(self.loyalty_tokens).merged(clients_from_env(self.client_tokens))
+        if self.clients_file:
+            path = Path(self.clients_file)
+            if not path.is_file():
+                raise ClientsError(f"OMNI_CLIENTS_FILE={path}: no such file (python -m ops.tokens add writes one)")
+            clients = clients.merged(clients_from_json(path.read_text(), str(path)))
+        return clients
+
+    def http_headers(self) -> dict[str, str]:
+        """The headers this process authenticates with to a worker's HTTP API (none if unset)."""
+        if not self.http_client:
+            return {}
+        return {"X-Client": self.http_client, "Authorization": f"Bearer {self.http_token}"}
 
 
 def _pairs(text: str) -> dict[str, str]:

@@ -64,6 +64,7 @@ def create_app(s: Settings) -> faust.App:
         web_bind=s.web_bind,
         web_port=s.web_port,
         web_in_thread=False,
+        web_application_options={"client_max_size": s.http_max_body_bytes},  # 413 beyond (views/access.py)
         logging_config=logs.logging_config(s.log_format, s.log_level),
         table_cleanup_interval=30.0,
     )

@@ -9,6 +9,7 @@ from typing import Annotated, Any, Union
 
 from pydantic import Field, TypeAdapter
 
+from streams.audit import HttpRequestAudited
 from streams.base import Event
 from streams.customers import (
     AttributePurchase,
@@ -349,6 +350,16 @@ FRAUD_ALERTS = TopicSpec(
     description="Fraud alerts for loss prevention: rule, severity, entity, evidence, window; dedupe on alert_id.",
     retention_ms=365 * 24 * 3600 * 1000,
 )
+AUDIT_REQUESTS = TopicSpec(
+    name="audit.http-requests",
+    events=(HttpRequestAudited,),
+    key="<client>",
+    key_of=lambda e: e.client or "-",
+    writer="views/access (the worker's HTTP middleware)",
+    partitions=INGEST_PARTITIONS,
+    description="Every HTTP request that changes state, and every refused one: client, scopes, route, status, when.",
+    retention_ms=365 * 24 * 3600 * 1000,
+)
 FULFILMENT_NETWORK = TopicSpec(
     name="fulfilment.network-versions",
     events=(NodeDefined, CostsDefined, ProfileDefined),
@@ -469,6 +480,7 @@ INTERNAL_TOPICS: tuple[TopicSpec, ...] = (
     ORDERS_STATUS,
     FRAUD_FACTS,
     FRAUD_ALERTS,
+    AUDIT_REQUESTS,
 )
 ALL_TOPICS: tuple[TopicSpec, ...] = (INGEST_TOPICS + INTERNAL_TOPICS + LOYALTY_TOPICS + FULFILMENT_TOPICS
                                      + PRICING_TOPICS)

@@ -8,9 +8,9 @@ A customer merged into another is answered by the survivor's wallet (`customer_i
 `POST /wallets/{customer_id}/holds/` {request_id, points, ttl_s}: reserve points for a
 transaction; answered once the wallet decided: 201 granted, 409 declined (with the reason).
 `POST /wallets/{customer_id}/holds/{request_id}/capture/` and `.../void/` {reason}: finish it.
-Idempotent by request id. Changing a wallet needs `X-Client: <client>` and
-`Authorization: Bearer <token>` matching `OMNI_LOYALTY_TOKENS`; anything else is refused (401)
-and logged. The same commands can be published to `loyalty.commands` (the topic path), with
+Idempotent by request id. Every route needs a client token (views/access.py: `X-Client` and
+`Authorization: Bearer`); without one it is refused (401), outside the scopes 403, logged and
+audited. The same commands can be published to `loyalty.commands` (the topic path), with
 answers on `loyalty.answers`.
 """
 
@@ -32,7 +32,7 @@ from runtime.publish import publish
 from streams.loyalty import CapturePoints, HoldPoints, VoidPoints
 from streams.topics import LOYALTY_COMMANDS
 from tables.wallets import get_wallet, wallets_table
-from views.auth import refused, remote
+from views.access import caller
 from views.owner import forward, is_mine
 
 log = logging.getLogger("omnistream.wallets")
@@ -41,13 +41,10 @@ STATUS = {"granted": 201, "declined": 409, "unknown": 404}
 
 
 async def _change(view: View, request: Request, customer_id: str, build: Any) -> Response:
-    reason = refused(request)
-    if reason:
-        log.warning("refused a wallet change for %s from %s: %s", customer_id, remote(request), reason)
-        return view.json({"error": f"refused: {reason}"}, status=401)
     try:
         body = await request.json()
-        command = build(dict(body), request.headers.get("X-Client", ""))
+        client = caller(request)
+        command = build(dict(body), client.name if client else "")
     except (ValueError, TypeError, ValidationError) as err:
         return view.json({"error": f"bad request: {err}"}, status=400)
     owner = await _survivor(view, request, customer_id, body)
