@@ -8,7 +8,8 @@ imports this module before any view):
 - rate-limited routes spend the client's token bucket on this worker: 429 with Retry-After;
 - every error is JSON (`{"error": ...}`), including the framework's own 404, 405 and 413, and
   an unexpected failure is one logged line with an error id, never a traceback in the answer;
-- every request to a route that changes state, and every refused request, is published as an
+- every request to a route that changes state, and every request refused by the guard or a
+  view (401, 403, 429), is published as an
   `audit.http_request` event (`audit.http-requests`, projected into DuckDB by the sink).
 
 Views read the caller with `caller(request)`; a till must act for its own store (`acts_for`).
@@ -140,7 +141,7 @@ async def guard(request: web.Request, handler: Handler) -> web.StreamResponse:
         log.exception("error %s answering %s %s", error_id, request.method, request.path)
         status, reason = 500, f"internal error {error_id}"
         response = _error(500, f"internal error {error_id}; the worker's log has it under that id")
-    if (rule is not None and rule.changes) or status in (401, 403, 429, 503):
+    if (rule is not None and rule.changes) or status in (401, 403, 429):  # not a recovering /health's 503
         if request.headers.get(FORWARDED):
             reason = reason or "forwarded by a peer worker"
         _audit(request, client, claimed, route, status, reason, started)
