@@ -18,16 +18,17 @@ Views read the caller with `caller(request)`; a till must act for its own store 
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import math
 import time
 import uuid
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, cast
 
 from aiohttp import web
 
-from domain.access import Bucket, Client, Clients, authorize
+from domain.access import Bucket, Client, Clients, authorize, node_refusal
 from runtime.app import app, clock, settings
 from runtime.publish import publish
 from streams.audit import HttpRequestAudited
@@ -98,6 +99,15 @@ def _published(task: asyncio.Task[Any]) -> None:
         log.error("could not publish an audit record: %s", task.exception())
 
 
+async def _body(request: web.Request) -> Any:
+    """The request body as JSON, or None: leniently, only to see which store it names (the view
+    decodes it strictly; aiohttp keeps the bytes read, so it reads them again for free)."""
+    try:
+        return json.loads(await request.read())
+    except (ValueError, RecursionError, web.HTTPException):
+        return None
+
+
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
@@ -122,6 +132,11 @@ async def guard(request: web.Request, handler: Handler) -> web.StreamResponse:
         return _error(verdict.status, verdict.reason)
     client = verdict.client
     request["omni.client"] = client
+    if rule is not None and rule.node_field is not None and client is not None and client.store:
+        reason = node_refusal(verdict, await _body(request))
+        if reason:
+            _audit(request, client, claimed, route, 403, reason, started)
+            return _error(403, reason)
     if client is not None and rule is not None and rule.limited:
         wait = _bucket(client).take(time.monotonic())
         if wait > 0:
@@ -148,4 +163,4 @@ async def guard(request: web.Request, handler: Handler) -> web.StreamResponse:
     return response
 
 
-app.web.web_app.middlewares.append(guard)
+cast(Any, app.web).web_app.middlewares.append(guard)  # faust's Web type does not declare its aiohttp app

@@ -128,3 +128,16 @@ async def test_the_open_routes_answer_without_a_token(served: tuple[str, list[An
         for method, route in open_routes:  # no consumer runs here: the view may fail, the guard must not refuse
             async with http.request(method, base + route) as answer:
                 assert answer.status not in (401, 403, 429), (route, await answer.text())
+
+
+async def test_a_till_may_not_act_for_another_store(served: tuple[str, list[Any], web.Application]) -> None:
+    base, audited, _ = served
+    headers = {"X-Client": "only-till", "Authorization": "Bearer tok-till"}
+    async with aiohttp.ClientSession() as http:
+        for route, field in (("/holds/", "node"), ("/baskets/price/", "node"), ("/pricing/leases/", "store")):
+            async with http.post(base + route, json={field: "store-0002"}, headers=headers) as answer:
+                assert answer.status == 403, route
+                assert "store-0001" in (await answer.json())["error"]
+            async with http.post(base + route, data=b"[" * 50_000, headers=headers) as answer:
+                assert answer.status == 403, route  # names no store: refused before any view decodes it
+    assert [status for _, route, status, _ in audited if route == "/pricing/leases/"] == [403, 403]

@@ -123,3 +123,18 @@ def test_a_bucket_never_lets_more_than_burst_plus_rate_times_elapsed(gaps: list[
         if wait == 0:
             allowed += 1
     assert allowed <= burst + rate * now + 1e-6
+
+
+def test_a_till_is_refused_a_request_naming_another_store_or_none() -> None:
+    from domain.access import node_refusal
+
+    verdict = authorize(CLIENTS, "POST", "/holds/", "till-42", "t42")
+    assert verdict.allowed
+    assert node_refusal(verdict, {"node": "store-0042"}) is None
+    assert "store-0043" in (node_refusal(verdict, {"node": "store-0043"}) or "")
+    assert "(missing)" in (node_refusal(verdict, {"sku": "X"}) or "")
+    assert node_refusal(verdict, [1, 2]) is not None
+    lease = authorize(CLIENTS, "POST", "/pricing/leases/", "till-42", "t42")
+    assert node_refusal(lease, {"store": "store-0042"}) is None and node_refusal(lease, {"node": "store-0042"})
+    web = authorize(CLIENTS, "POST", "/holds/", "web-shop", "w1")
+    assert node_refusal(web, {"node": "store-0043"}) is None
