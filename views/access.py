@@ -147,4 +147,4 @@ async def guard(request: web.Request, handler: Handler) -> web.StreamResponse:
     return response
 
 
-app.web.web_app.middlewares.append(guard)
+app.web.web_app.middlewares.append(guard)  # type: ignore[attr-defined]  # the aiohttp driver has it
