@@ -54,7 +54,10 @@ async def decide(command: Command) -> tuple[int, dict[str, Any]]:
         return 504, {"error": f"no answer within {ANSWER_TIMEOUT_S}s; GET /holds/{command.sku}/<hold_id>/ later"}
     finally:
         replies.forget(command.event_id, future)
-    return STATUS.get(answer.answer, 200), answer.model_dump(mode="json")
+    status, shown = STATUS.get(answer.answer, 200), answer.model_dump(mode="json")
+    if status >= 400:  # the answer, and like every error answer an `error` saying why
+        shown["error"] = f"hold {answer.hold_id} {answer.answer}" + (f": {answer.reason}" if answer.reason else "")
+    return status, shown
 
 
 def _build(kind: str, asked: HoldRequest | CommitHoldRequest | ReleaseHoldRequest) -> Command:

@@ -92,7 +92,10 @@ async def _change(view: View, request: Request, customer_id: str, model: type[Bo
         return view.json({"error": message}, status=504)
     finally:
         replies.forget(command.event_id, future)
-    return view.json(answer.model_dump(mode="json"), status=STATUS.get(answer.status, 200))
+    status, shown = STATUS.get(answer.status, 200), answer.model_dump(mode="json")
+    if status >= 400:  # the answer, and like every error answer an `error` saying why
+        shown["error"] = f"request {answer.request_id} {answer.status}" + (f": {answer.reason}" * bool(answer.reason))
+    return view.json(shown, status=status)
 
 
 async def _survivor(view: View, request: Request, customer_id: str, body: Any = None) -> str | Response:
