@@ -138,3 +138,14 @@ def test_a_till_is_refused_a_request_naming_another_store_or_none() -> None:
     assert node_refusal(lease, {"store": "store-0042"}) is None and node_refusal(lease, {"node": "store-0042"})
     web = authorize(CLIENTS, "POST", "/holds/", "web-shop", "w1")
     assert node_refusal(web, {"node": "store-0043"}) is None
+
+
+def test_the_peer_token_makes_a_peer_client_with_the_operator_scope_and_no_rate_of_its_own() -> None:
+    from settings import Settings
+
+    settings = Settings.from_env({"OMNI_PEER_TOKEN": "p-secret"})
+    peer = settings.api_clients().get("peer")
+    assert peer is not None and peer.scopes == {"operator"} and peer.holds_token("p-secret")
+    assert (peer.rate_per_s or 0) > 1e6
+    assert settings.peer_headers() == {"X-Client": "peer", "Authorization": "Bearer p-secret"}
+    assert Settings.from_env({}).peer_headers() == {} and Settings.from_env({}).api_clients().get("peer") is None
