@@ -50,8 +50,9 @@ def caller(request: web.Request) -> Client | None:
     return request.get("omni.client")  # type: ignore[no-any-return]
 
 
-def refuse_node(request: web.Request, node: str | None) -> web.Response | None:
-    """A 403 if the caller may not act for `node` (a till outside its store), else None."""
+def refuse_node(request: Any, node: str | None) -> Any:
+    """A 403 if the caller may not act for `node` (a till outside its store), else None. Typed
+    loosely like `caller`: faust's Request and Response types are not aiohttp's, the objects are."""
     client = caller(request)
     if client is None or client.acts_for(node):
         return None

@@ -27,6 +27,7 @@ from streams.holds import CommitHold, HoldAnswered, PlaceHold, ReleaseHold
 from streams.topics import INVENTORY_MOVEMENTS
 from tables.stock import get_stock
 from views import body
+from views.access import refuse_node
 from views.owner import forward, is_mine
 from views.requests import CommitHoldRequest, HoldRequest, ReleaseHoldRequest
 
@@ -81,8 +82,17 @@ async def _post(view: View, request: Request, kind: str) -> Response:
         return body.refuse(view, body.describe(err))
     if not is_mine(command.sku):
         return await forward(view, request, command.sku, asked.model_dump(mode="json"))
+    if not isinstance(command, PlaceHold) and (other := _other_store(request, command.sku, command.hold_id)):
+        return other
     status, answer = await decide(command)
     return view.json(answer, status=status, headers={"Retry-After": str(RETRY_AFTER_S)} if status == 503 else None)
+
+
+def _other_store(request: Request, sku: str, hold_id: str) -> Response | None:
+    """A 403 if a till commits or releases a hold of another store (here, on the SKU's owner:
+    only it knows the hold's node; the place request names it, and the guard checked that)."""
+    hold = get_stock(sku).holds.get(hold_id)
+    return None if hold is None else refuse_node(request, hold.node)
 
 
 @app.page("/holds/")
@@ -113,4 +123,6 @@ class HoldView(View):
         hold = get_stock(sku).holds.get(hold_id)
         if hold is None:
             return self.json({"error": f"no hold {hold_id} on {sku}"}, status=404)
+        if (other := refuse_node(request, hold.node)) is not None:
+            return other
         return self.json(hold.model_dump(mode="json"))

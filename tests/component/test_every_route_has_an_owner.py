@@ -141,3 +141,23 @@ async def test_a_till_may_not_act_for_another_store(served: tuple[str, list[Any]
             async with http.post(base + route, data=b"[" * 50_000, headers=headers) as answer:
                 assert answer.status == 403, route  # names no store: refused before any view decodes it
     assert [status for _, route, status, _ in audited if route == "/pricing/leases/"] == [403, 403]
+
+
+async def test_a_till_may_not_commit_release_or_read_another_stores_hold(
+        served: tuple[str, list[Any], web.Application]) -> None:
+    from types import SimpleNamespace
+
+    from views import holds
+
+    base, _, _ = served
+    stock = SimpleNamespace(holds={"h-1": SimpleNamespace(node="store-0002")})
+    headers = {"X-Client": "only-till", "Authorization": "Bearer tok-till"}
+    with patch.object(holds, "is_mine", return_value=True), patch.object(holds, "get_stock", return_value=stock):
+        async with aiohttp.ClientSession() as http:
+            for path, payload in (("/holds/commit/", {"hold_id": "h-1", "sku": "SKU-001", "cause": "sale"}),
+                                  ("/holds/release/", {"hold_id": "h-1", "sku": "SKU-001", "reason": "x"})):
+                async with http.post(base + path, json=payload, headers=headers) as answer:
+                    assert answer.status == 403, (path, await answer.text())
+                    assert "store-0001" in (await answer.json())["error"]
+            async with http.get(base + "/holds/SKU-001/h-1/", headers=headers) as answer:
+                assert answer.status == 403
