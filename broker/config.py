@@ -27,7 +27,15 @@ ENV_CONTROLLER_PORT = "OMNI_KAFKA_CONTROLLER_PORT"
 ENV_HOME = "OMNI_KAFKA_HOME"
 ENV_DATA = "OMNI_KAFKA_DATA"
 ENV_HEAP = "OMNI_KAFKA_HEAP"
-ENV_NAMES = (ENV_BOOTSTRAP, ENV_PORT, ENV_CONTROLLER_PORT, ENV_HOME, ENV_DATA, ENV_HEAP)
+ENV_SECURE = "OMNI_KAFKA_SECURE"
+ENV_NAMES = (ENV_BOOTSTRAP, ENV_PORT, ENV_CONTROLLER_PORT, ENV_HOME, ENV_DATA, ENV_HEAP, ENV_SECURE)
+
+# The secured broker: SCRAM over TLS for clients, the broker's own user is the only super user
+# besides the controller listener's ANONYMOUS (docs/broker.md, "Secured broker").
+SCRAM_MECHANISM = "SCRAM-SHA-512"
+ADMIN_USER = "admin"
+SECURE_LISTENER = "SASL_SSL"
+AUTHORIZER = "org.apache.kafka.metadata.authorizer.StandardAuthorizer"
 
 # Client security for an existing cluster, mapped to kafka-python option names.
 SECURITY_ENV = {
@@ -51,6 +59,7 @@ class BrokerSettings:
     data: Path
     heap: str
     external_bootstrap: str | None = None
+    secure: bool = False
 
     @property
     def bootstrap(self) -> str:
@@ -88,6 +97,27 @@ class BrokerSettings:
     def lock_file(self) -> Path:
         return self.data / "launcher.lock"
 
+    @property
+    def tls_dir(self) -> Path:
+        return self.data / "tls"
+
+    @property
+    def secrets_dir(self) -> Path:
+        return self.data / "secrets"
+
+    @property
+    def ca_file(self) -> Path:
+        """The PEM CA certificate clients verify the broker with (KAFKA_SSL_CAFILE)."""
+        return self.tls_dir / "ca.pem"
+
+    @property
+    def keystore_file(self) -> Path:
+        return self.tls_dir / "broker.p12"
+
+    def secrets_file(self, principal: str) -> Path:
+        """`<data>/secrets/<principal>.env`: the KAFKA_* client settings of one principal (mode 0600)."""
+        return self.secrets_dir / f"{principal}.env"
+
     def libs_dir(self, version: str) -> Path:
         return self.home / version / "libs"
 
@@ -99,16 +129,30 @@ def settings_from_env(env: Mapping[str, str] | None = None) -> BrokerSettings:
     controller_port = parse_port(env, ENV_CONTROLLER_PORT, port + 1)
     if controller_port == port:
         raise ValueError(f"{ENV_CONTROLLER_PORT} must differ from {ENV_PORT} (both are {port}).")
+    secure = parse_flag(env, ENV_SECURE)
+    run_name = "kafka" if port == DEFAULT_PORT else f"kafka-{port}"
     return BrokerSettings(
         port=port,
         controller_port=controller_port,
         home=_path(env, ENV_HOME, REPO_ROOT / ".cache" / "kafka"),
         # One data dir per port: its pidfile and lock say which broker is ours, so a broker on
         # another port never "reuses" (or stops) the default one.
-        data=_path(env, ENV_DATA, REPO_ROOT / ".run" / ("kafka" if port == DEFAULT_PORT else f"kafka-{port}")),
+        # A secured broker never shares its data dir (users, ACLs, certificates) with a plain one.
+        data=_path(env, ENV_DATA, REPO_ROOT / ".run" / (f"{run_name}-secured" if secure else run_name)),
         heap=parse_heap(env.get(ENV_HEAP, "").strip() or DEFAULT_HEAP),
         external_bootstrap=env.get(ENV_BOOTSTRAP, "").strip() or None,
+        secure=secure,
     )
+
+
+def parse_flag(env: Mapping[str, str], name: str) -> bool:
+    """`1`, `true`, `yes` or `on` (any case) is on; unset, blank, `0`, `false`, `no` or `off` is off."""
+    raw = env.get(name, "").strip().lower()
+    if raw in ("", "0", "false", "no", "off"):
+        return False
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    raise ValueError(f"{name}={raw!r} is not a flag; use 1 or 0.")
 
 
 def parse_port(env: Mapping[str, str], name: str, default: int) -> int:
@@ -187,6 +231,58 @@ def server_properties(settings: BrokerSettings) -> dict[str, str]:
         # Topics come from the streams registry; a typo must fail instead of creating a topic.
         "auto.create.topics.enable": "false",
     }
+
+
+def secured_properties(settings: BrokerSettings, admin_password: str, keystore_password: str) -> dict[str, str]:
+    """What turns the plain broker into the secured one: the client listener speaks SASL_SSL with
+    SCRAM-SHA-512, the broker authenticates to itself as `admin`, and the StandardAuthorizer denies
+    whatever no ACL allows. The controller listener stays PLAINTEXT on 127.0.0.1: its principal
+    is ANONYMOUS, which must be a super user for the broker to register with its controller."""
+    broker, controller = f"{HOST}:{settings.port}", f"{HOST}:{settings.controller_port}"
+    jaas = (
+        "org.apache.kafka.common.security.scram.ScramLoginModule required "
+        f'username="{ADMIN_USER}" password="{admin_password}";'
+    )
+    listener = SECURE_LISTENER.lower()
+    return {
+        "listeners": f"{SECURE_LISTENER}://{broker},CONTROLLER://{controller}",
+        "advertised.listeners": f"{SECURE_LISTENER}://{broker}",
+        "listener.security.protocol.map": f"{SECURE_LISTENER}:SASL_SSL,CONTROLLER:PLAINTEXT",
+        "inter.broker.listener.name": SECURE_LISTENER,
+        "sasl.enabled.mechanisms": SCRAM_MECHANISM,
+        "sasl.mechanism.inter.broker.protocol": SCRAM_MECHANISM,
+        f"listener.name.{listener}.{SCRAM_MECHANISM.lower()}.sasl.jaas.config": jaas,
+        "ssl.keystore.type": "PKCS12",
+        "ssl.keystore.location": settings.keystore_file.as_posix(),
+        "ssl.keystore.password": keystore_password,
+        "ssl.truststore.type": "PEM",
+        "ssl.truststore.location": settings.ca_file.as_posix(),
+        "authorizer.class.name": AUTHORIZER,
+        "allow.everyone.if.no.acl.found": "false",
+        "super.users": f"User:{ADMIN_USER};User:ANONYMOUS",
+    }
+
+
+def client_env(settings: BrokerSettings, user: str, password: str) -> dict[str, str]:
+    """The KAFKA_* settings (settings.KafkaSecurity) a process uses to reach the secured broker as `user`."""
+    return {
+        "KAFKA_BOOTSTRAP": settings.bootstrap,
+        "KAFKA_SECURITY_PROTOCOL": "SASL_SSL",
+        "KAFKA_SASL_MECHANISM": SCRAM_MECHANISM,
+        "KAFKA_SASL_USERNAME": user,
+        "KAFKA_SASL_PASSWORD": password,
+        "KAFKA_SSL_CAFILE": settings.ca_file.as_posix(),
+    }
+
+
+def render_env_file(values: Mapping[str, str]) -> str:
+    """`NAME=value` lines, readable by `set -a; . file` and by docker compose `env_file`."""
+    return "".join(f"{key}={value}\n" for key, value in values.items())
+
+
+def parse_env_file(text: str) -> dict[str, str]:
+    pairs = (line.split("=", 1) for line in text.splitlines() if "=" in line and not line.startswith("#"))
+    return {key.strip(): value.strip() for key, value in pairs}
 
 
 def render_properties(values: Mapping[str, str]) -> str:
