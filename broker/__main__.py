@@ -17,6 +17,7 @@ from broker.launcher import (
     ensure_broker,
     log_tail,
     stop_broker,
+    wait_until_ready,
 )
 
 
@@ -53,8 +54,10 @@ def _parser() -> argparse.ArgumentParser:
     commands.add_parser("stop", help="stop the broker this launcher started", parents=[common]).set_defaults(run=_stop)
     commands.add_parser("status", help="exit 0 if the broker runs, 1 if not", parents=[common]).set_defaults(
         run=_status)
-    acl = commands.add_parser("acls", help="secured broker: add the ACLs for OMNI_TOPIC_PREFIX and OMNI_APP_ID",
-                              parents=[common])
+    commands.add_parser("secrets", help="secured broker: make its certificates and passwords (no broker started)",
+                        parents=[common]).set_defaults(run=_secrets)
+    acl = commands.add_parser("acls", help="secured broker: add the users, and the ACLs for OMNI_TOPIC_PREFIX and "
+                              "OMNI_APP_ID", parents=[common])
     acl.add_argument("--print", action="store_true", help="only print the ACL map as a markdown table")
     acl.set_defaults(run=_acls)
     rotate = commands.add_parser("rotate", help="secured broker: a new SCRAM password for one principal",
@@ -95,7 +98,18 @@ def _acls(args: argparse.Namespace) -> int:
         print(acls.markdown_table(acls.rules(app.topic_prefix, app.app_id)), end="")
         return 0
     settings = _secured(args)
-    print(f"{secure.apply_acls(settings, app.topic_prefix, app.app_id)} ACLs added")
+    wait_until_ready(settings.bootstrap, START_TIMEOUT_S, settings=settings)
+    users = secure.ensure_users(settings)
+    print(f"{len(users)} users and {secure.apply_acls(settings, app.topic_prefix, app.app_id)} ACLs added")
+    return 0
+
+
+def _secrets(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    if not settings.secure:
+        raise RuntimeError(f"secrets are for the secured broker: pass --secure or set {ENV_SECURE}=1")
+    secure.prepare(settings)
+    print(settings.secrets_dir)
     return 0
 
 
@@ -106,9 +120,12 @@ def _rotate(args: argparse.Namespace) -> int:
 
 
 def _secured(args: argparse.Namespace) -> BrokerSettings:
+    """The secured broker's settings: ours, or KAFKA_BOOTSTRAP's (containers) with its secrets in OMNI_KAFKA_DATA."""
     settings = _settings(args)
-    if not settings.secure or settings.external_bootstrap:
-        raise RuntimeError(f"this command needs the local secured broker: pass --secure or set {ENV_SECURE}=1")
+    if not settings.secure:
+        raise RuntimeError(f"this command needs the secured broker: pass --secure or set {ENV_SECURE}=1")
+    if not settings.secrets_file("admin").exists():
+        raise RuntimeError(f"no secrets in {settings.secrets_dir}: start the secured broker first")
     return settings
 
 

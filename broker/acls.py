@@ -97,13 +97,14 @@ def rules(prefix: str, app_id: str) -> list[Rule]:
         Rule(WORKER, GROUP, "the stages' and the router's groups", faust, ("READ", "DESCRIBE"), PREFIXED),
         Rule(WORKER, TRANSACTIONAL_ID, "the worker's transactional producers", (app_id,), ("WRITE", "DESCRIBE"),
              PREFIXED),
-        # Everyone else may see the registry's metadata (streams.admin checks the topics exist), not its records.
-        *(Rule(who, TOPIC, "every registry and dead-letter topic", registry + dead_letters, metadata)
-          for who in (SINK, TILL, WEB)),
+        # The others may see the registry's metadata (streams.admin checks the topics exist), not its records.
+        Rule(SINK, TOPIC, "every registry and dead-letter topic", registry + dead_letters, metadata),
         Rule(SINK, TOPIC, "the sink's sources (analytics.sink.FACT_SOURCES)", wire(sink_sources()), ("READ",)),
         Rule(SINK, TOPIC, "every dead-letter topic (the dead_letters projection)", dead_letters, ("READ",)),
+        Rule(TILL, TOPIC, "every registry and dead-letter topic", registry + dead_letters, metadata),
         Rule(TILL, TOPIC, "the ingest topics (INGEST_TOPICS)", wire(TILL_WRITES), ("WRITE",)),
         Rule(TILL, TOPIC, "the price book", wire(TILL_READS), ("READ",)),
+        Rule(WEB, TOPIC, "every registry and dead-letter topic", registry + dead_letters, metadata),
         Rule(WEB, TOPIC, "orders, checkout holds, identifiers", wire(WEB_WRITES), ("WRITE",)),
         Rule(WEB, TOPIC, "order status, the price book", wire(WEB_READS), ("READ",)),
         Rule(OPERATOR, TOPIC, "every topic" + (" under the prefix" if prefix else ""), (prefix or "*",),
@@ -134,6 +135,7 @@ def markdown_table(ruleset: Iterable[Rule]) -> str:
     """The map as docs/broker.md shows it (prefix "", app id "omnistream"); a unit test keeps the two in step."""
     lines = ["| principal | resource | names | pattern | operations |", "| --- | --- | --- | --- | --- |"]
     for r in ruleset:
-        names = f"{r.what}: `{r.names[0]}`" if len(r.names) == 1 else f"{r.what} ({len(r.names)})"
+        # Sets that grow with the registry are named, not listed: the table changes only when the map does.
+        names = r.what + (": " + ", ".join(f"`{n}`" for n in r.names) if len(r.names) <= 3 else "")
         lines.append(f"| {r.principal} | {r.resource} | {names} | {r.pattern} | {', '.join(r.operations)} |")
     return "\n".join(lines) + "\n"

@@ -12,7 +12,6 @@ from pathlib import Path
 
 from broker import secure
 from broker.config import (
-    ADMIN_USER,
     POM_PATH,
     BrokerSettings,
     kafka_jar_name,
@@ -20,9 +19,9 @@ from broker.config import (
     read_kafka_version,
     render_log4j2,
     render_properties,
-    secured_properties,
     server_properties,
 )
+from broker.secured_config import ADMIN_USER, secured_properties
 
 log = logging.getLogger("omnistream.broker")
 

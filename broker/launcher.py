@@ -11,7 +11,6 @@ from pathlib import Path
 
 from broker import jars, probe, process, secure
 from broker.config import (
-    ADMIN_USER,
     ENV_BOOTSTRAP,
     ENV_CONTROLLER_PORT,
     ENV_PORT,
@@ -19,6 +18,7 @@ from broker.config import (
     BrokerSettings,
     settings_from_env,
 )
+from broker.secured_config import ADMIN_USER
 
 log = logging.getLogger("omnistream.broker")
 
@@ -143,7 +143,8 @@ def wait_until_ready(
     host, _, port = bootstrap.split(",")[0].rpartition(":")
     alive = (lambda: process.is_alive(pid)) if pid is not None else (lambda: True)
     reachable = (lambda: process.accepts_connections(host, int(port))) if port.isdigit() else (lambda: True)
-    security = secure.admin_security(settings) if settings.secure and not settings.external_bootstrap else None
+    ours = settings.secure and settings.secrets_file(ADMIN_USER).exists()  # ours, or compose's with its secrets
+    security = secure.admin_security(settings) if ours else None
     if probe.wait_for(bootstrap, timeout_s, still_starting=alive, reachable=reachable, security=security):
         return
     if settings.external_bootstrap:

@@ -25,12 +25,14 @@ from kafka.admin import (
 )
 
 from broker import acls
-from broker.config import (
+from broker.config import BrokerSettings, render_properties
+from broker.secured_config import (
     ADMIN_USER,
     SCRAM_MECHANISM,
-    BrokerSettings,
+    admin_client_properties,
     client_env,
     parse_env_file,
+    render_broker_jaas,
     render_env_file,
 )
 
@@ -42,7 +44,7 @@ OPENSSL_HINT = "install OpenSSL (Debian/Ubuntu: apt-get install openssl)"
 
 def prepare(settings: BrokerSettings) -> None:
     """Certificates and every principal's password, made once per data dir (the next starts reuse them)."""
-    settings.tls_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    settings.tls_dir.mkdir(parents=True, exist_ok=True)  # ca.pem is public; the keys in it are 0600
     settings.secrets_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     for principal in (ADMIN_USER, *acls.PRINCIPALS):
         if not settings.secrets_file(principal).exists():
@@ -50,6 +52,12 @@ def prepare(settings: BrokerSettings) -> None:
                 client_env(settings, principal, secrets.token_hex(24))))
     if not settings.keystore_file.exists():
         make_certificates(settings)
+    # For the apache/kafka image (docker-compose.yml): the broker's JAAS file and its healthcheck's client config.
+    admin = password(settings, ADMIN_USER)
+    for name, text in (("broker_jaas.conf", render_broker_jaas(admin)),
+                       ("admin-client.properties", render_properties(admin_client_properties(settings, admin)))):
+        if not (settings.tls_dir / name).exists():
+            _write_secret(settings.tls_dir / name, text)
 
 
 def password(settings: BrokerSettings, principal: str) -> str:
@@ -90,7 +98,8 @@ def _keystore_password_file(settings: BrokerSettings) -> Path:
 
 
 def make_certificates(settings: BrokerSettings) -> None:
-    """A CA of this data dir, and the broker's certificate (SAN 127.0.0.1, localhost, kafka) it signs, as PKCS12."""
+    """A CA of this data dir, and the broker's certificate it signs, as PKCS12. The names cover the local broker
+    (127.0.0.1, localhost) and docker-compose.yml's (kafka, kafka-secured)."""
     openssl = shutil.which("openssl")
     if openssl is None:
         raise RuntimeError(f"openssl was not found: {OPENSSL_HINT}.")
@@ -103,7 +112,7 @@ def make_certificates(settings: BrokerSettings) -> None:
     _run(openssl, "req", "-newkey", "rsa:2048", "-nodes", "-keyout", "broker.key", "-out", "broker.csr",
          "-subj", "/CN=localhost", cwd=tls)
     (tls / "broker.ext").write_text(
-        "subjectAltName=IP:127.0.0.1,DNS:localhost,DNS:kafka\n"
+        "subjectAltName=IP:127.0.0.1,DNS:localhost,DNS:kafka,DNS:kafka-secured\n"
         "extendedKeyUsage=serverAuth,clientAuth\nkeyUsage=critical,digitalSignature,keyEncipherment\n")
     _run(openssl, "x509", "-req", "-in", "broker.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial",
          "-out", "broker.pem", "-days", days, "-extfile", "broker.ext", cwd=tls)
