@@ -109,8 +109,10 @@ def delete_topics(bootstrap: str, prefixes: tuple[str, ...]) -> None:
     """
     from kafka import KafkaAdminClient
 
+    from settings import KafkaSecurity
+
     try:
-        admin = KafkaAdminClient(bootstrap_servers=bootstrap)
+        admin = KafkaAdminClient(bootstrap_servers=bootstrap, **KafkaSecurity.from_env().kafka_python_kwargs())
         try:
             ours = [t for t in admin.list_topics() if t.startswith(prefixes)]
             if ours:
