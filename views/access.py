@@ -103,9 +103,10 @@ def _published(task: asyncio.Task[Any]) -> None:
 async def _body(request: web.Request) -> Any:
     """The request body as JSON, or None: leniently, only to see which store it names (the view
     decodes it strictly; aiohttp keeps the bytes read, so it reads them again for free)."""
+    raw = await request.read()  # over OMNI_HTTP_MAX_BODY_BYTES: a 413, answered by the guard
     try:
-        return json.loads(await request.read())
-    except (ValueError, RecursionError, web.HTTPException):
+        return json.loads(raw)
+    except (ValueError, RecursionError):
         return None
 
 
@@ -134,10 +135,13 @@ async def guard(request: web.Request, handler: Handler) -> web.StreamResponse:
     client = verdict.client
     request["omni.client"] = client
     if rule is not None and rule.node_field is not None and client is not None and client.store:
-        reason = node_refusal(verdict, await _body(request))
+        try:
+            status, reason = 403, node_refusal(verdict, await _body(request))
+        except web.HTTPException as err:  # the body over its limit: read once, so refused here
+            status, reason = err.status, f"{err.reason} (at most {settings.http_max_body_bytes} bytes)"
         if reason:
-            _audit(request, client, claimed, route, 403, reason, started)
-            return _error(403, reason)
+            _audit(request, client, claimed, route, status, reason, started)
+            return _error(status, f"{request.method} {request.path}: {reason}" if status == 413 else reason)
     if client is not None and rule is not None and rule.limited:
         wait = _bucket(client).take(time.monotonic())
         if wait > 0:
