@@ -42,6 +42,11 @@ def test_a_till_offline_and_the_web_price_the_same_basket_identically(pipeline: 
     url = f"http://127.0.0.1:{worker.env['OMNI_WEB_PORT']}"
     wait_for(lambda: get_json(f"{url}/pricing/book/")[1], lambda b: bool(b) and b["promotions"] == 4, 120,
              "the worker's price book")
+    anonymous = subprocess.run(  # a till without its client may sync the book but gets no lease
+        [sys.executable, "-m", "till", "sync", "--dir", str(tmp_path / "anonymous"), "--worker", url, "--store",
+         "st-001", "--lease", "SHOES10:money=2000"], env={**pipeline.env, "OMNI_HTTP_CLIENT": ""}, cwd=REPO_ROOT,
+        capture_output=True, text=True, timeout=120)
+    assert anonymous.returncode != 0 and "answered 401" in anonymous.stderr, anonymous.stderr[-2000:]
     synced = till(pipeline, tmp_path, "sync", "--worker", url, "--store", "st-001", "--lease", "SHOES10:money=2000",
                   "--lease", "WELCOME:uses=5")
     assert synced["version"] == get_json(f"{url}/pricing/book/")[1]["version"]
