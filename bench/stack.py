@@ -29,7 +29,8 @@ def bench_client_env(token: str) -> dict[str, str]:
     """The bench's client: the workers accept it (scope operator: every route, every store, at
     BENCH_RATE_PER_S), and this process and its children send it (OMNI_HTTP_CLIENT/TOKEN)."""
     return {"OMNI_CLIENT_TOKENS": f"{BENCH_CLIENT}:{token}:operator", "OMNI_HTTP_CLIENT": BENCH_CLIENT,
-            "OMNI_HTTP_TOKEN": token, "OMNI_HTTP_RATE_PER_S": str(BENCH_RATE_PER_S)}
+            "OMNI_HTTP_TOKEN": token, "OMNI_HTTP_RATE_PER_S": str(BENCH_RATE_PER_S),
+            "OMNI_PEER_TOKEN": f"peer-{token}"}
 
 
 @dataclass

@@ -117,6 +117,7 @@ def pipeline(kafka_bootstrap: str, tmp_path: Path, monkeypatch: pytest.MonkeyPat
         "OMNI_HTTP_CLIENT": TEST_CLIENTS["operator"][0],
         "OMNI_HTTP_TOKEN": tokens[TEST_CLIENTS["operator"][0]],
         "OMNI_HTTP_RATE_PER_S": "100000",
+        "OMNI_PEER_TOKEN": uuid.uuid4().hex,  # the workers' calls to each other (a budget hold on its owner)
     }
     for key, value in env.items():  # the test's own clients (simulator, admin) see the same
         monkeypatch.setenv(key, value)
