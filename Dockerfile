@@ -15,7 +15,7 @@ RUN pip install --no-cache-dir .
 
 # Run unprivileged; the volume mount points are created here so new named volumes inherit the owner.
 RUN useradd --create-home --uid 10001 omni \
-    && mkdir -p /data/worker /data/duckdb \
+    && mkdir -p /data/worker /data/duckdb /data/config \
     && chown -R omni:omni /data
 USER omni
 

@@ -314,3 +314,13 @@ def test_every_variable_compose_sets_for_secured_app_services_is_a_known_setting
     services = yaml.safe_load(COMPOSE_FILE.read_text())["services"]
     for name in SECURED_APPS:
         assert set(services[name]["environment"]) <= set(ENV_DEFAULTS), name
+
+
+def test_compose_workers_and_the_dashboard_know_the_api_clients_minted_once() -> None:
+    services = yaml.safe_load(COMPOSE_FILE.read_text())["services"]
+    assert "ops.tokens add" in " ".join(services["api-clients"]["command"])
+    for name in ("worker", "dashboard", "worker-secured"):
+        service = services[name]
+        assert service["environment"]["OMNI_CLIENTS_FILE"] == "/data/config/clients.json", name
+        assert service["depends_on"]["api-clients"]["condition"] == "service_completed_successfully", name
+        assert "api-config:/data/config:ro" in service["volumes"], name
