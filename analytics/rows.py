@@ -10,6 +10,7 @@ from typing import Any
 from analytics import fulfilment_rows, pricing_rows
 from streams.base import Event
 from streams.customers import CustomersMerged, PurchaseRecorded
+from streams.erasure import CustomerErased
 from streams.fraud import FraudAlert
 from streams.fulfilment import FulfilmentDecided, NodeDefined, StoreResponded, TransferSuggested
 from streams.holds import HoldAnswered
@@ -27,7 +28,7 @@ FACT_TABLES = (
     "fct_availability", "fct_price_changes", "fct_fraud_alerts", "fct_fulfilment_decisions", "fct_fulfilment_shipments",
     "fct_node_versions", "fct_store_responses", "fct_transfer_suggestions", "fct_priced_baskets",
     "fct_basket_promotions", "fct_promotion_uses", "fct_pricing_variances", "fct_promotion_versions",
-    "fct_product_descriptions", "fct_book_entries", "fct_sale_pricing", "fct_sale_promotions",
+    "fct_product_descriptions", "fct_book_entries", "fct_sale_pricing", "fct_sale_promotions", "fct_customer_erasures",
 )
 # Statuses the order saga decides; shipped and picked_up come from the node's own event instead.
 SAGA_MILESTONES = frozenset({
@@ -180,6 +181,15 @@ def _(event: CustomersMerged, projected_at: datetime) -> dict[str, list[Row]]:
         "event_id": event.event_id, "merged": event.merged, "merged_since": event.merged_since,
         "survivor": event.survivor, "survivor_since": event.survivor_since, "identifier": event.identifier,
         "occurred_at": event.occurred_at, "projected_at": projected_at,
+    }]}
+
+
+@_rows.register
+def _(event: CustomerErased, projected_at: datetime) -> dict[str, list[Row]]:
+    return {"fct_customer_erasures": [{
+        "event_id": event.event_id, "customer_id": event.customer_id, "linked": event.linked,
+        "identifiers_forgotten": event.identifiers_forgotten, "request_event_id": event.request_event_id,
+        "requested_at": event.requested_at, "occurred_at": event.occurred_at, "projected_at": projected_at,
     }]}
 
 

@@ -24,6 +24,7 @@ from typing import Any
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 
+from analytics import redaction
 from analytics import sink_metrics as m
 from analytics.batch import Batch
 from analytics.freshness import Freshness, Unpublished, lags_s, next_interval
@@ -35,6 +36,7 @@ from streams import admin
 from streams.deadletter import DeadLetter
 from streams.topics import (
     ALL_TOPICS,
+    CUSTOMERS_ERASURES,
     CUSTOMERS_MERGES,
     CUSTOMERS_PURCHASES,
     FRAUD_ALERTS,
@@ -64,7 +66,7 @@ FETCH_MIN_BYTES = 1024 * 1024
 
 FACT_SOURCES: tuple[TopicSpec, ...] = (
     POS_TRANSACTIONS, WEB_ORDERS, INVENTORY_LEDGER, ORDERS_STATUS, LOYALTY_LEDGER, LOYALTY_TIERS, CUSTOMERS_PURCHASES,
-    CUSTOMERS_MERGES, INVENTORY_HOLD_ANSWERS, INVENTORY_AVAILABILITY, PRICING_CHANGES, FRAUD_ALERTS,
+    CUSTOMERS_MERGES, CUSTOMERS_ERASURES, INVENTORY_HOLD_ANSWERS, INVENTORY_AVAILABILITY, PRICING_CHANGES, FRAUD_ALERTS,
     FULFILMENT_NETWORK, FULFILMENT_DECISIONS, FULFILMENT_STORE_RESPONSES, INVENTORY_TRANSFER_SUGGESTIONS,
     PRICING_BOOK, PRICING_USES, PRICING_VARIANCES, PRICING_BASKETS,
 )
@@ -304,18 +306,7 @@ async def partitions(reader: AIOKafkaConsumer, names: list[str], timeout_s: floa
 
 def _dead_letter_row(record: ConsumerRecord) -> dict[str, Any]:
     letter = DeadLetter.from_record(record.key, record.value, list(record.headers or []))
-    return {
-        "dlq_topic": record.topic,
-        "dlq_partition": record.partition,
-        "dlq_offset": record.offset,
-        "source_topic": letter.source_topic,
-        "source_partition": letter.source_partition,
-        "source_offset": letter.source_offset,
-        "reason": letter.reason,
-        "consumer": letter.consumer,
-        "raw_bytes": len(letter.raw or b""),
-        "failed_at": letter.failed_at,
-    }
+    return redaction.dead_letter_row(record.topic, record.partition, record.offset, letter)
 
 
 def main() -> None:
