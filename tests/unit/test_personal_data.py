@@ -4,6 +4,7 @@ and device id the day carried."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections import deque
 from dataclasses import replace
@@ -165,7 +166,7 @@ def test_no_raw_identifier_reaches_an_internal_topic_a_table_or_duckdb(tmp_path:
     assert [s for s in secrets if s in stored] == []
 
 
-def test_a_dead_letter_row_keeps_a_digest_and_a_masked_preview_never_the_identifiers() -> None:
+def test_a_dead_letter_row_keeps_a_digest_and_a_masked_preview_never_the_identifiers(tmp_path: Path) -> None:
     sale = next(e for e in the_day() if getattr(e, "customer", None) is not None)
     secrets = raw_identifiers(sale.model_dump(mode="json"))
     raw = encode(sale)
@@ -182,6 +183,12 @@ def test_a_dead_letter_row_keeps_a_digest_and_a_masked_preview_never_the_identif
     preview = dead_letter_row("pos.transactions.dlq", 0, 4, replace(letter, raw=raw))["preview"]
     assert f'"event_id":"{sale.event_id}"' in preview and '"type":"pos.sale"' in preview  # what, not who
     assert '"value":"[masked]"' in preview and sale.occurred_at.isoformat()[:19] in preview
+    projection = Projection(tmp_path / "omni.duckdb", tmp_path / "analytics.duckdb")
+    batch = Batch()
+    batch.rows["dead_letters"] = [dead_letter_row("pos.transactions.dlq", 0, 4, replace(letter, raw=raw))]
+    projection.write(batch.frames(), {("pos.transactions.dlq", 0): 5})
+    assert projection.con.execute("select preview, raw_sha256 from dead_letters").fetchall() == [
+        (preview, hashlib.sha256(raw).hexdigest())]
 
 
 def test_an_erasure_fact_drops_the_hashed_identifier_from_the_erased_customers_merges(tmp_path: Path) -> None:
