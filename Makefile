@@ -18,6 +18,7 @@ test: setup ## lint, every test (unit, component, integration against a real bro
 	$(PY) -m broker fetch
 	bash ops/ensure_chromium.sh
 	$(PY) -m streams.schemas --check
+	$(PY) -m views.api_spec --check
 	$(PY) -m pytest -q
 	@echo "date-shift run: the time-sensitive checks again, with every service 45 days after the simulated day"
 	OMNI_CLOCK_SHIFT=45d $(PY) -m pytest -q -m time_sensitive

@@ -27,6 +27,7 @@ import views.fulfilment  # noqa: F401
 import views.health  # noqa: F401
 import views.holds  # noqa: F401
 import views.leases  # noqa: F401
+import views.openapi  # noqa: F401
 import views.orders  # noqa: F401
 import views.pricing  # noqa: F401
 import views.stock  # noqa: F401

@@ -9,9 +9,18 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from domain.access import Clients, ClientsError, clients_from_env, clients_from_json, clients_from_legacy
+from domain.access import (
+    Client,
+    Clients,
+    ClientsError,
+    clients_from_env,
+    clients_from_json,
+    clients_from_legacy,
+    digest,
+)
 
 REPO_ROOT = Path(__file__).resolve().parent
+PEER_CLIENT = "peer"  # the client name workers call each other with (OMNI_PEER_TOKEN)
 
 # The OMNI_FRAUD_* rule settings: domain.fraud.rules_from reads them by short name (lower case, no prefix).
 FRAUD_SETTINGS: dict[str, tuple[str, str]] = {
@@ -168,6 +177,9 @@ class Settings:
         "the client name this process sends to a worker's HTTP API (X-Client), e.g. a till or a bench")
     http_token: str = setting("OMNI_HTTP_TOKEN", "",
         "the token this process sends to a worker's HTTP API (Authorization: Bearer)")
+    peer_token: str = setting("OMNI_PEER_TOKEN", "",
+        "shared secret the workers call each other's HTTP API with (client `peer`, scope operator): set the "
+        "same on every worker of a group, or checkouts whose budget account another worker owns answer 503")
     http_rate_per_s: float = setting("OMNI_HTTP_RATE_PER_S", "200",
         "requests a second one client may make to the rate-limited routes of one worker (429 beyond)")
     http_rate_burst: float = setting("OMNI_HTTP_RATE_BURST", "400",
@@ -223,12 +235,22 @@ class Settings:
         """Every HTTP API client: the clients file, OMNI_CLIENT_TOKENS and the deprecated
         OMNI_LOYALTY_TOKENS together. A malformed entry raises ClientsError naming it."""
         clients = clients_from_legacy(self.loyalty_tokens).merged(clients_from_env(self.client_tokens))
+        if self.peer_token:
+            # Workers pass on what their own callers were already allowed and limited for: no rate of its own.
+            peer = Client(PEER_CLIENT, frozenset({"operator"}), (digest(self.peer_token),), rate_per_s=1e9)
+            clients = clients.merged(Clients({PEER_CLIENT: peer}))
         if self.clients_file:
             path = Path(self.clients_file)
             if not path.is_file():
                 raise ClientsError(f"OMNI_CLIENTS_FILE={path}: no such file (python -m ops.tokens add writes one)")
             clients = clients.merged(clients_from_json(path.read_text(), str(path)))
         return clients
+
+    def peer_headers(self) -> dict[str, str]:
+        """The headers a worker calls another worker's HTTP API with (empty without OMNI_PEER_TOKEN)."""
+        if not self.peer_token:
+            return {}
+        return {"X-Client": PEER_CLIENT, "Authorization": f"Bearer {self.peer_token}"}
 
     def http_headers(self) -> dict[str, str]:
         """The headers this process authenticates with to a worker's HTTP API (none if unset)."""

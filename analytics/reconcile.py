@@ -102,12 +102,12 @@ def check_facts(settings: Settings, snapshot: Path) -> list[Check]:
     return compare_counts(counts, {t: implied.get(t, 0) for t in tables})
 
 
-def check_stock(snapshot: Path, worker_url: str) -> Check:
+def check_stock(snapshot: Path, worker_url: str, headers: dict[str, str] | None = None) -> Check:
     rows = snapshot_rows(snapshot, "select sku, node, on_hand, damaged from stock_on_hand")
     duck = {(sku, node): (on_hand, damaged) for sku, node, on_hand, damaged in rows}
     authority: dict[Any, Any] = {}
     for sku in sorted({sku for sku, _ in duck}):
-        status, body = _get(f"{worker_url}/stock/{sku}/")
+        status, body = _get(f"{worker_url}/stock/{sku}/", headers)
         if status not in (200, 404):
             return Check("stock on hand (sku, node)", error=f"GET /stock/{sku}/ answered {status or 'nothing'}")
         for node, p in ((body or {}).get("nodes") or {}).items():
@@ -204,6 +204,9 @@ def _due_check(due: dict[str, tuple[float, str]], compared: int, grace_s: float)
 
 
 def _token_headers(settings: Settings) -> dict[str, str]:
+    """This process's client (OMNI_HTTP_CLIENT/TOKEN); else the first deprecated OMNI_LOYALTY_TOKENS pair."""
+    if settings.http_client:
+        return settings.http_headers()
     if not settings.loyalty_tokens:
         return {}
     client, token = sorted(settings.loyalty_tokens.items())[0]
@@ -238,7 +241,7 @@ def reconcile(settings: Settings, snapshot: Path, worker_url: str | None, wallet
     checks: list[Check] = []
     runs: list[tuple[str, Any]] = [("fact rows", lambda: check_facts(settings, snapshot))]
     if worker_url:
-        runs += [("stock on hand", lambda: [check_stock(snapshot, worker_url)]),
+        runs += [("stock on hand", lambda: [check_stock(snapshot, worker_url, _token_headers(settings))]),
                  ("wallet balances", lambda: check_wallets(settings, snapshot, worker_url, wallet_sample))]
     for name, run in runs:
         try:

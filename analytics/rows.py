@@ -7,7 +7,8 @@ from datetime import datetime
 from functools import singledispatch
 from typing import Any
 
-from analytics import fulfilment_rows, pricing_rows
+from analytics import audit_rows, fulfilment_rows, pricing_rows
+from streams.audit import HttpRequestAudited
 from streams.base import Event
 from streams.customers import CustomersMerged, PurchaseRecorded
 from streams.erasure import CustomerErased
@@ -29,6 +30,7 @@ FACT_TABLES = (
     "fct_node_versions", "fct_store_responses", "fct_transfer_suggestions", "fct_priced_baskets",
     "fct_basket_promotions", "fct_promotion_uses", "fct_pricing_variances", "fct_promotion_versions",
     "fct_product_descriptions", "fct_book_entries", "fct_sale_pricing", "fct_sale_promotions", "fct_customer_erasures",
+    "fct_http_request",
 )
 # Statuses the order saga decides; shipped and picked_up come from the node's own event instead.
 SAGA_MILESTONES = frozenset({
@@ -283,3 +285,6 @@ _rows.register(PromotionDefined, pricing_rows.promotion_version)
 _rows.register(ProductDescribed, pricing_rows.product)
 _rows.register(PriceChanged, pricing_rows.price_change)
 _rows.register(PromotionGroupDefined, pricing_rows.group)
+
+# The HTTP API's audit (analytics.audit_rows).
+_rows.register(HttpRequestAudited, audit_rows.http_request)

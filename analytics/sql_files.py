@@ -40,6 +40,7 @@ SCHEMA = (
     "fct_book_entries",
     "fct_sale_pricing",
     "fct_sale_promotions",
+    "fct_http_request",
     "dead_letters",
     "sink_status",
     "stock_on_hand",
@@ -70,6 +71,7 @@ SCHEMA = (
     "uplift",
     "pricing_variances",
     "pricing_by_store_day",
+    "http_refusals",
 )
 
 

@@ -33,7 +33,7 @@ from bench.loyalty_scale import CUSTOMERS, VIAS, measure_wallet_recovery
 from bench.loyalty_sched import SchedMeter
 from bench.loyalty_visible import Visible
 from bench.loyalty_visible import measure as measure_visible
-from bench.loyalty_workload import auth_headers, earns, holds, http_holds, tokens_env
+from bench.loyalty_workload import earns, holds, http_holds
 from bench.pipeline import release
 from bench.result import git_commit, run_cli
 from bench.stack import Stack
@@ -81,10 +81,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 def loyalty_stack(bootstrap: str) -> Stack:
-    """A private Omnistream whose workers accept the benchmark's client token on the wallet endpoints."""
-    stack = Stack.create(bootstrap)
-    stack.env["OMNI_LOYALTY_TOKENS"] = tokens_env()  # workers only: new_worker copies stack.env
-    return stack
+    """A private Omnistream whose workers accept the bench client (bench.stack.bench_client_env)."""
+    return Stack.create(bootstrap)
 
 
 def apply_earns(stack: Stack, offsets: Offsets, records: list[tuple[bytes, bytes]], services: list[Service],
@@ -173,7 +171,7 @@ def latency(bootstrap: str, offered: float, seconds: float, progress: bool, keep
         finally:
             offsets.close()
         print(f"worker ready; {POOL_CUSTOMERS} wallets with {POOL_POINTS:,} points each in {pool_s:.1f} s")
-        url, headers = base_url(worker), auth_headers()
+        url, headers = base_url(worker), stack.settings.http_headers()
         meter = SchedMeter(processes(worker, broker_pid))
         n, heavy = WARMUP, int(offered * seconds)
         run_posts(url, http_holds(stack.run, 0, WARMUP, POOL_CUSTOMERS), LIGHT_PER_S, headers, False, "warm-up", watch)

@@ -62,15 +62,6 @@ def http_holds(run: str, first: int, count: int, customers: int) -> list[tuple[s
             for i in range(first, first + count)]
 
 
-def auth_headers(client: str = CLIENT, token: str = TOKEN) -> dict[str, str]:
-    return {"X-Client": client, "Authorization": f"Bearer {token}"}
-
-
-def tokens_env(client: str = CLIENT, token: str = TOKEN) -> str:
-    """The worker's OMNI_LOYALTY_TOKENS value that accepts `auth_headers()`."""
-    return f"{client}:{token}"
-
-
 def wallet_records(run: str, customers: int, points: int, partitions: int,
                    now: datetime | None = None) -> Iterator[tuple[int, bytes, bytes]]:
     """(partition, key, value) of the wallets changelog after `earns(run, 0, customers, customers, points, now)`:

@@ -29,7 +29,7 @@ from bench.pricing_book import T0, Workload, book_events
 from bench.stack import Stack
 from broker import ensure_broker
 from domain.pricing.price import price
-from ops.processes import get_json
+from ops.processes import caller_headers, get_json
 from sim.producer import connect
 from streams.codec import encode
 from streams.topics import PRICING_CHANGES
@@ -100,7 +100,8 @@ async def _offer(url: str, bodies: list[dict[str, Any]], rate: float, method: st
     took: list[float] = []
     errors = 0
     connector = aiohttp.TCPConnector(limit=4_096)
-    async with aiohttp.ClientSession(connector=connector, timeout=aiohttp.ClientTimeout(total=60)) as session:
+    async with aiohttp.ClientSession(connector=connector, timeout=aiohttp.ClientTimeout(total=60),
+                                     headers=caller_headers()) as session:
 
         async def one(body: dict[str, Any]) -> None:
             nonlocal errors
@@ -128,7 +129,7 @@ async def _offer(url: str, bodies: list[dict[str, Any]], rate: float, method: st
 async def _checkouts(url: str, bodies: list[dict[str, Any]]) -> dict[str, object]:
     holds = granted = 0
     queue = list(enumerate(bodies))
-    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=60)) as session:
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=60), headers=caller_headers()) as session:
 
         async def worker() -> None:
             nonlocal holds, granted

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import secrets
 import shutil
 import tempfile
 import time
@@ -18,6 +19,18 @@ from settings import Settings
 from streams.admin import ensure_topics
 
 READY_TIMEOUT_S = 120.0
+
+
+BENCH_CLIENT = "bench"
+BENCH_RATE_PER_S = 1_000_000  # a throughput bench measures the worker, not the rate limit
+
+
+def bench_client_env(token: str) -> dict[str, str]:
+    """The bench's client: the workers accept it (scope operator: every route, every store, at
+    BENCH_RATE_PER_S), and this process and its children send it (OMNI_HTTP_CLIENT/TOKEN)."""
+    return {"OMNI_CLIENT_TOKENS": f"{BENCH_CLIENT}:{token}:operator", "OMNI_HTTP_CLIENT": BENCH_CLIENT,
+            "OMNI_HTTP_TOKEN": token, "OMNI_HTTP_RATE_PER_S": str(BENCH_RATE_PER_S),
+            "OMNI_PEER_TOKEN": f"peer-{token}"}
 
 
 @dataclass
@@ -43,6 +56,7 @@ class Stack:
             "OMNI_DUCKDB_PATH": str(root / "duckdb" / "omnistream.duckdb"),
             "OMNI_SINK_PORT": str(processes.free_port()),
             "LOG_LEVEL": "INFO",
+            **bench_client_env(secrets.token_urlsafe(18)),
         }
         saved = {key: os.environ.get(key) for key in env}
         os.environ.update(env)  # this process's own clients (publisher, floor) see the same

@@ -7,6 +7,7 @@ Environment (defaults in brackets; details in docs/broker.md):
   OMNI_KAFKA_HOME             [<repo>/.cache/kafka] jars go to <home>/<version>/libs
   OMNI_KAFKA_DATA             [<repo>/.run/kafka; .run/kafka-<port> off 9092] log dirs, pidfile, broker.log
   OMNI_KAFKA_HEAP             [1g] JVM max heap (-Xmx)
+  OMNI_KAFKA_SECURE           [0] 1: SASL_SSL + SCRAM users + ACLs, secrets in <data>/secrets (like --secure)
 The Kafka version is the <kafka.version> property in broker/pom.xml.
 """
 

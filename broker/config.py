@@ -27,7 +27,9 @@ ENV_CONTROLLER_PORT = "OMNI_KAFKA_CONTROLLER_PORT"
 ENV_HOME = "OMNI_KAFKA_HOME"
 ENV_DATA = "OMNI_KAFKA_DATA"
 ENV_HEAP = "OMNI_KAFKA_HEAP"
-ENV_NAMES = (ENV_BOOTSTRAP, ENV_PORT, ENV_CONTROLLER_PORT, ENV_HOME, ENV_DATA, ENV_HEAP)
+ENV_SECURE = "OMNI_KAFKA_SECURE"
+ENV_NAMES = (ENV_BOOTSTRAP, ENV_PORT, ENV_CONTROLLER_PORT, ENV_HOME, ENV_DATA, ENV_HEAP, ENV_SECURE)
+
 
 # Client security for an existing cluster, mapped to kafka-python option names.
 SECURITY_ENV = {
@@ -51,6 +53,7 @@ class BrokerSettings:
     data: Path
     heap: str
     external_bootstrap: str | None = None
+    secure: bool = False
 
     @property
     def bootstrap(self) -> str:
@@ -88,6 +91,27 @@ class BrokerSettings:
     def lock_file(self) -> Path:
         return self.data / "launcher.lock"
 
+    @property
+    def tls_dir(self) -> Path:
+        return self.data / "tls"
+
+    @property
+    def secrets_dir(self) -> Path:
+        return self.data / "secrets"
+
+    @property
+    def ca_file(self) -> Path:
+        """The PEM CA certificate clients verify the broker with (KAFKA_SSL_CAFILE)."""
+        return self.tls_dir / "ca.pem"
+
+    @property
+    def keystore_file(self) -> Path:
+        return self.tls_dir / "broker.p12"
+
+    def secrets_file(self, principal: str) -> Path:
+        """`<data>/secrets/<principal>.env`: the KAFKA_* client settings of one principal (mode 0600)."""
+        return self.secrets_dir / f"{principal}.env"
+
     def libs_dir(self, version: str) -> Path:
         return self.home / version / "libs"
 
@@ -99,16 +123,30 @@ def settings_from_env(env: Mapping[str, str] | None = None) -> BrokerSettings:
     controller_port = parse_port(env, ENV_CONTROLLER_PORT, port + 1)
     if controller_port == port:
         raise ValueError(f"{ENV_CONTROLLER_PORT} must differ from {ENV_PORT} (both are {port}).")
+    secure = parse_flag(env, ENV_SECURE)
+    run_name = "kafka" if port == DEFAULT_PORT else f"kafka-{port}"
     return BrokerSettings(
         port=port,
         controller_port=controller_port,
         home=_path(env, ENV_HOME, REPO_ROOT / ".cache" / "kafka"),
         # One data dir per port: its pidfile and lock say which broker is ours, so a broker on
         # another port never "reuses" (or stops) the default one.
-        data=_path(env, ENV_DATA, REPO_ROOT / ".run" / ("kafka" if port == DEFAULT_PORT else f"kafka-{port}")),
+        # A secured broker never shares its data dir (users, ACLs, certificates) with a plain one.
+        data=_path(env, ENV_DATA, REPO_ROOT / ".run" / (f"{run_name}-secured" if secure else run_name)),
         heap=parse_heap(env.get(ENV_HEAP, "").strip() or DEFAULT_HEAP),
         external_bootstrap=env.get(ENV_BOOTSTRAP, "").strip() or None,
+        secure=secure,
     )
+
+
+def parse_flag(env: Mapping[str, str], name: str) -> bool:
+    """`1`, `true`, `yes` or `on` (any case) is on; unset, blank, `0`, `false`, `no` or `off` is off."""
+    raw = env.get(name, "").strip().lower()
+    if raw in ("", "0", "false", "no", "off"):
+        return False
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    raise ValueError(f"{name}={raw!r} is not a flag; use 1 or 0.")
 
 
 def parse_port(env: Mapping[str, str], name: str, default: int) -> int:

@@ -10,6 +10,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
+from broker import secure
 from broker.config import (
     POM_PATH,
     BrokerSettings,
@@ -20,6 +21,7 @@ from broker.config import (
     render_properties,
     server_properties,
 )
+from broker.secured_config import ADMIN_USER, secured_properties
 
 log = logging.getLogger("omnistream.broker")
 
@@ -94,7 +96,13 @@ def fetch_jars(settings: BrokerSettings) -> Path:
 def write_config(settings: BrokerSettings) -> None:
     """Write server.properties and log4j2.properties; rewritten each start so env changes apply."""
     settings.data.mkdir(parents=True, exist_ok=True)
-    settings.properties_file.write_text(render_properties(server_properties(settings)))
+    properties = server_properties(settings)
+    if settings.secure:  # it then holds the broker's own password: readable by its owner only
+        properties |= secured_properties(settings, secure.password(settings, ADMIN_USER),
+                                         secure.keystore_password(settings))
+        settings.properties_file.touch(mode=0o600)
+        os.chmod(settings.properties_file, 0o600)
+    settings.properties_file.write_text(render_properties(properties))
     settings.log4j_file.write_text(render_log4j2(settings))
 
 
@@ -129,6 +137,7 @@ def format_storage(settings: BrokerSettings, java: str, libs: Path) -> None:
         cluster_id(settings),
         "-c",
         str(settings.properties_file),
+        *(secure.format_arguments(settings) if settings.secure else []),
     ]
     result = subprocess.run(command, check=False, capture_output=True, text=True, timeout=120)
     if result.returncode != 0:

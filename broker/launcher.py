@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from broker import jars, probe, process
+from broker import jars, probe, process, secure
 from broker.config import (
     ENV_BOOTSTRAP,
     ENV_CONTROLLER_PORT,
@@ -18,6 +18,7 @@ from broker.config import (
     BrokerSettings,
     settings_from_env,
 )
+from broker.secured_config import ADMIN_USER
 
 log = logging.getLogger("omnistream.broker")
 
@@ -60,18 +61,41 @@ def ensure_broker(settings: BrokerSettings | None = None, timeout_s: float = STA
                 pid,
             )
             wait_until_ready(settings.bootstrap, timeout_s, pid=pid, settings=settings)
+            _accounts(settings)
             return Broker(settings.bootstrap, started_here=False, pid=pid)
         if _foreign_kafka_on_port(settings):
             return Broker(settings.bootstrap, started_here=False, pid=None)
         pid = _start(settings)
         wait_until_ready(settings.bootstrap, timeout_s, pid=pid, settings=settings)
-        log.info("Kafka broker ready at %s (pid %d)", settings.bootstrap, pid)
+        _accounts(settings)
+        log.info("Kafka broker ready at %s (pid %d)%s", settings.bootstrap, pid,
+                 f"; client settings in {settings.secrets_dir}" if settings.secure else "")
         return Broker(settings.bootstrap, started_here=True, pid=pid)
+
+
+def _accounts(settings: BrokerSettings) -> None:
+    """On the secured broker: every principal's SCRAM user and the ACLs for this environment's topic
+    prefix and app id (OMNI_TOPIC_PREFIX, OMNI_APP_ID); both idempotent, so every start applies them."""
+    if not settings.secure:
+        return
+    from settings import Settings  # the application's settings: only the secured broker needs them
+
+    app = Settings.from_env()
+    created = secure.ensure_users(settings)
+    if created:
+        log.info("Created SCRAM users %s", ", ".join(created))
+    added = secure.apply_acls(settings, app.topic_prefix, app.app_id)
+    log.info("ACLs for topic prefix %r and app id %r: %d added", app.topic_prefix, app.app_id, added)
 
 
 def _start(settings: BrokerSettings) -> int:
     java = jars.java_executable()
     libs = jars.fetch_jars(settings)
+    if settings.secure:
+        if jars.is_formatted(settings) and not settings.secrets_file(ADMIN_USER).exists():
+            raise RuntimeError(f"{settings.data} holds a broker formatted without its secured accounts; "
+                               f"delete it to start a secured broker there.")
+        secure.prepare(settings)
     jars.write_config(settings)
     jars.format_storage(settings, java, libs)
     pid = process.spawn(jars.broker_command(settings, java, libs), settings)
@@ -82,6 +106,11 @@ def _start(settings: BrokerSettings) -> int:
 def _foreign_kafka_on_port(settings: BrokerSettings) -> bool:
     """True if some other Kafka already serves our port; raise if anything else holds our ports."""
     if not process.port_is_free(settings.port):
+        if settings.secure:
+            raise RuntimeError(
+                f"Port {settings.port} on {HOST} is in use (another broker?); a secured broker needs its own "
+                f"port: choose one with {ENV_PORT}=<port>."
+            )
         if probe.answers(settings.bootstrap):
             log.warning(
                 "A Kafka broker not started by this launcher answers at %s; using it "
@@ -114,7 +143,9 @@ def wait_until_ready(
     host, _, port = bootstrap.split(",")[0].rpartition(":")
     alive = (lambda: process.is_alive(pid)) if pid is not None else (lambda: True)
     reachable = (lambda: process.accepts_connections(host, int(port))) if port.isdigit() else (lambda: True)
-    if probe.wait_for(bootstrap, timeout_s, still_starting=alive, reachable=reachable):
+    ours = settings.secure and settings.secrets_file(ADMIN_USER).exists()  # ours, or compose's with its secrets
+    security = secure.admin_security(settings) if ours else None
+    if probe.wait_for(bootstrap, timeout_s, still_starting=alive, reachable=reachable, security=security):
         return
     if settings.external_bootstrap:
         raise RuntimeError(
@@ -162,7 +193,8 @@ def broker_status(settings: BrokerSettings | None = None) -> BrokerStatus:
         answering = probe.answers(settings.bootstrap)
         return BrokerStatus(answering, answering, None, settings.bootstrap, None)
     pid = process.running_pid(settings)
-    answering = pid is not None and probe.answers(settings.bootstrap)
+    security = secure.admin_security(settings) if settings.secure and pid is not None else None
+    answering = pid is not None and probe.answers(settings.bootstrap, security=security)
     return BrokerStatus(pid is not None, answering, pid, settings.bootstrap, settings.data)
 
 

@@ -6,6 +6,7 @@ import logging
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import Any
 
 from kafka.admin import KafkaAdminClient
 from kafka.errors import KafkaError
@@ -15,8 +16,9 @@ from broker.config import client_security
 ATTEMPT_TIMEOUT_MS = 5000
 
 
-def answers(bootstrap: str, timeout_ms: int = ATTEMPT_TIMEOUT_MS) -> bool:
-    """True if one admin client can bootstrap from `bootstrap` and list topics within `timeout_ms`."""
+def answers(bootstrap: str, timeout_ms: int = ATTEMPT_TIMEOUT_MS, security: dict[str, Any] | None = None) -> bool:
+    """True if one admin client can bootstrap from `bootstrap` and list topics within `timeout_ms`.
+    `security`: kafka-python security options (default: KAFKA_SECURITY_PROTOCOL and friends)."""
     with _quiet_kafka_logs():
         try:
             admin = KafkaAdminClient(
@@ -24,7 +26,7 @@ def answers(bootstrap: str, timeout_ms: int = ATTEMPT_TIMEOUT_MS) -> bool:
                 client_id="omnistream-broker-probe",
                 request_timeout_ms=timeout_ms,
                 bootstrap_timeout_ms=timeout_ms,
-                **client_security(),
+                **(client_security() if security is None else security),
             )
         except (KafkaError, OSError):
             return False
@@ -42,13 +44,14 @@ def wait_for(
     timeout_s: float,
     still_starting: Callable[[], bool] = lambda: True,
     reachable: Callable[[], bool] = lambda: True,
+    security: dict[str, Any] | None = None,
 ) -> bool:
     """Poll until the cluster answers; stop early once `still_starting` says the process died."""
     deadline = time.monotonic() + timeout_s
     while True:
         remaining_ms = int((deadline - time.monotonic()) * 1000)
         # The cheap TCP check first: every failed admin client leaves an idle I/O thread behind.
-        if reachable() and answers(bootstrap, max(1000, min(ATTEMPT_TIMEOUT_MS, remaining_ms))):
+        if reachable() and answers(bootstrap, max(1000, min(ATTEMPT_TIMEOUT_MS, remaining_ms)), security):
             return True
         if remaining_ms <= 0 or not still_starting():
             return False

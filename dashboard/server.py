@@ -15,7 +15,7 @@ import aiohttp
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from dashboard import metrics, panels
+from dashboard import auth, metrics, panels
 from dashboard.snapshot import Snapshot, SourceDownError
 from dashboard.sources import Sources
 from settings import Settings
@@ -187,7 +187,7 @@ async def prometheus(_: web.Request) -> web.Response:
 
 def build(settings: Settings) -> web.Application:
     dash = Dashboard(settings)
-    app = web.Application(middlewares=[counted, errors_as_json])
+    app = web.Application(middlewares=[counted, auth.guard(settings.api_clients()), errors_as_json])
     app.cleanup_ctx.append(dash.lifecycle)
     app.router.add_get("/", dash.index)
     app.router.add_get("/health", dash.health)

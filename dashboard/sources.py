@@ -25,10 +25,11 @@ class Sources:
         self.worker_url = f"http://{_reachable(settings.web_host)}:{settings.web_port}"
         self.sink_url = f"http://{_reachable(settings.sink_host)}:{settings.sink_port}"
         self.session = session
+        self.worker_headers = settings.http_headers()  # the worker's API needs a client (OMNI_HTTP_CLIENT)
 
     async def stock(self, sku: str) -> dict[str, Any]:
         url = f"{self.worker_url}/stock/{quote(sku, safe='')}/"
-        status, body = await self._get(url, "the worker (stock authority)", json=True)
+        status, body = await self._get(url, "the worker (stock authority)", json=True, headers=self.worker_headers)
         if status != 200 or not isinstance(body, dict):
             detail = body.get("error") if isinstance(body, dict) else None
             raise SourceDownError(f"the worker answered {status} for {sku}" + (f": {detail}" if detail else ""))
@@ -43,9 +44,9 @@ class Sources:
     async def sink_metrics(self) -> str:
         return str((await self._get(f"{self.sink_url}/metrics", "the DuckDB sink", json=False))[1])
 
-    async def _get(self, url: str, who: str, json: bool) -> tuple[int, Any]:
+    async def _get(self, url: str, who: str, json: bool, headers: dict[str, str] | None = None) -> tuple[int, Any]:
         try:
-            async with self.session.get(url, timeout=TIMEOUT) as response:
+            async with self.session.get(url, timeout=TIMEOUT, headers=headers) as response:
                 text = await response.text()
                 return response.status, (_json_or_none(text) if json else text)
         except (aiohttp.ClientError, TimeoutError) as err:

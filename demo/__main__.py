@@ -20,7 +20,7 @@ from kafka import KafkaProducer
 from analytics.fraud_eval import alerts_from_duckdb, score, table
 from analytics.sql_files import sql
 from broker import ensure_broker
-from demo import fulfilment, pricing, services
+from demo import clients, fulfilment, pricing, services
 from ops.clock import Clock
 from ops.processes import get_json, post_json
 from settings import REPO_ROOT, Settings
@@ -53,7 +53,8 @@ def main() -> int:
     published = fulfilment.publish_network(settings, args.seed)
     print(f"  {published} network versions (nodes, cost tables, profiles) on fulfilment.network-versions")
     print("3/5 worker, DuckDB sink and dashboard")
-    services.ensure_running(settings)
+    known = services.ensure_running(settings)
+    os.environ.update(known.env(clients.WEB))  # this process calls the worker as the demo's web checkout
     print(f"4/5 simulating a retail day: {args.events} events, seed {args.seed}")
     start = day_just_ended(Clock.from_settings(settings.clock_shift, settings.clock_file).now())
     report = run(SimConfig(events=args.events, seed=args.seed, start=start), settings=settings, progress=True)
@@ -62,7 +63,7 @@ def main() -> int:
           f"{report.movements} stock movements")
     print("5/5 waiting for the pipeline to catch up")
     _wait_caught_up(settings)
-    _answers(settings, report, start)
+    _answers(settings, report, start, known)
     return 0
 
 
@@ -123,7 +124,7 @@ def _fraud_answer(snapshot: Path, report: Report, start: datetime) -> None:
     print("\n".join("  " + line for line in table(scores).splitlines()))
 
 
-def _answers(settings: Settings, report: Report, start: datetime) -> None:
+def _answers(settings: Settings, report: Report, start: datetime, known: clients.DemoClients) -> None:
     snapshot = settings.analytics_path
     con = duckdb.connect(str(snapshot), read_only=True)
     try:
@@ -149,7 +150,7 @@ def _answers(settings: Settings, report: Report, start: datetime) -> None:
         fulfilment.sourced_order(settings, int(report.config["seed"]), top_sku[0], 2_500)
     fulfilment.backtest_table(int(report.config["seed"]))
     if top_sku:
-        pricing.till_story(settings, "st-001", top_sku[0])
+        pricing.till_story(settings, clients.TILL_STORE, top_sku[0], known.env(clients.TILL))
     _loyalty_story(settings)
     _wait_for_fraud_judgements(settings)
     _fraud_answer(snapshot, report, start)
@@ -158,13 +159,27 @@ def _answers(settings: Settings, report: Report, start: datetime) -> None:
 DuckDB (analyst snapshot, refreshed every {settings.snapshot_interval_s:g}s): {snapshot}
   the sink's own file (single writer): {settings.duckdb_path}
 Worker:  http://127.0.0.1:{settings.web_port}/health  /metrics  /stock/<SKU>/  /orders/<order id>/
+  every route but /health and /metrics needs a client: curl -H @{_headers_of(clients.WEB)} ...
+  (the demo's clients: {_rel(clients.CLIENTS_FILE)}; add your own with python -m ops.tokens add)
 Sink:    http://127.0.0.1:{settings.sink_port}/health  /metrics
 Dashboard, worker and sink keep running; stop everything with: make stop
 
 Open the dashboard (live stock and ATP, sales today, loyalty points, fraud alerts, lag; works offline):
   http://127.0.0.1:{settings.dashboard_port}/
+  user: {clients.DASHBOARD}
+  password: {known.tokens[clients.DASHBOARD]}
+  (kept in {_rel(clients.TOKENS_FILE)}, readable by you only)
 Query DuckDB as an analyst (paste it; read-only, the sink keeps writing its own file):
   {_duckdb_cli()} -readonly {shlex.quote(str(snapshot))} -c "select * from sales_by_channel_node_day limit 10\"""")
+
+
+def _rel(path: Path) -> str:
+    return str(path.relative_to(REPO_ROOT)) if path.is_relative_to(REPO_ROOT) else str(path)
+
+
+def _headers_of(client: str) -> str:
+    """The curl headers file of one of the demo's clients (curl -H @FILE)."""
+    return _rel(clients.DIR / f"{client}.headers")
 
 
 def _duckdb_cli() -> str:
@@ -189,7 +204,8 @@ def _hold_answer(settings: Settings, sku: str) -> None:
     print(f"\nA web checkout holds 2 x {sku} for pick-up at {node} (POST /holds/):")
     print(f"  answer: {answer.get('answer')}, ATP left there: {answer.get('atp_after')}"
           f"{'  reason: ' + answer['reason'] if answer.get('reason') else ''}")
-    print(f"  read it back: curl http://127.0.0.1:{settings.web_port}/holds/{sku}/{request['hold_id']}/")
+    print(f"  read it back: curl -H @{_headers_of(clients.WEB)} "
+          f"http://127.0.0.1:{settings.web_port}/holds/{sku}/{request['hold_id']}/")
 
 
 def _order_answer(settings: Settings, order_id: str) -> None:
@@ -201,7 +217,7 @@ def _order_answer(settings: Settings, order_id: str) -> None:
     lines = ", ".join(f"{ln['quantity']} x {ln['sku']} ({ln['hold']})" for ln in body["lines"])
     print(f"\nOnline order {order_id} ({body['delivery']} at {body['fulfilment_node']}): {history}")
     print(f"  lines: {lines}")
-    print(f"  read it: curl http://127.0.0.1:{settings.web_port}/orders/{order_id}/")
+    print(f"  read it: curl -H @{_headers_of(clients.WEB)} http://127.0.0.1:{settings.web_port}/orders/{order_id}/")
 
 
 def _loyalty_story(settings: Settings) -> None:
@@ -225,12 +241,11 @@ def _loyalty_story(settings: Settings) -> None:
     base = f"http://127.0.0.1:{settings.web_port}"
     print("\nLoyalty: Ann pays 44.98 at st-001 with loyalty card LC-DEMO-0001, then adds the card to her")
     print("web account (ann.demo@example.com); the web checkout redeems 30 points:")
-    auth = {"X-Client": services.DEMO_CLIENT, "Authorization": f"Bearer {services.DEMO_TOKEN}"}
     deadline = time.monotonic() + 60
     resolved: dict[str, Any] = {}
     while time.monotonic() < deadline and not resolved.get("customer_id"):
         time.sleep(1)
-        resolved = post_json(f"{base}/customers/resolve/", {"kind": "email", "value": email.value}, auth)[1]
+        resolved = post_json(f"{base}/customers/resolve/", {"kind": "email", "value": email.value})[1]
     customer = resolved.get("customer_id")
     if not customer:
         print(f"  the email did not resolve in time: {resolved}", file=sys.stderr)
@@ -241,13 +256,13 @@ def _loyalty_story(settings: Settings) -> None:
         time.sleep(0.5)
     print(f"  the email resolves to {customer}, the card's customer; wallet: {wallet.get('available')} available")
     redeem = {"request_id": "demo-web-redeem-1", "points": 30}
-    status, hold = post_json(f"{base}/wallets/{customer}/holds/", redeem, auth)
+    status, hold = post_json(f"{base}/wallets/{customer}/holds/", redeem)
     print(f"  hold 30 points (POST /wallets/{customer[:12]}.../holds/): {status} {hold.get('status')}"
           f"{', ' + hold['reason'] if hold.get('reason') else ''}")
-    done = post_json(f"{base}/wallets/{customer}/holds/demo-web-redeem-1/capture/", {}, auth)[1]
+    done = post_json(f"{base}/wallets/{customer}/holds/demo-web-redeem-1/capture/", {})[1]
     wallet = get_json(f"{base}/wallets/{customer}/")[1] or {}
     print(f"  capture: {done.get('status')}; wallet now {wallet.get('available')} available, {wallet.get('held')} held")
-    print(f"  read it: curl {base}/wallets/{customer}/")
+    print(f"  read it: curl -H @{_headers_of(clients.WEB)} {base}/wallets/{customer}/")
 
 
 def _table(title: str, result: duckdb.DuckDBPyConnection) -> None:

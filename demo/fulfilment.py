@@ -60,7 +60,7 @@ def sourced_order(settings: Settings, seed: int, sku: str, price_cents: int) -> 
           f"standard delivery. The network chose; order status: {body.get('status')}")
     for line in explain(explained):
         print("  " + line)
-    print(f"  read it: curl {base}/orders/{order_id}/sourcing/")
+    print(f"  read it: curl -H @.run/demo/demo-web.headers {base}/orders/{order_id}/sourcing/")
 
 
 def explain(explained: dict[str, Any]) -> list[str]:

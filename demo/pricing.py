@@ -4,6 +4,7 @@ and the budget shows what was leased, held and spent."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import time
@@ -37,7 +38,8 @@ def promotions(settings: Settings) -> list[PromotionDefined]:
     ]
 
 
-def till_story(settings: Settings, store: str, sku: str) -> None:
+def till_story(settings: Settings, store: str, sku: str, till_client: dict[str, str]) -> None:
+    """Leases and a sale at `store`'s till (calling as `till_client`: OMNI_HTTP_CLIENT/TOKEN), priced by the web too."""
     url = f"http://127.0.0.1:{settings.web_port}"
     before = (get_json(f"{url}/pricing/book/")[1] or {}).get("version", 0)
     producer = connect(settings)
@@ -49,12 +51,12 @@ def till_story(settings: Settings, store: str, sku: str) -> None:
     while (get_json(f"{url}/pricing/book/")[1] or {}).get("version", 0) < before + 2 and time.monotonic() < deadline:
         time.sleep(0.5)
     folder = settings.data_dir.parent / "till" / store
-    synced = _till(settings, "sync", "--dir", str(folder), "--worker", url, "--store", store,
+    synced = _till(till_client, "sync", "--dir", str(folder), "--worker", url, "--store", store,
                    "--lease", f"{STORE_OFFER}:money=5000", "--lease", f"{COUPON}:uses=10")
     print(f"\nTill at {store}: price book version {synced['version']} saved to {folder}; leases "
           f"{STORE_OFFER} 50.00 and {COUPON} 10 uses taken for offline use")
     basket_id = f"demo-{store}-{int(time.time())}"
-    sold = _till(settings, "price", "--dir", str(folder), "--store", store, "--lines", f"{sku}:2", "--coupon", CODE,
+    sold = _till(till_client, "price", "--dir", str(folder), "--store", store, "--lines", f"{sku}:2", "--coupon", CODE,
                  "--basket-id", basket_id, "--sell")
     _print_basket(f"Priced offline at the till (python -m till price ... --sell), {sku} x2 with coupon {CODE}", sold)
     status, web = post_json(f"{url}/baskets/price/", {"basket_id": basket_id, "channel": "store", "node": store,
@@ -63,7 +65,7 @@ def till_story(settings: Settings, store: str, sku: str) -> None:
     same = status == 200 and all(web[k] == sold[k] for k in ("lines", "applied", "total_cents"))
     print(f"The worker prices the same basket: total {web.get('total_cents', 0) / 100:.2f} "
           f"({'identical' if same else 'DIFFERENT: ' + json.dumps(web)[:300]})")
-    _till(settings, "flush", "--dir", str(folder))
+    _till(till_client, "flush", "--dir", str(folder))
     time.sleep(3)
     print("Budget accounts after the sale reached the centre (python -m till flush):")
     for name, kind, limit in ((f"{STORE_OFFER}|money|chain|all", "money", "1,000.00"),
@@ -88,9 +90,9 @@ def _print_basket(title: str, answer: dict[str, Any]) -> None:
           f"discount {answer['discount_cents'] / 100:.2f}), book version {answer['snapshot_version']}")
 
 
-def _till(settings: Settings, *args: str) -> dict[str, Any]:
+def _till(client: dict[str, str], *args: str) -> dict[str, Any]:
     done = subprocess.run([sys.executable, "-m", "till", *args], cwd=REPO_ROOT, capture_output=True, text=True,
-                          timeout=120)
+                          timeout=120, env={**os.environ, **client})
     if done.returncode != 0:
         raise RuntimeError(f"python -m till {args[0]} failed: {done.stderr[-2000:]}")
     return json.loads(done.stdout.strip().splitlines()[-1])

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from kafka.admin import KafkaAdminClient
 
+from demo import clients
 from ops import processes
 from ops.processes import Service, get_json
 from settings import REPO_ROOT, Settings
@@ -31,21 +32,19 @@ def _running_pid(name: str) -> int | None:
         return None
 
 
-DEMO_CLIENT, DEMO_TOKEN = "demo-web-checkout", "demo-token"
-
-
-def services(settings: Settings) -> list[Service]:
+def services(settings: Settings, known: clients.DemoClients) -> list[Service]:
     env = {
         "KAFKA_BOOTSTRAP": settings.bootstrap,
         "OMNI_WEB_PORT": str(settings.web_port),
         "OMNI_SINK_PORT": str(settings.sink_port),
         "OMNI_DASHBOARD_PORT": str(settings.dashboard_port),
-        # Demo only: a token for the demo's web checkout, and points available at once (no
+        # Demo only: the demo's own clients (demo.clients), and points available at once (no
         # return window) so the story can redeem what it just earned. Set them yourself to override.
-        "OMNI_LOYALTY_TOKENS": os.environ.get("OMNI_LOYALTY_TOKENS", DEMO_CLIENT + ":" + DEMO_TOKEN),
+        "OMNI_CLIENTS_FILE": os.environ.get("OMNI_CLIENTS_FILE", str(clients.CLIENTS_FILE)),
         "OMNI_RETURN_WINDOW_DAYS": os.environ.get("OMNI_RETURN_WINDOW_DAYS", "0"),
     }
-    return [processes.worker(env, LOG_DIR), processes.sink(env, LOG_DIR), processes.dashboard(env, LOG_DIR)]
+    dashboard = {**env, **known.env(clients.DASHBOARD)}  # it reads the worker's stock as its own client
+    return [processes.worker(env, LOG_DIR), processes.sink(env, LOG_DIR), processes.dashboard(dashboard, LOG_DIR)]
 
 
 NAMES = ("dashboard", "worker", "sink")  # the dashboard reads the other two: it stops first
@@ -76,11 +75,16 @@ def forget_state_of_another_cluster(settings: Settings) -> None:
     marker.write_text(current)
 
 
-def ensure_running(settings: Settings) -> list[Service]:
-    """Start whichever of worker, sink and dashboard is not running yet; wait until all are healthy."""
+def ensure_running(settings: Settings) -> clients.DemoClients:
+    """Start whichever of worker, sink and dashboard is not running yet; wait until all are healthy.
+    Returns the demo's clients (minted on the first run; services then restart to read them)."""
     RUN_DIR.mkdir(parents=True, exist_ok=True)
     forget_state_of_another_cluster(settings)
-    found = services(settings)
+    known = clients.ensure()
+    if known.fresh and any(_running_pid(name) for name in NAMES):
+        print(f"  new client tokens in {clients.CLIENTS_FILE.relative_to(REPO_ROOT)}: restarting the services")
+        stop_all()
+    found = services(settings, known)
     reused = set()
     for service in found:
         pid = _running_pid(service.name)
@@ -97,7 +101,7 @@ def ensure_running(settings: Settings) -> list[Service]:
             _wait_reused_healthy(service, 180)
         else:
             service.wait_healthy(180)
-    return found
+    return known
 
 
 def _wait_reused_healthy(service: Service, timeout_s: float) -> None:

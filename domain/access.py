@@ -79,7 +79,7 @@ class Clients:
         return Clients(out)
 
 
-def _client(name: str, scopes: Any, digests: Any, store: Any, rate: Any, where: str) -> Client:
+def _client(name: Any, scopes: Any, digests: Any, store: Any, rate: Any, where: str) -> Client:
     if not isinstance(name, str) or not CLIENT_ID.match(name):
         raise ClientsError(f"{where}: client name {name!r} must be 1-64 of A-Z a-z 0-9 . _ : -")
     scopes = frozenset(scopes or ())
@@ -141,15 +141,17 @@ def clients_from_legacy(pairs: dict[str, str]) -> Clients:
 @dataclass(frozen=True)
 class Rule:
     """Who may call a route: any of `scopes` (empty: open); `changes` routes are audited;
-    `limited` routes spend the client's rate bucket; `customer_data` routes show a customer or an order."""
+    `limited` routes spend the client's rate bucket; `customer_data` routes show a customer or an order;
+    `node_field` names the body field of the store the request acts for."""
 
     scopes: frozenset[str]
     changes: bool = False
     limited: bool = False
     customer_data: bool = False
+    node_field: str | None = None  # the body field naming the store acted for: a till must name its own
 
 
-def _r(scopes: str, **kw: bool) -> Rule:
+def _r(scopes: str, **kw: Any) -> Rule:
     return Rule(frozenset(scopes.split()), **kw)
 
 
@@ -162,15 +164,16 @@ POLICY: dict[tuple[str, str], Rule] = {
     ("GET", "/openapi.json"): Rule(OPEN),
     ("GET", "/stock/{sku}/"): _r(ALL),
     ("GET", "/pricing/book/"): _r(ALL),
-    ("POST", "/holds/"): _r("till web operator", changes=True, limited=True),
+    ("POST", "/holds/"): _r("till web operator", changes=True, limited=True, node_field="node"),
     ("POST", "/holds/commit/"): _r("till web operator", changes=True, limited=True),
     ("POST", "/holds/release/"): _r("till web operator", changes=True, limited=True),
     ("GET", "/holds/{sku}/{hold_id}/"): _r("till web backoffice operator", customer_data=True),
     ("GET", "/orders/{order_id}/"): _r("web app backoffice operator", customer_data=True),
     ("GET", "/orders/{order_id}/sourcing/"): _r("web backoffice operator", customer_data=True),
     ("POST", "/fulfilment/options/"): _r("web app operator", changes=True, limited=True),
-    ("POST", "/baskets/price/"): _r("till web app operator", changes=True, limited=True, customer_data=True),
-    ("POST", "/pricing/leases/"): _r("till operator", changes=True, limited=True),
+    ("POST", "/baskets/price/"): _r("till web app operator", changes=True, limited=True, customer_data=True,
+                                    node_field="node"),
+    ("POST", "/pricing/leases/"): _r("till operator", changes=True, limited=True, node_field="store"),
     ("GET", "/wallets/{customer_id}/"): _r(ALL, customer_data=True),
     ("POST", "/wallets/{customer_id}/holds/"): _r("till web app operator", changes=True, limited=True),
     ("POST", "/wallets/{customer_id}/holds/{request_id}/capture/"): _r("till web app operator", changes=True,
@@ -192,6 +195,20 @@ class Verdict:
     @property
     def allowed(self) -> bool:
         return self.status == 200
+
+
+def node_refusal(verdict: Verdict, body: Any) -> str | None:
+    """Why the verdict's client may not act for the store its request body names, or None.
+    A body that is not a JSON object names no store: the view refuses it as malformed, so only
+    a till (which must name its store) is refused here."""
+    client, rule = verdict.client, verdict.rule
+    if client is None or rule is None or rule.node_field is None:
+        return None
+    node = body.get(rule.node_field) if isinstance(body, dict) else None
+    if client.acts_for(node if isinstance(node, str) else None):
+        return None
+    return (f"client {client.name!r} acts for {client.store} only, and this request's `{rule.node_field}` is "
+            f"{node if isinstance(node, str) else '(missing)'}")
 
 
 def authorize(clients: Clients, method: str, route: str, client_name: str, token: str) -> Verdict:

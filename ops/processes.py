@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from settings import REPO_ROOT
+from settings import REPO_ROOT, Settings
 
 
 def free_port() -> int:
@@ -24,10 +24,16 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def get_json(url: str, timeout: float = 2.0) -> tuple[int, Any]:
-    """(status, parsed body) of a GET; (0, None) when nothing answers."""
+def caller_headers() -> dict[str, str]:
+    """The headers this process authenticates with to a worker (OMNI_HTTP_CLIENT, OMNI_HTTP_TOKEN; none if unset)."""
+    return Settings.from_env().http_headers()
+
+
+def get_json(url: str, timeout: float = 2.0, headers: dict[str, str] | None = None) -> tuple[int, Any]:
+    """(status, parsed body) of a GET as this process's client (or `headers`); (0, None) when nothing answers."""
+    request = urllib.request.Request(url, headers=caller_headers() if headers is None else headers)
     try:
-        with urllib.request.urlopen(url, timeout=timeout) as response:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
             return response.status, json.loads(response.read() or b"null")
     except urllib.error.HTTPError as err:
         body = err.read()
@@ -37,9 +43,11 @@ def get_json(url: str, timeout: float = 2.0) -> tuple[int, Any]:
 
 
 def post_json(url: str, body: Any, headers: dict[str, str] | None = None, timeout: float = 15.0) -> tuple[int, Any]:
-    """(status, parsed body) of a JSON POST; an HTTP error status is returned, not raised."""
+    """(status, parsed body) of a JSON POST as this process's client (or `headers`); an HTTP error
+    status is returned, not raised."""
+    auth = caller_headers() if headers is None else headers
     request = urllib.request.Request(url, data=json.dumps(body).encode(), method="POST",
-                                     headers={"Content-Type": "application/json", **(headers or {})})
+                                     headers={"Content-Type": "application/json", **auth})
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:
             return response.status, json.loads(response.read() or b"null")

@@ -6,7 +6,7 @@ import logging
 import time
 
 from kafka.admin import KafkaAdminClient, NewTopic
-from kafka.errors import TopicAlreadyExistsError
+from kafka.errors import ClusterAuthorizationFailedError, TopicAlreadyExistsError, TopicAuthorizationFailedError
 
 from settings import Settings
 from streams.topics import ALL_TOPICS, dead_letter_topics
@@ -50,13 +50,18 @@ def ensure_topics(settings: Settings, changelogs: dict[str, int] | None = None) 
 
 
 def _create(admin: KafkaAdminClient, missing: list[NewTopic]) -> list[str]:
-    created = []
+    created, refused = [], []
     for topic in missing:  # one by one: a race with another worker must not fail the rest
         try:
             admin.create_topics([topic])
             created.append(topic.name)
         except TopicAlreadyExistsError:
             pass
+        except (TopicAuthorizationFailedError, ClusterAuthorizationFailedError):
+            refused.append(topic.name)  # on a secured cluster only the worker creates topics (broker/acls.py)
+    if refused:
+        log.warning("not allowed to create %d topics (%s...): waiting for the worker to create them",
+                    len(refused), ", ".join(refused[:3]))
     if created:
         log.info("created %d topics: %s", len(created), ", ".join(created))
     return created

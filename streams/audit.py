@@ -12,7 +12,7 @@ Text = Annotated[str, Field(max_length=512)]
 
 
 class HttpRequestAudited(Event):
-    """A request to a route that changes state, or any refused request (401, 403, 429, 503).
+    """A request to a route that changes state, or any refused request (401, 403, 429).
 
     `client` is who the caller said it is (`X-Client`), `authenticated` whether its token held;
     `route` the registered pattern, `path` the concrete one (customer ids in paths are already

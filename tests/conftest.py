@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import secrets
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -28,6 +29,23 @@ def kafka_bootstrap() -> Iterator[str]:
         stop_broker()
 
 
+TEST_STORE = "store-0001"  # the store the `test-till` client acts for
+# scope -> (client, store): every pipeline's workers know one test client per scope (OMNI_CLIENT_TOKENS)
+TEST_CLIENTS = {"till": ("test-till", TEST_STORE), "web": ("test-web", None), "app": ("test-app", None),
+                "backoffice": ("test-backoffice", None), "operator": ("test-operator", None)}
+
+
+def mint_tokens() -> dict[str, str]:
+    """A fresh token per test client (client -> token)."""
+    return {client: secrets.token_urlsafe(18) for client, _ in TEST_CLIENTS.values()}
+
+
+def client_tokens_env(tokens: dict[str, str]) -> str:
+    """The workers' OMNI_CLIENT_TOKENS for `tokens`: `client:token:scope[:store]` per test client."""
+    return ",".join(f"{client}:{tokens[client]}:{scope}" + (f":{store}" if store else "")
+                    for scope, (client, store) in TEST_CLIENTS.items())
+
+
 @dataclass
 class Pipeline:
     """One test's private Omnistream: its own topic prefix, app id, state, DuckDB and ports."""
@@ -35,6 +53,13 @@ class Pipeline:
     env: dict[str, str]
     root: Path
     services: list[Service] = field(default_factory=list)
+    tokens: dict[str, str] = field(default_factory=dict)  # test client -> its token
+
+    def headers(self, scope: str = "operator") -> dict[str, str]:
+        """What the test client of `scope` sends to a worker (`till` acts for TEST_STORE only).
+        Without explicit headers, get_json/post_json send the `operator` client's (OMNI_HTTP_*)."""
+        client = TEST_CLIENTS[scope][0]
+        return {"X-Client": client, "Authorization": f"Bearer {self.tokens[client]}"}
 
     @property
     def prefix(self) -> str:
@@ -76,6 +101,7 @@ class Pipeline:
 @pytest.fixture
 def pipeline(kafka_bootstrap: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Pipeline]:
     run = uuid.uuid4().hex[:8]
+    tokens = mint_tokens()
     env = {
         "KAFKA_BOOTSTRAP": kafka_bootstrap,
         "OMNI_TOPIC_PREFIX": f"t{run}.",
@@ -85,10 +111,17 @@ def pipeline(kafka_bootstrap: str, tmp_path: Path, monkeypatch: pytest.MonkeyPat
         "OMNI_SNAPSHOT_INTERVAL_S": "1",
         "OMNI_SESSION_TIMEOUT_S": "10",
         "LOG_LEVEL": "INFO",
+        # Every worker knows a test client per scope; the test process, the sink and the dashboard call
+        # as the operator. Tests are not throughput-capped: a rate-limit test sets its own rate.
+        "OMNI_CLIENT_TOKENS": client_tokens_env(tokens),
+        "OMNI_HTTP_CLIENT": TEST_CLIENTS["operator"][0],
+        "OMNI_HTTP_TOKEN": tokens[TEST_CLIENTS["operator"][0]],
+        "OMNI_HTTP_RATE_PER_S": "100000",
+        "OMNI_PEER_TOKEN": uuid.uuid4().hex,  # the workers' calls to each other (a budget hold on its owner)
     }
     for key, value in env.items():  # the test's own clients (simulator, admin) see the same
         monkeypatch.setenv(key, value)
-    pipe = Pipeline(env=env, root=tmp_path)
+    pipe = Pipeline(env=env, root=tmp_path, tokens=tokens)
     yield pipe
     pipe.stop_all()
     delete_topics(kafka_bootstrap, (env["OMNI_TOPIC_PREFIX"], env["OMNI_APP_ID"]))
@@ -109,8 +142,10 @@ def delete_topics(bootstrap: str, prefixes: tuple[str, ...]) -> None:
     """
     from kafka import KafkaAdminClient
 
+    from settings import KafkaSecurity
+
     try:
-        admin = KafkaAdminClient(bootstrap_servers=bootstrap)
+        admin = KafkaAdminClient(bootstrap_servers=bootstrap, **KafkaSecurity.from_env().kafka_python_kwargs())
         try:
             ours = [t for t in admin.list_topics() if t.startswith(prefixes)]
             if ours:

@@ -17,6 +17,7 @@ import argparse
 import fcntl
 import json
 import sys
+import urllib.error
 import urllib.request
 import uuid
 from collections.abc import Iterator
@@ -45,7 +46,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"price book: {n} records, version {book.version}", file=sys.stderr)
         if args.lease:
             with _locked(folder):
-                _lease(args, folder)
+                _lease(args, folder, settings.http_headers())
         print(json.dumps({"records": n, "version": book.version}))
         return 0
     if args.command == "flush":
@@ -140,7 +141,8 @@ def _locked(folder: Path, name: str = "till.lock") -> Iterator[None]:
         yield
 
 
-def _lease(args: argparse.Namespace, folder: Path) -> None:
+def _lease(args: argparse.Namespace, folder: Path, auth: dict[str, str]) -> None:
+    """Lease each --lease from the worker as this till's client (OMNI_HTTP_CLIENT of scope till, for --store)."""
     held = leases.read(folder / "leases.json")
     for spec in args.lease:
         promotion_id, _, amounts = spec.partition(":")
@@ -150,9 +152,15 @@ def _lease(args: argparse.Namespace, folder: Path) -> None:
             name, _, value = part.partition("=")
             body["money_cents" if name == "money" else "uses"] = int(value)
         request = urllib.request.Request(f"{args.worker.rstrip('/')}/pricing/leases/", json.dumps(body).encode(),
-                                         {"Content-Type": "application/json"})
-        with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310 (the operator's worker URL)
-            granted = json.loads(response.read())
+                                         {"Content-Type": "application/json", **auth})
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310 (the operator's worker URL)
+                granted = json.loads(response.read())
+        except urllib.error.HTTPError as err:
+            hint = " (set OMNI_HTTP_CLIENT and OMNI_HTTP_TOKEN: a till client of this store)" \
+                if err.code in (401, 403) else ""
+            raise SystemExit(f"lease {promotion_id}: the worker answered {err.code}: "
+                             f"{err.read().decode(errors='replace')[:500]}{hint}") from None
         for x in granted["leases"]:
             if x["answer"] == "granted":
                 held.append(leases.HeldLease(x["lease_id"], x["promotion_id"], x["account"], x["node"], x["kind"],

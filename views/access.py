@@ -8,7 +8,8 @@ imports this module before any view):
 - rate-limited routes spend the client's token bucket on this worker: 429 with Retry-After;
 - every error is JSON (`{"error": ...}`), including the framework's own 404, 405 and 413, and
   an unexpected failure is one logged line with an error id, never a traceback in the answer;
-- every request to a route that changes state, and every refused request, is published as an
+- every request to a route that changes state, and every request refused by the guard or a
+  view (401, 403, 429), is published as an
   `audit.http_request` event (`audit.http-requests`, projected into DuckDB by the sink).
 
 Views read the caller with `caller(request)`; a till must act for its own store (`acts_for`).
@@ -17,16 +18,17 @@ Views read the caller with `caller(request)`; a till must act for its own store 
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import math
 import time
 import uuid
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, cast
 
 from aiohttp import web
 
-from domain.access import Bucket, Client, Clients, authorize
+from domain.access import Bucket, Client, Clients, authorize, node_refusal
 from runtime.app import app, clock, settings
 from runtime.publish import publish
 from streams.audit import HttpRequestAudited
@@ -48,8 +50,9 @@ def caller(request: web.Request) -> Client | None:
     return request.get("omni.client")  # type: ignore[no-any-return]
 
 
-def refuse_node(request: web.Request, node: str | None) -> web.Response | None:
-    """A 403 if the caller may not act for `node` (a till outside its store), else None."""
+def refuse_node(request: Any, node: str | None) -> Any:
+    """A 403 if the caller may not act for `node` (a till outside its store), else None. Typed
+    loosely like `caller`: faust's Request and Response types are not aiohttp's, the objects are."""
     client = caller(request)
     if client is None or client.acts_for(node):
         return None
@@ -97,6 +100,16 @@ def _published(task: asyncio.Task[Any]) -> None:
         log.error("could not publish an audit record: %s", task.exception())
 
 
+async def _body(request: web.Request) -> Any:
+    """The request body as JSON, or None: leniently, only to see which store it names (the view
+    decodes it strictly; aiohttp keeps the bytes read, so it reads them again for free)."""
+    raw = await request.read()  # over OMNI_HTTP_MAX_BODY_BYTES: a 413, answered by the guard
+    try:
+        return json.loads(raw)
+    except (ValueError, RecursionError):
+        return None
+
+
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
@@ -121,6 +134,14 @@ async def guard(request: web.Request, handler: Handler) -> web.StreamResponse:
         return _error(verdict.status, verdict.reason)
     client = verdict.client
     request["omni.client"] = client
+    if rule is not None and rule.node_field is not None and client is not None and client.store:
+        try:
+            status, reason = 403, node_refusal(verdict, await _body(request))
+        except web.HTTPException as err:  # the body over its limit: read once, so refused here
+            status, reason = err.status, f"{err.reason} (at most {settings.http_max_body_bytes} bytes)"
+        if reason:
+            _audit(request, client, claimed, route, status, reason, started)
+            return _error(status, f"{request.method} {request.path}: {reason}" if status == 413 else reason)
     if client is not None and rule is not None and rule.limited:
         wait = _bucket(client).take(time.monotonic())
         if wait > 0:
@@ -140,11 +161,11 @@ async def guard(request: web.Request, handler: Handler) -> web.StreamResponse:
         log.exception("error %s answering %s %s", error_id, request.method, request.path)
         status, reason = 500, f"internal error {error_id}"
         response = _error(500, f"internal error {error_id}; the worker's log has it under that id")
-    if (rule is not None and rule.changes) or status in (401, 403, 429, 503):
+    if (rule is not None and rule.changes) or status in (401, 403, 429):  # not a recovering /health's 503
         if request.headers.get(FORWARDED):
             reason = reason or "forwarded by a peer worker"
         _audit(request, client, claimed, route, status, reason, started)
     return response
 
 
-app.web.web_app.middlewares.append(guard)
+cast(Any, app.web).web_app.middlewares.append(guard)  # faust's Web type does not declare its aiohttp app

@@ -7,19 +7,22 @@ producer sends the hold.
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 from typing import Any
 
 import aiohttp
 
 from domain.pricing.basket import BudgetNeed
-from runtime.app import clock
+from runtime.app import clock, settings
 from runtime.publish import publish
 from streams.holds import PlaceHold
 from streams.inventory import StockMovement
 from streams.topics import INVENTORY_MOVEMENTS
 from views.holds import decide
 from views.owner import FORWARDED, is_mine, owner_of
+
+log = logging.getLogger("omnistream.pricing")
 
 
 async def place_budget_hold(hold_id: str, order_id: str, need: BudgetNeed, openings: list[StockMovement],
@@ -42,8 +45,13 @@ async def place_budget_hold(hold_id: str, order_id: str, need: BudgetNeed, openi
             "quantity": need.amount, "ttl_s": ttl.total_seconds()}
     try:
         async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10)) as session, \
-                session.post(f"{owner}/holds/", json=body, headers={FORWARDED: "1"}) as response:
+                session.post(f"{owner}/holds/", json=body, headers={FORWARDED: "1", **settings.peer_headers()}) \
+                as response:
             answer = await response.json()
+            if response.status in (401, 403):
+                log.error("worker %s refused a budget hold from this worker (%s): set OMNI_PEER_TOKEN, the same "
+                          "on every worker", owner, answer.get("error"))
+                return unknown, 503
             return (answer if "answer" in answer else unknown), response.status
     except (aiohttp.ClientError, TimeoutError):
         return unknown, 503

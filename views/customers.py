@@ -1,5 +1,6 @@
 """`POST /customers/resolve/` {kind, value}: the canonical customer id of an identifier.
 
+The body is `views/requests.py` ResolveRequest.
 A web checkout or till knows a customer by an email, phone, card or account; this answers the
 customer id that wallets are keyed by. The raw value travels in the request body only (never in
 a URL, so not in access logs), is normalised and hashed here, and the question is answered by
@@ -11,15 +12,15 @@ till, web, app, backoffice or operator); refusals are logged and audited.
 from __future__ import annotations
 
 import logging
-from typing import Any, get_args
 
 from faust.web import Request, Response, View
 
 from domain.identity import InvalidIdentifierError, hashed, normalise
 from runtime.app import app, settings
-from streams.pos import IdentifierKind
 from tables.identities import get_identity, identities_table
+from views import body
 from views.owner import forward, is_mine
+from views.requests import ResolveRequest
 
 log = logging.getLogger("omnistream.identity")
 
@@ -28,15 +29,12 @@ log = logging.getLogger("omnistream.identity")
 class ResolveView(View):
     async def post(self, request: Request) -> Response:
         try:
-            body: dict[str, Any] = await request.json()
-            kind = body["kind"]
-            if kind not in get_args(IdentifierKind):
-                raise ValueError(f"kind is one of {', '.join(get_args(IdentifierKind))}")
-            identifier = hashed(kind, normalise(kind, str(body["value"])), settings.identity_key)
-        except (ValueError, KeyError, TypeError, InvalidIdentifierError) as err:
-            return self.json({"error": f"bad request: give kind and value ({err})"}, status=400)
+            asked = await body.read(request, ResolveRequest)
+            identifier = hashed(asked.kind, normalise(asked.kind, asked.value), settings.identity_key)
+        except (body.BodyError, InvalidIdentifierError) as err:
+            return body.refuse(self, f"give kind and value ({err})")
         if not is_mine(identifier, identities_table):
-            return await forward(self, request, identifier, body, table=identities_table)
+            return await forward(self, request, identifier, asked.model_dump(), table=identities_table)
         record = get_identity(identifier)
         if record is None:
             return self.json({"error": "no customer known by this identifier", "identifier": identifier},

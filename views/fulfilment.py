@@ -2,9 +2,9 @@
 
 `GET /orders/{order_id}/sourcing/`: every sourcing decision of the order (the last ten), with
 eliminations, scored candidates, the plan and retries; answered by the worker owning the order.
-`POST /fulfilment/options/` with {lines: [{sku, quantity, unit_cents}], ship_to: {lat, lon},
-pickup_node, hold_ttl_s}: the ranked ways to fulfil the cart now (method, promise, nodes,
-promised time, cost), from this worker's snapshot; with `hold_ttl_s` the best option's
+`POST /fulfilment/options/` (`views/requests.py` OptionsRequest) with {lines: [{sku, quantity,
+unit_cents}], ship_to: {lat, lon}, pickup_node, hold_ttl_s}: the ranked ways to fulfil the cart
+now (method, promise, nodes, promised time, cost), from this worker's snapshot; with `hold_ttl_s` the best option's
 units and capacity are held for that long (answers follow on `inventory.hold-answers`).
 """
 
@@ -15,49 +15,31 @@ import uuid
 from datetime import timedelta
 
 from faust.web import Request, Response, View
-from pydantic import Field, ValidationError
 
 from domain.fulfilment.sourcing import Decision, OrderLine
 from domain.fulfilment.sourcing import Request as SourcingRequest
 from domain.orders.sourcing import planned_holds
 from runtime.app import app, clock, settings
 from runtime.publish import publish
-from streams.base import NodeId, Quantity, Record, Sku
 from streams.fulfilment import Method, PromiseClass, ProposedOption
 from streams.holds import PlaceHold
 from streams.topics import INVENTORY_MOVEMENTS
 from tables.orders import get_decisions, get_order, orders_table
 from tables.snapshot import live_snapshot, sourcer
+from views import body
 from views.owner import forward, is_mine
+from views.requests import OptionsRequest
 
 CHOICES: tuple[tuple[Method, PromiseClass], ...] = (
     ("same_day", "same_day"), ("ship", "express"), ("ship", "standard"), ("pickup", "standard"),
 )
-MAX_HOLD_TTL_S = 3_600
-
-
-class CartLine(Record):
-    sku: Sku
-    quantity: Quantity
-    unit_cents: int = Field(default=0, ge=0, le=100_000_000)
-
-
-class Destination(Record):
-    lat: float = Field(ge=-90, le=90)
-    lon: float = Field(ge=-180, le=180)
-    postcode: str = Field(default="", max_length=16)
-
-
-class OptionsAsked(Record):
-    lines: list[CartLine] = Field(min_length=1, max_length=100)
-    ship_to: Destination | None = None
-    pickup_node: NodeId | None = None
-    hold_ttl_s: float | None = Field(default=None, gt=0, le=MAX_HOLD_TTL_S)
 
 
 @app.page("/orders/{order_id}/sourcing/")
 class SourcingView(View):
     async def get(self, request: Request, order_id: str) -> Response:
+        if (malformed := body.bad_path(self, order_id=order_id)) is not None:
+            return malformed
         if not is_mine(order_id, orders_table):
             return await forward(self, request, order_id, table=orders_table)
         state = get_order(order_id)
@@ -77,9 +59,9 @@ class OptionsView(View):
     async def post(self, request: Request) -> Response:
         started = time.perf_counter()
         try:
-            asked = OptionsAsked.model_validate_json(await request.read())
-        except (ValueError, ValidationError) as err:
-            return self.json({"error": f"bad request: {err}"}, status=400)
+            asked = await body.read(request, OptionsRequest)
+        except body.BodyError as err:
+            return body.refuse(self, err)
         if not live_snapshot.caught_up:
             return self.json({"error": "the sourcing snapshot is still loading: try again in a few seconds"},
                              status=503)
@@ -91,7 +73,7 @@ class OptionsView(View):
                           "took_ms": round((time.perf_counter() - started) * 1000, 2)})
 
 
-def _options(asked: OptionsAsked) -> tuple[list[ProposedOption], Decision | None]:
+def _options(asked: OptionsRequest) -> tuple[list[ProposedOption], Decision | None]:
     now = clock.now()
     source = sourcer(live_snapshot, settings.sourcing_profile)
     found = []

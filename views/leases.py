@@ -1,8 +1,9 @@
-"""Budget leases over HTTP: a slice of a promotion's chain or store budget held for one store's tills offline."""
+"""Budget leases over HTTP: a slice of a promotion's chain or store budget held for one store's tills offline.
+
+`POST /pricing/leases/` takes `views/requests.py` LeaseRequest (valid_s at most 7 days)."""
 
 from __future__ import annotations
 
-import re
 import uuid
 from datetime import timedelta
 
@@ -12,11 +13,11 @@ from domain.pricing.basket import BudgetNeed, PricingContext
 from domain.pricing.budgets import budget_accounts, coupon_accounts
 from runtime.app import app, clock, settings
 from tables.price_book import live_book
+from views import body
 from views.budget_holds import place_budget_hold
 from views.checkout import opened, opening_of
 from views.pricing import unavailable
-
-LEASE_NO = re.compile(r"^[A-Za-z0-9]{8,32}$")
+from views.requests import LeaseRequest
 
 
 @app.page("/pricing/leases/")
@@ -29,12 +30,11 @@ class LeaseBudgetView(View):
         if (busy := unavailable(self)) is not None:
             return busy
         try:
-            body = dict(await request.json())
-            store, promotion_id = str(body["store"]), str(body["promotion_id"])
-            money, uses = int(body.get("money_cents", 0)), int(body.get("uses", 0))
-            valid = timedelta(seconds=float(body.get("valid_s", 86_400)))
-        except (ValueError, TypeError, KeyError) as err:
-            return self.json({"error": f"bad request: {err!r}"}, status=400)
+            asked = await body.read(request, LeaseRequest)
+        except body.BodyError as err:
+            return body.refuse(self, err)
+        store, promotion_id, money, uses = asked.store, asked.promotion_id, asked.money_cents, asked.uses
+        valid = timedelta(seconds=asked.valid_s)
         now = clock.now()
         versions = live_book.book.promotions.get(promotion_id)
         if not versions or versions[-1].status != "active":
@@ -46,9 +46,7 @@ class LeaseBudgetView(View):
             accounts += [a for a in coupon_accounts(promo, promo.coupon.codes[0], None) if "|total" in a.name]
         codes = (promo.coupon.codes[0],) if promo.coupon is not None else ()
         # The till names its request (`lease_no`, retried alike); two tills' requests never share a lease
-        lease_no = str(body.get("lease_no") or uuid.uuid4().hex[:12])
-        if not LEASE_NO.match(lease_no):
-            return self.json({"error": "lease_no: 8 to 32 letters and digits, new for each lease request"}, status=400)
+        lease_no = asked.lease_no or uuid.uuid4().hex[:12]  # 8 to 32 letters and digits, new for each request
         leases = []
         for account in accounts:
             amount = money if account.kind == "money" else uses

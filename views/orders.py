@@ -6,12 +6,15 @@ from faust.web import Request, Response, View
 
 from runtime.app import app
 from tables.orders import get_order, orders_table
+from views.body import bad_path
 from views.owner import forward, is_mine
 
 
 @app.page("/orders/{order_id}/")
 class OrderView(View):
     async def get(self, request: Request, order_id: str) -> Response:
+        if (malformed := bad_path(self, order_id=order_id)) is not None:
+            return malformed
         if not is_mine(order_id, orders_table):
             return await forward(self, request, order_id, table=orders_table)
         state = get_order(order_id)

@@ -1,7 +1,8 @@
 """Pricing over HTTP: a basket priced with the central book, and at checkout its budget and coupon holds placed.
 
-`POST /baskets/price/` {basket_id, channel, node, lines: [{line_no, sku, quantity}], coupon_codes?,
-customer_id?, tier?, region?, shipping_cents?, hold?, ttl_s?} answers the priced basket
+`POST /baskets/price/` (`views/requests.py` PriceBasketRequest) {basket_id, channel, node, lines:
+[{line_no, sku, quantity}], coupon_codes?, customer_id?, tier?, region?, shipping_cents?, hold?,
+ttl_s?} answers the priced basket
 (`domain/pricing/answer.py`, the same rendering as the till's). With `hold: true` (checkout) it
 also holds every budget and coupon use on its account (opening the account first, once); a
 promotion whose hold is refused is dropped and the basket priced again without it, until every
@@ -26,7 +27,9 @@ from runtime.publish import publish
 from streams.redemptions import BasketPriced
 from streams.topics import PRICING_BASKETS
 from tables.price_book import live_book
+from views import body
 from views.checkout import checkout
+from views.requests import PriceBasketRequest
 
 
 def unavailable(view: View) -> Response | None:
@@ -42,16 +45,16 @@ class PriceBasketView(View):
         if (busy := unavailable(self)) is not None:
             return busy
         try:
-            body = await request.json()
-            basket, rest = basket_from(dict(body))
+            asked = await body.read(request, PriceBasketRequest)
+            basket, rest = basket_from(asked.as_dict())
             context = context_from(rest, clock.now())
-        except (ValueError, TypeError, KeyError) as err:
-            return self.json({"error": f"bad request: {err!r}"}, status=400)
+        except (body.BodyError, ValueError) as err:  # basket_from: line numbers repeated
+            return body.refuse(self, str(err))
         book = live_book.book
         priced = price(basket, context, book)
         if not rest.get("hold"):
             return self.json(as_json(priced))
-        ttl = timedelta(seconds=float(rest.get("ttl_s", settings.pricing_hold_ttl_s)))
+        ttl = timedelta(seconds=asked.ttl_s or settings.pricing_hold_ttl_s)
         done = await checkout(basket, context, priced, ttl)
         if isinstance(done, tuple):
             status, error = done

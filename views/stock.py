@@ -1,4 +1,10 @@
-"""`/stock/{sku}`: every node's position of a SKU, answered by the worker that owns it."""
+"""`/stock/{sku}/`: every node's position of a SKU, answered by the worker that owns it.
+
+A malformed SKU (not `streams.base.Sku`) is a 400. An unknown SKU is a 404: "unknown" means the
+owning worker's stock table has no row for it, no position at any node and no hold (nothing was
+ever received, counted, moved or held for it); a SKU whose units all left still has its
+positions (at zero) and answers 200. `?by=<ISO time>` adds each node's ATP by then.
+"""
 
 from __future__ import annotations
 
@@ -8,12 +14,15 @@ from faust.web import Request, Response, View
 
 from runtime.app import app
 from tables.stock import get_stock
+from views.body import bad_path
 from views.owner import forward, is_mine
 
 
 @app.page("/stock/{sku}/")
 class StockView(View):
     async def get(self, request: Request, sku: str) -> Response:
+        if (malformed := bad_path(self, sku=sku)) is not None:
+            return malformed
         if not is_mine(sku):
             return await forward(self, request, sku)
         by = request.query.get("by")
@@ -24,6 +33,8 @@ class StockView(View):
         if moment is not None and moment.tzinfo is None:
             moment = moment.replace(tzinfo=UTC)
         stock = get_stock(sku)
+        if not stock.positions and not stock.holds:
+            return self.json({"error": f"unknown SKU {sku}: no stock row on its owning worker"}, status=404)
         nodes = {}
         for node, p in sorted(stock.positions.items()):
             view = {**p.model_dump(mode="json", exclude={"inbound"}), "atp": p.atp, "in_transit": p.in_transit}

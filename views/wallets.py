@@ -1,12 +1,16 @@
 """Wallets over HTTP, on the worker that owns the wallet: read, and two-phase redemption.
 
-`GET /wallets/{customer_id}/`: balances, recent holds, the tier and the spend that explains it,
+`GET /wallets/{customer_id}/`: 404 for a customer whose wallet never saw a command (nothing earned,
+held or merged), 400 for a malformed customer id (`streams.base.Id`); else balances, recent holds,
+the tier and the spend that explains it,
 as of now (business time, `OMNI_CLOCK_SHIFT`); `ledger` has the balances as posted so far and
 `due` what time has changed since that the wallet timer has not yet posted (within
 `OMNI_WALLET_TIMER_S`): once it has, `ledger` equals the balances shown.
 A customer merged into another is answered by the survivor's wallet (`customer_id` says whose).
 `POST /wallets/{customer_id}/holds/` {request_id, points, ttl_s}: reserve points for a
-transaction; answered once the wallet decided: 201 granted, 409 declined (with the reason).
+transaction (`views/requests.py` HoldPointsRequest: ttl_s finite, > 0, at most 30 days); answered once
+the wallet decided: 201 granted, 409 declined (with the reason), 503 at once if the wallet's partition
+is behind (an earlier command waits longer than the answer timeout: `runtime/replies.py`).
 `POST /wallets/{customer_id}/holds/{request_id}/capture/` and `.../void/` {reason}: finish it.
 Idempotent by request id. Every route needs a client token (views/access.py: `X-Client` and
 `Authorization: Bearer`); without one it is refused (401), outside the scopes 403, logged and
@@ -19,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -32,28 +37,43 @@ from runtime.publish import publish
 from streams.loyalty import CapturePoints, HoldPoints, VoidPoints
 from streams.topics import LOYALTY_COMMANDS
 from tables.wallets import get_wallet, wallets_table
+from views import body
 from views.access import caller
 from views.owner import forward, is_mine
+from views.requests import Body, CapturePointsRequest, HoldPointsRequest, VoidPointsRequest
 
 log = logging.getLogger("omnistream.wallets")
 ANSWER_TIMEOUT_S = settings.wallet_answer_timeout_s
 STATUS = {"granted": 201, "declined": 409, "unknown": 404}
+Command = HoldPoints | CapturePoints | VoidPoints
 
 
-async def _change(view: View, request: Request, customer_id: str, build: Any) -> Response:
+async def _change(view: View, request: Request, customer_id: str, model: type[Body],
+                  build: Callable[[Any, str], Command], request_id: str | None = None) -> Response:
+    if (malformed := body.bad_path(view, customer_id=customer_id, **({"request_id": request_id}
+                                                                      if request_id is not None else {}))) is not None:
+        return malformed
     try:
-        body = await request.json()
-        client = caller(request)
-        command = build(dict(body), client.name if client else "")
-    except (ValueError, TypeError, ValidationError) as err:
-        return view.json({"error": f"bad request: {err}"}, status=400)
-    owner = await _survivor(view, request, customer_id, body)
+        asked = await body.read(request, model)
+        client = caller(request)  # type: ignore[arg-type]  # faust's Request is aiohttp's
+        command = build(asked, client.name if client else "")
+    except body.BodyError as err:
+        return body.refuse(view, err)
+    except ValidationError as err:
+        return body.refuse(view, body.describe(err))
+    owner = await _survivor(view, request, customer_id, asked.model_dump(mode="json"))
     if not isinstance(owner, str):  # the answer of the worker that owns it (or a 503)
         return owner
     customer_id, command = owner, command.model_copy(update={"customer_id": owner})
+    lane = replies.lane(LOYALTY_COMMANDS, command)
+    if waited := replies.behind(lane, ANSWER_TIMEOUT_S):
+        return view.json({"error": f"the wallet's partition is behind (a command has waited {waited:.1f}s for its "
+                                   f"answer, over {ANSWER_TIMEOUT_S}s); retry later"},
+                         status=503, headers={"Retry-After": "1"})
     future = replies.waiter(command.event_id)
     try:
         await publish(LOYALTY_COMMANDS, command)
+        replies.sent(command.event_id, lane)
         answer = await asyncio.wait_for(future, ANSWER_TIMEOUT_S)
     except TimeoutError:
         if isinstance(command, HoldPoints):
@@ -72,7 +92,10 @@ async def _change(view: View, request: Request, customer_id: str, build: Any) ->
         return view.json({"error": message}, status=504)
     finally:
         replies.forget(command.event_id, future)
-    return view.json(answer.model_dump(mode="json"), status=STATUS.get(answer.status, 200))
+    status, shown = STATUS.get(answer.status, 200), answer.model_dump(mode="json")
+    if status >= 400:  # the answer, and like every error answer an `error` saying why
+        shown["error"] = f"request {answer.request_id} {answer.status}" + (f": {answer.reason}" * bool(answer.reason))
+    return view.json(shown, status=status)
 
 
 async def _survivor(view: View, request: Request, customer_id: str, body: Any = None) -> str | Response:
@@ -113,10 +136,15 @@ def _common(customer_id: str, client: str) -> dict[str, Any]:
 @app.page("/wallets/{customer_id}/")
 class WalletView(View):
     async def get(self, request: Request, customer_id: str) -> Response:
+        if (malformed := body.bad_path(self, customer_id=customer_id)) is not None:
+            return malformed
         owner = await _survivor(self, request, customer_id)
         if not isinstance(owner, str):  # the answer of the worker that owns it (or a 503)
             return owner
         ledger = get_wallet(owner)
+        if ledger == Wallet(customer_id=owner):  # nothing ever happened to it: no such wallet
+            return self.json({"error": f"no wallet for customer {owner}: nothing earned, held or merged yet"},
+                             status=404)
         now = clock.now()
         due, lapsed = advance(ledger, now, loyalty_rules)  # as of now: what the wallet timer will post
         wallet = due.wallet
@@ -142,23 +170,22 @@ class WalletView(View):
 @app.page("/wallets/{customer_id}/holds/")
 class HoldPointsView(View):
     async def post(self, request: Request, customer_id: str) -> Response:
-        def build(body: dict[str, Any], client: str) -> HoldPoints:
-            ttl = float(body.pop("ttl_s", 300))
+        def build(asked: HoldPointsRequest, client: str) -> HoldPoints:
             common = _common(customer_id, client)
-            return HoldPoints(**common, **body, client=client,
-                              expires_at=common["occurred_at"] + timedelta(seconds=ttl))
-        return await _change(self, request, customer_id, build)
+            return HoldPoints(**common, request_id=asked.request_id, points=asked.points, client=client,
+                              expires_at=common["occurred_at"] + timedelta(seconds=asked.ttl_s))
+        return await _change(self, request, customer_id, HoldPointsRequest, build)
 
 
 @app.page("/wallets/{customer_id}/holds/{request_id}/capture/")
 class CapturePointsView(View):
     async def post(self, request: Request, customer_id: str, request_id: str) -> Response:
-        return await _change(self, request, customer_id,
-                             lambda body, client: CapturePoints(**_common(customer_id, client), request_id=request_id))
+        return await _change(self, request, customer_id, CapturePointsRequest, lambda asked, client: CapturePoints(
+            **_common(customer_id, client), request_id=request_id), request_id)
 
 
 @app.page("/wallets/{customer_id}/holds/{request_id}/void/")
 class VoidPointsView(View):
     async def post(self, request: Request, customer_id: str, request_id: str) -> Response:
-        return await _change(self, request, customer_id, lambda body, client: VoidPoints(
-            **_common(customer_id, client), request_id=request_id, reason=str(body.get("reason", "abandoned"))))
+        return await _change(self, request, customer_id, VoidPointsRequest, lambda asked, client: VoidPoints(
+            **_common(customer_id, client), request_id=request_id, reason=asked.reason), request_id)

@@ -29,7 +29,9 @@ function secs(value) {
 async function getJson(path) {
   let response;
   try {
-    response = await fetch(path, { cache: "no-store" });
+    // From the origin, not the page's URL: a page opened with client and token in its URL would make
+    // fetch refuse a URL with credentials; the browser still sends the Basic credentials it keeps.
+    response = await fetch(new URL(path, location.origin), { cache: "no-store" });
   } catch (err) {
     throw new Error(`the dashboard server is not answering (${path})`);
   }

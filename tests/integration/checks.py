@@ -80,7 +80,8 @@ def assert_stock_table_equals_report(worker: Service, report: Report) -> None:
 
 def fact_end_offsets(settings: Settings) -> dict[tuple[str, int], int]:
     """The current end offset of every partition of the sink's fact topics."""
-    consumer = KafkaConsumer(bootstrap_servers=settings.bootstrap, group_id=None, enable_auto_commit=False)
+    consumer = KafkaConsumer(bootstrap_servers=settings.bootstrap, group_id=None, enable_auto_commit=False,
+                             **settings.security.kafka_python_kwargs())
     try:
         tps = [TopicPartition(name, p) for name in (s.full_name(settings.topic_prefix) for s in FACT_SOURCES)
                for p in sorted(consumer.partitions_for_topic(name) or ())]

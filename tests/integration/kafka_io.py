@@ -10,16 +10,23 @@ from typing import Any, TypeVar
 import duckdb
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 
+from settings import KafkaSecurity
+
 T = TypeVar("T")
 
 
+def security() -> dict[str, Any]:
+    """The test's own clients authenticate as KAFKA_SECURITY_PROTOCOL and friends say (a secured cluster)."""
+    return KafkaSecurity.from_env().kafka_python_kwargs()
+
+
 def producer(bootstrap: str) -> KafkaProducer:
-    return KafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=5)
+    return KafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=5, **security())
 
 
 def read_all(bootstrap: str, topic: str, expect: int, timeout_s: float = 30.0) -> list[Any]:
     """Every record of `topic` from the beginning, waiting until at least `expect` arrived."""
-    consumer = KafkaConsumer(bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False)
+    consumer = KafkaConsumer(bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False, **security())
     try:
         tps = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or ())]
         consumer.assign(tps)
@@ -88,7 +95,7 @@ def scalar(snapshot: Path, sql: str) -> Any:
 
 def read_to_end(bootstrap: str, topic: str, timeout_s: float = 30.0) -> list[Any]:
     """Every record of `topic` up to its end offsets as of the call."""
-    consumer = KafkaConsumer(bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False)
+    consumer = KafkaConsumer(bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False, **security())
     try:
         tps = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or ())]
         consumer.assign(tps)

@@ -2,18 +2,21 @@
 
 Worker, sink and dashboard run as processes against the real broker; a small simulated day
 goes through them; then Debian's `chromium` renders the page (its JavaScript polls /api/) and
-the rendered DOM must agree with the worker's /stock answer and with queries on the snapshot.
+the rendered DOM must agree with the worker's /stock answer and with queries on the snapshot. The
+browser opens the page as a backoffice client (HTTP Basic auth); without one it is asked (401).
 A screenshot is kept in $OMNI_TEST_ARTIFACTS (default test-artifacts/) for people to look at.
 """
 
 from __future__ import annotations
 
+import base64
 import os
 import re
 import shutil
 import struct
 import subprocess
 import time
+import urllib.error
 import urllib.request
 from html.parser import HTMLParser
 from pathlib import Path
@@ -67,10 +70,13 @@ def test_the_dashboard_renders_live_stock_sales_points_alerts_and_lag_offline_in
     wait_until_projected(pipeline.analytics_path, report)
     wait_until_settled(pipeline)
     origin = f"http://127.0.0.1:{dashboard.env['OMNI_DASHBOARD_PORT']}"
-    assert_serves_nothing_from_another_origin(origin)
+    viewer = pipeline.headers("backoffice")
+    client, token = viewer["X-Client"], viewer["Authorization"].removeprefix("Bearer ")
+    assert_asks_for_credentials(origin, pipeline.headers("web"))
+    assert_serves_nothing_from_another_origin(origin, basic(client, token))
 
     sku = query(pipeline.analytics_path, TOP_SKU)[0][0]
-    page = f"{origin}/?sku={sku}"
+    page = f"http://{client}:{token}@127.0.0.1:{dashboard.env['OMNI_DASHBOARD_PORT']}/?sku={sku}"  # Basic auth
     # Fraud alerts can still trickle in: a return waits out its join grace (30 s)
     # after the stream went quiet. Count them on both sides of the render.
     alerts_before = query(pipeline.analytics_path, ALERTS)[0][0]
@@ -151,9 +157,24 @@ def render(browser: str, tmp_path: Path, output: str, url: str, *extra: str) -> 
     return done.stdout
 
 
-def assert_serves_nothing_from_another_origin(origin: str) -> None:
+def basic(client: str, token: str) -> dict[str, str]:
+    return {"Authorization": "Basic " + base64.b64encode(f"{client}:{token}".encode()).decode()}
+
+
+def assert_asks_for_credentials(origin: str, outside_scope: dict[str, str]) -> None:
+    """Without a token a browser is asked for one (401, Basic); a web client is refused (403); /health is open."""
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(origin + "/api/points", timeout=5)
+    assert refused.value.code == 401 and refused.value.headers["WWW-Authenticate"].startswith("Basic ")
+    with pytest.raises(urllib.error.HTTPError) as outside:
+        urllib.request.urlopen(urllib.request.Request(origin + "/", headers=outside_scope), timeout=5)
+    assert outside.value.code == 403
+    assert get_json(origin + "/health", headers={})[0] == 200
+
+
+def assert_serves_nothing_from_another_origin(origin: str, auth: dict[str, str]) -> None:
     for path in ("/", "/static/dashboard.js", "/static/dashboard.css"):
-        with urllib.request.urlopen(origin + path, timeout=5) as response:
+        with urllib.request.urlopen(urllib.request.Request(origin + path, headers=auth), timeout=5) as response:
             text = response.read().decode()
         foreign = [u for u in re.findall(r"https?://[^\s\"'`)<>]+", text) if not u.startswith(origin)]
         assert not foreign, (path, foreign)

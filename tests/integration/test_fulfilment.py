@@ -7,7 +7,6 @@ runs at): store-a in Amsterdam, store-b in Utrecht, warehouse dc-north in Zwolle
 from __future__ import annotations
 
 import json
-import urllib.request
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -15,7 +14,7 @@ import pytest
 
 from domain.fulfilment.capacity import capacity_sku
 from domain.fulfilment.defaults import default_costs, network_profile, warehouse_first
-from ops.processes import Service, get_json
+from ops.processes import Service, get_json, post_json
 from streams.codec import encode
 from streams.fulfilment import NodeDefined, OpeningHours, SlotCapacity, StoreResponded
 from streams.orders import DeliveryMode, OrderPlaced, ShippingAddress
@@ -166,22 +165,19 @@ def test_orders_without_a_node_are_sourced_held_with_capacity_and_explained(pipe
              "store-a's same-day capacity given back")
 
     # The fulfilment options of a cart, from the worker's snapshot, in well under 100 ms.
-    request = urllib.request.Request(
-        f"http://127.0.0.1:{shop.port}/fulfilment/options/", method="POST",
-        data=json.dumps({"lines": [{"sku": "SKU-001", "quantity": 1}],
-                         "ship_to": {"lat": AMSTERDAM[0], "lon": AMSTERDAM[1]}}).encode())
-    with urllib.request.urlopen(request, timeout=10) as response:
-        options = json.loads(response.read())
+    status, options = post_json(f"http://127.0.0.1:{shop.port}/fulfilment/options/",
+                                {"lines": [{"sku": "SKU-001", "quantity": 1}],
+                                 "ship_to": {"lat": AMSTERDAM[0], "lon": AMSTERDAM[1]}}, pipeline.headers("web"))
+    assert status == 200, options
     assert options["options"] and options["took_ms"] < 100
     assert {o["method"] for o in options["options"]} >= {"ship"}
 
     # Asked with a hold: the best option's units and capacity are held for that long.
-    request = urllib.request.Request(
-        f"http://127.0.0.1:{shop.port}/fulfilment/options/", method="POST",
-        data=json.dumps({"lines": [{"sku": "SKU-003", "quantity": 2}], "hold_ttl_s": 600,
-                         "ship_to": {"lat": AMSTERDAM[0], "lon": AMSTERDAM[1]}}).encode())
-    with urllib.request.urlopen(request, timeout=10) as response:
-        held = json.loads(response.read())["options"][0]
+    status, answer = post_json(f"http://127.0.0.1:{shop.port}/fulfilment/options/",
+                               {"lines": [{"sku": "SKU-003", "quantity": 2}], "hold_ttl_s": 600,
+                                "ship_to": {"lat": AMSTERDAM[0], "lon": AMSTERDAM[1]}}, pipeline.headers("web"))
+    assert status == 200, answer
+    held = answer["options"][0]
     assert held["nodes"] == ["dc-north"] and len(held["hold_ids"]) == 2  # the units, and the capacity slot
     wait_for(lambda: shop.held("SKU-003", "dc-north"), lambda h: h == 2, 30, "the option's units held")
 

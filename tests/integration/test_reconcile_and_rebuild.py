@@ -30,11 +30,10 @@ from tests.integration.kafka_io import query
 pytestmark = [pytest.mark.integration, pytest.mark.time_sensitive]
 
 DAY = SimConfig(events=2_500, seed=21, stores=6, warehouses=2, skus=80, customers=400)
-TOKENS = "reconcile:s3cret"
 
 
 def command(pipeline: Pipeline, module: str, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**pipeline.env, "OMNI_LOYALTY_TOKENS": TOKENS, "PYTHONPATH": str(Path.cwd())}
+    env = {**pipeline.env, "PYTHONPATH": str(Path.cwd())}  # reconcile calls as the pipeline's OMNI_HTTP_CLIENT
     return subprocess.run([sys.executable, "-m", module, *args], env=env, capture_output=True, text=True,
                           timeout=300)
 
@@ -46,7 +45,7 @@ def counts(path: Path) -> dict[str, int]:
 def test_reconcile_reports_no_drift_when_quiet_and_drift_in_a_damaged_copy_and_rebuild_restores_counts(
     pipeline: Pipeline, tmp_path: Path,
 ) -> None:
-    worker = pipeline.worker(OMNI_LOYALTY_TOKENS=TOKENS).start()
+    worker = pipeline.worker().start()
     sink = pipeline.sink().start()
     worker.wait_healthy()
     sink.wait_healthy()

@@ -69,7 +69,7 @@ def duckdb_wallet(pipeline: Pipeline) -> tuple[int, int, int, str] | None:
 
 
 def reconcile(pipeline: Pipeline, worker: Service) -> subprocess.CompletedProcess[str]:
-    env = {**pipeline.env, "OMNI_LOYALTY_TOKENS": TOKENS, "PYTHONPATH": str(Path.cwd())}
+    env = {**pipeline.env, "PYTHONPATH": str(Path.cwd())}  # reconcile calls as the pipeline's OMNI_HTTP_CLIENT
     return subprocess.run([sys.executable, "-m", "analytics.reconcile", "--wallets", "0", "--worker-url",
                            f"http://127.0.0.1:{worker.env['OMNI_WEB_PORT']}"],
                           env=env, capture_output=True, text=True, timeout=300)

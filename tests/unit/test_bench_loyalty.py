@@ -25,18 +25,18 @@ from bench.loyalty_result import (
 )
 from bench.loyalty_workload import (
     ENTRIES_PER_EARN,
-    auth_headers,
     customer,
     earns,
     holds,
     http_holds,
-    tokens_env,
     wallet_records,
 )
 from bench.recovery import partition_of, table_key
+from bench.stack import bench_client_env
+from domain.access import authorize
 from domain.wallet import Wallet
 from domain.wallet_log import apply, posting
-from settings import _pairs
+from settings import Settings
 from streams.codec import decode, encode
 from streams.topics import LOYALTY_ANSWERS, LOYALTY_COMMANDS
 
@@ -128,11 +128,15 @@ def test_an_earn_posts_two_entries_and_a_hold_of_its_points_is_granted() -> None
     assert WALLETS.answers is LOYALTY_ANSWERS and WALLETS.verdict in held.answer.model_dump()
 
 
-def test_http_holds_and_credentials_match_the_worker_token_setting() -> None:
+def test_http_holds_and_the_bench_client_match_what_the_worker_accepts() -> None:
     (who, body), *_ = http_holds("r1", 5, 2, 3)
     assert who == customer("r1", 2) and body == {"request_id": "br-r1-5", "points": 1, "ttl_s": 3600.0}
-    headers = auth_headers()
-    assert _pairs(tokens_env()) == {headers["X-Client"]: headers["Authorization"].removeprefix("Bearer ")}
+    settings = Settings.from_env(bench_client_env("t0ken"))
+    headers = settings.http_headers()
+    verdict = authorize(settings.api_clients(), "POST", "/wallets/{customer_id}/holds/", headers["X-Client"],
+                        headers["Authorization"].removeprefix("Bearer "))
+    assert verdict.allowed, verdict.reason
+    assert settings.http_rate_per_s >= 100_000  # the bench measures the worker, not the rate limit
 
 
 def test_the_written_wallets_changelog_is_what_the_agent_would_leave_after_one_earn_each() -> None:

@@ -22,6 +22,13 @@ from broker.config import (
     server_properties,
     settings_from_env,
 )
+from broker.secured_config import (
+    SCRAM_MECHANISM,
+    client_env,
+    parse_env_file,
+    render_env_file,
+    secured_properties,
+)
 
 COMPOSE_FILE = REPO_ROOT / "docker-compose.yml"
 BROKER_DOC = REPO_ROOT / "docs" / "broker.md"
@@ -225,3 +232,85 @@ def test_compose_kafka_keeps_the_one_node_settings_of_the_local_broker() -> None
         "auto.create.topics.enable",
     ):
         assert str(environment["KAFKA_" + key.upper().replace(".", "_")]).lower() == local[key], key
+
+
+SECURED_APPS = ("worker-secured", "sink-secured", "simulator-secured")
+
+
+def test_the_secure_flag_gives_the_broker_its_own_data_dir() -> None:
+    assert settings_from_env({"OMNI_KAFKA_SECURE": "1"}).data == REPO_ROOT / ".run" / "kafka-secured"
+    secured = settings_from_env({"OMNI_KAFKA_SECURE": "yes", "OMNI_KAFKA_PORT": "9392"})
+    assert secured.secure and secured.data == REPO_ROOT / ".run" / "kafka-9392-secured"
+    assert not settings_from_env({"OMNI_KAFKA_SECURE": "0"}).secure
+
+
+def test_rejects_a_secure_flag_that_is_neither_on_nor_off() -> None:
+    with pytest.raises(ValueError, match="OMNI_KAFKA_SECURE"):
+        settings_from_env({"OMNI_KAFKA_SECURE": "maybe"})
+
+
+def test_the_plain_broker_has_no_authorizer_and_no_sasl(settings: BrokerSettings) -> None:
+    properties = server_properties(settings)
+    assert "authorizer.class.name" not in properties and "sasl.enabled.mechanisms" not in properties
+
+
+def test_the_secured_broker_speaks_sasl_ssl_to_clients_and_plaintext_to_its_controller_on_loopback(
+    settings: BrokerSettings,
+) -> None:
+    properties = {**server_properties(settings), **secured_properties(settings, "pw-admin", "pw-store")}
+    assert properties["listeners"] == "SASL_SSL://127.0.0.1:9092,CONTROLLER://127.0.0.1:9093"
+    assert properties["advertised.listeners"] == "SASL_SSL://127.0.0.1:9092"
+    assert properties["listener.security.protocol.map"] == "SASL_SSL:SASL_SSL,CONTROLLER:PLAINTEXT"
+    assert properties["sasl.enabled.mechanisms"] == SCRAM_MECHANISM
+    assert properties["sasl.mechanism.inter.broker.protocol"] == SCRAM_MECHANISM
+    assert 'username="admin" password="pw-admin"' in properties[
+        "listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config"]
+    assert properties["authorizer.class.name"] == "org.apache.kafka.metadata.authorizer.StandardAuthorizer"
+    assert properties["allow.everyone.if.no.acl.found"] == "false"
+    assert properties["super.users"] == "User:admin;User:ANONYMOUS"
+    assert properties["ssl.truststore.location"] == settings.ca_file.as_posix()
+
+
+def test_a_principals_env_file_holds_every_client_setting_and_reads_back(settings: BrokerSettings) -> None:
+    env = client_env(settings, "till", "s3cret")
+    assert parse_env_file(render_env_file(env)) == env
+    assert env["KAFKA_SECURITY_PROTOCOL"] == "SASL_SSL" and env["KAFKA_SASL_USERNAME"] == "till"
+    assert env["KAFKA_SSL_CAFILE"] == settings.ca_file.as_posix()
+    from settings import KafkaSecurity
+
+    security = KafkaSecurity.from_env(env)
+    assert security.sasl_mechanism == SCRAM_MECHANISM and security.sasl_password == "s3cret"
+
+
+def test_compose_secured_kafka_has_the_launchers_security_settings() -> None:
+    services = yaml.safe_load(COMPOSE_FILE.read_text())["services"]
+    environment = services["kafka-secured"]["environment"]
+    local = secured_properties(settings_from_env({}), "x", "y")
+    for key in ("authorizer.class.name", "allow.everyone.if.no.acl.found", "super.users", "sasl.enabled.mechanisms",
+                "sasl.mechanism.inter.broker.protocol", "inter.broker.listener.name"):
+        assert str(environment["KAFKA_" + key.upper().replace(".", "_")]) == local[key], key
+    assert "CONTROLLER:PLAINTEXT" in environment["KAFKA_LISTENER_SECURITY_PROTOCOL_MAP"]
+    assert "PLAINTEXT" not in environment["KAFKA_LISTENER_SECURITY_PROTOCOL_MAP"].replace("CONTROLLER:PLAINTEXT", "")
+    assert services["kafka-secured"]["image"] == services["kafka"]["image"]
+    for key in ("KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR", "KAFKA_AUTO_CREATE_TOPICS_ENABLE"):
+        assert environment[key] == services["kafka"]["environment"][key], key
+
+
+def test_compose_secured_services_are_in_the_secured_profile_and_use_their_own_principal() -> None:
+    services = yaml.safe_load(COMPOSE_FILE.read_text())["services"]
+    secured = [name for name, service in services.items() if "secured" in service.get("profiles", [])]
+    assert set(secured) == {"kafka-secrets", "kafka-secured-format", "kafka-secured", "kafka-acls", *SECURED_APPS}
+    principals = {"worker-secured": "worker", "sink-secured": "sink", "simulator-secured": "till"}
+    for name, principal in principals.items():
+        assert f"/kafka-secured/secrets/{principal}.env" in " ".join(services[name]["command"]), name
+        assert services[name]["depends_on"]["kafka-acls"]["condition"] == "service_completed_successfully"
+    assert services["kafka-acls"]["command"] == ["python", "-m", "broker", "acls"]
+    assert services["kafka-acls"]["environment"]["OMNI_KAFKA_SECURE"] == "1"
+
+
+def test_every_variable_compose_sets_for_secured_app_services_is_a_known_setting() -> None:
+    from settings import ENV_DEFAULTS
+
+    services = yaml.safe_load(COMPOSE_FILE.read_text())["services"]
+    for name in SECURED_APPS:
+        assert set(services[name]["environment"]) <= set(ENV_DEFAULTS), name

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import os
 import re
 import shutil
@@ -24,6 +25,13 @@ from tests.unit.fulfilment_factories import decided, project, shipment
 from tests.unit.pricing_analytics_factories import promotion, used, variance
 
 DAY = datetime(2026, 11, 27, 10, tzinfo=UTC)
+BASIC = {"Authorization": "Basic " + base64.b64encode(b"dash-test:dash-token").decode()}
+
+
+@pytest.fixture(autouse=True)
+def dashboard_client(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The dashboard admits `dash-test` (scope backoffice), whom the tests' requests name (BASIC)."""
+    monkeypatch.setenv("OMNI_CLIENT_TOKENS", "dash-test:dash-token:backoffice")
 
 
 @pytest.fixture
@@ -155,7 +163,7 @@ async def test_the_fulfilment_endpoint_answers_from_the_snapshot(
     sourcing(writer)
     writer.close()
     monkeypatch.setenv("OMNI_DUCKDB_PATH", str(tmp_path / "omnistream.duckdb"))
-    async with TestClient(TestServer(build(Settings.from_env()))) as client:
+    async with TestClient(TestServer(build(Settings.from_env())), headers=BASIC) as client:
         answer = await client.get("/api/fulfilment")
         body = await answer.json()
     assert answer.status == 200 and body["summary"]["orders_sourced"] == 2 and len(body["decisions"]) == 4
@@ -206,7 +214,7 @@ async def test_the_pricing_endpoint_answers_from_the_snapshot(
     promotions(writer)
     writer.close()
     monkeypatch.setenv("OMNI_DUCKDB_PATH", str(tmp_path / "omnistream.duckdb"))
-    async with TestClient(TestServer(build(Settings.from_env()))) as client:
+    async with TestClient(TestServer(build(Settings.from_env())), headers=BASIC) as client:
         answer = await client.get("/api/pricing")
         body = await answer.json()
     assert answer.status == 200 and body["promotions"][0]["promotion_id"] == "promo-1" and "snapshot" in body
@@ -297,7 +305,7 @@ async def test_a_panel_whose_source_is_down_answers_503_with_a_sentence(
     monkeypatch.setenv("OMNI_DUCKDB_PATH", str(tmp_path / "omnistream.duckdb"))
     monkeypatch.setenv("OMNI_WEB_PORT", str(free_port()))
     monkeypatch.setenv("OMNI_SINK_PORT", str(free_port()))
-    async with TestClient(TestServer(build(Settings.from_env()))) as client:
+    async with TestClient(TestServer(build(Settings.from_env())), headers=BASIC) as client:
         page = await client.get("/")
         assert page.status == 200 and "/static/dashboard.js" in await page.text()
         stock = await client.get("/api/stock?sku=SKU-00001")
@@ -318,7 +326,7 @@ async def test_metrics_count_requests_by_route_and_status_and_panels_served_with
 ) -> None:
     monkeypatch.setenv("OMNI_DUCKDB_PATH", str(tmp_path / "omnistream.duckdb"))
     monkeypatch.setenv("OMNI_WEB_PORT", str(free_port()))
-    async with TestClient(TestServer(build(Settings.from_env()))) as client:
+    async with TestClient(TestServer(build(Settings.from_env())), headers=BASIC) as client:
         async def samples() -> scrape.Samples:
             return scrape.parse(await (await client.get("/metrics")).text())
 
@@ -352,7 +360,7 @@ async def test_lag_reads_the_sinks_status_table_when_the_snapshot_has_one(
     writer.close()
     monkeypatch.setenv("OMNI_DUCKDB_PATH", str(tmp_path / "omnistream.duckdb"))
     monkeypatch.setenv("OMNI_SINK_PORT", str(free_port()))
-    async with TestClient(TestServer(build(Settings.from_env()))) as client:
+    async with TestClient(TestServer(build(Settings.from_env())), headers=BASIC) as client:
         lag = await (await client.get("/api/lag")).json()
     assert lag["projection"] == {"source": "sink_status", "exact": True, "p50_s": 0.08, "p99_s": 0.95, "max_s": 2.0,
                                  "records": 40, "published_at": "2026-11-27T10:00:00+00:00"}
@@ -371,7 +379,7 @@ async def test_a_snapshot_from_before_lateness_was_kept_apart_shows_no_status_la
     writer.close()
     monkeypatch.setenv("OMNI_DUCKDB_PATH", str(tmp_path / "omnistream.duckdb"))
     monkeypatch.setenv("OMNI_SINK_PORT", str(free_port()))
-    async with TestClient(TestServer(build(Settings.from_env()))) as client:
+    async with TestClient(TestServer(build(Settings.from_env())), headers=BASIC) as client:
         answer = await client.get("/api/lag")
         lag = await answer.json()
     assert answer.status == 200 and lag["projection"]["source"] is None and lag["lateness"]["source"] is None
