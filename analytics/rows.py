@@ -11,6 +11,7 @@ from analytics import audit_rows, fulfilment_rows, pricing_rows
 from streams.audit import HttpRequestAudited
 from streams.base import Event
 from streams.customers import CustomersMerged, PurchaseRecorded
+from streams.deadletter import DeadLetterNoticed
 from streams.erasure import CustomerErased
 from streams.fraud import FraudAlert
 from streams.fulfilment import FulfilmentDecided, NodeDefined, StoreResponded, TransferSuggested
@@ -23,6 +24,10 @@ from streams.pricing import PriceChanged, ProductDescribed, PromotionDefined, Pr
 from streams.redemptions import BasketPriced, PricingVariance, PromotionUsed
 
 Row = dict[str, Any]
+DEAD_LETTER_COLUMNS = frozenset({  # a notice is a dead_letters row, field for field
+    "dlq_topic", "dlq_partition", "dlq_offset", "source_topic", "source_partition", "source_offset", "reason",
+    "consumer", "raw_bytes", "failed_at", "raw_sha256", "preview",
+})
 FACT_TABLES = (
     "fct_sales_lines", "fct_return_lines", "fct_stock_movements", "fct_order_status", "fct_loyalty_entries",
     "fct_tier_changes", "fct_customer_purchases", "fct_customer_merges", "fct_holds", "fct_fulfillment",
@@ -96,6 +101,11 @@ def _sale_line(
         "occurred_at": event.occurred_at,
         "projected_at": projected_at,
     }
+
+
+@_rows.register
+def _(event: DeadLetterNoticed, projected_at: datetime) -> dict[str, list[Row]]:
+    return {"dead_letters": [event.model_dump(include=set(DEAD_LETTER_COLUMNS))]}
 
 
 @_rows.register

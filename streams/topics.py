@@ -25,6 +25,7 @@ from streams.customers import (
     ReturnPurchase,
     identity_key,
 )
+from streams.deadletter import DeadLetterNoticed
 from streams.erasure import (
     CustomerErased,
     CustomerErasureRequested,
@@ -375,6 +376,16 @@ FRAUD_ALERTS = TopicSpec(
     description="Fraud alerts for loss prevention: rule, severity, entity, evidence, window; dedupe on alert_id.",
     retention_ms=365 * 24 * 3600 * 1000,
 )
+DEAD_LETTER_NOTICES = TopicSpec(
+    name="ops.dead-letter-notices",
+    events=(DeadLetterNoticed,),
+    key="<source topic>",
+    key_of=lambda e: e.source_topic,
+    writer="every stage that dead-letters (runtime/dead_letters.py, the router)",
+    partitions=1,
+    description="One notice per dead-lettered record: where from, why, size, SHA-256 and a preview with personal "
+                "data masked; the raw bytes stay on the operator-only `.dlq` topics.",
+)
 AUDIT_REQUESTS = TopicSpec(
     name="audit.http-requests",
     events=(HttpRequestAudited,),
@@ -506,6 +517,7 @@ INTERNAL_TOPICS: tuple[TopicSpec, ...] = (
     FRAUD_FACTS,
     FRAUD_ALERTS,
     AUDIT_REQUESTS,
+    DEAD_LETTER_NOTICES,
 )
 ALL_TOPICS: tuple[TopicSpec, ...] = (INGEST_TOPICS + INTERNAL_TOPICS + LOYALTY_TOPICS + FULFILMENT_TOPICS
                                      + PRICING_TOPICS)

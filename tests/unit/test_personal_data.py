@@ -13,8 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from analytics.batch import Batch
-from analytics.redaction import dead_letter_row
-from analytics.rows import rows_for
+from analytics.rows import DEAD_LETTER_COLUMNS, rows_for
 from analytics.store import Projection
 from domain.erasure import CustomerRecord, at_customer, at_identifier, enrolments
 from domain.fraud_facts import facts_for
@@ -23,6 +22,7 @@ from domain.identity_log import IdentityRecord, resolve
 from domain.movements import sku_commands_for
 from domain.pricing.routing import book_entries_for, redemptions_for
 from domain.purchases import PurchaseRecord, settle
+from domain.redaction import notice_of
 from sim.config import SimConfig
 from sim.publish import generate
 from streams.base import Event
@@ -39,7 +39,7 @@ from streams.customers import (
 from streams.deadletter import DeadLetter
 from streams.erasure import CustomerErasureRequested, EnrolIdentifier, EraseCustomer, FoldCustomer, ForgetIdentifier
 from streams.pos import CustomerRef
-from streams.topics import BY_NAME, IDENTITY_REQUESTS
+from streams.topics import BY_NAME, DEAD_LETTER_NOTICES, IDENTITY_REQUESTS
 
 KEY = b"a secret identity key"
 AT = datetime(2026, 11, 26, 18, tzinfo=UTC)
@@ -166,7 +166,11 @@ def test_no_raw_identifier_reaches_an_internal_topic_a_table_or_duckdb(tmp_path:
     assert [s for s in secrets if s in stored] == []
 
 
-def test_a_dead_letter_row_keeps_a_digest_and_a_masked_preview_never_the_identifiers(tmp_path: Path) -> None:
+def dead_letter_row(dlq_topic: str, partition: int, offset: int, letter: DeadLetter) -> dict[str, Any]:
+    return notice_of(letter, dlq_topic, partition, offset).model_dump(include=set(DEAD_LETTER_COLUMNS))
+
+
+def test_a_dead_letter_notice_keeps_a_digest_and_a_masked_preview_never_the_identifiers(tmp_path: Path) -> None:
     sale = next(e for e in the_day() if getattr(e, "customer", None) is not None)
     secrets = raw_identifiers(sale.model_dump(mode="json"))
     raw = encode(sale)
@@ -185,8 +189,9 @@ def test_a_dead_letter_row_keeps_a_digest_and_a_masked_preview_never_the_identif
     assert '"value":"[masked]"' in preview and sale.occurred_at.isoformat()[:19] in preview
     projection = Projection(tmp_path / "omni.duckdb", tmp_path / "analytics.duckdb")
     batch = Batch()
-    batch.rows["dead_letters"] = [dead_letter_row("pos.transactions.dlq", 0, 4, replace(letter, raw=raw))]
-    projection.write(batch.frames(), {("pos.transactions.dlq", 0): 5})
+    notice = notice_of(replace(letter, raw=raw), "pos.transactions.dlq", 0, 4)  # as the sink reads it
+    assert batch.add_events(DEAD_LETTER_NOTICES, [encode(notice)], AT, 1_000_000) == 0
+    projection.write(batch.frames(), {("ops.dead-letter-notices", 0): 1})
     assert projection.con.execute("select preview, raw_sha256 from dead_letters").fetchall() == [
         (preview, hashlib.sha256(raw).hexdigest())]
 

@@ -1,7 +1,10 @@
-"""A dead letter as DuckDB keeps it: the raw bytes' size, digest and a preview with personal data masked.
+"""A dead letter as others may see it: the raw bytes' size, digest and a preview with personal data masked.
 
-Dead-letter topics keep the raw bytes for replay (readable by the operator only); DuckDB is read
-by analysts, so it gets a preview in which anything that could identify a person is masked:
+Dead-letter topics keep the raw bytes for replay, readable by the operator principal only. The
+stage that dead-letters a record also publishes a notice of it (`streams.deadletter.notice_of`,
+topic `ops.dead-letter-notices`) with only what this module leaves: the sink, the dashboard and
+DuckDB's analysts read that, never the raw bytes. The preview masks anything that could identify
+a person:
 
 - JSON: the structure, keys and harmless values stay; every string in a field that names a
   person or an identifier (`value` of a customer reference, `email`, `phone`, `device_id`,
@@ -22,7 +25,7 @@ import json
 import re
 from typing import Any
 
-from streams.deadletter import DeadLetter
+from streams.deadletter import DeadLetter, DeadLetterNoticed
 
 PREVIEW_CHARS = 400
 MASK, EMAIL, NUMBER = "[masked]", "[email]", "[number]"
@@ -39,17 +42,6 @@ OWN_FIELDS = frozenset({
 _EMAIL = re.compile(r"[^\s\"'<>@,;:]+@[^\s\"'<>,;:]*")
 _NUMBER = re.compile(r"(?!\d{4}-\d\d-\d\d)\+?\d(?:[\s\-./()]?\d){7,}")  # not a date
 _FIELD_VALUE = re.compile(r'("(?:' + "|".join(sorted(PERSONAL_FIELDS)) + r')"\s*:\s*")((?:[^"\\]|\\.)*)')
-
-
-def dead_letter_row(dlq_topic: str, dlq_partition: int, dlq_offset: int, letter: DeadLetter) -> dict[str, Any]:
-    """The `dead_letters` row of a dead letter read at that place."""
-    return {
-        "dlq_topic": dlq_topic, "dlq_partition": dlq_partition, "dlq_offset": dlq_offset,
-        "source_topic": letter.source_topic, "source_partition": letter.source_partition,
-        "source_offset": letter.source_offset, "reason": mask_text(letter.reason), "consumer": letter.consumer,
-        "raw_bytes": len(letter.raw or b""), "failed_at": letter.failed_at, "raw_sha256": digest(letter.raw),
-        "preview": preview(letter.raw),
-    }
 
 
 def digest(raw: bytes | None) -> str:
@@ -91,3 +83,15 @@ def _masked(value: Any, personal: bool, own: bool = False) -> Any:
 
 def _truncate(text: str) -> str:
     return text if len(text) <= PREVIEW_CHARS else text[:PREVIEW_CHARS - 1] + "…"
+
+
+def notice_of(letter: DeadLetter, dlq_topic: str, dlq_partition: int, dlq_offset: int) -> DeadLetterNoticed:
+    """What others than the operator may see of a dead letter: no raw bytes, personal data masked."""
+    return DeadLetterNoticed(
+        event_id=f"dlq:{dlq_topic}:{dlq_partition}:{dlq_offset}"[:100], occurred_at=letter.failed_at,
+        source_node="ops", dlq_topic=dlq_topic, dlq_partition=dlq_partition, dlq_offset=dlq_offset,
+        source_topic=letter.source_topic, source_partition=letter.source_partition,
+        source_offset=letter.source_offset, reason=mask_text(letter.reason)[:2000],
+        consumer=letter.consumer[:200], raw_bytes=len(letter.raw or b""), raw_sha256=digest(letter.raw),
+        preview=preview(letter.raw), failed_at=letter.failed_at,
+    )
