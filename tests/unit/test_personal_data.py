@@ -221,3 +221,17 @@ def test_an_erasure_fact_drops_the_hashed_identifier_from_the_erased_customers_m
                                   "order by event_id").fetchall()
     assert rows == [("m1", "cus-b", "cus-a", None), ("m2", "cus-d", "cus-c", "idh-" + "2".zfill(40)),
                     ("m3", "cus-e", "cus-b", None)]
+
+
+def test_masking_a_huge_dead_letter_takes_linear_time_and_still_masks_what_the_preview_shows() -> None:
+    import time
+
+    from domain.redaction import mask_text, preview
+
+    started = time.process_time()
+    for raw in (b"x" * 1_000_000, json.dumps({"note": "y" * 1_000_000}).encode(), b"a." * 500_000,
+                json.dumps({"note": "mail me at ann@example.org " + "z" * 900_000}).encode()):
+        shown = preview(raw)
+        assert len(shown) <= 400 and "ann@example.org" not in shown
+    assert "[email]" in mask_text("contact: bo@example.org " + "q" * 1_000_000)
+    assert time.process_time() - started < 5.0  # CPU seconds; quadratic, a 1 MB record took minutes
