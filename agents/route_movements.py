@@ -28,6 +28,7 @@ from domain.fraud_facts import facts_for
 from domain.identity import InvalidIdentifierError, identity_requests_for
 from domain.movements import batch_places, sku_commands_for
 from domain.pricing.routing import book_entries_for, redemptions_for
+from domain.redaction import notice_of
 from ops.metrics import DEAD_LETTERS, EVENTS
 from runtime import lags
 from runtime.app import app, settings
@@ -38,6 +39,7 @@ from streams.codec import DecodeError, decode
 from streams.deadletter import DeadLetter, now_utc
 from streams.fraud import FraudTick
 from streams.topics import (
+    DEAD_LETTER_NOTICES,
     FRAUD_FACTS,
     IDENTITY_REQUESTS,
     INGEST_TOPICS,
@@ -240,8 +242,10 @@ async def _dead_letter(
     DEAD_LETTERS.labels(source).inc()
     log.warning("dead-lettered %s[%d]@%d to %s%s: %s", record.topic, record.partition, record.offset,
                 settings.topic_prefix, dlq_name, reason)
-    return await producer.send(settings.topic_prefix + dlq_name, key=letter.key, value=letter.raw,
-                               headers=letter.headers())
+    dlq_topic = settings.topic_prefix + dlq_name
+    sent = await producer.send(dlq_topic, key=letter.key, value=letter.raw, headers=letter.headers())
+    at = await sent  # rare: the notice names the dead letter's offset, so wait for it
+    return await publish(DEAD_LETTER_NOTICES, notice_of(letter, dlq_topic, at.partition, at.offset), via=producer)
 
 
 def _report_lag(consumer: AIOKafkaConsumer) -> None:

@@ -17,8 +17,8 @@ the caller decodes that batch record by record, so a bad record is skipped and c
 `fraud.alerts` stays on that path: its evidence is free-form JSON the row re-serialises. So does
 `fulfilment.decisions`: its maps (`network_versions`, `snapshot_offsets`, the candidates'
 `criteria`) have free keys, which Arrow's JSON reader cannot type (it reads objects as structs
-of known fields). So do polls smaller than MIN_RECORDS, which the set-up cost of a call makes
-cheaper one by one.
+of known fields). So does `customers.erasures`: a few records a day. So do polls smaller than
+MIN_RECORDS, which the set-up cost of a call makes cheaper one by one.
 """
 
 from __future__ import annotations

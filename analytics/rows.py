@@ -11,6 +11,8 @@ from analytics import audit_rows, fulfilment_rows, pricing_rows
 from streams.audit import HttpRequestAudited
 from streams.base import Event
 from streams.customers import CustomersMerged, PurchaseRecorded
+from streams.deadletter import DeadLetterNoticed
+from streams.erasure import CustomerErased
 from streams.fraud import FraudAlert
 from streams.fulfilment import FulfilmentDecided, NodeDefined, StoreResponded, TransferSuggested
 from streams.holds import HoldAnswered
@@ -22,13 +24,18 @@ from streams.pricing import PriceChanged, ProductDescribed, PromotionDefined, Pr
 from streams.redemptions import BasketPriced, PricingVariance, PromotionUsed
 
 Row = dict[str, Any]
+DEAD_LETTER_COLUMNS = frozenset({  # a notice is a dead_letters row, field for field
+    "dlq_topic", "dlq_partition", "dlq_offset", "source_topic", "source_partition", "source_offset", "reason",
+    "consumer", "raw_bytes", "failed_at", "raw_sha256", "preview",
+})
 FACT_TABLES = (
     "fct_sales_lines", "fct_return_lines", "fct_stock_movements", "fct_order_status", "fct_loyalty_entries",
     "fct_tier_changes", "fct_customer_purchases", "fct_customer_merges", "fct_holds", "fct_fulfillment",
     "fct_availability", "fct_price_changes", "fct_fraud_alerts", "fct_fulfilment_decisions", "fct_fulfilment_shipments",
     "fct_node_versions", "fct_store_responses", "fct_transfer_suggestions", "fct_priced_baskets",
     "fct_basket_promotions", "fct_promotion_uses", "fct_pricing_variances", "fct_promotion_versions",
-    "fct_product_descriptions", "fct_book_entries", "fct_sale_pricing", "fct_sale_promotions", "fct_http_request",
+    "fct_product_descriptions", "fct_book_entries", "fct_sale_pricing", "fct_sale_promotions", "fct_customer_erasures",
+    "fct_http_request",
 )
 # Statuses the order saga decides; shipped and picked_up come from the node's own event instead.
 SAGA_MILESTONES = frozenset({
@@ -94,6 +101,11 @@ def _sale_line(
         "occurred_at": event.occurred_at,
         "projected_at": projected_at,
     }
+
+
+@_rows.register
+def _(event: DeadLetterNoticed, projected_at: datetime) -> dict[str, list[Row]]:
+    return {"dead_letters": [event.model_dump(include=set(DEAD_LETTER_COLUMNS))]}
 
 
 @_rows.register
@@ -181,6 +193,15 @@ def _(event: CustomersMerged, projected_at: datetime) -> dict[str, list[Row]]:
         "event_id": event.event_id, "merged": event.merged, "merged_since": event.merged_since,
         "survivor": event.survivor, "survivor_since": event.survivor_since, "identifier": event.identifier,
         "occurred_at": event.occurred_at, "projected_at": projected_at,
+    }]}
+
+
+@_rows.register
+def _(event: CustomerErased, projected_at: datetime) -> dict[str, list[Row]]:
+    return {"fct_customer_erasures": [{
+        "event_id": event.event_id, "customer_id": event.customer_id, "linked": event.linked,
+        "identifiers_forgotten": event.identifiers_forgotten, "request_event_id": event.request_event_id,
+        "requested_at": event.requested_at, "occurred_at": event.occurred_at, "projected_at": projected_at,
     }]}
 
 

@@ -32,12 +32,12 @@ from analytics.writer import WriterThread
 from ops import http, logs
 from settings import Settings
 from streams import admin
-from streams.deadletter import DeadLetter
 from streams.topics import (
-    ALL_TOPICS,
     AUDIT_REQUESTS,
+    CUSTOMERS_ERASURES,
     CUSTOMERS_MERGES,
     CUSTOMERS_PURCHASES,
+    DEAD_LETTER_NOTICES,
     FRAUD_ALERTS,
     FULFILMENT_DECISIONS,
     FULFILMENT_NETWORK,
@@ -65,9 +65,9 @@ FETCH_MIN_BYTES = 1024 * 1024
 
 FACT_SOURCES: tuple[TopicSpec, ...] = (
     POS_TRANSACTIONS, WEB_ORDERS, INVENTORY_LEDGER, ORDERS_STATUS, LOYALTY_LEDGER, LOYALTY_TIERS, CUSTOMERS_PURCHASES,
-    CUSTOMERS_MERGES, INVENTORY_HOLD_ANSWERS, INVENTORY_AVAILABILITY, PRICING_CHANGES, FRAUD_ALERTS,
+    CUSTOMERS_MERGES, CUSTOMERS_ERASURES, INVENTORY_HOLD_ANSWERS, INVENTORY_AVAILABILITY, PRICING_CHANGES, FRAUD_ALERTS,
     FULFILMENT_NETWORK, FULFILMENT_DECISIONS, FULFILMENT_STORE_RESPONSES, INVENTORY_TRANSFER_SUGGESTIONS,
-    PRICING_BOOK, PRICING_USES, PRICING_VARIANCES, PRICING_BASKETS, AUDIT_REQUESTS,
+    PRICING_BOOK, PRICING_USES, PRICING_VARIANCES, PRICING_BASKETS, AUDIT_REQUESTS, DEAD_LETTER_NOTICES,
 )
 
 
@@ -78,7 +78,6 @@ class Sink:
         self.projection = Projection(settings.duckdb_path, settings.analytics_path)
         self.consumer: AIOKafkaConsumer  # made in start(): aiokafka binds it to the running loop
         self.duckdb = WriterThread()
-        self.dlq_names = {self.prefix + spec.dlq_name for spec in ALL_TOPICS}
         self.running = True
         self.last_commit = time.time()
         self.last_snapshot = 0.0
@@ -104,7 +103,7 @@ class Sink:
             self.duckdb.close()
 
     async def assign(self) -> list[TopicPartition]:
-        names = [spec.full_name(self.prefix) for spec in FACT_SOURCES] + sorted(self.dlq_names)
+        names = [spec.full_name(self.prefix) for spec in FACT_SOURCES]
         tps = await partitions(self.consumer, names)
         self.consumer.assign(tps)
         stored = self.projection.next_offsets()
@@ -163,24 +162,11 @@ class Sink:
         batch.offsets[(topic, records[-1].partition)] = records[-1].offset + 1
         append_ms = [record.timestamp for record in records]
         batch.append_ms.extend(append_ms)
-        if topic in self.dlq_names:
-            skipped = self._add_dead_letters(batch, records)
-        else:
-            skipped = batch.add_events(spec_for(topic, self.prefix), (record.value for record in records),
-                                       datetime.now(UTC), self.settings.max_event_bytes, append_ms)
+        skipped = batch.add_events(spec_for(topic, self.prefix), (record.value for record in records),
+                                   datetime.now(UTC), self.settings.max_event_bytes, append_ms)
         if skipped:
             m.SKIPPED.labels(name).inc(skipped)
 
-    def _add_dead_letters(self, batch: Batch, records: list[ConsumerRecord]) -> int:
-        """Dead letters become `dead_letters` rows; how many were unreadable (skipped)."""
-        skipped = 0
-        for record in records:
-            try:
-                batch.rows["dead_letters"].append(_dead_letter_row(record))
-            except (KeyError, ValueError, UnicodeDecodeError):
-                skipped += 1
-                log.error("unreadable dead letter %s[%d]@%d skipped", record.topic, record.partition, record.offset)
-        return skipped
 
     async def commit(self, batch: Batch) -> None:
         """Hand the batch's transaction to the DuckDB thread once its previous job has finished."""
@@ -301,22 +287,6 @@ async def partitions(reader: AIOKafkaConsumer, names: list[str], timeout_s: floa
             raise SystemExit(f"sink: topics {', '.join(missing[:5])} have no partitions after {timeout_s:.0f} s; "
                              "is the broker up and were the topics created (python -m streams.admin)?")
         await asyncio.sleep(0.3)
-
-
-def _dead_letter_row(record: ConsumerRecord) -> dict[str, Any]:
-    letter = DeadLetter.from_record(record.key, record.value, list(record.headers or []))
-    return {
-        "dlq_topic": record.topic,
-        "dlq_partition": record.partition,
-        "dlq_offset": record.offset,
-        "source_topic": letter.source_topic,
-        "source_partition": letter.source_partition,
-        "source_offset": letter.source_offset,
-        "reason": letter.reason,
-        "consumer": letter.consumer,
-        "raw_bytes": len(letter.raw or b""),
-        "failed_at": letter.failed_at,
-    }
 
 
 def main() -> None:

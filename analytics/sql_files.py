@@ -20,6 +20,7 @@ SCHEMA = (
     "fct_tier_changes",
     "fct_customer_purchases",
     "fct_customer_merges",
+    "fct_customer_erasures",
     "fct_fraud_alerts",
     "fct_holds",
     "fct_fulfillment",

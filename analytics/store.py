@@ -27,6 +27,7 @@ log = logging.getLogger("omnistream.duckdb")
 STORAGE: dict[str, str | bool | int | float | list[str]] = {"storage_compatibility_version": "v1.4.0"}
 CLI_READABLE_VERSIONS = range(64, 69)
 STATUS_KEEP = "1 day"
+_EMPTY = pl.DataFrame()
 
 
 @cache
@@ -133,6 +134,8 @@ class Projection:
             for table, frame in frames.items():
                 if frame.height:
                     inserted[table] = self._insert(table, frame)
+            if frames.get("fct_customer_erasures", _EMPTY).height or frames.get("fct_customer_merges", _EMPTY).height:
+                self.con.execute(sql("erase_customer_links"))
             self._insert_offsets(offsets)
             self.con.commit()
         except Exception:

@@ -100,7 +100,6 @@ def rules(prefix: str, app_id: str) -> list[Rule]:
         # The others may see the registry's metadata (streams.admin checks the topics exist), not its records.
         Rule(SINK, TOPIC, "every registry and dead-letter topic", registry + dead_letters, metadata),
         Rule(SINK, TOPIC, "the sink's sources (analytics.sink.FACT_SOURCES)", wire(sink_sources()), ("READ",)),
-        Rule(SINK, TOPIC, "every dead-letter topic (the dead_letters projection)", dead_letters, ("READ",)),
         Rule(TILL, TOPIC, "every registry and dead-letter topic", registry + dead_letters, metadata),
         Rule(TILL, TOPIC, "the ingest topics (INGEST_TOPICS)", wire(TILL_WRITES), ("WRITE",)),
         Rule(TILL, TOPIC, "the price book", wire(TILL_READS), ("READ",)),

@@ -38,6 +38,7 @@ from streams.customers import (
     PurchaseUnits,
     ReturnPurchase,
 )
+from streams.erasure import CustomerErasureRequested, EraseCustomer
 from streams.orders import OrderCancelled, OrderPickedUp, OrderPlaced, OrderShipped
 from streams.pos import CustomerRef, IdentifierKind, PosReturn, PosSale
 from streams.redemptions import PricingStamp
@@ -173,7 +174,7 @@ ONLINE_NODE = "web"  # a return of an online order names it: original_node "web"
 
 def identity_requests_for(event: object, key: bytes) -> list[Event]:
     """What identity resolution must do for an ingest event: attribute a purchase to its
-    customer, complete, cancel or return (part of) one, or apply a link. Raw identifiers are
+    customer, complete, cancel or return (part of) one, apply a link, or erase a customer. Raw identifiers are
     hashed here and never travel further."""
     if isinstance(event, PosSale) and event.customer is not None:
         return [_identify(event, event.customer, key, purchase_key_of_sale(event.source_node, event.receipt_id),
@@ -208,6 +209,12 @@ def identity_requests_for(event: object, key: bytes) -> list[Event]:
         identifier = hashed(event.identifier.kind, normalise(event.identifier.kind, event.identifier.value), key)
         return [LinkIdentifiers(event_id=event.event_id, occurred_at=event.occurred_at,
                                 source_node=event.source_node, known=known, identifier=identifier)]
+    if isinstance(event, CustomerErasureRequested):
+        who = event.identifier
+        named_by = None if who is None else hashed(who.kind, normalise(who.kind, who.value), key)
+        return [EraseCustomer(event_id=derived_id(event.event_id, "erase"), occurred_at=event.occurred_at,
+                              source_node=event.source_node, customer_id=None if named_by else event.customer_id,
+                              identifier=named_by, request_event_id=event.event_id, requested_at=event.occurred_at)]
     if isinstance(event, CustomerDeviceSeen):  # shared devices never merge customers: nothing to resolve,
         normalise(event.known_as.kind, event.known_as.value)  # but a bad identifier still goes to the DLQ
     return []

@@ -63,7 +63,7 @@ class Held:
     topic: str
     partition: int
     key: bytes
-    value: bytes
+    value: bytes | None  # None: a tombstone (the key is deleted)
 
 
 _held: list[Held] | None = None  # the changelog records of the Pending being flushed
@@ -84,6 +84,17 @@ def write(table: TableT[Any, Any], key: Any, value: Any) -> None:
     raw_value, _ = changelog.prepare_value(value, t.value_serializer)
     _held.append(Held(t, changelog.get_topic_name(), t.partition_for_key(key), raw_key, raw_value))
     t.data[key] = value
+
+
+def delete(table: TableT[Any, Any], key: Any) -> None:
+    """What `del table[key]` does, as `write` does an assignment: the store forgets the key now, a
+    tombstone (null value) is held for the checkpoint; compaction then drops the key's records."""
+    assert _held is not None, "table writes belong in a Pending's flush (runtime/batch.py)"
+    t = cast(Any, table)
+    changelog = t.changelog_topic
+    raw_key, _ = changelog.prepare_key(key, t.key_serializer)
+    _held.append(Held(t, changelog.get_topic_name(), t.partition_for_key(key), raw_key, None))
+    t.data.pop(key, None)
 
 
 async def send(records: list[Held], producer: Any) -> Callable[[], Awaitable[None]]:

@@ -9,11 +9,13 @@ from typing import Any
 
 from faust.types import Message
 
+from domain.redaction import notice_of
 from ops.metrics import DEAD_LETTERS
 from runtime.app import app, settings
+from runtime.publish import publish
 from streams.codec import DecodeError, decode
 from streams.deadletter import DeadLetter, now_utc
-from streams.topics import TopicSpec
+from streams.topics import DEAD_LETTER_NOTICES, TopicSpec
 
 log = logging.getLogger("omnistream.dlq")
 
@@ -29,14 +31,17 @@ async def send_dead_letter(spec: TopicSpec, message: Message, reason: str, consu
         consumer=consumer,
         failed_at=now_utc(),
     )
-    await app.producer.send(
-        topic=settings.topic_prefix + spec.dlq_name,
+    dlq_topic = settings.topic_prefix + spec.dlq_name
+    sent = await app.producer.send(
+        topic=dlq_topic,
         key=letter.key,
         value=letter.raw,
         partition=None,
         timestamp=None,
         headers=letter.headers(),
     )
+    at = await sent  # rare: the notice names the dead letter's offset, so wait for it
+    await publish(DEAD_LETTER_NOTICES, notice_of(letter, dlq_topic, at.partition, at.offset))
     DEAD_LETTERS.labels(spec.name).inc()
     log.warning(
         "dead-lettered %s[%d]@%d to %s: %s",

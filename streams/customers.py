@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from streams.base import Event, Id, NodeId, Record, Sku, UtcDatetime
+from streams.erasure import EnrolIdentifier, EraseCustomer, FoldCustomer, ForgetIdentifier
 from streams.pos import CustomerRef
 
 
@@ -148,7 +149,15 @@ class CustomersMerged(Event):
 
 
 def identity_key(request: Event) -> str:
-    """Identity requests are keyed by the record they change: an identifier or a purchase."""
+    """Identity requests are keyed by the record they change: an identifier, a purchase or a customer."""
+    if isinstance(request, EnrolIdentifier | FoldCustomer):
+        return request.customer_id
+    if isinstance(request, EraseCustomer):
+        key = request.identifier or request.customer_id
+        assert key is not None, "an erasure names an identifier or a customer"
+        return key
+    if isinstance(request, ForgetIdentifier):
+        return request.identifier
     if isinstance(request, LinkIdentifiers):
         return request.known
     if isinstance(request, IdentifyPurchase | ClaimIdentifier):

@@ -4,6 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Annotated, Literal
+
+from pydantic import Field
+
+from streams.base import Event, UtcDatetime
 
 # Kafka Connect's convention: the value and key stay byte-for-byte what was received, so a
 # fixed record can be re-published as it is; the context travels in headers.
@@ -58,3 +63,28 @@ class DeadLetter:
 
 def now_utc() -> datetime:
     return datetime.now(UTC)
+
+
+class DeadLetterNoticed(Event):
+    """A record was dead-lettered: where it came from and went, why, and a masked preview.
+
+    The `.dlq` topics keep the raw bytes for replay and are readable by the operator only; this
+    notice is what everyone else (the sink, DuckDB's analysts) sees of a dead letter. `preview`
+    is the record with personal data masked (`domain/redaction.py`), `raw_sha256` finds the raw
+    record again in its `.dlq` topic. The `event_id` names the dead letter's place in its `.dlq`
+    topic, so a notice published again is the same fact.
+    """
+
+    type: Literal["deadletter.noticed"] = "deadletter.noticed"
+    dlq_topic: Annotated[str, Field(min_length=1, max_length=249)]
+    dlq_partition: int = Field(ge=0)
+    dlq_offset: int = Field(ge=0)
+    source_topic: Annotated[str, Field(min_length=1, max_length=249)]
+    source_partition: int = Field(ge=0)
+    source_offset: int = Field(ge=-1)
+    reason: Annotated[str, Field(max_length=2000)]
+    consumer: Annotated[str, Field(max_length=200)]
+    raw_bytes: int = Field(ge=0)
+    raw_sha256: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
+    preview: Annotated[str, Field(max_length=400)]
+    failed_at: UtcDatetime

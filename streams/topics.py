@@ -25,6 +25,15 @@ from streams.customers import (
     ReturnPurchase,
     identity_key,
 )
+from streams.deadletter import DeadLetterNoticed
+from streams.erasure import (
+    CustomerErased,
+    CustomerErasureRequested,
+    EnrolIdentifier,
+    EraseCustomer,
+    FoldCustomer,
+    ForgetIdentifier,
+)
 from streams.fraud import (
     FraudAlert,
     FraudTick,
@@ -138,6 +147,12 @@ def _price_or_promotion(event: PriceChanged | ProductDescribed | PromotionChange
     return event.group_id if isinstance(event, PromotionGroupDefined) else event.promotion_id
 
 
+def _identifiers_key(event: CustomerIdentifierLinked | CustomerDeviceSeen | CustomerErasureRequested) -> str:
+    if isinstance(event, CustomerErasureRequested):
+        return event.identifier.value if event.identifier is not None else str(event.customer_id)
+    return event.known_as.value
+
+
 def _hold_request(event: PlaceHold | CommitHold | ReleaseHold) -> str:
     return event.order_id if isinstance(event, PlaceHold) else event.hold_id
 
@@ -185,13 +200,13 @@ INVENTORY_TRANSFERS = TopicSpec(
 )
 CUSTOMER_IDENTIFIERS = TopicSpec(
     name="customers.identifiers",
-    events=(CustomerIdentifierLinked, CustomerDeviceSeen),
-    key="the known identifier's value",
-    key_of=lambda e: e.known_as.value,
-    writer="tills, web shop and app (enrolment, account changes)",
+    events=(CustomerIdentifierLinked, CustomerDeviceSeen, CustomerErasureRequested),
+    key="the known identifier's value (an erasure request: its identifier's value or its customer id)",
+    key_of=_identifiers_key,
+    writer="tills, web shop and app (enrolment, account changes); the back office (erasure requests)",
     partitions=INGEST_PARTITIONS,
-    description="A customer identifier linked to another, or an account seen on a device; raw values, "
-                "hashed by the router.",
+    description="A customer identifier linked to another, an account seen on a device, or a customer's "
+                "erasure request; raw values, hashed by the router.",
 )
 PRICING_CHANGES = TopicSpec(
     name="pricing.changes",
@@ -254,13 +269,14 @@ ORDERS_STATUS = TopicSpec(
 IDENTITY_REQUESTS = TopicSpec(
     name="identity.requests",
     events=(IdentifyPurchase, LinkIdentifiers, ClaimIdentifier, AttributePurchase, FulfilPurchase, CancelPurchase,
-            ReturnPurchase),
-    key="hashed identifier (idh-...) or purchase key (`<store>/<receipt>`, `order/<id>`): co-partitioned with "
-        "the identities and purchases tables",
+            ReturnPurchase, EnrolIdentifier, FoldCustomer, EraseCustomer, ForgetIdentifier),
+    key="hashed identifier (idh-...), purchase key (`<store>/<receipt>`, `order/<id>`) or customer id "
+        "(cus-...): co-partitioned with the identities, purchases and customers tables",
     key_of=identity_key,
     writer="agent route_movements (hashing raw identifiers) and agent resolve_identities (claims, attributions)",
     partitions=INGEST_PARTITIONS,
-    description="Identity resolution's log: purchases to attribute, complete, cancel or return, links to apply.",
+    description="Identity resolution's log: purchases to attribute, complete, cancel or return, links to apply, "
+                "customers' identifiers to index and erase.",
     retention_ms=WEEK_MS,
 )
 CUSTOMERS_MERGES = TopicSpec(
@@ -271,6 +287,16 @@ CUSTOMERS_MERGES = TopicSpec(
     writer="agent resolve_identities",
     partitions=INGEST_PARTITIONS,
     description="Two customers found to be one, and which survives (the one seen first).",
+)
+CUSTOMERS_ERASURES = TopicSpec(
+    name="customers.erasures",
+    events=(CustomerErased,),
+    key="the erased customer id",
+    key_of=lambda e: e.customer_id,
+    writer="agent resolve_identities",
+    partitions=INGEST_PARTITIONS,
+    description="Customers whose identifiers were forgotten on request: who and when, never an identifier.",
+    retention_ms=365 * 24 * 3600 * 1000,
 )
 LOYALTY_COMMANDS = TopicSpec(
     name="loyalty.commands",
@@ -349,6 +375,16 @@ FRAUD_ALERTS = TopicSpec(
     partitions=INGEST_PARTITIONS,
     description="Fraud alerts for loss prevention: rule, severity, entity, evidence, window; dedupe on alert_id.",
     retention_ms=365 * 24 * 3600 * 1000,
+)
+DEAD_LETTER_NOTICES = TopicSpec(
+    name="ops.dead-letter-notices",
+    events=(DeadLetterNoticed,),
+    key="<source topic>",
+    key_of=lambda e: e.source_topic,
+    writer="every stage that dead-letters (runtime/dead_letters.py, the router)",
+    partitions=1,
+    description="One notice per dead-lettered record: where from, why, size, SHA-256 and a preview with personal "
+                "data masked; the raw bytes stay on the operator-only `.dlq` topics.",
 )
 AUDIT_REQUESTS = TopicSpec(
     name="audit.http-requests",
@@ -461,8 +497,8 @@ INGEST_TOPICS: tuple[TopicSpec, ...] = (
 )
 # Written by outside systems too, but read by one agent (not the router), which dead-letters.
 LOYALTY_TOPICS: tuple[TopicSpec, ...] = (
-    IDENTITY_REQUESTS, CUSTOMERS_MERGES, CUSTOMERS_PURCHASES, LOYALTY_COMMANDS, LOYALTY_ANSWERS, LOYALTY_LEDGER,
-    LOYALTY_TIERS,
+    IDENTITY_REQUESTS, CUSTOMERS_MERGES, CUSTOMERS_PURCHASES, CUSTOMERS_ERASURES, LOYALTY_COMMANDS, LOYALTY_ANSWERS,
+    LOYALTY_LEDGER, LOYALTY_TIERS,
 )
 # Fulfilment: the network (every worker reads it whole), decisions, store responses, suggestions.
 FULFILMENT_TOPICS: tuple[TopicSpec, ...] = (
@@ -481,6 +517,7 @@ INTERNAL_TOPICS: tuple[TopicSpec, ...] = (
     FRAUD_FACTS,
     FRAUD_ALERTS,
     AUDIT_REQUESTS,
+    DEAD_LETTER_NOTICES,
 )
 ALL_TOPICS: tuple[TopicSpec, ...] = (INGEST_TOPICS + INTERNAL_TOPICS + LOYALTY_TOPICS + FULFILMENT_TOPICS
                                      + PRICING_TOPICS)

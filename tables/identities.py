@@ -1,10 +1,10 @@
-"""The identities table: hashed identifier -> its customer (domain/identity_log.py)."""
+"""The identities table: hashed identifier -> its customer (domain/identity_log.py); erasure deletes."""
 
 from __future__ import annotations
 
 from domain.identity_log import IdentityRecord
 from runtime.app import app
-from runtime.batch import Pending, write
+from runtime.batch import Pending, delete, write
 from streams.topics import IDENTITY_REQUESTS
 from tables.options import ROCKSDB_OPTIONS
 
@@ -22,12 +22,15 @@ def _read(identifier: str) -> IdentityRecord | None:
     return None if raw is None else IdentityRecord.model_validate_json(raw)
 
 
-def _write(identifier: str, record: IdentityRecord) -> None:
-    write(identities_table, identifier, record.model_dump_json(exclude_defaults=True).encode())
+def _write(identifier: str, record: IdentityRecord | None) -> None:
+    if record is None:  # erased (domain/erasure.py)
+        delete(identities_table, identifier)
+    else:
+        write(identities_table, identifier, record.model_dump_json(exclude_defaults=True).encode())
 
 
 # The stage's decided values, written at each checkpoint (runtime/batch.py).
-identity_state: Pending[str, IdentityRecord | None] = Pending(_read, _write)  # type: ignore[arg-type]
+identity_state: Pending[str, IdentityRecord | None] = Pending(_read, _write)
 
 
 def get_identity(key: str) -> IdentityRecord | None:

@@ -5,7 +5,9 @@ create table if not exists fct_customer_merges (
     merged_since    timestamptz,
     survivor        varchar not null,
     survivor_since  timestamptz,
-    identifier      varchar not null,   -- the hashed identifier both claimed
+    identifier      varchar,            -- the hashed identifier both claimed; null once either is erased
     occurred_at     timestamptz not null,
     projected_at    timestamptz not null
 );
+-- databases made before erasure
+alter table fct_customer_merges alter column identifier drop not null;

@@ -151,11 +151,16 @@ def test_a_till_sale_reaches_stock_and_duckdb_and_each_principal_is_refused_what
         assert KafkaConsumer(bootstrap_servers=operator.bootstrap,
                              **operator.security.kafka_python_kwargs()).partitions_for_topic(wallets)
 
-        # Dead letters: the worker wrote one, the operator reads it, the till and the web shop may not.
+        # Dead letters: the worker wrote one, the operator reads it; the sink, the till and the web shop may
+        # not. DuckDB has the dead letter from its notice: size, digest and a masked preview, no raw bytes.
         dlq = POS_TRANSACTIONS.full_name(prefix) + ".dlq"
         letters = wait_for(lambda: read_dead_letters(operator, dlq), lambda rs: len(rs) == 1, 60, "the dead letter")
         assert DeadLetter.from_record(letters[0].key, letters[0].value, letters[0].headers).raw == b"not json at all"
-        for refused in (till, web):
+        noticed = wait_for(lambda: scalar(snapshot, "select count(*) from dead_letters where source_offset >= 0"),
+                           lambda n: n == 1, 90, "the dead letter's notice in DuckDB")
+        assert noticed == 1
+        assert scalar(snapshot, "select raw_bytes from dead_letters") == len(b"not json at all")
+        for refused in (till, web, Settings.from_env(as_principal(broker, slice_env, "sink"))):
             with pytest.raises(TopicAuthorizationFailedError):
                 read_dead_letters(refused, dlq)
     finally:

@@ -27,6 +27,7 @@ from broker.acls import (
 from broker.config import REPO_ROOT
 from streams.topics import (
     ALL_TOPICS,
+    DEAD_LETTER_NOTICES,
     INGEST_TOPICS,
     INVENTORY_AVAILABILITY,
     INVENTORY_MOVEMENTS,
@@ -94,10 +95,11 @@ def test_the_sink_reads_exactly_its_sources_and_the_dead_letters_and_writes_noth
     assert not any(g.principal == SINK and g.operation not in ("READ", "DESCRIBE") for g in RULES)
 
 
-def test_dead_letters_are_read_only_by_the_operator_and_the_sinks_dead_letter_projection() -> None:
+def test_dead_letters_are_read_only_by_the_operator_and_their_notices_by_the_sink_too() -> None:
     for spec in ALL_TOPICS:
         readers = [p for p in PRINCIPALS if may(p, "READ", PREFIX + spec.dlq_name)]
-        assert readers == [SINK, OPERATOR], spec.name
+        assert readers == [OPERATOR], spec.name
+    assert may(SINK, "READ", DEAD_LETTER_NOTICES.full_name(PREFIX))
 
 
 def test_the_operator_reads_every_topic_of_its_prefix_and_writes_none() -> None:

@@ -27,6 +27,7 @@ from streams.loyalty import LedgerLine, PointsPosted, TierChanged
 from streams.orders import OrderLineStatus, OrderStatusChanged
 from streams.redemptions import PricingVariance, PromotionUsed
 from streams.topics import (
+    CUSTOMERS_ERASURES,
     CUSTOMERS_MERGES,
     CUSTOMERS_PURCHASES,
     FRAUD_ALERTS,
@@ -176,9 +177,10 @@ def test_every_event_type_of_the_columnar_topics_has_a_projection_and_a_strategy
     assert names == set(columnar.PROJECTIONS) == set(EVENTS)
 
 
-def test_the_columnar_topics_are_the_fact_sources_the_worker_writes_but_alerts_and_decisions() -> None:
+def test_the_columnar_topics_are_the_fact_sources_the_worker_writes_but_alerts_decisions_and_erasures() -> None:
     by_worker = {spec.name for spec in FACT_SOURCES if spec.writer.startswith(("stage ", "agent "))}
     free_form = {FRAUD_ALERTS.name, FULFILMENT_DECISIONS.name}  # free JSON, maps with free keys: record by record
+    free_form |= {CUSTOMERS_ERASURES.name}  # a few a day: never a poll worth reading in columns
     assert {spec.name for spec in columnar.TOPICS} == by_worker - free_form
 
 
