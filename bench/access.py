@@ -90,7 +90,8 @@ async def _serve(guarded: bool, requests: int) -> dict[str, float]:
         await server.close()
     latencies.sort()
     return {"requests_per_s": round(len(latencies) / wall), "p50_ms": round(percentile(latencies, 50) * 1000, 3),
-            "p99_ms": round(percentile(latencies, 99) * 1000, 3), "cpu_us_per_request": round(cpu / len(latencies) * 1e6)}
+            "p99_ms": round(percentile(latencies, 99) * 1000, 3),
+            "cpu_us_per_request": round(cpu / len(latencies) * 1e6)}
 
 
 def http(requests: int) -> dict[str, object]:
