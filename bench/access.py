@@ -89,8 +89,9 @@ async def _serve(guarded: bool, requests: int) -> dict[str, float]:
     finally:
         await server.close()
     latencies.sort()
-    return {"requests_per_s": round(len(latencies) / wall), "p50_ms": round(percentile(latencies, 50) * 1000, 3),
-            "p99_ms": round(percentile(latencies, 99) * 1000, 3),
+    p50, p99 = percentile(latencies, 50) or 0.0, percentile(latencies, 99) or 0.0
+    return {"requests_per_s": round(len(latencies) / wall), "p50_ms": round(p50 * 1000, 3),
+            "p99_ms": round(p99 * 1000, 3),
             "cpu_us_per_request": round(cpu / len(latencies) * 1e6)}
 
 
