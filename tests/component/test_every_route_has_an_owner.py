@@ -161,3 +161,35 @@ async def test_a_till_may_not_commit_release_or_read_another_stores_hold(
                     assert "store-0001" in (await answer.json())["error"]
             async with http.get(base + "/holds/SKU-001/h-1/", headers=headers) as answer:
                 assert answer.status == 403
+
+
+async def test_a_hold_on_a_partition_that_is_behind_gets_503_at_once_and_is_not_published(
+        served: tuple[str, list[Any], web.Application]) -> None:
+    import time
+
+    from runtime import replies
+    from streams.topics import INVENTORY_MOVEMENTS
+    from views import holds
+
+    base, audited, _ = served
+    body = {"hold_id": "h-9", "order_id": "o-9", "sku": "SKU-009", "node": "store-0001", "quantity": 1, "ttl_s": 60}
+    asked = holds._build("place", holds.HoldRequest.model_validate(body))
+    lane = replies.lane(INVENTORY_MOVEMENTS, asked)
+    replies.sent("stuck-command", lane, at=time.monotonic() - 2 * holds.ANSWER_TIMEOUT_S)
+    published: list[Any] = []
+
+    async def publish(*args: Any, **kwargs: Any) -> None:
+        published.append(args)
+
+    headers = {"X-Client": "only-web", "Authorization": "Bearer tok-web"}
+    try:
+        with patch.object(holds, "is_mine", return_value=True), patch.object(holds, "publish", publish):
+            async with aiohttp.ClientSession() as http, http.post(base + "/holds/", json=body,
+                                                                   headers=headers) as answer:
+                assert answer.status == 503
+                assert int(answer.headers["Retry-After"]) >= 1
+                assert "behind" in (await answer.json())["error"]
+    finally:
+        replies.answered(type("Answer", (), {"command_id": "stuck-command"})())
+    assert published == []
+    assert [status for _, route, status, _ in audited if route == "/holds/"] == [503]
