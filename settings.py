@@ -234,7 +234,8 @@ class Settings:
     def api_clients(self) -> Clients:
         """Every HTTP API client: the clients file, OMNI_CLIENT_TOKENS and the deprecated
         OMNI_LOYALTY_TOKENS together. A malformed entry raises ClientsError naming it."""
-        clients = clients_from_legacy(self.loyalty_tokens).merged(clients_from_env(self.client_tokens))
+        clients = clients_from_legacy(self.loyalty_tokens).merged(clients_from_env(self.client_tokens),
+                                                                  "OMNI_LOYALTY_TOKENS and OMNI_CLIENT_TOKENS")
         if self.peer_token:
             # Workers pass on what their own callers were already allowed and limited for: no rate of its own.
             peer = Client(PEER_CLIENT, frozenset({"operator"}), (digest(self.peer_token),), rate_per_s=1e9)
@@ -243,7 +244,7 @@ class Settings:
             path = Path(self.clients_file)
             if not path.is_file():
                 raise ClientsError(f"OMNI_CLIENTS_FILE={path}: no such file (python -m ops.tokens add writes one)")
-            clients = clients.merged(clients_from_json(path.read_text(), str(path)))
+            clients = clients.merged(clients_from_json(path.read_text(), str(path)), f"the environment and {path}")
         return clients
 
     def peer_headers(self) -> dict[str, str]:

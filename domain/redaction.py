@@ -33,6 +33,7 @@ PERSONAL_FIELDS = frozenset({
     "value", "email", "e_mail", "phone", "mobile", "telephone", "name", "first_name", "last_name", "full_name",
     "customer_name", "address", "street", "postcode", "postal_code", "zip", "birth_date", "date_of_birth",
     "device_id", "card", "card_number", "loyalty_card", "account_id", "app_account", "iban", "known_as_value",
+    "dob", "addr", "ident", "identifier", "surname", "given_name", "ssn", "passport", "tax_id", "ip", "ip_address",
 })
 # Our own ids and times: their digits are not personal (an e-mail address in them still is).
 OWN_FIELDS = frozenset({
@@ -44,7 +45,8 @@ OWN_FIELDS = frozenset({
 _EMAIL = re.compile(r"(?<![^\s\"'<>@,;:])[^\s\"'<>@,;:]+@[^\s\"'<>,;:]*")
 MASKED_CHARS = 4 * PREVIEW_CHARS  # more of a string than a preview shows is never masked: it is cut first
 _NUMBER = re.compile(r"(?!\d{4}-\d\d-\d\d)\+?\d(?:[\s\-./()]?\d){7,}")  # not a date
-_FIELD_VALUE = re.compile(r'("(?:' + "|".join(sorted(PERSONAL_FIELDS)) + r')"\s*:\s*")((?:[^"\\]|\\.)*)')
+_FIELD_VALUE = re.compile(r'("(?:' + "|".join(sorted(PERSONAL_FIELDS)) + r')"\s*:\s*")((?:[^"\\]|\\.)*)',
+                          re.IGNORECASE)
 
 
 def digest(raw: bytes | None) -> str:
@@ -81,7 +83,7 @@ def _masked(value: Any, personal: bool, own: bool = False) -> Any:
         return MASK
     if isinstance(value, str):
         return mask_text(value, numbers=not own)
-    if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 10_000_000:
+    if isinstance(value, int | float) and not isinstance(value, bool) and abs(value) >= 10_000_000:
         return NUMBER
     return value
 

@@ -13,6 +13,11 @@ DEAD_LETTERS = Counter(
     "omnistream_dead_letters_total", "Records sent to a dead-letter topic, by source topic", ["topic"],
     registry=REGISTRY,
 )
+AUDITS_DROPPED = Counter(
+    "omnistream_http_audits_dropped_total",
+    "HTTP audit records not published because 10,000 were already waiting for the producer (a flood)",
+    registry=REGISTRY,
+)
 MOVEMENTS = Counter(
     "omnistream_stock_movements_total",
     "Stock movements by verdict: applied, redelivered (after a crash) or duplicate (same id again)",

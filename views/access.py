@@ -29,15 +29,22 @@ from typing import Any, cast
 from aiohttp import web
 
 from domain.access import Bucket, Client, Clients, authorize, node_refusal
+from domain.redaction import mask_text
+from ops.metrics import AUDITS_DROPPED
 from runtime.app import app, clock, settings
 from runtime.publish import publish
 from streams.audit import HttpRequestAudited
 from streams.topics import AUDIT_REQUESTS
-from views.owner import FORWARDED
 
 log = logging.getLogger("omnistream.access")
 
+MAX_PENDING_AUDITS = 10_000
+for _name, _value in (("OMNI_HTTP_RATE_PER_S", settings.http_rate_per_s),
+                      ("OMNI_HTTP_RATE_BURST", settings.http_rate_burst)):
+    if not (math.isfinite(_value) and _value > 0):
+        raise ValueError(f"{_name}={_value}: give a positive number of requests")
 _clients: Clients = settings.api_clients()  # a malformed clients file stops the worker at start
+_refusals = Bucket(rate=2.0, burst=20.0)  # refusals logged: at most 20 at once, then 2 a second
 _buckets: dict[str, Bucket] = {}
 _pending: set[asyncio.Task[Any]] = set()
 if not len(_clients):
@@ -86,9 +93,13 @@ def _audit(request: web.Request, client: Client | None, claimed: str, route: str
         event_id=f"audit-{uuid.uuid4().hex}", occurred_at=clock.now(), source_node="web",
         request_id=request.get("omni.request_id", "-"), client=claimed[:64], authenticated=client is not None,
         scopes=tuple(sorted(client.scopes)) if client else (), method=request.method[:16], route=route[:512],
-        path=request.path[:512], status=status, reason=reason[:512], remote=str(request.remote or "")[:64],
+        path=mask_text(request.path)[:512], status=status, reason=mask_text(reason)[:512],
+        remote=str(request.remote or "")[:64],
         duration_ms=min(3_600_000.0, (time.perf_counter() - started) * 1000),
     )
+    if len(_pending) >= MAX_PENDING_AUDITS:  # the producer cannot keep up (a flood): count, do not queue
+        AUDITS_DROPPED.inc()
+        return
     task = asyncio.ensure_future(publish(AUDIT_REQUESTS, event))  # never delays or fails the answer
     _pending.add(task)
     task.add_done_callback(_published)
@@ -128,8 +139,9 @@ async def guard(request: web.Request, handler: Handler) -> web.StreamResponse:
     verdict = authorize(_clients, request.method, route, claimed, token)
     rule = verdict.rule
     if not verdict.allowed:
-        log.warning("refused %s %s from %s (%s): %s", request.method, request.path, request.remote,
-                    claimed or "no client", verdict.reason)
+        if _refusals.take(time.monotonic()) == 0:  # a tokenless flood must not flood the log as well
+            log.warning("refused %s %r from %s (%r): %s", request.method, mask_text(request.path), request.remote,
+                        claimed[:64] or "no client", verdict.reason)
         _audit(request, verdict.client, claimed, route, verdict.status, verdict.reason, started)
         return _error(verdict.status, verdict.reason)
     client = verdict.client
@@ -139,9 +151,11 @@ async def guard(request: web.Request, handler: Handler) -> web.StreamResponse:
             status, reason = 403, node_refusal(verdict, await _body(request))
         except web.HTTPException as err:  # the body over its limit: read once, so refused here
             status, reason = err.status, f"{err.reason} (at most {settings.http_max_body_bytes} bytes)"
+        except Exception as err:  # the body could not be read at all (the caller went away)
+            status, reason = 400, f"the body could not be read ({type(err).__name__})"
         if reason:
             _audit(request, client, claimed, route, status, reason, started)
-            return _error(status, f"{request.method} {request.path}: {reason}" if status == 413 else reason)
+            return _error(status, f"{request.method} {request.path}: {reason}" if status != 403 else reason)
     if client is not None and rule is not None and rule.limited:
         wait = _bucket(client).take(time.monotonic())
         if wait > 0:
@@ -158,12 +172,10 @@ async def guard(request: web.Request, handler: Handler) -> web.StreamResponse:
                           + (f" (at most {settings.http_max_body_bytes} bytes)" if status == 413 else ""))
     except Exception:  # a bug: one line with an id for the log, a JSON 500 for the caller
         error_id = uuid.uuid4().hex[:12]
-        log.exception("error %s answering %s %s", error_id, request.method, request.path)
+        log.exception("error %s answering %s %r", error_id, request.method, mask_text(request.path))
         status, reason = 500, f"internal error {error_id}"
         response = _error(500, f"internal error {error_id}; the worker's log has it under that id")
     if (rule is not None and rule.changes) or status in (401, 403, 429):  # not a recovering /health's 503
-        if request.headers.get(FORWARDED):
-            reason = reason or "forwarded by a peer worker"
         _audit(request, client, claimed, route, status, reason, started)
     return response
 

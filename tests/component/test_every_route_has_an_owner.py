@@ -43,8 +43,8 @@ async def served() -> AsyncIterator[tuple[str, list[Any], web.Application]]:
     registered = composed.app.web.web_app
     assert access.guard in registered.middlewares
     web_app = web.Application(middlewares=[access.guard])  # a fresh app per test: one event loop each
-    for route in registered.router.routes():
-        if route.method not in ("HEAD", "OPTIONS") and route.resource is not None:
+    for route in registered.router.routes():  # HEAD and OPTIONS too: Faust registers them for every view
+        if route.resource is not None:
             web_app.router.add_route(route.method, route.resource.canonical, route.handler)
     with patch.object(access, "_clients", clients_from_env(TOKENS)), \
             patch.object(access, "_audit", lambda request, client, claimed, route, status, reason, started:
@@ -89,6 +89,11 @@ async def test_no_protected_route_answers_without_a_valid_token_in_scope(
                     assert scope in error and "needs one of" in error
     refused = {(route, status) for _, route, status, _ in audited}
     assert {(route, 401) for _, route in protected} <= refused, "every refusal is audited"
+    async with aiohttp.ClientSession() as http:  # Faust's HEAD runs the GET view: it needs the GET's token
+        for method, route in protected:
+            if method == "GET":
+                async with http.head(base + _concrete(route)) as answer:
+                    assert answer.status == 401, ("HEAD", route)
 
 
 async def test_unknown_routes_and_methods_answer_json_errors(served: tuple[str, list[Any], web.Application]) -> None:
@@ -134,13 +139,17 @@ async def test_a_till_may_not_act_for_another_store(served: tuple[str, list[Any]
     base, audited, _ = served
     headers = {"X-Client": "only-till", "Authorization": "Bearer tok-till"}
     async with aiohttp.ClientSession() as http:
-        for route, field in (("/holds/", "node"), ("/baskets/price/", "node"), ("/pricing/leases/", "store")):
+        for route, field in (("/holds/", "node"), ("/baskets/price/", "node"), ("/pricing/leases/", "store"),
+                             ("/holds/commit/", "node")):
             async with http.post(base + route, json={field: "store-0002"}, headers=headers) as answer:
                 assert answer.status == 403, route
                 assert "store-0001" in (await answer.json())["error"]
             async with http.post(base + route, data=b"[" * 50_000, headers=headers) as answer:
                 assert answer.status == 403, route  # names no store: refused before any view decodes it
     assert [status for _, route, status, _ in audited if route == "/pricing/leases/"] == [403, 403]
+    async with aiohttp.ClientSession() as http:  # a commit naming no node is checked by the view (the hold's node)
+        async with http.post(base + "/holds/commit/", json={"hold_id": "h-1"}, headers=headers) as answer:
+            assert answer.status == 400
 
 
 async def test_a_till_may_not_commit_release_or_read_another_stores_hold(

@@ -149,3 +149,35 @@ def test_the_peer_token_makes_a_peer_client_with_the_operator_scope_and_no_rate_
     assert (peer.rate_per_s or 0) > 1e6
     assert settings.peer_headers() == {"X-Client": "peer", "Authorization": "Bearer p-secret"}
     assert Settings.from_env({}).peer_headers() == {} and Settings.from_env({}).api_clients().get("peer") is None
+
+
+def test_a_client_configured_twice_is_refused_not_merged() -> None:
+    from settings import Settings
+
+    with pytest.raises(ClientsError, match="configured twice"):
+        Settings.from_env({"OMNI_LOYALTY_TOKENS": "till-001:x",
+                           "OMNI_CLIENT_TOKENS": "till-001:y:till:store-0001"}).api_clients()
+    with pytest.raises(ClientsError, match="configured twice"):
+        clients_from_env("a:x:web,a:y:till:store-0001")
+
+
+def test_the_peer_name_is_reserved_for_the_workers() -> None:
+    with pytest.raises(ClientsError, match="reserved"):
+        clients_from_env("peer:x:web")
+    with pytest.raises(ClientsError, match="reserved"):
+        clients_from_legacy({"peer": "x"})
+
+
+def test_head_and_options_take_the_rule_of_the_get() -> None:
+    assert authorize(CLIENTS, "HEAD", "/wallets/{customer_id}/", "", "").status == 401
+    assert authorize(CLIENTS, "HEAD", "/wallets/{customer_id}/", "bo", "b1").allowed
+    assert authorize(CLIENTS, "OPTIONS", "/holds/", "", "").status == 401
+
+
+def test_a_till_committing_units_of_another_store_is_refused_and_one_naming_none_goes_to_the_view() -> None:
+    from domain.access import node_refusal
+
+    verdict = authorize(CLIENTS, "POST", "/holds/commit/", "till-42", "t42")
+    assert node_refusal(verdict, {"hold_id": "h", "node": "store-0043", "quantity": 9}) is not None
+    assert node_refusal(verdict, {"hold_id": "h", "node": "store-0042"}) is None
+    assert node_refusal(verdict, {"hold_id": "h"}) is None

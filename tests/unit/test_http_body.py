@@ -81,3 +81,14 @@ def test_malformed_path_parameters_are_named() -> None:
     assert "customer_id" in (path_error(customer_id="-dash-first") or "")
     assert "customer_id" in (path_error(customer_id="x" * 200) or "")
     assert "sku" in (path_error(sku="lower-case") or "")
+
+
+def test_the_depth_scan_of_an_unterminated_string_is_linear() -> None:
+    import time
+
+    from views.body import nesting_depth
+
+    started = time.process_time()
+    assert nesting_depth(b'"' + b'\\"' * 32_000) == 0
+    assert nesting_depth(b"[" + b'"' + b"x" * 60_000) == 1
+    assert time.process_time() - started < 1.0  # CPU seconds; quadratic, it took 19 s
