@@ -113,6 +113,10 @@ def started(pipeline: Pipeline) -> tuple[Service, Shop]:
              lambda bodies: all(b.get("total_atp") for b in bodies), 90, "every node's ship capacity opened")
     wait_for(lambda: shop.held("SKU-001", "dc-north") + (shop.get("/stock/SKU-003/") or {}).get("total_atp", 0),
              lambda atp: atp == 5, 60, "the receipts in the stock table")
+    # Each SKU lives on its own partition: every receipt applied, not only those two (under load the
+    # store-b receipt of SKU-002 could come after the first order, which was then rejected).
+    wait_for(lambda: [(shop.get(f"/stock/{sku}/") or {}).get("total_atp") for sku in ("SKU-001", "SKU-002")],
+             lambda atps: atps == [12, 3], 60, "every receipt in the stock table")
     return worker, shop
 
 
