@@ -56,8 +56,8 @@ def _parser() -> argparse.ArgumentParser:
         run=_status)
     commands.add_parser("secrets", help="secured broker: make its certificates and passwords (no broker started)",
                         parents=[common]).set_defaults(run=_secrets)
-    acl = commands.add_parser("acls", help="secured broker: add the users, and the ACLs for OMNI_TOPIC_PREFIX and "
-                              "OMNI_APP_ID", parents=[common])
+    acl = commands.add_parser("acls", help="secured broker: add the users, and make the ACLs for "
+                              "OMNI_TOPIC_PREFIX and OMNI_APP_ID those of the map", parents=[common])
     acl.add_argument("--print", action="store_true", help="only print the ACL map as a markdown table")
     acl.set_defaults(run=_acls)
     rotate = commands.add_parser("rotate", help="secured broker: a new SCRAM password for one principal",
@@ -100,7 +100,8 @@ def _acls(args: argparse.Namespace) -> int:
     settings = _secured(args)
     wait_until_ready(settings.bootstrap, START_TIMEOUT_S, settings=settings)
     users = secure.ensure_users(settings)
-    print(f"{len(users)} users and {secure.apply_acls(settings, app.topic_prefix, app.app_id)} ACLs added")
+    added, removed = secure.apply_acls(settings, app.topic_prefix, app.app_id)
+    print(f"{len(users)} users and {added} ACLs added, {removed} ACLs the map no longer gives removed")
     return 0
 
 

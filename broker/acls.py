@@ -7,10 +7,12 @@ from dataclasses import dataclass
 
 from streams.topics import (
     ALL_TOPICS,
+    CUSTOMER_ERASURE_REQUESTS,
     CUSTOMER_IDENTIFIERS,
-    INGEST_TOPICS,
+    FULFILMENT_NETWORK,
     INVENTORY_ADJUSTMENTS,
     INVENTORY_HOLD_REQUESTS,
+    INVENTORY_TRANSFER_SUGGESTIONS,
     INVENTORY_TRANSFERS,
     ORDERS_STATUS,
     POS_TRANSACTIONS,
@@ -21,19 +23,33 @@ from streams.topics import (
 )
 
 # The services, each a SCRAM user of its own. The broker's own `admin` user is a super user and has no ACLs.
-WORKER, SINK, TILL, WEB, OPERATOR = "worker", "sink", "till", "web", "operator"
-PRINCIPALS: tuple[str, ...] = (WORKER, SINK, TILL, WEB, OPERATOR)
+WORKER, SINK, TILL, SIMULATOR, WEB, BACKOFFICE, OPERATOR = (
+    "worker", "sink", "till", "simulator", "web", "backoffice", "operator")
+PRINCIPALS: tuple[str, ...] = (WORKER, SINK, TILL, SIMULATOR, WEB, BACKOFFICE, OPERATOR)
 
-# Written only by systems outside the worker (tills, back office, head-office pricing): the worker reads them.
+# Written only by systems outside the worker (tills, back office, head office): the worker reads them.
 OUTSIDE_ONLY: tuple[TopicSpec, ...] = (
-    POS_TRANSACTIONS, INVENTORY_ADJUSTMENTS, INVENTORY_TRANSFERS, CUSTOMER_IDENTIFIERS, PRICING_CHANGES,
+    POS_TRANSACTIONS, INVENTORY_ADJUSTMENTS, INVENTORY_TRANSFERS, CUSTOMER_IDENTIFIERS, CUSTOMER_ERASURE_REQUESTS,
+    PRICING_CHANGES, FULFILMENT_NETWORK,
 )
+# A till sells and takes returns: it writes its sales and reads the price book, nothing of stock, prices or
+# customers (its holds and points go through the worker's HTTP API).
+TILL_WRITES: tuple[TopicSpec, ...] = (POS_TRANSACTIONS,)
+TILL_READS: tuple[TopicSpec, ...] = (PRICING_BOOK,)
 # The web shop and app backend: orders, checkout holds and account identifiers; it reads order status and prices.
 WEB_WRITES: tuple[TopicSpec, ...] = (WEB_ORDERS, INVENTORY_HOLD_REQUESTS, CUSTOMER_IDENTIFIERS)
 WEB_READS: tuple[TopicSpec, ...] = (ORDERS_STATUS, PRICING_BOOK)
-# Tills and the simulator (which plays every outside system) publish the ingest topics and read the price book.
-TILL_WRITES: tuple[TopicSpec, ...] = INGEST_TOPICS
-TILL_READS: tuple[TopicSpec, ...] = (PRICING_BOOK,)
+# Head office and customer service: prices, the fulfilment network (`python -m ops.network publish`), transfer
+# suggestions (`python -m analytics.balancing`, which reads the network) and erasure requests.
+BACKOFFICE_WRITES: tuple[TopicSpec, ...] = (
+    PRICING_CHANGES, FULFILMENT_NETWORK, INVENTORY_TRANSFER_SUGGESTIONS, CUSTOMER_ERASURE_REQUESTS,
+)
+BACKOFFICE_READS: tuple[TopicSpec, ...] = (FULFILMENT_NETWORK,)
+# `python -m sim` plays the outside systems of a trading day: tills, web shop, back rooms, identifier links and
+# head-office pricing (sim/). Never erasure requests, holds or the network.
+SIMULATOR_WRITES: tuple[TopicSpec, ...] = (
+    POS_TRANSACTIONS, WEB_ORDERS, INVENTORY_ADJUSTMENTS, INVENTORY_TRANSFERS, CUSTOMER_IDENTIFIERS, PRICING_CHANGES,
+)
 
 TOPIC, GROUP, CLUSTER, TRANSACTIONAL_ID = "topic", "group", "cluster", "transactional_id"
 LITERAL, PREFIXED = "literal", "prefixed"
@@ -49,6 +65,7 @@ class Grant:
     pattern: str
     name: str
     operation: str
+    host: str = "*"  # the map grants from any host; another host means someone added the ACL by hand
 
 
 @dataclass(frozen=True)
@@ -101,11 +118,18 @@ def rules(prefix: str, app_id: str) -> list[Rule]:
         Rule(SINK, TOPIC, "every registry and dead-letter topic", registry + dead_letters, metadata),
         Rule(SINK, TOPIC, "the sink's sources (analytics.sink.FACT_SOURCES)", wire(sink_sources()), ("READ",)),
         Rule(TILL, TOPIC, "every registry and dead-letter topic", registry + dead_letters, metadata),
-        Rule(TILL, TOPIC, "the ingest topics (INGEST_TOPICS)", wire(TILL_WRITES), ("WRITE",)),
+        Rule(TILL, TOPIC, "till sales", wire(TILL_WRITES), ("WRITE",)),
         Rule(TILL, TOPIC, "the price book", wire(TILL_READS), ("READ",)),
+        Rule(SIMULATOR, TOPIC, "every registry and dead-letter topic", registry + dead_letters, metadata),
+        Rule(SIMULATOR, TOPIC, "the ingest topics a simulated day publishes (SIMULATOR_WRITES)",
+             wire(SIMULATOR_WRITES), ("WRITE",)),
         Rule(WEB, TOPIC, "every registry and dead-letter topic", registry + dead_letters, metadata),
         Rule(WEB, TOPIC, "orders, checkout holds, identifiers", wire(WEB_WRITES), ("WRITE",)),
         Rule(WEB, TOPIC, "order status, the price book", wire(WEB_READS), ("READ",)),
+        Rule(BACKOFFICE, TOPIC, "every registry and dead-letter topic", registry + dead_letters, metadata),
+        Rule(BACKOFFICE, TOPIC, "prices, the network, transfer suggestions, erasure requests (BACKOFFICE_WRITES)",
+             wire(BACKOFFICE_WRITES), ("WRITE",)),
+        Rule(BACKOFFICE, TOPIC, "the fulfilment network", wire(BACKOFFICE_READS), ("READ",)),
         Rule(OPERATOR, TOPIC, "every topic" + (" under the prefix" if prefix else ""), (prefix or "*",),
              ("READ", "DESCRIBE", "DESCRIBE_CONFIGS"), PREFIXED if prefix else LITERAL),
         Rule(OPERATOR, TOPIC, "Faust's changelogs and internal topics", faust,
@@ -118,6 +142,24 @@ def rules(prefix: str, app_id: str) -> list[Rule]:
 def grants(prefix: str, app_id: str) -> list[Grant]:
     """Every ACL of every service (see `rules`), one per name and operation, without repeats."""
     return sorted({g for rule in rules(prefix, app_id) for g in rule.grants()})
+
+
+def owned(grant: Grant, prefix: str, app_id: str) -> bool:
+    """Whether the map for `prefix` and `app_id` speaks for this ALLOW grant, so `apply` may remove it: a service
+    principal's grant on a topic under the prefix (every topic when the prefix is empty), on the app id's groups,
+    transactional ids and Faust topics, or on the cluster. Other prefixes' and app ids' grants are left alone."""
+    if grant.principal not in PRINCIPALS:
+        return False
+    ours = grant.name == app_id or grant.name.startswith(f"{app_id}-")
+    if grant.resource == TOPIC:
+        return ours or grant.name.startswith(prefix)
+    return ours if grant.resource in (GROUP, TRANSACTIONAL_ID) else grant.resource == CLUSTER
+
+
+def stale(existing: Iterable[Grant], prefix: str, app_id: str) -> list[Grant]:
+    """The ALLOW grants on the broker that the map owns (see `owned`) but no longer gives: what `apply` removes."""
+    wanted = set(grants(prefix, app_id))
+    return sorted({g for g in existing if owned(g, prefix, app_id) and g not in wanted})
 
 
 def allowed(rules: Iterable[Grant], principal: str, resource: str, name: str, operation: str) -> bool:

@@ -84,8 +84,9 @@ def _accounts(settings: BrokerSettings) -> None:
     created = secure.ensure_users(settings)
     if created:
         log.info("Created SCRAM users %s", ", ".join(created))
-    added = secure.apply_acls(settings, app.topic_prefix, app.app_id)
-    log.info("ACLs for topic prefix %r and app id %r: %d added", app.topic_prefix, app.app_id, added)
+    added, removed = secure.apply_acls(settings, app.topic_prefix, app.app_id)
+    log.info("ACLs for topic prefix %r and app id %r: %d added, %d removed", app.topic_prefix, app.app_id, added,
+             removed)
 
 
 def _start(settings: BrokerSettings) -> int:

@@ -155,8 +155,9 @@ def rotate(settings: BrokerSettings, principal: str) -> Path:
     return settings.secrets_file(principal)
 
 
-def apply_acls(settings: BrokerSettings, prefix: str, app_id: str) -> int:
-    """Create the ACLs of `acls.grants` the broker lacks (never deletes any); how many were created."""
+def apply_acls(settings: BrokerSettings, prefix: str, app_id: str) -> tuple[int, int]:
+    """Make the broker's ALLOW ACLs of the service principals those of `acls.grants`: create the missing ones and
+    delete the ones the map owns but no longer gives (`acls.stale`); (created, deleted). Idempotent."""
     admin = admin_client(settings)
     try:
         everything = ACLFilter(principal=None, host=None, operation=ACLOperation.ANY,
@@ -167,22 +168,47 @@ def apply_acls(settings: BrokerSettings, prefix: str, app_id: str) -> int:
         if error.errno:
             raise RuntimeError(f"describing the broker's ACLs failed: {error}")
         have = {_key(acl) for acl in existing}
-        wanted = [to_acl(g) for g in acls.grants(prefix, app_id)]
-        missing = [acl for acl in wanted if _key(acl) not in have]
+        missing = [acl for acl in map(to_acl, acls.grants(prefix, app_id)) if _key(acl) not in have]
         for start in range(0, len(missing), 200):
             result = admin.create_acls(missing[start:start + 200])
             if result["failed"]:
                 raise RuntimeError(f"creating ACLs failed: {result['failed'][:3]}")
-        return len(missing)
+        on_broker = [grant for grant in map(to_grant, existing) if grant is not None]
+        gone = [_exactly(to_acl(grant)) for grant in acls.stale(on_broker, prefix, app_id)]
+        for start in range(0, len(gone), 200):
+            failed = [error for _, _, error in admin.delete_acls(gone[start:start + 200]) if error.errno]
+            if failed:
+                raise RuntimeError(f"deleting ACLs failed: {failed[:3]}")
+        return len(missing), len(gone)
     finally:
         admin.close()
 
 
 def to_acl(grant: acls.Grant) -> ACL:
     pattern = ACLResourcePatternType.PREFIXED if grant.pattern == acls.PREFIXED else ACLResourcePatternType.LITERAL
-    return ACL(principal=f"User:{grant.principal}", host="*", operation=ACLOperation[grant.operation],
+    return ACL(principal=f"User:{grant.principal}", host=grant.host, operation=ACLOperation[grant.operation],
                permission_type=ACLPermissionType.ALLOW,
                resource_pattern=ResourcePattern(ResourceType[grant.resource.upper()], grant.name, pattern))
+
+
+def to_grant(acl: ACL) -> acls.Grant | None:
+    """The grant an ALLOW ACL of a user on a literal or prefixed name is; None for what the map never writes (a
+    DENY, another kind of principal or pattern), which is never deleted."""
+    kind, _, user = acl.principal.partition(":")
+    r = acl.resource_pattern
+    patterns = {ACLResourcePatternType.LITERAL: acls.LITERAL, ACLResourcePatternType.PREFIXED: acls.PREFIXED}
+    if kind != "User" or acl.permission_type != ACLPermissionType.ALLOW or r.pattern_type not in patterns:
+        return None
+    return acls.Grant(user, ResourceType(r.resource_type).name.lower(), patterns[r.pattern_type], r.resource_name,
+                      ACLOperation(acl.operation).name, acl.host)
+
+
+def _exactly(acl: ACL) -> ACLFilter:
+    """A filter that matches this one ACL (a filter's LITERAL or PREFIXED pattern type matches only its own)."""
+    r = acl.resource_pattern
+    return ACLFilter(principal=acl.principal, host=acl.host, operation=acl.operation,
+                     permission_type=acl.permission_type,
+                     resource_pattern=ResourcePatternFilter(r.resource_type, r.resource_name, r.pattern_type))
 
 
 def _key(acl: ACL) -> tuple[Any, ...]:

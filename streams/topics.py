@@ -147,10 +147,8 @@ def _price_or_promotion(event: PriceChanged | ProductDescribed | PromotionChange
     return event.group_id if isinstance(event, PromotionGroupDefined) else event.promotion_id
 
 
-def _identifiers_key(event: CustomerIdentifierLinked | CustomerDeviceSeen | CustomerErasureRequested) -> str:
-    if isinstance(event, CustomerErasureRequested):
-        return event.identifier.value if event.identifier is not None else str(event.customer_id)
-    return event.known_as.value
+def _erasure_request_key(event: CustomerErasureRequested) -> str:
+    return event.identifier.value if event.identifier is not None else str(event.customer_id)
 
 
 def _hold_request(event: PlaceHold | CommitHold | ReleaseHold) -> str:
@@ -200,13 +198,24 @@ INVENTORY_TRANSFERS = TopicSpec(
 )
 CUSTOMER_IDENTIFIERS = TopicSpec(
     name="customers.identifiers",
-    events=(CustomerIdentifierLinked, CustomerDeviceSeen, CustomerErasureRequested),
-    key="the known identifier's value (an erasure request: its identifier's value or its customer id)",
-    key_of=_identifiers_key,
-    writer="tills, web shop and app (enrolment, account changes); the back office (erasure requests)",
+    events=(CustomerIdentifierLinked, CustomerDeviceSeen),
+    key="the known identifier's value",
+    key_of=lambda e: e.known_as.value,
+    writer="tills, web shop and app (enrolment, account changes)",
     partitions=INGEST_PARTITIONS,
-    description="A customer identifier linked to another, an account seen on a device, or a customer's "
-                "erasure request; raw values, hashed by the router.",
+    description="A customer identifier linked to another, or an account seen on a device; raw values, hashed by "
+                "the router.",
+)
+# Apart from the channels' identifiers: whoever may link an identifier must not be able to erase a customer.
+CUSTOMER_ERASURE_REQUESTS = TopicSpec(
+    name="customers.erasure-requests",
+    events=(CustomerErasureRequested,),
+    key="the identifier's value, or the customer id, the request names the customer by",
+    key_of=_erasure_request_key,
+    writer="the back office (customer service)",
+    partitions=INGEST_PARTITIONS,
+    description="Customers' requests to be forgotten, named by customer id or by one raw identifier (hashed by "
+                "the router).",
 )
 PRICING_CHANGES = TopicSpec(
     name="pricing.changes",
@@ -492,6 +501,7 @@ INGEST_TOPICS: tuple[TopicSpec, ...] = (
     INVENTORY_ADJUSTMENTS,
     INVENTORY_TRANSFERS,
     CUSTOMER_IDENTIFIERS,
+    CUSTOMER_ERASURE_REQUESTS,
     PRICING_CHANGES,
     INVENTORY_HOLD_REQUESTS,
 )

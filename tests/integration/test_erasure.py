@@ -82,7 +82,7 @@ def test_an_erased_customer_resolves_no_more_and_keeps_its_points_under_its_pseu
     wait_for(lambda: resolve(PHONE)[1].get("customer_id"), lambda c: c == card_customer, 60, "the merge")
     before = wallet(card_customer, "both sales' points in the survivor's wallet", lambda w: w.get("available") == 30)
 
-    send("customers.identifiers", EMAIL.value, CustomerErasureRequested(
+    send("customers.erasure-requests", EMAIL.value, CustomerErasureRequested(
         event_id="er-request-1", occurred_at=datetime.now(UTC), source_node="hq", identifier=EMAIL))
     for ref in (EMAIL, CARD, PHONE):
         assert wait_for(lambda ref=ref: resolve(ref), lambda r: r[0] == 404, 60, f"{ref.kind} forgotten")[0] == 404
@@ -95,7 +95,7 @@ def test_an_erased_customer_resolves_no_more_and_keeps_its_points_under_its_pseu
 
     # Erasing again changes nothing; the card seen again is a new customer, not the erased one
     # (that first sale's points still go to the erased wallet: docs/identity.md, Erasure, limits).
-    send("customers.identifiers", card_customer, CustomerErasureRequested(
+    send("customers.erasure-requests", card_customer, CustomerErasureRequested(
         event_id="er-request-2", occurred_at=datetime.now(UTC), source_node="hq", customer_id=card_customer))
     send("pos.transactions", STORE, sale("er-3", CARD, 500))
     again = wait_for(lambda: resolve(CARD), lambda r: r[0] == 200 and r[1]["customer_id"] != card_customer, 60,

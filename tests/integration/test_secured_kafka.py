@@ -15,9 +15,17 @@ import pytest
 from aiokafka import AIOKafkaConsumer
 from aiokafka.errors import TopicAuthorizationFailedError as AioTopicAuthorizationFailed
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
+from kafka.admin import (
+    ACLFilter,
+    ACLOperation,
+    ACLPermissionType,
+    ACLResourcePatternType,
+    ResourcePatternFilter,
+    ResourceType,
+)
 from kafka.errors import TopicAuthorizationFailedError
 
-from broker import ensure_broker, secure, stop_broker
+from broker import acls, ensure_broker, secure, stop_broker
 from broker.config import BrokerSettings, settings_from_env
 from ops import processes
 from ops.processes import Service
@@ -25,7 +33,13 @@ from settings import Settings
 from streams.codec import encode
 from streams.deadletter import DeadLetter
 from streams.pos import PosSale, SaleLine, Tender
-from streams.topics import INVENTORY_MOVEMENTS, POS_TRANSACTIONS
+from streams.topics import (
+    CUSTOMER_ERASURE_REQUESTS,
+    INVENTORY_ADJUSTMENTS,
+    INVENTORY_MOVEMENTS,
+    POS_TRANSACTIONS,
+    PRICING_CHANGES,
+)
 from tests.integration.kafka_io import scalar, wait_for
 
 pytestmark = pytest.mark.integration
@@ -140,9 +154,10 @@ def test_a_till_sale_reaches_stock_and_duckdb_and_each_principal_is_refused_what
         assert wait_for(lambda: scalar(snapshot, "select sum(quantity) from fct_sales_lines"), lambda n: n == 3, 90,
                         "the sale in DuckDB") == 3
 
-        # The till may not write stock movements...
-        with pytest.raises(TopicAuthorizationFailedError):
-            p.send(INVENTORY_MOVEMENTS.full_name(prefix), key=b"SKU-00001", value=b"{}").get(timeout=15)
+        # The till may write its sales only: not stock movements, stock adjustments, prices or erasure requests...
+        for spec in (INVENTORY_MOVEMENTS, INVENTORY_ADJUSTMENTS, PRICING_CHANGES, CUSTOMER_ERASURE_REQUESTS):
+            with pytest.raises(TopicAuthorizationFailedError):
+                p.send(spec.full_name(prefix), key=b"SKU-00001", value=b"{}").get(timeout=15)
         p.close()
         # ...nor read the wallets table's changelog, which the worker created and the operator can read.
         wallets = f"{app_id}-wallets-changelog"
@@ -163,6 +178,35 @@ def test_a_till_sale_reaches_stock_and_duckdb_and_each_principal_is_refused_what
         for refused in (till, web, Settings.from_env(as_principal(broker, slice_env, "sink"))):
             with pytest.raises(TopicAuthorizationFailedError):
                 read_dead_letters(refused, dlq)
+
+        # The simulator, which plays the back rooms too, may write a stock adjustment (the router dead-letters
+        # this one: only the write's authorisation is under test).
+        simulator = producer(Settings.from_env(as_principal(broker, slice_env, "simulator")))
+        assert simulator.send(INVENTORY_ADJUSTMENTS.full_name(prefix), key=b"st-001", value=b"{}").get(timeout=15)
+        simulator.close()
     finally:
         sink.stop(timeout_s=15)
         worker.stop(timeout_s=15)
+
+
+def test_an_acl_the_map_no_longer_gives_is_deleted_and_applying_again_changes_nothing(
+    broker: BrokerSettings, slice_env: dict[str, str]
+) -> None:
+    prefix, app_id = slice_env["OMNI_TOPIC_PREFIX"], slice_env["OMNI_APP_ID"]
+    # What the till was granted before the map was narrowed, and another prefix's grant, which is not ours.
+    narrowed = acls.Grant(acls.TILL, acls.TOPIC, acls.LITERAL, INVENTORY_ADJUSTMENTS.full_name(prefix), "WRITE")
+    elsewhere = acls.Grant(acls.TILL, acls.TOPIC, acls.LITERAL, "elsewhere." + INVENTORY_ADJUSTMENTS.name, "WRITE")
+    admin = secure.admin_client(broker)
+    try:
+        assert not admin.create_acls([secure.to_acl(narrowed), secure.to_acl(elsewhere)])["failed"]
+        assert secure.apply_acls(broker, prefix, app_id) == (0, 1)
+        assert secure.apply_acls(broker, prefix, app_id) == (0, 0)
+        tills = ACLFilter(principal="User:till", host=None, operation=ACLOperation.ANY,
+                          permission_type=ACLPermissionType.ANY,
+                          resource_pattern=ResourcePatternFilter(ResourceType.TOPIC, None, ACLResourcePatternType.ANY))
+        on_broker = {secure.to_grant(acl) for acl in admin.describe_acls(tills)[0]}
+        assert narrowed not in on_broker and elsewhere in on_broker
+        assert {g for g in acls.grants(prefix, app_id) if g.principal == acls.TILL} <= on_broker
+        admin.delete_acls([secure._exactly(secure.to_acl(elsewhere))])
+    finally:
+        admin.close()

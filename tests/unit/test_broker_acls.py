@@ -5,35 +5,53 @@ from __future__ import annotations
 import re
 
 import pytest
+from kafka.admin import ACLPermissionType
 
 from analytics.sink import FACT_SOURCES
 from broker import secure
 from broker.acls import (
+    BACKOFFICE,
     CLUSTER,
     GROUP,
+    LITERAL,
     OPERATOR,
     OUTSIDE_ONLY,
+    PREFIXED,
     PRINCIPALS,
+    SIMULATOR,
     SINK,
     TILL,
     TOPIC,
+    TRANSACTIONAL_ID,
     WEB,
     WORKER,
+    Grant,
     allowed,
     grants,
     markdown_table,
+    owned,
     rules,
+    stale,
 )
 from broker.config import REPO_ROOT
+from sim.config import SimConfig
+from sim.publish import generate
 from streams.topics import (
     ALL_TOPICS,
+    CUSTOMER_ERASURE_REQUESTS,
+    CUSTOMER_IDENTIFIERS,
     DEAD_LETTER_NOTICES,
-    INGEST_TOPICS,
+    FULFILMENT_NETWORK,
+    INVENTORY_ADJUSTMENTS,
     INVENTORY_AVAILABILITY,
     INVENTORY_MOVEMENTS,
+    INVENTORY_TRANSFER_SUGGESTIONS,
+    INVENTORY_TRANSFERS,
     LOYALTY_COMMANDS,
     LOYALTY_LEDGER,
     POS_TRANSACTIONS,
+    PRICING_BOOK,
+    PRICING_CHANGES,
     WEB_ORDERS,
 )
 
@@ -74,13 +92,57 @@ def test_the_worker_joins_its_own_groups_only() -> None:
     assert [p for p in PRINCIPALS if allowed(RULES, p, GROUP, APP, "READ")] == [WORKER]
 
 
-def test_the_till_writes_the_ingest_topics_and_nothing_of_stock_or_wallets() -> None:
-    for spec in INGEST_TOPICS:
-        assert may(TILL, "WRITE", spec.full_name(PREFIX)), spec.name
-    for spec in (INVENTORY_MOVEMENTS, INVENTORY_AVAILABILITY, LOYALTY_COMMANDS, LOYALTY_LEDGER):
+def writable(principal: str) -> set[str]:
+    return {spec.name for spec in ALL_TOPICS if may(principal, "WRITE", spec.full_name(PREFIX))}
+
+
+def readable(principal: str) -> set[str]:
+    return {spec.name for spec in ALL_TOPICS if may(principal, "READ", spec.full_name(PREFIX))}
+
+
+def test_the_till_writes_only_its_sales_and_reads_only_the_price_book() -> None:
+    assert writable(TILL) == {POS_TRANSACTIONS.name}
+    assert readable(TILL) == {PRICING_BOOK.name}
+
+
+def test_the_till_may_write_no_stock_price_identifier_order_or_erasure_topic() -> None:
+    for spec in (INVENTORY_ADJUSTMENTS, INVENTORY_TRANSFERS, PRICING_CHANGES, CUSTOMER_IDENTIFIERS,
+                 CUSTOMER_ERASURE_REQUESTS, WEB_ORDERS, INVENTORY_MOVEMENTS, LOYALTY_COMMANDS, LOYALTY_LEDGER):
         assert not may(TILL, "WRITE", spec.full_name(PREFIX)), spec.name
+    for spec in (INVENTORY_MOVEMENTS, INVENTORY_AVAILABILITY, LOYALTY_COMMANDS, LOYALTY_LEDGER):
         assert not may(TILL, "READ", spec.full_name(PREFIX)), spec.name
     assert not may(TILL, "READ", f"{APP}-wallets-changelog")
+
+
+def test_the_simulator_writes_every_topic_a_simulated_day_publishes_and_reads_nothing() -> None:
+    day = generate(SimConfig(events=2_000, seed=5, stores=3, warehouses=1, skus=20, customers=50, fraud=0.05))
+    published = {spec.name for spec, _, _ in day}
+    assert writable(SIMULATOR) == published
+    assert readable(SIMULATOR) == set()
+
+
+def test_only_the_back_office_may_request_an_erasure() -> None:
+    erasures = CUSTOMER_ERASURE_REQUESTS.full_name(PREFIX)
+    assert [p for p in PRINCIPALS if may(p, "WRITE", erasures)] == [BACKOFFICE]
+    assert [p for p in PRINCIPALS if may(p, "READ", erasures)] == [WORKER, OPERATOR]
+
+
+def test_identifiers_are_linked_by_the_channels_and_the_simulator_never_by_the_worker_or_the_back_office() -> None:
+    identifiers = CUSTOMER_IDENTIFIERS.full_name(PREFIX)
+    assert [p for p in PRINCIPALS if may(p, "WRITE", identifiers)] == [SIMULATOR, WEB]
+
+
+def test_the_back_office_writes_head_office_topics_and_reads_only_the_network() -> None:
+    assert writable(BACKOFFICE) == {PRICING_CHANGES.name, FULFILMENT_NETWORK.name,
+                                    INVENTORY_TRANSFER_SUGGESTIONS.name, CUSTOMER_ERASURE_REQUESTS.name}
+    assert readable(BACKOFFICE) == {FULFILMENT_NETWORK.name}
+    assert not may(BACKOFFICE, "WRITE", POS_TRANSACTIONS.full_name(PREFIX))
+
+
+def test_the_worker_may_not_rewrite_the_fulfilment_network_but_still_suggests_transfers() -> None:
+    assert not may(WORKER, "WRITE", FULFILMENT_NETWORK.full_name(PREFIX))
+    assert may(WORKER, "READ", FULFILMENT_NETWORK.full_name(PREFIX))
+    assert may(WORKER, "WRITE", INVENTORY_TRANSFER_SUGGESTIONS.full_name(PREFIX))
 
 
 def test_the_web_shop_writes_orders_but_not_till_sales() -> None:
@@ -140,3 +202,47 @@ def test_the_acl_table_in_docs_broker_md_is_the_one_the_map_gives() -> None:
     table = markdown_table(rules("", "omnistream"))
     assert table in doc, "regenerate it: python -m broker acls --print"
     assert re.search(r"\| principal \| resource \| names \|", doc)
+
+
+def test_a_grant_the_map_no_longer_gives_is_stale_and_the_current_map_has_none() -> None:
+    narrowed = Grant(TILL, TOPIC, LITERAL, INVENTORY_ADJUSTMENTS.full_name(PREFIX), "WRITE")
+    assert stale([*RULES, narrowed], PREFIX, APP) == [narrowed]
+    assert stale(RULES, PREFIX, APP) == []
+
+
+def test_a_grant_from_another_host_is_stale_even_when_the_map_gives_it_from_any_host() -> None:
+    pos = Grant(TILL, TOPIC, LITERAL, POS_TRANSACTIONS.full_name(PREFIX), "WRITE")
+    assert pos in RULES
+    by_hand = Grant(TILL, TOPIC, LITERAL, pos.name, "WRITE", host="10.0.0.7")
+    assert stale([*RULES, by_hand], PREFIX, APP) == [by_hand]
+
+
+def test_grants_of_other_prefixes_app_ids_and_principals_are_not_the_maps_to_remove() -> None:
+    others = [
+        Grant(TILL, TOPIC, LITERAL, "t2." + INVENTORY_ADJUSTMENTS.name, "WRITE"),  # another run's prefix
+        Grant(WORKER, GROUP, LITERAL, "other-app", "READ"),
+        Grant(WORKER, TRANSACTIONAL_ID, PREFIXED, "other-app", "WRITE"),
+        Grant("alice", TOPIC, LITERAL, POS_TRANSACTIONS.full_name(PREFIX), "WRITE"),  # a person's, by hand
+    ]
+    assert stale([*RULES, *others], PREFIX, APP) == []
+    assert not any(owned(g, PREFIX, APP) for g in others)
+
+
+def test_a_stale_grant_on_the_app_ids_groups_or_the_cluster_is_the_maps_to_remove() -> None:
+    extra = [Grant(SINK, GROUP, LITERAL, f"{APP}-router", "READ"), Grant(TILL, CLUSTER, LITERAL, "kafka-cluster",
+                                                                          "DESCRIBE")]
+    assert stale([*RULES, *extra], PREFIX, APP) == sorted(extra)
+
+
+def test_without_a_prefix_the_map_owns_every_topic_of_the_service_principals() -> None:
+    plain = grants("", "omnistream")
+    old_till = Grant(TILL, TOPIC, LITERAL, "pricing.changes", "WRITE")
+    assert stale([*plain, old_till], "", "omnistream") == [old_till]
+
+
+def test_an_acl_on_the_broker_converts_back_to_its_grant_and_a_deny_to_none() -> None:
+    for g in RULES:
+        assert secure.to_grant(secure.to_acl(g)) == g
+    deny = secure.to_acl(Grant(TILL, TOPIC, LITERAL, "x", "WRITE"))
+    deny.permission_type = ACLPermissionType.DENY
+    assert secure.to_grant(deny) is None

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from broker.acls import PRINCIPALS
 from broker.config import (
     DEFAULT_PORT,
     ENV_NAMES,
@@ -300,9 +301,12 @@ def test_compose_secured_services_are_in_the_secured_profile_and_use_their_own_p
     services = yaml.safe_load(COMPOSE_FILE.read_text())["services"]
     secured = [name for name, service in services.items() if "secured" in service.get("profiles", [])]
     assert set(secured) == {"kafka-secrets", "kafka-secured-format", "kafka-secured", "kafka-acls", *SECURED_APPS}
-    principals = {"worker-secured": "worker", "sink-secured": "sink", "simulator-secured": "till"}
+    principals = {"worker-secured": "worker", "sink-secured": "sink", "simulator-secured": "simulator"}
     for name, principal in principals.items():
-        assert f"/kafka-secured/secrets/{principal}.env" in " ".join(services[name]["command"]), name
+        assert principal in PRINCIPALS
+        command = " ".join(services[name]["command"])
+        assert f"/kafka-secured/secrets/{principal}.env" in command, name
+        assert len(re.findall(r"/kafka-secured/secrets/\w+\.env", command)) == 1, name  # one login, not two
         assert services[name]["depends_on"]["kafka-acls"]["condition"] == "service_completed_successfully"
     assert services["kafka-acls"]["command"] == ["python", "-m", "broker", "acls"]
     assert services["kafka-acls"]["environment"]["OMNI_KAFKA_SECURE"] == "1"

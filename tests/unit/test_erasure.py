@@ -11,17 +11,26 @@ from __future__ import annotations
 from collections import deque
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from domain.erasure import CustomerRecord, at_customer, at_identifier, enrolments
-from domain.identity import Graph
+from domain.identity import Graph, identity_requests_for
 from domain.identity_log import IdentityRecord, resolve
 from streams.base import Event
+from streams.codec import DecodeError, decode
 from streams.customers import AttributePurchase, IdentifyPurchase, LinkIdentifiers, PurchaseLine, identity_key
-from streams.erasure import CustomerErased, EnrolIdentifier, EraseCustomer, FoldCustomer, ForgetIdentifier
+from streams.erasure import (
+    CustomerErased,
+    CustomerErasureRequested,
+    EnrolIdentifier,
+    EraseCustomer,
+    FoldCustomer,
+    ForgetIdentifier,
+)
 from streams.loyalty import ClawbackPoints, EarnPoints
-from streams.topics import IDENTITY_REQUESTS
+from streams.topics import CUSTOMER_ERASURE_REQUESTS, CUSTOMER_IDENTIFIERS, IDENTITY_REQUESTS
 
 T0 = datetime(2026, 11, 26, 9, tzinfo=UTC)
 REQUESTS = tuple(IDENTITY_REQUESTS.events)
@@ -172,3 +181,28 @@ def test_an_erased_identifier_seen_again_becomes_a_new_customer_not_the_erased_o
     purchase(2)  # the same card again: its derived id is the erased customer's, re-issued at once
     assert world.customer_of(ident(1)) not in (None, erased)
     assert world.customers[erased].identifiers == []
+
+
+ERASE_EMAIL = ('{"type":"customer.erasure_requested","event_id":"req-9","occurred_at":"2026-11-27T09:00:00+00:00",'
+               '"source_node":"hq","schema_version":1,"identifier":{"kind":"email","value":"Ann@Example.COM"}}')
+
+
+def test_an_erasure_request_on_the_identifiers_topic_is_refused_there_so_a_channel_cannot_erase() -> None:
+    with pytest.raises(DecodeError):
+        decode(CUSTOMER_IDENTIFIERS, ERASE_EMAIL.encode(), 262_144)
+
+
+def test_an_erasure_request_on_its_own_topic_becomes_an_erasure_keyed_by_the_hashed_identifier() -> None:
+    request = decode(CUSTOMER_ERASURE_REQUESTS, ERASE_EMAIL.encode(), 262_144)
+    assert CUSTOMER_ERASURE_REQUESTS.key_for(request) == b"Ann@Example.COM"
+    [erase] = identity_requests_for(request, b"k" * 32)
+    assert isinstance(erase, EraseCustomer) and erase.request_event_id == "req-9" and erase.customer_id is None
+    assert erase.identifier is not None and erase.identifier.startswith("idh-")
+    assert identity_key(erase) == erase.identifier  # hop 1: the identifier's record finds the customer
+
+
+def test_an_erasure_request_naming_a_customer_is_keyed_and_carried_out_by_customer_id() -> None:
+    request = CustomerErasureRequested(event_id="req-10", occurred_at=T0, source_node="hq", customer_id="cus-1")
+    assert CUSTOMER_ERASURE_REQUESTS.key_for(request) == b"cus-1"
+    [erase] = identity_requests_for(request, b"k" * 32)
+    assert isinstance(erase, EraseCustomer) and identity_key(erase) == "cus-1" and erase.identifier is None
