@@ -72,6 +72,7 @@ class PointsHold(Record):
     reason: str | None = None
     taken: dict[str, int] = Field(default_factory=dict)  # lot id -> points taken from it
     resolved_at: UtcDatetime | None = None
+    client: str = ""  # who asked (HoldPoints.client): only it, or an operator, captures or voids it over HTTP
 
 
 class Entry(Record):
@@ -232,7 +233,8 @@ def clawback(
     return Decision(w.wallet.model_copy(update={"seen": seen}), w.entries, note=note)
 
 
-def hold(wallet: Wallet, request_id: str, points: int, at: datetime, expires_at: datetime) -> Decision:
+def hold(wallet: Wallet, request_id: str, points: int, at: datetime, expires_at: datetime,
+         client: str = "") -> Decision:
     """Reserve points for a redemption: granted from the oldest lots, or declined with a reason."""
     w = tick(wallet, at)
     known = w.wallet.holds.get(request_id)
@@ -243,7 +245,7 @@ def hold(wallet: Wallet, request_id: str, points: int, at: datetime, expires_at:
         reason = (f"insufficient points: {have} available, {points} requested" if points > have
                   else "expired on arrival: expires_at is not after the request's time")
         declined = PointsHold(request_id=request_id, points=points, expires_at=expires_at, status="declined",
-                              reason=reason, resolved_at=at)
+                              reason=reason, resolved_at=at, client=client)
         return Decision(w.wallet.model_copy(update={"holds": {**w.wallet.holds, request_id: declined}}),
                         w.entries, declined)
     available, taken, left = dict(w.wallet.available), {}, points
@@ -255,7 +257,8 @@ def hold(wallet: Wallet, request_id: str, points: int, at: datetime, expires_at:
             taken[lot.lot_id] = take
             available[lot.lot_id] = lot.model_copy(update={"points": lot.points - take})
             left -= take
-    granted = PointsHold(request_id=request_id, points=points, expires_at=expires_at, status="granted", taken=taken)
+    granted = PointsHold(request_id=request_id, points=points, expires_at=expires_at, status="granted", taken=taken,
+                         client=client)
     entry = _entry(w.wallet, "hold", request_id, "available", "held", points, at)
     wallet2 = w.wallet.model_copy(update={"available": available, "holds": {**w.wallet.holds, request_id: granted}})
     return Decision(post(wallet2, [entry]), [*w.entries, entry], granted)

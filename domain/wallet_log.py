@@ -175,7 +175,7 @@ def _decide_now(wallet: Wallet, command: WalletCommand, rules: EarnRules) -> tup
             day = command.purchased_at or at
             return _with_spend(d, day, -command.net_cents if first_time and qualified else 0, at, rules, command)
         case HoldPoints():
-            return hold(wallet, command.request_id, command.points, at, command.expires_at), []
+            return hold(wallet, command.request_id, command.points, at, command.expires_at, command.client), []
         case CapturePoints():
             return capture(wallet, command.request_id, at), []
         case VoidPoints():
@@ -235,7 +235,8 @@ def _moved_in(command: WalletCommand, moved: Moved, to: str, at: datetime) -> Wa
         from_customer=moved.from_customer,
         pending=[WalletLot(**lot.model_dump()) for lot in moved.pending],
         available=[WalletLot(**lot.model_dump()) for lot in moved.available],
-        holds=[WalletHold(**h.model_dump()) for h in moved.holds],
+        # `wallet.moved_in` carries no client: a hold moved by a merge may be captured by any client in scope.
+        holds=[WalletHold(**h.model_dump(exclude={"client"})) for h in moved.holds],
         seen=moved.seen, spend=moved.spend, forgotten_before=moved.forgotten_before,
     )
 

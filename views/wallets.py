@@ -30,6 +30,7 @@ from typing import Any
 from faust.web import Request, Response, View
 from pydantic import ValidationError
 
+from domain.access import Client
 from domain.wallet import Entry, TierMove, Wallet, advance, next_due, spend_total
 from runtime import replies
 from runtime.app import app, clock, loyalty_rules, settings
@@ -65,6 +66,8 @@ async def _change(view: View, request: Request, customer_id: str, model: type[Bo
     if not isinstance(owner, str):  # the answer of the worker that owns it (or a 503)
         return owner
     customer_id, command = owner, command.model_copy(update={"customer_id": owner})
+    if (other := _not_theirs(view, client, owner, command)) is not None:
+        return other
     lane = replies.lane(LOYALTY_COMMANDS, command)
     if waited := replies.behind(lane, ANSWER_TIMEOUT_S):
         return view.json({"error": f"the wallet's partition is behind (a command has waited {waited:.1f}s for its "
@@ -96,6 +99,17 @@ async def _change(view: View, request: Request, customer_id: str, model: type[Bo
     if status >= 400:  # the answer, and like every error answer an `error` saying why
         shown["error"] = f"request {answer.request_id} {answer.status}" + (f": {answer.reason}" * bool(answer.reason))
     return view.json(shown, status=status)
+
+
+def _not_theirs(view: View, client: Client | None, customer_id: str, command: Command) -> Response | None:
+    """A 403 if `client` captures or voids a points hold another client placed (an operator may)."""
+    if isinstance(command, HoldPoints) or client is None or "operator" in client.scopes:
+        return None
+    held = get_wallet(customer_id).holds.get(command.request_id)
+    if held is None or not held.client or held.client == client.name:
+        return None
+    return view.json({"error": f"points hold {command.request_id} was placed by another client; only it (or an "
+                               "operator) may capture or void it"}, status=403)
 
 
 async def _survivor(view: View, request: Request, customer_id: str, body: Any = None) -> str | Response:

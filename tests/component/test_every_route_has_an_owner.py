@@ -202,3 +202,27 @@ async def test_a_hold_on_a_partition_that_is_behind_gets_503_at_once_and_is_not_
         replies.answered(type("Answer", (), {"command_id": "stuck-command"})())
     assert published == []
     assert [status for _, route, status, _ in audited if route == "/holds/"] == [503]
+
+
+async def test_a_client_may_not_capture_or_void_another_clients_points_hold(
+        served: tuple[str, list[Any], web.Application]) -> None:
+    from types import SimpleNamespace
+
+    from views import wallets
+
+    base, _, _ = served
+    wallet = SimpleNamespace(holds={"r-1": SimpleNamespace(client="only-web")}, merged_into=None)
+    headers = {"X-Client": "only-app", "Authorization": "Bearer tok-app"}
+    with patch.object(wallets, "is_mine", return_value=True), patch.object(wallets, "get_wallet", return_value=wallet):
+        async with aiohttp.ClientSession() as http:
+            for action in ("capture", "void"):
+                async with http.post(f"{base}/wallets/cus-1/holds/r-1/{action}/", json={},
+                                     headers=headers) as answer:
+                    assert answer.status == 403, (action, await answer.text())
+                    assert "another client" in (await answer.json())["error"]
+    placed_by = SimpleNamespace(name="only-web", scopes=frozenset({"web"}))
+    operator = SimpleNamespace(name="ops", scopes=frozenset({"operator"}))
+    capture = SimpleNamespace(request_id="r-1")
+    with patch.object(wallets, "get_wallet", return_value=wallet):
+        assert wallets._not_theirs(None, placed_by, "cus-1", capture) is None  # type: ignore[arg-type]
+        assert wallets._not_theirs(None, operator, "cus-1", capture) is None  # type: ignore[arg-type]

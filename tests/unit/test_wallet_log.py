@@ -167,3 +167,16 @@ def test_returning_a_line_that_earned_nothing_takes_no_spend_off_the_tier() -> N
     back = apply(w, ClawbackPoints(event_id="x", **common, return_line_id="ret:1:2", lot_id="r1:2", quantity=1,
                                    net_cents=20_000, purchased_at=T0), 3, rules)
     assert back.wallet.tier == "silver" and sum(back.wallet.spend.values()) == 60_000 and back.out == []
+
+
+def test_a_points_hold_remembers_the_client_that_placed_it() -> None:
+    customer = "cus-" + "3" * 40
+    common = {"occurred_at": T0, "source_node": "st-001", "customer_id": customer}
+    w = apply(Wallet(customer_id=customer), EarnPoints(event_id="e1", **common, lot_id="st-001/r9:1", sku="SKU-001",
+                                                       quantity=1, net_cents=5_000, return_window_s=0), 1).wallet
+    granted = apply(w, HoldPoints(event_id="h1", **common, request_id="q1", points=10,
+                                  expires_at=T0 + timedelta(hours=1), client="till-7"), 2).wallet
+    declined = apply(w, HoldPoints(event_id="h2", **common, request_id="q2", points=10_000,
+                                   expires_at=T0 + timedelta(hours=1), client="web-shop"), 2).wallet
+    assert granted.holds["q1"].client == "till-7" and granted.holds["q1"].status == "granted"
+    assert declined.holds["q2"].client == "web-shop" and declined.holds["q2"].status == "declined"
