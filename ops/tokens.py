@@ -37,8 +37,9 @@ def read(path: Path) -> clients_file.Doc:
 def write(path: Path, doc: clients_file.Doc) -> None:
     """The whole file, mode 0600, replaced at once: a reader never sees half of it."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    tmp = path.with_name(f".{path.name}.{secrets.token_hex(8)}.tmp")
+    # A new file only (never one planted there, nor a link to one): O_EXCL and O_NOFOLLOW.
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
     with os.fdopen(fd, "w") as out:
         out.write(clients_file.dump(doc))
         out.flush()
