@@ -15,10 +15,10 @@ class HttpRequestAudited(Event):
     """A request to a route that changes state, or any refused request (401, 403, 429).
 
     `client` is who the caller said it is (`X-Client`), `authenticated` whether its token held;
-    `route` the registered pattern, `path` the concrete one (customer ids in paths are already
-    pseudonymous). No request body is kept: what changed is on the domain topics, which this
-    record's `request_id` and the answer's `status` tie it to. Written by the worker that first
-    received the request (a forwarded request is audited where it arrived).
+    `route` the registered pattern, `path` the concrete one with e-mails and long digit runs
+    masked. No request body is kept: what changed is on the domain topics, which this record's
+    `request_id` and the answer's `status` tie it to. Each worker a request passes writes one
+    (a request forwarded to the key's owner has two).
     """
 
     type: Literal["audit.http_request"] = "audit.http_request"
