@@ -54,15 +54,25 @@ def test_concurrent_redemptions_from_four_stores_never_take_more_than_the_wallet
     assert len(granted) == 7 and len(declined) == 17, Counter(status for status, _ in results)
     assert all(b["reason"].startswith("insufficient points: 20 available") for b in declined)
 
-    # Capture four, void three; a second capture answers the final state.
+    # Capture four, void three, each by the till that placed it (another till is refused: 403);
+    # a second capture answers the final state.
+    def placed_by(body: dict[str, Any]) -> str:
+        return f"till-{int(body['request_id'].removeprefix('r-')) % 4}"
+
+    def other_than(client: str) -> str:
+        return f"till-{(int(client.removeprefix('till-')) + 1) % 4}"
+
+    first = granted[0]
+    assert post(port, f"/wallets/{CUSTOMER}/holds/{first['request_id']}/capture/", {},
+                other_than(placed_by(first)))[0] == 403
     for body in granted[:4]:
         path = f"/wallets/{CUSTOMER}/holds/{body['request_id']}/capture/"
-        assert post(port, path, {}, "till-0")[1]["status"] == "captured"
-    assert post(port, f"/wallets/{CUSTOMER}/holds/{granted[0]['request_id']}/capture/", {}, "till-1")[1][
+        assert post(port, path, {}, placed_by(body))[1]["status"] == "captured"
+    assert post(port, f"/wallets/{CUSTOMER}/holds/{first['request_id']}/capture/", {}, placed_by(first))[1][
         "status"] == "captured"
     for body in granted[4:]:
         assert post(port, f"/wallets/{CUSTOMER}/holds/{body['request_id']}/void/", {"reason": "abandoned"},
-                    "till-2")[1]["status"] == "voided"
+                    placed_by(body))[1]["status"] == "voided"
     wallet = get_json(f"http://127.0.0.1:{port}/wallets/{CUSTOMER}/")[1]
     assert (wallet["available"], wallet["held"], wallet["pending"]) == (300 - 160, 0, 0)
 
