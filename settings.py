@@ -117,8 +117,9 @@ class Settings:
         "Faust app id: consumer group and changelog prefix (renaming it is a migration)")
     topic_prefix: str = setting("OMNI_TOPIC_PREFIX", "",
         "prefix for every topic name (isolates test runs sharing a cluster)")
-    replication_factor: int = setting("OMNI_REPLICATION_FACTOR", "1",
-        "replication factor of every topic the registry creates (3 on a real cluster)")
+    replication_factor: int = setting("OMNI_REPLICATION_FACTOR", "0",
+        "replication factor of every topic the registry creates; 0: 3 on a cluster of 3 or more brokers, "
+        "else 1 (min.insync.replicas is 2 on 3 copies, else 1)")
     data_dir: Path = setting("OMNI_DATA_DIR", ".run/worker", "worker state directory (RocksDB tables)")
     store: str = setting("OMNI_STORE", "rocksdb://",
         "table store URL: rocksdb:// in production, memory:// in unit tests")

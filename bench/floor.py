@@ -17,6 +17,7 @@ from kafka.admin import KafkaAdminClient, NewTopic
 from tqdm import tqdm
 
 from settings import Settings
+from streams.admin import replication
 
 PARTITIONS = 4
 TIMEOUT_S = 300.0
@@ -39,7 +40,9 @@ def topic_names(prefix: str) -> tuple[str, str]:
 def create_topics(settings: Settings, names: tuple[str, ...]) -> None:
     admin = KafkaAdminClient(bootstrap_servers=settings.bootstrap.split(","), **settings.security.kafka_python_kwargs())
     try:
-        admin.create_topics([NewTopic(name, PARTITIONS, settings.replication_factor) for name in names])
+        copies = replication(settings, admin)
+        admin.create_topics([NewTopic(name, PARTITIONS, copies.factor,
+                                      topic_configs={"min.insync.replicas": str(copies.min_insync)}) for name in names])
     finally:
         admin.close()
 

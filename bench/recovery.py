@@ -26,6 +26,7 @@ from bench.hold_result import Scale
 from bench.stack import Stack
 from domain.stock import Position, SkuStock
 from ops.processes import Service, get_json
+from streams.admin import replication
 from streams.topics import STOCK_PARTITIONS
 
 STORES, WAREHOUSES, SKUS = 100, 2, 20_000
@@ -72,8 +73,9 @@ def create_compacted(stack: Stack, topic: str, partitions: int) -> None:
     s = stack.settings
     admin = KafkaAdminClient(bootstrap_servers=s.bootstrap.split(","), **s.security.kafka_python_kwargs())
     try:
-        admin.create_topics([NewTopic(topic, partitions, s.replication_factor,
-                                      topic_configs={"cleanup.policy": "compact"})])
+        copies = replication(s, admin)
+        admin.create_topics([NewTopic(topic, partitions, copies.factor, topic_configs={
+            "cleanup.policy": "compact", "min.insync.replicas": str(copies.min_insync)})])
     finally:
         admin.close()
 

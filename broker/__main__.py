@@ -1,4 +1,5 @@
-"""Command line: `python -m broker fetch|start|stop|status|logs|acls|rotate [--secure]` (see docs/broker.md)."""
+"""Command line: `python -m broker fetch|start|stop|kill|status|logs|acls|rotate [--secure | --nodes 3 [--node N]]`
+(see docs/broker.md)."""
 
 from __future__ import annotations
 
@@ -10,12 +11,15 @@ import time
 from pathlib import Path
 
 from broker import acls, jars, secure
-from broker.config import ENV_BOOTSTRAP, ENV_SECURE, BrokerSettings, settings_from_env
+from broker.config import ENV_BOOTSTRAP, ENV_NODES, ENV_SECURE, BrokerSettings, settings_from_env
 from broker.launcher import (
     START_TIMEOUT_S,
     broker_status,
+    cluster_status,
     ensure_broker,
+    kill_node,
     log_tail,
+    start_node,
     stop_broker,
     wait_until_ready,
 )
@@ -40,10 +44,14 @@ def _parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--secure", action="store_true",
                         help=f"the secured broker: SASL_SSL, SCRAM users and ACLs (also {ENV_SECURE}=1)")
+    common.add_argument("--nodes", type=int, metavar="N",
+                        help=f"a local cluster of N nodes, e.g. 3 (also {ENV_NODES}=N; default 1)")
+    one = argparse.ArgumentParser(add_help=False)
+    one.add_argument("--node", type=int, metavar="I", help="only node I of the cluster (1 to N)")
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("fetch", help="download the Kafka jars with Maven", parents=[common]).set_defaults(run=_fetch)
-    start = commands.add_parser("start", help="start (or reuse) the broker and print its bootstrap address",
-                                parents=[common])
+    start = commands.add_parser("start", help="start (or reuse) the broker or cluster and print its bootstrap "
+                                "address; with --node I only that node of the cluster", parents=[common, one])
     start.add_argument(
         "--timeout",
         type=float,
@@ -51,9 +59,12 @@ def _parser() -> argparse.ArgumentParser:
         help="seconds to wait for readiness",
     )
     start.set_defaults(run=_start)
-    commands.add_parser("stop", help="stop the broker this launcher started", parents=[common]).set_defaults(run=_stop)
-    commands.add_parser("status", help="exit 0 if the broker runs, 1 if not", parents=[common]).set_defaults(
-        run=_status)
+    commands.add_parser("stop", help="stop the broker (every node, or --node I) this launcher started",
+                        parents=[common, one]).set_defaults(run=_stop)
+    commands.add_parser("kill", help="SIGKILL one node of the cluster (--node I), as a crash would",
+                        parents=[common, one]).set_defaults(run=_kill)
+    commands.add_parser("status", help="exit 0 if the broker (every node) runs, 1 if not",
+                        parents=[common]).set_defaults(run=_status)
     commands.add_parser("secrets", help="secured broker: make its certificates and passwords (no broker started)",
                         parents=[common]).set_defaults(run=_secrets)
     acl = commands.add_parser("acls", help="secured broker: add the users, and make the ACLs for "
@@ -64,7 +75,7 @@ def _parser() -> argparse.ArgumentParser:
                                  parents=[common])
     rotate.add_argument("principal", choices=acls.PRINCIPALS)
     rotate.set_defaults(run=_rotate)
-    logs = commands.add_parser("logs", help="print the end of broker.log", parents=[common])
+    logs = commands.add_parser("logs", help="print the end of broker.log (of node I: --node I)", parents=[common, one])
     logs.add_argument("-n", "--lines", type=int, default=50)
     logs.add_argument("-f", "--follow", action="store_true", help="keep printing new lines")
     logs.set_defaults(run=_logs)
@@ -72,7 +83,18 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _settings(args: argparse.Namespace) -> BrokerSettings:
-    return settings_from_env({**os.environ, ENV_SECURE: "1"} if args.secure else None)
+    env = dict(os.environ)
+    if args.secure:
+        env[ENV_SECURE] = "1"
+    if args.nodes is not None:
+        env[ENV_NODES] = str(args.nodes)
+    settings = settings_from_env(env)
+    node = getattr(args, "node", None)
+    if node is not None:
+        if not settings.cluster:
+            raise ValueError(f"--node is for a cluster: pass --nodes N too (or set {ENV_NODES}=N)")
+        settings.node(node)  # refuses a node outside the cluster
+    return settings
 
 
 def _fetch(args: argparse.Namespace) -> int:
@@ -81,13 +103,32 @@ def _fetch(args: argparse.Namespace) -> int:
 
 
 def _start(args: argparse.Namespace) -> int:
-    print(ensure_broker(_settings(args), timeout_s=args.timeout).bootstrap)
+    settings = _settings(args)
+    if args.node is not None:
+        start_node(settings, args.node, timeout_s=args.timeout)
+        print(settings.bootstrap)
+        return 0
+    print(ensure_broker(settings, timeout_s=args.timeout).bootstrap)
     return 0
 
 
 def _stop(args: argparse.Namespace) -> int:
-    stop_broker(_settings(args))
+    settings = _settings(args)
+    stop_broker(settings, args.node)
+    if args.nodes is None and ENV_NODES not in os.environ and not settings.external_bootstrap:
+        # `make stop` names no cluster: a cluster this launcher runs on the same first port stops too
+        cluster = settings_from_env({**os.environ, ENV_NODES: "3"})
+        nodes = len(list(cluster.data.glob("node-*")))
+        if nodes >= 3 and not settings.secure:
+            stop_broker(settings_from_env({**os.environ, ENV_NODES: str(nodes)}))
     return 0
+
+
+def _kill(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    if args.node is None:
+        raise ValueError("kill needs --node I: the node of the cluster to SIGKILL")
+    return 0 if kill_node(settings, args.node) is not None else 1
 
 
 def _acls(args: argparse.Namespace) -> int:
@@ -131,7 +172,10 @@ def _secured(args: argparse.Namespace) -> BrokerSettings:
 
 
 def _status(args: argparse.Namespace) -> int:
-    status = broker_status(_settings(args))
+    settings = _settings(args)
+    if settings.cluster and not settings.external_bootstrap:
+        return _cluster_status(settings)
+    status = broker_status(settings)
     state = "running" if status.running else "not running"
     if status.running and not status.answering:
         state = "running but not answering yet"
@@ -142,8 +186,27 @@ def _status(args: argparse.Namespace) -> int:
     return 0 if status.running else 1
 
 
+def _cluster_status(settings: BrokerSettings) -> int:
+    statuses = cluster_status(settings)
+    print(f"cluster:   {settings.nodes} nodes at {settings.bootstrap}; data in {settings.data}")
+    print(f"topics:    replication factor {settings.replication_factor}, min.insync.replicas "
+          f"{settings.min_insync_replicas}")
+    for status in statuses:
+        state = "running" if status.running else "not running"
+        if status.running and not status.answering:
+            state = "running, not registered with the controllers (starting, or no quorum)"
+        print(f"node {status.node_id}:    {state}; pid {status.pid or '-'}; {status.bootstrap}; {status.data_dir}")
+    running = sum(s.running for s in statuses)
+    if 0 < running < len(statuses):
+        print(f"{len(statuses) - running} node(s) down: start one with `python -m broker start --nodes "
+              f"{settings.nodes} --node I`")
+    return 0 if running == len(statuses) else 1
+
+
 def _logs(args: argparse.Namespace) -> int:
     settings = _settings(args)
+    if settings.cluster:
+        settings = settings.node(args.node or 1)
     if not settings.log_file.exists():
         print(f"broker: no log yet at {settings.log_file}", file=sys.stderr)
         return 1

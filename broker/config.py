@@ -8,7 +8,7 @@ import re
 import uuid
 import xml.etree.ElementTree as ET
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -19,6 +19,8 @@ HOST = "127.0.0.1"
 NODE_ID = 1
 DEFAULT_PORT = 9092
 DEFAULT_HEAP = "1g"
+CLUSTER_HEAP = "512m"  # per node: three JVMs on a 2-core, 24 GiB machine
+MAX_NODES = 9
 
 # The launcher's own variables, in the order docs/broker.md lists them.
 ENV_BOOTSTRAP = "KAFKA_BOOTSTRAP"
@@ -28,7 +30,8 @@ ENV_HOME = "OMNI_KAFKA_HOME"
 ENV_DATA = "OMNI_KAFKA_DATA"
 ENV_HEAP = "OMNI_KAFKA_HEAP"
 ENV_SECURE = "OMNI_KAFKA_SECURE"
-ENV_NAMES = (ENV_BOOTSTRAP, ENV_PORT, ENV_CONTROLLER_PORT, ENV_HOME, ENV_DATA, ENV_HEAP, ENV_SECURE)
+ENV_NODES = "OMNI_KAFKA_NODES"
+ENV_NAMES = (ENV_BOOTSTRAP, ENV_PORT, ENV_CONTROLLER_PORT, ENV_HOME, ENV_DATA, ENV_HEAP, ENV_SECURE, ENV_NODES)
 
 
 # Client security for an existing cluster, mapped to kafka-python option names.
@@ -45,7 +48,11 @@ _HEAP_PATTERN = re.compile(r"^[1-9][0-9]*[kKmMgG]?$")
 
 @dataclass(frozen=True)
 class BrokerSettings:
-    """Where the local broker listens and keeps its files; `external_bootstrap` disables launching."""
+    """Where the local broker listens and keeps its files; `external_bootstrap` disables launching.
+
+    A cluster (`nodes` > 1) is described twice: as a whole (`node_id` 0: the first ports, the
+    cluster's data dir with its cluster id and lock) and per node (`node(i)`: node i's ports
+    `port + i - 1` and `controller_port + i - 1`, and its own data dir `<data>/node-<i>`)."""
 
     port: int
     controller_port: int
@@ -54,10 +61,59 @@ class BrokerSettings:
     heap: str
     external_bootstrap: str | None = None
     secure: bool = False
+    nodes: int = 1
+    node_id: int = 0  # 0: the whole cluster (or the single node); i: node i of a cluster
+    cluster_data: Path | None = None  # a node's cluster data dir (cluster id, launch lock)
+    first_port: int = 0  # a node's cluster's first client and controller ports
+    first_controller_port: int = 0
+
+    @property
+    def cluster(self) -> bool:
+        return self.nodes > 1
 
     @property
     def bootstrap(self) -> str:
-        return self.external_bootstrap or f"{HOST}:{self.port}"
+        if self.external_bootstrap:
+            return self.external_bootstrap
+        first = self.first_port or self.port
+        return ",".join(f"{HOST}:{first + k}" for k in range(self.nodes))
+
+    @property
+    def replication_factor(self) -> int:
+        """Of every topic: 3 on a cluster of 3 or more nodes (each node holds a copy), else one per node."""
+        return min(3, self.nodes)
+
+    @property
+    def min_insync_replicas(self) -> int:
+        """2 on replication factor 3: an acknowledged write survives one broker's loss, and one broker
+        may be down while writes go on; 1 on a single node."""
+        return 2 if self.replication_factor >= 3 else 1
+
+    @property
+    def voters(self) -> str:
+        """controller.quorum.voters: every node is a controller too (combined mode)."""
+        first = self.first_controller_port or self.controller_port
+        return ",".join(f"{k}@{HOST}:{first + k - 1}" for k in range(1, self.nodes + 1))
+
+    @property
+    def node_ids(self) -> range:
+        return range(1, self.nodes + 1)
+
+    def node(self, node_id: int) -> BrokerSettings:
+        """The settings of node `node_id` (1-based); the single node's are the settings themselves."""
+        if node_id not in self.node_ids:
+            raise ValueError(f"node {node_id} is not in this cluster of {self.nodes} (nodes 1 to {self.nodes}).")
+        if not self.cluster:
+            return self
+        if self.node_id:
+            raise ValueError("node() of a node's settings: call it on the cluster's")
+        return replace(self, port=self.port + node_id - 1, controller_port=self.controller_port + node_id - 1,
+                       data=self.data / f"node-{node_id}", node_id=node_id, cluster_data=self.data,
+                       first_port=self.port, first_controller_port=self.controller_port)
+
+    @property
+    def nodes_settings(self) -> list[BrokerSettings]:
+        return [self.node(i) for i in self.node_ids]
 
     @property
     def log_dirs(self) -> Path:
@@ -77,7 +133,7 @@ class BrokerSettings:
 
     @property
     def cluster_id_file(self) -> Path:
-        return self.data / "cluster.id"
+        return (self.cluster_data or self.data) / "cluster.id"
 
     @property
     def properties_file(self) -> Path:
@@ -89,7 +145,7 @@ class BrokerSettings:
 
     @property
     def lock_file(self) -> Path:
-        return self.data / "launcher.lock"
+        return (self.cluster_data or self.data) / "launcher.lock"
 
     @property
     def tls_dir(self) -> Path:
@@ -119,12 +175,21 @@ class BrokerSettings:
 def settings_from_env(env: Mapping[str, str] | None = None) -> BrokerSettings:
     """Read the launcher settings from the environment, applying the documented defaults."""
     env = os.environ if env is None else env
+    nodes = parse_nodes(env.get(ENV_NODES, "").strip() or "1")
     port = parse_port(env, ENV_PORT, DEFAULT_PORT)
-    controller_port = parse_port(env, ENV_CONTROLLER_PORT, port + 1)
-    if controller_port == port:
-        raise ValueError(f"{ENV_CONTROLLER_PORT} must differ from {ENV_PORT} (both are {port}).")
+    controller_port = parse_port(env, ENV_CONTROLLER_PORT, port + nodes)
+    clients, controllers = set(range(port, port + nodes)), set(range(controller_port, controller_port + nodes))
+    if clients & controllers:
+        raise ValueError(f"{ENV_CONTROLLER_PORT}={controller_port} overlaps the client ports of {ENV_PORT}={port} "
+                         f"({nodes} node{'s' if nodes > 1 else ''}: ports {port} to {port + nodes - 1}).")
+    if max(clients | controllers) > 65535:
+        raise ValueError(f"{nodes} nodes from {ENV_PORT}={port} run past port 65535.")
     secure = parse_flag(env, ENV_SECURE)
-    run_name = "kafka" if port == DEFAULT_PORT else f"kafka-{port}"
+    if secure and nodes > 1:
+        raise ValueError(f"the secured broker runs one node only ({ENV_SECURE}=1 with {ENV_NODES}={nodes}); "
+                         f"a secured cluster is not supported by this launcher (docs/broker.md)")
+    base = "kafka" if nodes == 1 else "kafka-cluster"
+    run_name = base if port == DEFAULT_PORT else f"{base}-{port}"
     return BrokerSettings(
         port=port,
         controller_port=controller_port,
@@ -133,10 +198,20 @@ def settings_from_env(env: Mapping[str, str] | None = None) -> BrokerSettings:
         # another port never "reuses" (or stops) the default one.
         # A secured broker never shares its data dir (users, ACLs, certificates) with a plain one.
         data=_path(env, ENV_DATA, REPO_ROOT / ".run" / (f"{run_name}-secured" if secure else run_name)),
-        heap=parse_heap(env.get(ENV_HEAP, "").strip() or DEFAULT_HEAP),
+        heap=parse_heap(env.get(ENV_HEAP, "").strip() or (DEFAULT_HEAP if nodes == 1 else CLUSTER_HEAP)),
         external_bootstrap=env.get(ENV_BOOTSTRAP, "").strip() or None,
         secure=secure,
+        nodes=nodes,
     )
+
+
+def parse_nodes(raw: str) -> int:
+    """How many broker nodes: 1 (one broker) or a cluster of 3 up to MAX_NODES (2 would lose its
+    controller quorum with either node)."""
+    if not raw.isdigit() or not (int(raw) == 1 or 3 <= int(raw) <= MAX_NODES):
+        raise ValueError(f"{ENV_NODES}={raw!r}: use 1 (one broker) or 3 to {MAX_NODES} (a cluster); two nodes "
+                         f"cannot lose either one.")
+    return int(raw)
 
 
 def parse_flag(env: Mapping[str, str], name: str) -> bool:
@@ -202,12 +277,15 @@ def client_security(env: Mapping[str, str] | None = None) -> dict[str, str]:
 
 
 def server_properties(settings: BrokerSettings) -> dict[str, str]:
-    """The single-node KRaft broker+controller config; every internal topic gets replication factor 1."""
+    """One node's KRaft config (broker and controller in one process). On one node every internal
+    topic has replication factor 1; on a cluster every topic gets 3 copies and min.insync.replicas 2,
+    the topics Kafka and Faust create themselves included."""
     broker, controller = f"{HOST}:{settings.port}", f"{HOST}:{settings.controller_port}"
+    rf, isr = str(settings.replication_factor), str(settings.min_insync_replicas)
     return {
         "process.roles": "broker,controller",
-        "node.id": str(NODE_ID),
-        "controller.quorum.voters": f"{NODE_ID}@{controller}",
+        "node.id": str(settings.node_id or NODE_ID),
+        "controller.quorum.voters": settings.voters,
         "listeners": f"PLAINTEXT://{broker},CONTROLLER://{controller}",
         "advertised.listeners": f"PLAINTEXT://{broker}",
         "controller.listener.names": "CONTROLLER",
@@ -215,11 +293,15 @@ def server_properties(settings: BrokerSettings) -> dict[str, str]:
         "inter.broker.listener.name": "PLAINTEXT",
         "log.dirs": settings.log_dirs.as_posix(),
         "num.partitions": "1",
-        "offsets.topic.replication.factor": "1",
-        "transaction.state.log.replication.factor": "1",
-        "transaction.state.log.min.isr": "1",
-        "share.coordinator.state.topic.replication.factor": "1",
-        "share.coordinator.state.topic.min.isr": "1",
+        "default.replication.factor": rf,
+        "min.insync.replicas": isr,
+        "offsets.topic.replication.factor": rf,
+        "transaction.state.log.replication.factor": rf,
+        "transaction.state.log.min.isr": isr,
+        "share.coordinator.state.topic.replication.factor": rf,
+        "share.coordinator.state.topic.min.isr": isr,
+        # A replica that was not in sync never becomes leader: that would drop acknowledged writes.
+        "unclean.leader.election.enable": "false",
         # Tests join consumer groups constantly; the default 3 s delay would slow every one.
         "group.initial.rebalance.delay.ms": "0",
         # Topics come from the streams registry; a typo must fail instead of creating a topic.

@@ -1,9 +1,12 @@
-"""Start, reuse, check and stop the local single-node Kafka broker (or check an existing cluster)."""
+"""Start, reuse, check and stop the local Kafka broker or three-node cluster (or check an existing cluster)."""
 
 from __future__ import annotations
 
 import fcntl
 import logging
+import os
+import signal
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -28,11 +31,13 @@ EXTERNAL_TIMEOUT_S = 30.0
 
 @dataclass(frozen=True)
 class Broker:
-    """A Kafka cluster that answers at `bootstrap`; `pid` is set only for the broker this launcher runs."""
+    """A Kafka cluster that answers at `bootstrap`; `pid` is set only for the broker this launcher runs
+    (a cluster's first node; `pids` has every node's)."""
 
     bootstrap: str
     started_here: bool
     pid: int | None
+    pids: dict[int, int] | None = None
 
 
 @dataclass(frozen=True)
@@ -42,6 +47,7 @@ class BrokerStatus:
     pid: int | None
     bootstrap: str
     data_dir: Path | None
+    node_id: int = 0
 
 
 def ensure_broker(settings: BrokerSettings | None = None, timeout_s: float = START_TIMEOUT_S) -> Broker:
@@ -52,6 +58,8 @@ def ensure_broker(settings: BrokerSettings | None = None, timeout_s: float = STA
         log.info("Using the existing cluster at %s=%s", ENV_BOOTSTRAP, settings.bootstrap)
         return Broker(settings.bootstrap, started_here=False, pid=None)
     settings.data.mkdir(parents=True, exist_ok=True)
+    if settings.cluster:
+        return _ensure_cluster(settings, timeout_s)
     with _launch_lock(settings):
         pid = process.running_pid(settings)
         if pid is not None:
@@ -71,6 +79,97 @@ def ensure_broker(settings: BrokerSettings | None = None, timeout_s: float = STA
         log.info("Kafka broker ready at %s (pid %d)%s", settings.bootstrap, pid,
                  f"; client settings in {settings.secrets_dir}" if settings.secure else "")
         return Broker(settings.bootstrap, started_here=True, pid=pid)
+
+
+def _ensure_cluster(settings: BrokerSettings, timeout_s: float) -> Broker:
+    """Every node of the cluster running (the ones already running are reused), then every node
+    registered with the controllers: topics need all their replicas' brokers to be created."""
+    with _launch_lock(settings):
+        pids, started = {}, []
+        for node in settings.nodes_settings:
+            node.data.mkdir(parents=True, exist_ok=True)
+            pid = process.running_pid(node)
+            if pid is None:
+                _ports_free(node)
+                pid = _start(node)
+                started.append(node.node_id)
+            pids[node.node_id] = pid
+        wait_for_nodes(settings, settings.node_ids, timeout_s, pids)
+        reused = sorted(set(pids) - set(started))
+        log.info("Kafka cluster of %d nodes ready at %s (pids %s)%s", settings.nodes, settings.bootstrap,
+                 ", ".join(f"{n}:{p}" for n, p in sorted(pids.items())),
+                 f"; nodes {', '.join(map(str, reused))} were already running" if reused else "")
+        return Broker(settings.bootstrap, started_here=bool(started), pid=pids[1], pids=pids)
+
+
+def start_node(settings: BrokerSettings, node_id: int, timeout_s: float = START_TIMEOUT_S) -> int:
+    """Start one node of the cluster (after a kill, or a stop of that node) and wait until the
+    controllers have it registered again; the running node's pid if it already runs."""
+    node = settings.node(node_id)
+    with _launch_lock(settings):
+        pid = process.running_pid(node)
+        if pid is not None:
+            log.info("Node %d already runs (pid %d)", node_id, pid)
+            return pid
+        _ports_free(node)
+        pid = _start(node)
+        wait_for_nodes(settings, [node_id], timeout_s, {node_id: pid})
+        log.info("Node %d is back at %s:%d (pid %d)", node_id, HOST, node.port, pid)
+        return pid
+
+
+def kill_node(settings: BrokerSettings, node_id: int) -> int | None:
+    """SIGKILL one node, as a crash would (no controlled shutdown); its pid, None if it was not running."""
+    node = settings.node(node_id)
+    pid = process.running_pid(node)
+    if pid is None:
+        log.info("Node %d is not running", node_id)
+        return None
+    os.kill(pid, signal.SIGKILL)
+    deadline = time.monotonic() + 10
+    while process.is_alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    log.info("Killed node %d (pid %d) with SIGKILL", node_id, pid)
+    return pid
+
+
+def wait_for_nodes(settings: BrokerSettings, node_ids: range | list[int], timeout_s: float,
+                   pids: dict[int, int]) -> None:
+    """Until the cluster answers and lists every node of `node_ids` among its brokers; raise saying
+    which node is missing, with the end of its log, if it does not within `timeout_s`."""
+    wanted = set(node_ids)
+    deadline = time.monotonic() + timeout_s
+    seen: set[int] = set()
+    while time.monotonic() < deadline:
+        dead = [n for n, pid in pids.items() if not process.is_alive(pid)]
+        if dead:
+            node = settings.node(dead[0])
+            node.pidfile.unlink(missing_ok=True)
+            raise RuntimeError(
+                f"Kafka node {dead[0]} (pid {pids[dead[0]]}) exited while starting. Read {node.log_file} and "
+                f"{node.console_file}; to start the cluster from scratch run `python -m broker stop --nodes "
+                f"{settings.nodes}` and delete {settings.data}.\n{_tail(node.log_file)}{_tail(node.console_file)}")
+        seen = probe.broker_ids(settings.bootstrap)
+        # A node killed a moment ago is still listed until its session expires: the node itself must answer too.
+        if wanted <= seen and all(probe.answers(f"{HOST}:{settings.node(n).port}", 2000) for n in wanted):
+            return
+        time.sleep(0.5)
+    missing = sorted(wanted - seen)
+    raise RuntimeError(
+        f"Kafka nodes {missing} did not join the cluster at {settings.bootstrap} within {timeout_s:.0f} s "
+        f"(brokers seen: {sorted(seen) or 'none'}). Read their logs (`python -m broker logs --nodes "
+        f"{settings.nodes} --node {missing[0]}`); a cluster needs 2 of its {settings.nodes} controllers up to "
+        f"elect a leader.\n{_tail(settings.node(missing[0]).log_file)}")
+
+
+def _ports_free(node: BrokerSettings) -> None:
+    for port, what in ((node.port, "client"), (node.controller_port, "controller")):
+        if not process.port_is_free(port):
+            raise RuntimeError(
+                f"The {what} port {port} of Kafka node {node.node_id} on {HOST} is in use (a single broker, "
+                f"or another cluster?). Stop it (`python -m broker stop`) or move this cluster with "
+                f"{ENV_PORT}=<first port> (node i listens on that + i - 1, its controller on "
+                f"{ENV_CONTROLLER_PORT} + i - 1).")
 
 
 def _accounts(settings: BrokerSettings) -> None:
@@ -167,8 +266,10 @@ def wait_until_ready(
     )
 
 
-def stop_broker(settings: BrokerSettings | None = None) -> None:
-    """Stop the broker this launcher started (SIGTERM, then SIGKILL after 30 s); no-op if none runs."""
+def stop_broker(settings: BrokerSettings | None = None, node_id: int | None = None) -> None:
+    """Stop the broker this launcher started (SIGTERM, then SIGKILL after 30 s); no-op if none runs.
+    On a cluster: every node at once (each leaves by controlled shutdown while the others still
+    form a quorum), or only `node_id`."""
     settings = settings or settings_from_env()
     if settings.external_bootstrap:
         log.info(
@@ -176,6 +277,9 @@ def stop_broker(settings: BrokerSettings | None = None) -> None:
             ENV_BOOTSTRAP,
             settings.bootstrap,
         )
+        return
+    if settings.cluster:
+        _stop_nodes([settings.node(node_id)] if node_id else settings.nodes_settings)
         return
     pid = process.running_pid(settings)
     if pid is None:
@@ -185,6 +289,34 @@ def stop_broker(settings: BrokerSettings | None = None) -> None:
     clean = process.terminate(pid)
     settings.pidfile.unlink(missing_ok=True)
     log.info("Stopped Kafka broker pid %d%s", pid, "" if clean else " (killed after 30 s)")
+
+
+def _stop_nodes(nodes: list[BrokerSettings]) -> None:
+    running = [(node, pid) for node in nodes if (pid := process.running_pid(node)) is not None]
+    if not running:
+        log.info("No Kafka node from this launcher is running (%s)", ", ".join(str(n.data) for n in nodes))
+        return
+    log.info("Stopping Kafka nodes %s...", ", ".join(f"{n.node_id} (pid {pid})" for n, pid in running))
+    for _, pid in running:  # all at once: one after the other, the last would wait for a quorum that left
+        process.signal_pid(pid, signal.SIGTERM)
+    for node, pid in running:
+        clean = process.terminate(pid)  # waits; SIGKILL after the grace period
+        node.pidfile.unlink(missing_ok=True)
+        log.info("Stopped Kafka node %d (pid %d)%s", node.node_id, pid, "" if clean else " (killed after 30 s)")
+
+
+def cluster_status(settings: BrokerSettings | None = None) -> list[BrokerStatus]:
+    """Every node's status (one entry for a single broker)."""
+    settings = settings or settings_from_env()
+    if not settings.cluster or settings.external_bootstrap:
+        return [broker_status(settings)]
+    registered = probe.broker_ids(settings.bootstrap)
+    statuses = []
+    for node in settings.nodes_settings:
+        pid = process.running_pid(node)
+        statuses.append(BrokerStatus(pid is not None, pid is not None and node.node_id in registered, pid,
+                                     f"{HOST}:{node.port}", node.data, node.node_id))
+    return statuses
 
 
 def broker_status(settings: BrokerSettings | None = None) -> BrokerStatus:
@@ -200,7 +332,7 @@ def broker_status(settings: BrokerSettings | None = None) -> BrokerStatus:
 
 
 def log_tail(settings: BrokerSettings | None = None, lines: int = 50) -> str:
-    """The last `lines` lines of broker.log ("" if there is none yet)."""
+    """The last `lines` lines of broker.log ("" if there is none yet); of a node, `settings.node(i)`."""
     settings = settings or settings_from_env()
     return _last_lines(settings.log_file, lines)
 

@@ -39,6 +39,24 @@ def answers(bootstrap: str, timeout_ms: int = ATTEMPT_TIMEOUT_MS, security: dict
             admin.close()
 
 
+def broker_ids(bootstrap: str, timeout_ms: int = 3000) -> set[int]:
+    """The ids of the brokers the cluster lists as registered and not fenced (empty when nothing answers)."""
+    with _quiet_kafka_logs():
+        try:
+            admin = KafkaAdminClient(bootstrap_servers=bootstrap.split(","), client_id="omnistream-broker-probe",
+                                     request_timeout_ms=timeout_ms, bootstrap_timeout_ms=timeout_ms,
+                                     **client_security())
+        except (KafkaError, OSError):
+            return set()
+        try:
+            brokers = admin.describe_cluster().get("brokers", [])
+            return {int(b["broker_id"]) for b in brokers if not b.get("is_fenced")}
+        except (KafkaError, OSError):
+            return set()
+        finally:
+            admin.close()
+
+
 def wait_for(
     bootstrap: str,
     timeout_s: float,

@@ -94,6 +94,11 @@ def terminate(pid: int, grace_s: float = STOP_GRACE_S) -> bool:
     return False
 
 
+def signal_pid(pid: int, sig: signal.Signals) -> None:
+    """Send `sig`; a process already gone is not an error."""
+    _signal(pid, sig)
+
+
 def _signal(pid: int, sig: signal.Signals) -> None:
     try:
         os.kill(pid, sig)

@@ -26,6 +26,7 @@ from ops.processes import get_json, post_json
 from settings import REPO_ROOT, Settings
 from sim.config import SimConfig, day_just_ended
 from sim.fraud import DEFAULT_LABELS, FraudCase, write_labels
+from sim.producer import producer_config
 from sim.publish import run
 from sim.report import Report
 from streams import admin
@@ -227,7 +228,7 @@ def _loyalty_story(settings: Settings) -> None:
     lines = [SaleLine(line_no=1, sku="SKU-00001", quantity=2, unit_price_cents=1_999),
              SaleLine(line_no=2, sku="SKU-00002", quantity=1, unit_price_cents=500)]
     now = Clock.from_settings(settings.clock_shift, settings.clock_file).now()
-    kafka = KafkaProducer(bootstrap_servers=settings.bootstrap.split(","), **settings.security.kafka_python_kwargs())
+    kafka = KafkaProducer(**producer_config(settings))  # acks=all, idempotent
     try:
         sale = PosSale(event_id="demo-loyalty-rcpt-1", occurred_at=now, source_node="st-001",
                        receipt_id="demo-loyalty-rcpt-1", terminal_id="t-1", cashier_id="c-1", customer=card,

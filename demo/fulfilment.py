@@ -17,6 +17,7 @@ from ops.processes import get_json
 from settings import Settings
 from sim.config import SimConfig
 from sim.network import build_network
+from sim.producer import producer_config
 from streams.codec import encode
 from streams.orders import OrderPlaced, ShippingAddress
 from streams.pos import SaleLine
@@ -43,7 +44,7 @@ def sourced_order(settings: Settings, seed: int, sku: str, price_cents: int) -> 
                                                             lat=customer.lat, lon=customer.lon),
         lines=[SaleLine(line_no=1, sku=sku, quantity=1, unit_price_cents=price_cents)],
     )
-    kafka = KafkaProducer(bootstrap_servers=settings.bootstrap.split(","), **settings.security.kafka_python_kwargs())
+    kafka = KafkaProducer(**producer_config(settings))  # acks=all, idempotent
     try:
         kafka.send(WEB_ORDERS.full_name(settings.topic_prefix), key=WEB_ORDERS.key_for(order),
                    value=encode(order)).get(timeout=10)

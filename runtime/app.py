@@ -51,7 +51,7 @@ def create_app(s: Settings) -> faust.App:
         value_serializer="raw",  # tables hold bytes written by typed helpers
         origin="app",  # the module `faust -A` names: app.py, which re-exports this app
         topic_partitions=STOCK_PARTITIONS,
-        topic_replication_factor=s.replication_factor,
+        topic_replication_factor=s.replication_factor or 1,  # 0: decided at start (_create_topics)
         topic_allow_declare=True,
         consumer_auto_offset_reset="earliest",
         broker_session_timeout=s.session_timeout_s,
@@ -82,6 +82,9 @@ def _create_topics(app: faust.App, *args: Any, **kwargs: Any) -> None:
     """The registry, not Faust, decides partitions and retention: create topics first."""
     changelogs = {table.changelog_topic.get_topic_name(): table.partitions or STOCK_PARTITIONS
                   for table in app.tables.values()}
+    # Topics Faust creates itself (its assignor's leader topic) get the same number of copies: with
+    # one copy under the cluster's min.insync.replicas 2, every acks=all write to them would fail.
+    app.conf.topic_replication_factor = admin.resolve_replication(settings).factor
     admin.ensure_topics(settings, changelogs)
 
 
@@ -121,7 +124,7 @@ def channel(spec: TopicSpec) -> faust.TopicT:
         value_type=bytes,
         value_serializer="raw",
         partitions=spec.partitions,
-        replicas=settings.replication_factor,
+        replicas=settings.replication_factor or None,  # None: app.conf's
         config=spec.config(),
     )
 
@@ -146,5 +149,5 @@ def dead_letter_channel(spec: TopicSpec) -> faust.TopicT:
         value_type=bytes,
         value_serializer="raw",
         partitions=1,
-        replicas=settings.replication_factor,
+        replicas=settings.replication_factor or None,  # None: app.conf's
     )

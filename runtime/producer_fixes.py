@@ -1,4 +1,8 @@
-"""One fix to aiokafka 0.14's producer on Python 3.11: no system call per record sent.
+"""Two fixes to the producers: Faust's is idempotent, and aiokafka 0.14's makes no system call per record.
+
+Faust 0.15 asks for `enable_idempotence` only under exactly-once; with at-least-once a retried
+batch (a broker died after writing it, before acknowledging it) is written twice. Every producer
+of this project is acks=all and idempotent; `install` makes Faust's (changelogs, agent sends) so too.
 
 Every record appended to a producer batch gets its future from `aiokafka.util.create_future`,
 which asks `asyncio.get_event_loop()` for the loop; on 3.11 that checks the process id with a
@@ -10,9 +14,11 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from collections.abc import Mapping
 from typing import Any
 
 from aiokafka.producer import message_accumulator
+from faust.transport.drivers import aiokafka as faust_kafka
 
 _local = threading.local()
 
@@ -29,8 +35,14 @@ def create_future(loop: asyncio.AbstractEventLoop | None = None) -> asyncio.Futu
     return (loop or running_loop()).create_future()
 
 
+def acknowledged_by_all(self: Any) -> Mapping[str, Any]:
+    """Faust's producer settings on top of its defaults: acks=all and idempotence, always."""
+    return {"acks": "all", "enable_idempotence": True}
+
+
 def install() -> None:
     """Idempotent; `MessageBatch.append` binds `create_future` as a default argument."""
+    faust_kafka.Producer._settings_extra = acknowledged_by_all  # type: ignore[method-assign]
     append = message_accumulator.MessageBatch.append
     defaults = append.__defaults__
     assert defaults is not None and len(defaults) == 2 and callable(defaults[0]), (

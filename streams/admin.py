@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
+from dataclasses import dataclass
 
 from kafka.admin import KafkaAdminClient, NewTopic
 from kafka.errors import ClusterAuthorizationFailedError, TopicAlreadyExistsError, TopicAuthorizationFailedError
@@ -14,11 +15,49 @@ from streams.topics import ALL_TOPICS, dead_letter_topics
 log = logging.getLogger("omnistream.topics")
 
 
-def wanted_topics(settings: Settings) -> list[NewTopic]:
-    rf = settings.replication_factor
-    prefix = settings.topic_prefix
-    topics = [NewTopic(spec.full_name(prefix), spec.partitions, rf, topic_configs=spec.config()) for spec in ALL_TOPICS]
-    topics += [NewTopic(prefix + name, n, rf, topic_configs=config) for name, n, config in dead_letter_topics()]
+@dataclass(frozen=True)
+class Replication:
+    """How many copies every topic of this app has, and how many must hold a write before Kafka
+    acknowledges it (producers send with acks=all)."""
+
+    factor: int
+    min_insync: int
+
+    @classmethod
+    def of(cls, factor: int) -> Replication:
+        # 2 of 3: an acknowledged write survives the loss of one broker, and one broker may be down
+        # while writes go on. With fewer copies every copy must hold it.
+        return cls(factor, 2 if factor >= 3 else 1)
+
+
+SINGLE = Replication.of(1)
+
+
+def replication(settings: Settings, admin: KafkaAdminClient) -> Replication:
+    """OMNI_REPLICATION_FACTOR, or (0, the default) 3 on a cluster of 3 or more brokers, else one per broker."""
+    if settings.replication_factor > 0:
+        return Replication.of(settings.replication_factor)
+    brokers = len(admin.describe_cluster().get("brokers", []))
+    return Replication.of(max(1, min(3, brokers)))
+
+
+def resolve_replication(settings: Settings) -> Replication:
+    """`replication` with an admin client of its own (a worker's start asks once)."""
+    admin = KafkaAdminClient(bootstrap_servers=settings.bootstrap.split(","), client_id=f"{settings.app_id}-admin",
+                             **settings.security.kafka_python_kwargs())
+    try:
+        return replication(settings, admin)
+    finally:
+        admin.close()
+
+
+def wanted_topics(settings: Settings, replicas: Replication = SINGLE) -> list[NewTopic]:
+    rf, prefix = replicas.factor, settings.topic_prefix
+    isr = {"min.insync.replicas": str(replicas.min_insync)}
+    topics = [NewTopic(spec.full_name(prefix), spec.partitions, rf, topic_configs={**spec.config(), **isr})
+              for spec in ALL_TOPICS]
+    topics += [NewTopic(prefix + name, n, rf, topic_configs={**config, **isr}) for name, n, config in
+               dead_letter_topics()]
     return topics
 
 
@@ -35,14 +74,21 @@ def ensure_topics(settings: Settings, changelogs: dict[str, int] | None = None) 
         **settings.security.kafka_python_kwargs(),
     )
     try:
+        replicas = replication(settings, admin)
         existing = set(admin.list_topics())
-        wanted = wanted_topics(settings) + [
-            NewTopic(name, partitions, settings.replication_factor, topic_configs={"cleanup.policy": "compact"})
+        wanted = wanted_topics(settings, replicas) + [
+            NewTopic(name, partitions, replicas.factor,
+                     topic_configs={"cleanup.policy": "compact", "min.insync.replicas": str(replicas.min_insync)})
             for name, partitions in (changelogs or {}).items()
         ]
         missing = [t for t in wanted if t.name not in existing]
+        if missing:
+            log.info("creating %d topics with replication factor %d and min.insync.replicas %d%s", len(missing),
+                     replicas.factor, replicas.min_insync,
+                     "" if settings.replication_factor else " (from the brokers the cluster has; "
+                     "OMNI_REPLICATION_FACTOR fixes it)")
         created = _create(admin, missing)
-        _check_partitions(admin, [t for t in wanted if t.name in existing])
+        _check_partitions(admin, [t for t in wanted if t.name in existing], replicas)
         _wait_until_served(admin, wanted)
         return created
     finally:
@@ -93,11 +139,18 @@ def _served(described: dict) -> bool:  # type: ignore[type-arg]
     return not described.get("error_code") and bool(partitions) and all(leader >= 0 for leader in leaders)
 
 
-def _check_partitions(admin: KafkaAdminClient, topics: list[NewTopic]) -> None:
+def _check_partitions(admin: KafkaAdminClient, topics: list[NewTopic], replicas: Replication) -> None:
     if not topics:
         return
     described = admin.describe_topics([t.name for t in topics])
     actual = {d.get("name", d.get("topic")): len(d["partitions"]) for d in described}
+    copies = {d.get("name", d.get("topic")): min((len(p.get("replicas", [])) for p in d["partitions"]), default=0)
+              for d in described}
+    fewer = sorted(name for name, n in copies.items() if n < replicas.factor)
+    if fewer:  # made on a smaller cluster (or with a smaller OMNI_REPLICATION_FACTOR): one broker's loss loses them
+        log.warning("%d topics have fewer than %d replicas (e.g. %s has %d): a broker's loss can lose their "
+                    "acknowledged records; reassign them (kafka-reassign-partitions) to %d replicas",
+                    len(fewer), replicas.factor, fewer[0], copies[fewer[0]], replicas.factor)
     for topic in topics:
         if actual.get(topic.name) != topic.num_partitions:
             raise SystemExit(

@@ -11,7 +11,7 @@ def test_defaults_point_at_the_local_broker_and_the_run_folder(monkeypatch: pyte
     for name in ENV_DEFAULTS:
         monkeypatch.delenv(name, raising=False)
     s = Settings.from_env()
-    assert s.bootstrap == "127.0.0.1:9092" and s.store == "rocksdb://" and s.replication_factor == 1
+    assert s.bootstrap == "127.0.0.1:9092" and s.store == "rocksdb://" and s.replication_factor == 0
     assert s.analytics_path.name == "analytics.duckdb" and s.analytics_path.parent == s.duckdb_path.parent
 
 
