@@ -6,6 +6,7 @@ import os
 import secrets
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -100,10 +101,17 @@ class Pipeline:
 
 @pytest.fixture
 def pipeline(kafka_bootstrap: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Pipeline]:
+    with pipeline_on(kafka_bootstrap, tmp_path, monkeypatch) as pipe:
+        yield pipe
+
+
+@contextmanager
+def pipeline_on(bootstrap: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Pipeline]:
+    """A test's private Omnistream on the cluster at `bootstrap` (the session's broker, or a test's own)."""
     run = uuid.uuid4().hex[:8]
     tokens = mint_tokens()
     env = {
-        "KAFKA_BOOTSTRAP": kafka_bootstrap,
+        "KAFKA_BOOTSTRAP": bootstrap,
         "OMNI_TOPIC_PREFIX": f"t{run}.",
         "OMNI_APP_ID": f"omni-test-{run}",
         "OMNI_DUCKDB_PATH": str(tmp_path / "duckdb" / "omnistream.duckdb"),
@@ -122,15 +130,17 @@ def pipeline(kafka_bootstrap: str, tmp_path: Path, monkeypatch: pytest.MonkeyPat
     for key, value in env.items():  # the test's own clients (simulator, admin) see the same
         monkeypatch.setenv(key, value)
     pipe = Pipeline(env=env, root=tmp_path, tokens=tokens)
-    yield pipe
-    pipe.stop_all()
-    delete_topics(kafka_bootstrap, (env["OMNI_TOPIC_PREFIX"], env["OMNI_APP_ID"]))
-    artifacts = os.environ.get("OMNI_TEST_ARTIFACTS")
-    if artifacts:  # keep logs of every run for CI to show
-        dest = Path(artifacts) / run
-        dest.mkdir(parents=True, exist_ok=True)
-        for log in (tmp_path / "logs").glob("*.log"):
-            (dest / log.name).write_bytes(log.read_bytes())
+    try:
+        yield pipe
+    finally:
+        pipe.stop_all()
+        delete_topics(bootstrap, (env["OMNI_TOPIC_PREFIX"], env["OMNI_APP_ID"]))
+        artifacts = os.environ.get("OMNI_TEST_ARTIFACTS")
+        if artifacts:  # keep logs of every run for CI to show
+            dest = Path(artifacts) / run
+            dest.mkdir(parents=True, exist_ok=True)
+            for log in (tmp_path / "logs").glob("*.log"):
+                (dest / log.name).write_bytes(log.read_bytes())
 
 
 def delete_topics(bootstrap: str, prefixes: tuple[str, ...]) -> None:

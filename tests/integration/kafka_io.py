@@ -21,7 +21,8 @@ def security() -> dict[str, Any]:
 
 
 def producer(bootstrap: str) -> KafkaProducer:
-    return KafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=5, **security())
+    return KafkaProducer(bootstrap_servers=bootstrap.split(","), acks="all", enable_idempotence=True, linger_ms=5,
+                         **security())
 
 
 def read_all(bootstrap: str, topic: str, expect: int, timeout_s: float = 30.0) -> list[Any]:
