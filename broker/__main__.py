@@ -115,13 +115,21 @@ def _start(args: argparse.Namespace) -> int:
 def _stop(args: argparse.Namespace) -> int:
     settings = _settings(args)
     stop_broker(settings, args.node)
-    if args.nodes is None and ENV_NODES not in os.environ and not settings.external_bootstrap:
-        # `make stop` names no cluster: a cluster this launcher runs on the same first port stops too
-        cluster = settings_from_env({**os.environ, ENV_NODES: "3"})
-        nodes = len(list(cluster.data.glob("node-*")))
-        if nodes >= 3 and not settings.secure:
-            stop_broker(settings_from_env({**os.environ, ENV_NODES: str(nodes)}))
+    cluster = _unnamed_cluster(args, settings)
+    if cluster is not None:  # `make stop` names no cluster: one this launcher runs on the same first port stops too
+        stop_broker(cluster)
     return 0
+
+
+def _unnamed_cluster(args: argparse.Namespace, settings: BrokerSettings) -> BrokerSettings | None:
+    """The local cluster on the same first port, when the command named no node count (no --nodes, no
+    OMNI_KAFKA_NODES) and one has been started there; None otherwise."""
+    if args.nodes is not None or ENV_NODES in os.environ or settings.external_bootstrap or settings.secure:
+        return None
+    env = {**os.environ, ENV_NODES: "3"}
+    env.pop(ENV_SECURE, None)
+    nodes = len(list(settings_from_env(env).data.glob("node-*")))
+    return settings_from_env({**env, ENV_NODES: str(nodes)}) if nodes >= 3 else None
 
 
 def _kill(args: argparse.Namespace) -> int:
@@ -176,6 +184,9 @@ def _status(args: argparse.Namespace) -> int:
     if settings.cluster and not settings.external_bootstrap:
         return _cluster_status(settings)
     status = broker_status(settings)
+    cluster = _unnamed_cluster(args, settings)
+    if not status.running and cluster is not None and any(s.running for s in cluster_status(cluster)):
+        return _cluster_status(cluster)  # `make status` after `OMNI_KAFKA_NODES=3 make demo`
     state = "running" if status.running else "not running"
     if status.running and not status.answering:
         state = "running but not answering yet"
