@@ -8,6 +8,7 @@ of leaving it running without them, which autodiscovery would do.
 from __future__ import annotations
 
 from runtime.app import app
+import runtime.cluster  # noqa: F401  (the watch on the Kafka cluster: /health's `kafka`, omnistream_kafka_*)
 
 import agents.advance_wallets  # noqa: F401
 import agents.apply_movements  # noqa: F401

@@ -214,6 +214,9 @@ class Settings:
     wallet_timer_s: float = setting("OMNI_WALLET_TIMER_S", "1.0",
         "how often each worker looks for wallets whose lots mature or expire, holds expire or tier lapses: such a "
         "change is in the ledger within about this long")
+    cluster_watch_s: float = setting("OMNI_CLUSTER_WATCH_S", "5",
+        "how often worker, sink and dashboard ask the Kafka cluster for its brokers and this app's partitions "
+        "(the `kafka` object of /health, the omnistream_kafka_* metrics, a log line when it changes)")
     log_format: str = setting("LOG_FORMAT", "text", "text for people, json for log shippers")
     log_level: str = setting("LOG_LEVEL", "INFO", "DEBUG, INFO, WARNING or ERROR")
     extra: dict[str, str] = field(default_factory=dict)

@@ -23,6 +23,7 @@ from functools import partial
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
+from aiokafka.errors import KafkaError
 
 from analytics import sink_metrics as m
 from analytics.batch import Batch
@@ -30,6 +31,7 @@ from analytics.freshness import Freshness, Unpublished, lags_s, next_interval
 from analytics.store import Projection
 from analytics.writer import WriterThread
 from ops import http, logs
+from ops.cluster_watch import ClusterWatch
 from settings import Settings
 from streams import admin
 from streams.topics import (
@@ -62,6 +64,7 @@ from streams.topics import (
 
 log = logging.getLogger("omnistream.sink")
 FETCH_MIN_BYTES = 1024 * 1024
+LAG_CHECK_TIMEOUT_S = 5.0
 
 FACT_SOURCES: tuple[TopicSpec, ...] = (
     POS_TRANSACTIONS, WEB_ORDERS, INVENTORY_LEDGER, ORDERS_STATUS, LOYALTY_LEDGER, LOYALTY_TIERS, CUSTOMERS_PURCHASES,
@@ -86,6 +89,7 @@ class Sink:
         self.snapshot_s = 0.0
         self.interval_s = settings.snapshot_interval_s
         self.freshness = Freshness()
+        self.cluster = ClusterWatch(settings, m.KAFKA)  # started by main(): /health's `kafka`
 
     async def start(self) -> list[TopicPartition]:
         """Connect and seek to the stored offsets; the partitions read. Call inside the running
@@ -195,7 +199,12 @@ class Sink:
         m.SNAPSHOT_AGE.set(now - self.last_snapshot if self.last_snapshot else 0)
         if now - self.last_lag_check >= 5:
             self.last_lag_check = now
-            for tp, end in (await self.consumer.end_offsets(tps)).items():
+            try:  # bounded: while the cluster is away aiokafka would hold the loop for its 40 s request timeout
+                ends = await asyncio.wait_for(self.consumer.end_offsets(tps), LAG_CHECK_TIMEOUT_S)
+            except (KafkaError, TimeoutError) as err:  # the lags stay as they were; /health's `kafka` says why
+                log.debug("lag check skipped: %r", err)
+                return
+            for tp, end in ends.items():
                 m.LAG_RECORDS.labels(tp.topic, str(tp.partition)).set(max(0, end - await self.consumer.position(tp)))
 
     def snapshot_due(self) -> bool:
@@ -243,6 +252,8 @@ class Sink:
             "snapshot_cli_readable": self.projection.cli_readable,
             "last_snapshot_lag": {"records": self.freshness.records, **self.freshness.lag.as_dict("lag")},
             "last_snapshot_lateness": self.freshness.lateness.as_dict("lateness"),
+            # Not in `status`: nothing a restart could fix, and DuckDB stays readable (docs/operations.md).
+            "kafka": self.cluster.health(),
         }
 
     def stop(self, *_: object) -> None:
@@ -298,9 +309,11 @@ def main() -> None:
     signal.signal(signal.SIGINT, sink.stop)
     server = http.serve(settings.sink_host, settings.sink_port, m.REGISTRY, sink.health)
     log.info("sink metrics on http://%s:%d/metrics", settings.sink_host, settings.sink_port)
+    sink.cluster.start()
     try:
         sink.run()
     finally:
+        sink.cluster.stop()
         server.shutdown()
 
 

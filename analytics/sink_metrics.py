@@ -8,7 +8,10 @@ from collections.abc import Sequence
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
+from ops.cluster_watch import kafka_gauges
+
 REGISTRY = CollectorRegistry()
+KAFKA = kafka_gauges(REGISTRY)  # omnistream_kafka_*: the cluster as the sink sees it (ops/cluster_watch.py)
 
 BATCHES = Counter("omnistream_sink_batches_total", "DuckDB transactions committed", registry=REGISTRY)
 RECORDS = Counter("omnistream_sink_records_total", "Kafka records consumed, by topic", ["topic"], registry=REGISTRY)

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
+from ops.cluster_watch import kafka_gauges
+
 REGISTRY = CollectorRegistry()
+KAFKA = kafka_gauges(REGISTRY)  # omnistream_kafka_*: the cluster as the dashboard sees it (ops/cluster_watch.py)
 
 REQUESTS = Counter(
     "omnistream_dashboard_requests_total", "HTTP requests answered, by route and status", ["route", "status"],

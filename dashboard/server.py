@@ -18,6 +18,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from dashboard import auth, metrics, panels
 from dashboard.snapshot import Snapshot, SourceDownError
 from dashboard.sources import Sources
+from ops.cluster_watch import ClusterWatch
 from settings import Settings
 
 STATIC_DIR = Path(__file__).with_name("static")
@@ -36,6 +37,7 @@ class Dashboard:
         self.executor = ThreadPoolExecutor(1, thread_name_prefix="duckdb")
         self.stale_after_s = max(30.0, 3 * settings.snapshot_interval_s + 10)
         self._sources: Sources | None = None
+        self.cluster = ClusterWatch(settings, metrics.KAFKA)  # its own: the banner shows without a worker
 
     @property
     def sources(self) -> Sources:
@@ -43,9 +45,11 @@ class Dashboard:
         return self._sources
 
     async def lifecycle(self, _: web.Application) -> AsyncIterator[None]:
+        self.cluster.start()
         async with aiohttp.ClientSession() as session:
             self._sources = Sources(self.settings, session)
             yield
+        self.cluster.stop()
         self.executor.submit(self.snapshot.close).result()
         self.executor.shutdown()
 
@@ -65,7 +69,12 @@ class Dashboard:
 
     async def health(self, _: web.Request) -> web.Response:
         return web.json_response({"status": "ok", "analytics_snapshot": str(self.settings.analytics_path),
-                                  "worker": self.sources.worker_url, "sink": self.sources.sink_url})
+                                  "worker": self.sources.worker_url, "sink": self.sources.sink_url,
+                                  "kafka": self.cluster.health()})
+
+    async def cluster_state(self, _: web.Request) -> web.Response:
+        """The Kafka cluster as this dashboard's watch last saw it: the page's banner."""
+        return web.json_response(self.cluster.health())
 
     async def stock(self, request: web.Request) -> web.Response:
         sku = request.query.get("sku", "").strip()
@@ -200,5 +209,6 @@ def build(settings: Settings) -> web.Application:
     app.router.add_get("/api/fulfilment", dash.fulfilment)
     app.router.add_get("/api/pricing", dash.pricing)
     app.router.add_get("/api/lag", dash.lag)
+    app.router.add_get("/api/cluster", dash.cluster_state)
     app.router.add_static("/static/", STATIC_DIR)
     return app

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
+from ops.cluster_watch import kafka_gauges
+
 REGISTRY = CollectorRegistry()
+KAFKA = kafka_gauges(REGISTRY)  # omnistream_kafka_*: the cluster as this worker sees it (ops/cluster_watch.py)
 
 EVENTS = Counter(
     "omnistream_events_processed_total", "Records consumed and handled, by topic", ["topic"], registry=REGISTRY

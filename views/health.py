@@ -11,6 +11,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from ops.metrics import CONSUMER_LAG, REGISTRY, TABLE_KEYS
 from runtime import lags
 from runtime.app import app, settings
+from runtime.cluster import watch
 from runtime.source import owned_partitions
 from streams.topics import ALL_TOPICS
 from tables.applied import applied_table
@@ -59,5 +60,7 @@ class Health(View):
             "app_id": app.conf.id,
             "assigned": assigned,
             "rebalancing": bool(app.rebalancing),
+            # Not in the status code: tables answer reads while Kafka is away (docs/operations.md).
+            "kafka": watch.health(),
         }
         return self.json(body, status=503 if recovering else 200)

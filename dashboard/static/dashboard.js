@@ -278,6 +278,21 @@ async function loadLag() {
   for (const p of fromSnapshot) p.stale = reasons;
 }
 
+// The Kafka cluster as the dashboard's own watch sees it (/api/cluster): a banner while it is not ok.
+async function loadCluster() {
+  const banner = document.getElementById("cluster-banner");
+  let body = null;
+  try { body = await getJson("/api/cluster"); } catch (err) { body = null; }
+  const bad = Boolean(body) && (body.state === "degraded" || body.state === "waiting for the cluster");
+  banner.dataset.state = body ? body.state : "";
+  banner.hidden = !bad;
+  if (!bad) return;
+  const text = body.summary.charAt(0).toUpperCase() + body.summary.slice(1);
+  banner.className = "banner " + (body.state === "degraded" ? "banner-warn" : "banner-bad");
+  const held = body.bad_for_s < 120 ? `${Math.round(body.bad_for_s)} s` : secs(body.bad_for_s);
+  banner.textContent = text + (body.bad_for_s >= 1 ? ` (for ${held})` : "");
+}
+
 function paintOverall() {
   const all = Object.values(panels);
   const down = all.filter((p) => p.error).length;
@@ -290,7 +305,8 @@ function paintOverall() {
 
 async function tick() {
   await Promise.all([loadStock(), loadLag(), load("sales", "/api/sales-today"), load("points", "/api/points"),
-    load("alerts", "/api/alerts"), load("fulfilment", "/api/fulfilment"), load("pricing", "/api/pricing")]);
+    load("alerts", "/api/alerts"), load("fulfilment", "/api/fulfilment"), load("pricing", "/api/pricing"),
+    loadCluster()]);
   Object.values(panels).forEach((p) => p.paint());
   paintOverall();
   setTimeout(tick, POLL_MS);

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import os
 import re
@@ -383,3 +384,29 @@ async def test_a_snapshot_from_before_lateness_was_kept_apart_shows_no_status_la
         answer = await client.get("/api/lag")
         lag = await answer.json()
     assert answer.status == 200 and lag["projection"]["source"] is None and lag["lateness"]["source"] is None
+
+
+async def test_with_no_broker_answering_api_cluster_and_health_say_waiting_for_the_cluster_for_the_banner(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bootstrap = f"127.0.0.1:{free_port()}"
+    monkeypatch.setenv("OMNI_DUCKDB_PATH", str(tmp_path / "omnistream.duckdb"))
+    monkeypatch.setenv("KAFKA_BOOTSTRAP", bootstrap)
+    monkeypatch.setenv("OMNI_CLUSTER_WATCH_S", "0.2")
+    async with TestClient(TestServer(build(Settings.from_env())), headers=BASIC) as client:
+        assert 'id="cluster-banner"' in await (await client.get("/")).text()
+        for _ in range(100):  # the first answer takes one bootstrap timeout (ops/cluster_watch.py)
+            cluster = await (await client.get("/api/cluster")).json()
+            if cluster["state"] != "checking":
+                break
+            await asyncio.sleep(0.1)
+        health = await client.get("/health")
+        samples = scrape.parse(await (await client.get("/metrics")).text())
+        health_body = await health.json()
+    assert (cluster["state"], cluster["reachable"], cluster["brokers"]) == ("waiting for the cluster", False, 0)
+    assert cluster["summary"] == (f"waiting for the cluster: no broker answers at {bootstrap}; "
+                                  "writes are held until it returns")
+    assert health.status == 200 and health_body["kafka"]["state"] == "waiting for the cluster"
+    assert scrape.total(samples, "omnistream_kafka_reachable") == 0
+    script = (STATIC_DIR / "dashboard.js").read_text()
+    assert "/api/cluster" in script and "cluster-banner" in script
