@@ -78,6 +78,9 @@ def _clients() -> tuple[AIOKafkaConsumer, AIOKafkaProducer]:
         acks="all",
         enable_idempotence=True,
         linger_ms=int(settings.producer_linger_s * 1000),
+        # aiokafka fails a batch whose partition has had no leader for this long (its default, 40 s, is
+        # shorter than a cluster restart): the records wait for the cluster instead (docs/operations.md)
+        request_timeout_ms=int(settings.kafka_outage_s * 1000),
         **common,
     )
     return consumer, producer
@@ -100,7 +103,14 @@ class _Acked:
     def _collect(self) -> None:
         while self.waiting and self.waiting[0][1].done():
             offsets, acked = self.waiting.popleft()
-            acked.result()  # a send Kafka refused: the task fails, nothing after it is committed
+            try:
+                acked.result()  # a send Kafka refused: the task fails, nothing after it is committed
+            except KafkaError as err:
+                log.error("Kafka did not take routed records (%r) within OMNI_KAFKA_OUTAGE_S=%.0f s: stopping the "
+                          "worker. Nothing is lost: restarted, it routes again from the last committed offsets. "
+                          "Check the cluster (python -m broker status; /health's kafka) before restarting it.",
+                          err, settings.kafka_outage_s)
+                raise
             self.ready.update(offsets)
 
     async def commit(self, consumer: AIOKafkaConsumer, *, wait: bool = False) -> None:
