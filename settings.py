@@ -147,7 +147,7 @@ class Settings:
     session_timeout_s: float = setting("OMNI_SESSION_TIMEOUT_S", "10",
         "consumer session timeout: how fast a dead worker's partitions move")
     commit_interval_s: float = setting("OMNI_COMMIT_INTERVAL_S", "1.0", "how often the worker commits offsets")
-    kafka_outage_s: float = setting("OMNI_KAFKA_OUTAGE_S", "300",
+    kafka_outage_s: float = setting("OMNI_KAFKA_OUTAGE_S", "120",
         "how long the router holds records for partitions without a leader (a cluster down) before the worker "
         "stops; its restart re-reads from the committed offsets")
     producer_linger_s: float = setting("OMNI_PRODUCER_LINGER_S", "0.005",

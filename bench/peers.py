@@ -49,8 +49,8 @@ TIMEOUT_S = 1_800.0
 
 
 def topics(admin: KafkaAdminClient, *names: str) -> None:
-    admin.create_topics([NewTopic(n, PARTITIONS, 1, topic_configs={"message.timestamp.type": "LogAppendTime"})
-                         for n in names])
+    admin.create_topics([NewTopic(n, PARTITIONS, 1, topic_configs={"message.timestamp.type": "LogAppendTime",
+                                                                   "min.insync.replicas": "1"}) for n in names])
 
 
 def publish(bootstrap: str, topic: str, records: list[Movement]) -> None:

@@ -11,7 +11,14 @@ import time
 from pathlib import Path
 
 from broker import acls, jars, secure
-from broker.config import ENV_BOOTSTRAP, ENV_NODES, ENV_SECURE, BrokerSettings, settings_from_env
+from broker.config import (
+    ENV_BOOTSTRAP,
+    ENV_CONTROLLER_PORT,
+    ENV_NODES,
+    ENV_SECURE,
+    BrokerSettings,
+    settings_from_env,
+)
 from broker.launcher import (
     START_TIMEOUT_S,
     broker_status,
@@ -127,9 +134,13 @@ def _unnamed_cluster(args: argparse.Namespace, settings: BrokerSettings) -> Brok
     if args.nodes is not None or ENV_NODES in os.environ or settings.external_bootstrap or settings.secure:
         return None
     env = {**os.environ, ENV_NODES: "3"}
-    env.pop(ENV_SECURE, None)
-    nodes = len(list(settings_from_env(env).data.glob("node-*")))
-    return settings_from_env({**env, ENV_NODES: str(nodes)}) if nodes >= 3 else None
+    for name in (ENV_SECURE, ENV_CONTROLLER_PORT):  # a single node's controller port is not the cluster's
+        env.pop(name, None)
+    try:
+        nodes = len(list(settings_from_env(env).data.glob("node-*")))
+        return settings_from_env({**env, ENV_NODES: str(nodes)}) if nodes >= 3 else None
+    except ValueError:  # no cluster fits on these ports
+        return None
 
 
 def _kill(args: argparse.Namespace) -> int:

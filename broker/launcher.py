@@ -85,16 +85,26 @@ def _ensure_cluster(settings: BrokerSettings, timeout_s: float) -> Broker:
     """Every node of the cluster running (the ones already running are reused), then every node
     registered with the controllers: topics need all their replicas' brokers to be created."""
     with _launch_lock(settings):
-        pids, started = {}, []
-        for node in settings.nodes_settings:
-            node.data.mkdir(parents=True, exist_ok=True)
-            pid = process.running_pid(node)
-            if pid is None:
+        running = {node.node_id: process.running_pid(node) for node in settings.nodes_settings}
+        for node in settings.nodes_settings:  # every port first: a clash must not leave half a cluster behind
+            if running[node.node_id] is None:
                 _ports_free(node)
-                pid = _start(node)
-                started.append(node.node_id)
-            pids[node.node_id] = pid
-        wait_for_nodes(settings, settings.node_ids, timeout_s, pids)
+        pids, started = {}, []
+        try:
+            for node in settings.nodes_settings:
+                node.data.mkdir(parents=True, exist_ok=True)
+                pid = running[node.node_id]
+                if pid is None:
+                    pid = _start(node)
+                    started.append(node.node_id)
+                pids[node.node_id] = pid
+            wait_for_nodes(settings, settings.node_ids, timeout_s, pids)
+        except BaseException:
+            if started:
+                log.error("The cluster did not start: stopping the nodes this call started (%s)",
+                          ", ".join(map(str, started)))
+                _stop_nodes([settings.node(n) for n in started])
+            raise
         reused = sorted(set(pids) - set(started))
         log.info("Kafka cluster of %d nodes ready at %s (pids %s)%s", settings.nodes, settings.bootstrap,
                  ", ".join(f"{n}:{p}" for n, p in sorted(pids.items())),
@@ -106,6 +116,7 @@ def start_node(settings: BrokerSettings, node_id: int, timeout_s: float = START_
     """Start one node of the cluster (after a kill, or a stop of that node) and wait until the
     controllers have it registered again; the running node's pid if it already runs."""
     node = settings.node(node_id)
+    node.data.mkdir(parents=True, exist_ok=True)
     with _launch_lock(settings):
         pid = process.running_pid(node)
         if pid is not None:
@@ -140,6 +151,7 @@ def wait_for_nodes(settings: BrokerSettings, node_ids: range | list[int], timeou
     wanted = set(node_ids)
     deadline = time.monotonic() + timeout_s
     seen: set[int] = set()
+    silent: set[int] = set()
     while time.monotonic() < deadline:
         dead = [n for n, pid in pids.items() if not process.is_alive(pid)]
         if dead:
@@ -151,10 +163,11 @@ def wait_for_nodes(settings: BrokerSettings, node_ids: range | list[int], timeou
                 f"{settings.nodes}` and delete {settings.data}.\n{_tail(node.log_file)}{_tail(node.console_file)}")
         seen = probe.broker_ids(settings.bootstrap)
         # A node killed a moment ago is still listed until its session expires: the node itself must answer too.
-        if wanted <= seen and all(probe.answers(f"{HOST}:{settings.node(n).port}", 2000) for n in wanted):
+        silent = {n for n in wanted & seen if not probe.answers(f"{HOST}:{settings.node(n).port}", 2000)}
+        if wanted <= seen and not silent:
             return
         time.sleep(0.5)
-    missing = sorted(wanted - seen)
+    missing = sorted((wanted - seen) | silent)
     raise RuntimeError(
         f"Kafka nodes {missing} did not join the cluster at {settings.bootstrap} within {timeout_s:.0f} s "
         f"(brokers seen: {sorted(seen) or 'none'}). Read their logs (`python -m broker logs --nodes "
@@ -299,8 +312,9 @@ def _stop_nodes(nodes: list[BrokerSettings]) -> None:
     log.info("Stopping Kafka nodes %s...", ", ".join(f"{n.node_id} (pid {pid})" for n, pid in running))
     for _, pid in running:  # all at once: one after the other, the last would wait for a quorum that left
         process.signal_pid(pid, signal.SIGTERM)
+    deadline = time.monotonic() + process.STOP_GRACE_S  # one grace period for all, then SIGKILL for the rest
     for node, pid in running:
-        clean = process.terminate(pid)  # waits; SIGKILL after the grace period
+        clean = process.terminate(pid, grace_s=max(0.0, deadline - time.monotonic()))
         node.pidfile.unlink(missing_ok=True)
         log.info("Stopped Kafka node %d (pid %d)%s", node.node_id, pid, "" if clean else " (killed after 30 s)")
 

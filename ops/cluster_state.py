@@ -7,7 +7,7 @@ answer here; the tests hand it made-up answers.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -52,9 +52,12 @@ class Verdict:
     error: str | None = None  # why the cluster did not answer, for a person
 
 
-def brokers_from(described: Mapping[str, Any]) -> frozenset[int]:
-    """The brokers serving in kafka-python's `describe_cluster()` answer (fenced ones are not)."""
-    return frozenset(int(b["broker_id"]) for b in described.get("brokers") or () if not b.get("is_fenced"))
+def brokers_from(described: Mapping[str, Any], answers: Callable[[str, int], bool] = lambda host, port: True,
+                 ) -> frozenset[int]:
+    """The brokers serving in kafka-python's `describe_cluster()` answer: not fenced, and (`answers`)
+    taking connections at the address they advertise."""
+    return frozenset(int(b["broker_id"]) for b in described.get("brokers") or ()
+                     if not b.get("is_fenced") and answers(str(b.get("host")), int(b.get("port") or 0)))
 
 
 def controller_from(described: Mapping[str, Any]) -> int | None:
@@ -87,16 +90,22 @@ def min_isr(replicas: int, configured: int | None) -> int:
 
 
 def judge(view: ClusterView) -> Verdict:
-    """The state of this app's partitions on the cluster: ok, degraded or waiting for the cluster."""
+    """The state of this app's partitions on the cluster: ok, degraded or waiting for the cluster.
+
+    A replica on a broker that does not serve counts as out of sync, and a partition it leads as
+    offline, whatever the metadata says: with two of three combined nodes dead there is no
+    controller to shrink the ISRs or move the leaders, and the survivor's metadata still shows
+    every partition led and in sync while no acks=all write can complete."""
     offline = under_min = under_replicated = 0
     hosts: set[int] = set()
     for p in view.partitions:
         hosts.update(p.replicas)
-        if p.leader < 0:
+        isr = [r for r in p.isr if r in view.brokers]
+        if p.leader < 0 or p.leader not in view.brokers:
             offline += 1
-        elif len(p.isr) < min_isr(len(p.replicas), view.min_isr.get(p.topic)):
+        elif len(isr) < min_isr(len(p.replicas), view.min_isr.get(p.topic)):
             under_min += 1
-        if len(p.isr) < len(p.replicas):
+        if len(isr) < len(p.replicas):
             under_replicated += 1
     state = WAITING if offline or under_min else DEGRADED if under_replicated else OK
     return Verdict(state=state, reachable=True, brokers=len(view.brokers), controller=view.controller,

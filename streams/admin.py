@@ -144,7 +144,8 @@ def _check_partitions(admin: KafkaAdminClient, topics: list[NewTopic], replicas:
         return
     described = admin.describe_topics([t.name for t in topics])
     actual = {d.get("name", d.get("topic")): len(d["partitions"]) for d in described}
-    copies = {d.get("name", d.get("topic")): min((len(p.get("replicas", [])) for p in d["partitions"]), default=0)
+    copies = {d.get("name", d.get("topic")): min((len(p.get("replica_nodes", p.get("replicas")) or ())
+                                                  for p in d["partitions"]), default=0)
               for d in described}
     fewer = sorted(name for name, n in copies.items() if n < replicas.factor)
     if fewer:  # made on a smaller cluster (or with a smaller OMNI_REPLICATION_FACTOR): one broker's loss loses them

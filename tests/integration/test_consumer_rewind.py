@@ -42,7 +42,9 @@ def test_the_rewind_reads_an_uncommitted_fetched_record_again_where_aiokafka_alo
 ) -> None:
     topic = f"rewind-{uuid.uuid4().hex[:8]}"
     admin = KafkaAdminClient(bootstrap_servers=kafka_bootstrap)
-    admin.create_topics([NewTopic(name=topic, num_partitions=1, replication_factor=1)])
+    # one copy: with min.insync.replicas 1, as a cluster's broker default (2) would refuse acks=all writes
+    admin.create_topics([NewTopic(name=topic, num_partitions=1, replication_factor=1,
+                                  topic_configs={"min.insync.replicas": "1"})])
     admin.close()
     p = producer(kafka_bootstrap)
     p.send(topic, key=b"receipt", value=b"offset 0", partition=0).get(timeout=30)

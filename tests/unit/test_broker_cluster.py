@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from typing import Any
 
@@ -313,3 +314,23 @@ def test_the_broker_doc_lists_the_cluster_profiles_addresses() -> None:
     bootstrap = ",".join(f"127.0.0.1:{port}" for name in NODES for port in host_ports(services[name]))
     assert f"KAFKA_BOOTSTRAP={bootstrap}" in text
     assert f"KAFKA_BOOTSTRAP={bootstrap}" in COMPOSE_FILE.read_text()  # the file's header says it too
+
+
+def test_topics_with_fewer_copies_than_the_cluster_wants_are_warned_about_in_kafka_pythons_3x_shape(
+        caplog: pytest.LogCaptureFixture) -> None:
+    from kafka.admin import NewTopic
+
+    from streams.admin import _check_partitions
+
+    class Admin:
+        def describe_topics(self, names: list[str]) -> list[dict[str, object]]:
+            copies = {"full": [1, 2, 3], "thin": [2]}
+            return [{"name": n, "partitions": [{"partition_index": 0, "leader_id": copies[n][0],
+                                                "replica_nodes": copies[n], "isr_nodes": copies[n]}]} for n in names]
+
+    with caplog.at_level(logging.WARNING, logger="omnistream.topics"):
+        _check_partitions(Admin(), [NewTopic("full", 1, 3)], Replication.of(3))  # type: ignore[arg-type]
+        assert not caplog.records
+        both = [NewTopic("full", 1, 3), NewTopic("thin", 1, 3)]
+        _check_partitions(Admin(), both, Replication.of(3))  # type: ignore[arg-type]
+    assert len(caplog.records) == 1 and "thin has 1" in caplog.records[0].getMessage()

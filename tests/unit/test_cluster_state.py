@@ -65,7 +65,24 @@ def test_fenced_brokers_do_not_count_and_an_unknown_controller_is_none() -> None
     assert controller_from({"controller_id": 3}) == 3
 
 
+def test_a_broker_that_takes_no_connections_does_not_serve() -> None:
+    described = {"brokers": [{"broker_id": n, "host": "127.0.0.1", "port": 9091 + n, "is_fenced": False}
+                             for n in (1, 2, 3)]}
+    assert brokers_from(described, lambda host, port: port == 9092) == {1}
+
+
 # -- the judgement on a three-broker cluster, replication factor 3, min.insync.replicas 2 ----
+
+def test_two_of_three_combined_nodes_dead_is_waiting_though_the_survivors_metadata_says_all_in_sync() -> None:
+    # No quorum left: nothing shrinks the ISRs or moves the leaders, the metadata looks healthy.
+    stale = topic("t.inventory.movements", 12)
+    verdict = judge(view(stale, alive=frozenset({1})))
+    assert verdict.state == WAITING
+    assert verdict.missing_brokers == (2, 3)
+    assert verdict.offline == sum(1 for p in stale if p.leader != 1)
+    assert verdict.under_min_isr == sum(1 for p in stale if p.leader == 1)
+    assert verdict.under_replicated == 12
+
 
 def test_every_replica_in_sync_is_ok() -> None:
     v = judge(view(topic("a", 6) + topic("b", 2)))
