@@ -24,8 +24,8 @@ from bench.analytics_lag import Publisher, SnapshotReader, watch
 from bench.analytics_load import SinkDay, prefill, sink_day
 from bench.analytics_result import Baselines, Lag, Throughput, result_line, summary
 from bench.analytics_stages import decode_rows, frames, insert, raw_consume, raw_consume_aiokafka
+from bench.brokers import release
 from bench.cpu import CpuMeter
-from bench.pipeline import release
 from bench.result import git_commit, run_cli
 from bench.stack import READY_TIMEOUT_S, Stack
 from broker import broker_status, ensure_broker

@@ -23,10 +23,10 @@ from collections.abc import Callable
 from dataclasses import replace
 
 from bench.authority import rss_mib, worker_pid
+from bench.brokers import release
 from bench.fulfilment_e2e import e2e
 from bench.fulfilment_network import T0, Workload, first_fit, workload
 from bench.holds import percentile
-from bench.pipeline import release
 from bench.stack import Stack
 from broker import ensure_broker
 from domain.fulfilment.defaults import warehouse_first

@@ -1,10 +1,10 @@
 """Hold throughput, latency and scale of the stock authority: `python -m bench.inventory [--quick]`.
 
-Starts (or reuses) the local broker; on it, each phase gets a private Omnistream (own topic
-prefix, app id, data dirs, ports): throughput with one worker (after the raw aiokafka floor),
-then with two workers, latency at a fixed offered load with one worker and, without --quick,
-a worker recovering ~2 million sku@node positions. Human-readable lines first; the last
-stdout line is one JSON object.
+Starts (or reuses) the local broker, or a local cluster of `--kafka-nodes` nodes; on it, each
+phase gets a private Omnistream (own topic prefix, app id, data dirs, ports): throughput with one
+worker (after the raw aiokafka floor), then with two workers, latency at a fixed offered load
+with one worker and, without --quick, a worker recovering ~2 million sku@node positions.
+Human-readable lines first; the last stdout line is one JSON object.
 """
 
 from __future__ import annotations
@@ -15,20 +15,18 @@ import subprocess
 import sys
 import time
 
+from bench import brokers
 from bench.authority import load_stock, rss_mib, start_workers, trouble, worker_pid
 from bench.cpu import CpuMeter
 from bench.diagnose import slow_commits
-from bench.floor import run_floor
+from bench.floor import ACK_PROBES, FloorResult, run_floor
 from bench.hold_costs import costs_us, describe
 from bench.hold_result import Latency, Scale, Throughput, result_line, summary
 from bench.hold_traffic import run_exchange
 from bench.holds import Network, percentile, place_holds
-from bench.pipeline import release
 from bench.recovery import SKUS, measure_recovery, node_names
 from bench.result import git_commit, run_cli
 from bench.stack import Stack
-from broker import broker_status, ensure_broker
-from broker.config import read_kafka_version
 from ops.processes import Service
 from settings import REPO_ROOT
 
@@ -46,10 +44,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help=f"{QUICK_HOLDS:,} holds, {QUICK_LATENCY_S:g} s of latency, no scale phase")
     parser.add_argument("--holds", type=int, help="holds per throughput phase (overrides --quick)")
     parser.add_argument("--skus", type=int, default=Network.skus, help="SKUs holds spread over")
-    parser.add_argument("--nodes", type=int, default=Network.nodes, help="nodes holds spread over")
+    parser.add_argument("--nodes", type=int, default=Network.nodes, help="stock nodes (stores, warehouses) holds "
+                        "spread over; --kafka-nodes is the broker's")
     parser.add_argument("--rate", type=float, default=OFFERED_PER_S, help="offered holds/s in the latency phase")
     parser.add_argument("--keep", action="store_true", help="keep topics, temp dirs and logs for a post-mortem")
     parser.add_argument("--no-progress", action="store_true", help="no progress bars on stderr")
+    brokers.add_option(parser)
     return parser.parse_args(argv)
 
 
@@ -79,23 +79,23 @@ def changelog_bytes(stack: Stack, table: str = "stock") -> int | None:
         return None
 
 
-def floor_phase(stack: Stack, network: Network, records: int, progress: bool) -> float:
+def floor_phase(stack: Stack, network: Network, records: int, progress: bool) -> FloorResult:
     holds = [(c.key, c.value) for c in place_holds(network, f"{stack.run}f", 0, records)]
-    floor = run_floor(stack.settings, stack.prefix, holds, progress)
-    print(f"floor: {floor.records} records in {floor.seconds:.2f} s = {floor.per_s:.0f}/s")
-    return floor.per_s
+    floor = run_floor(stack.settings, stack.prefix, holds, progress, ACK_PROBES)
+    print(floor.describe())
+    return floor
 
 
 def throughput(bootstrap: str, workers: int, network: Network, holds: int, floor_records: int, progress: bool,
-               keep: bool, broker_pid: int | None) -> tuple[Throughput, float | None]:
+               keep: bool, broker_pids: dict[str, int]) -> tuple[Throughput, FloorResult | None]:
     """N holds flat out through `workers` workers; with `floor_records`, the raw floor first."""
     stack = Stack.create(bootstrap)
     try:
-        floor_per_s = floor_phase(stack, network, floor_records, progress) if floor_records else None
+        floor = floor_phase(stack, network, floor_records, progress) if floor_records else None
         services, start_s = ready(stack, workers, network, progress)
         commands = place_holds(network, stack.run, WARMUP_HOLDS, holds)
         pids = {s.name: worker_pid(s) for s in services} | {"bench": os.getpid()}
-        meter = CpuMeter(pids | ({"broker": broker_pid} if broker_pid else {}))
+        meter = CpuMeter(pids | broker_pids)
         bytes_before = changelog_bytes(stack)
         meter.mark("start", time.monotonic())
         traffic = run_exchange(stack.settings, commands, None, progress, f"holds, {workers} worker(s)",
@@ -110,7 +110,7 @@ def throughput(bootstrap: str, workers: int, network: Network, holds: int, floor
             changelog_bytes=None if bytes_before is None or bytes_after is None else bytes_after - bytes_before,
             overlapping_commits=sum(c.overlapping for c in commits), longest_commit_s=max(c.longest_s for c in commits),
             rss_mib=rss_mib(worker_pid(services[0])), cores=meter.cores("start", "end"),
-        ), floor_per_s
+        ), floor
     finally:
         close(stack, keep)
 
@@ -172,26 +172,25 @@ def run(args: argparse.Namespace) -> dict[str, object]:
     holds = args.holds or (QUICK_HOLDS if args.quick else DEFAULT_HOLDS)
     network = Network(skus=args.skus, nodes=args.nodes)
     progress = not args.no_progress
-    broker = ensure_broker()
-    kafka = "external" if os.environ.get("KAFKA_BOOTSTRAP") and not broker.pid else read_kafka_version()
-    print(f"broker {broker.bootstrap} (Kafka {kafka}, {'started' if broker.started_here else 'reused'}); "
-          f"{holds} holds over {network.skus} SKUs x {network.nodes} nodes")
+    broker = brokers.start(args.kafka_nodes)
+    print(f"{broker.describe()}; {holds} holds over {network.skus} SKUs x {network.nodes} nodes")
     t0 = time.monotonic()
     try:
-        broker_pid = broker.pid or broker_status().pid
-        one, floor_per_s = throughput(broker.bootstrap, 1, network, holds, max(holds, FLOOR_MIN_RECORDS), progress,
-                                      args.keep, broker_pid)
-        two, _ = throughput(broker.bootstrap, 2, network, holds, 0, progress, args.keep, broker_pid)
+        one, floor = throughput(broker.bootstrap, 1, network, holds, max(holds, FLOOR_MIN_RECORDS), progress,
+                                args.keep, broker.pids())
+        two, _ = throughput(broker.bootstrap, 2, network, holds, 0, progress, args.keep, broker.pids())
         lat = latency(broker.bootstrap, network, args.rate, QUICK_LATENCY_S if args.quick else DEFAULT_LATENCY_S,
                       progress, args.keep)
         scale = None if args.quick else scale_phase(broker.bootstrap, progress, args.keep)
     finally:
-        release(broker)
-    line = result_line(one, two, lat, floor_per_s or 0.0, scale, args.quick, kafka, os.cpu_count(), git_commit())
+        broker.release()
+    floor_per_s = floor.per_s if floor else 0.0
+    line = result_line(one, two, lat, floor_per_s, scale, args.quick, broker.kafka, os.cpu_count(), git_commit())
     line.update(own_code(network, holds))
     line["worktree_changed"] = worktree_changed()
     line["network"] = f"{network.skus} skus x {network.nodes} nodes"
-    for text in summary(one, two, lat, floor_per_s or 0.0, scale):
+    line.update(broker.result_fields() | (floor.ack_fields() if floor else {}))
+    for text in summary(one, two, lat, floor_per_s, scale):
         print(text)
     print(f"whole run {time.monotonic() - t0:.0f} s")
     return line

@@ -19,6 +19,7 @@ from collections.abc import Callable
 from typing import Any
 
 from bench.authority import base_url, rss_mib, start_workers, trouble, worker_pid
+from bench.brokers import release
 from bench.diagnose import slow_commits
 from bench.e2e import publish
 from bench.floor import run_floor
@@ -34,7 +35,6 @@ from bench.loyalty_sched import SchedMeter
 from bench.loyalty_visible import Visible
 from bench.loyalty_visible import measure as measure_visible
 from bench.loyalty_workload import earns, holds, http_holds
-from bench.pipeline import release
 from bench.result import git_commit, run_cli
 from bench.stack import Stack
 from broker import broker_status, ensure_broker

@@ -1,8 +1,9 @@
-"""End-to-end pipeline throughput against a raw aiokafka floor: `python -m bench.pipeline [--quick]`.
+"""End-to-end pipeline throughput against a raw aiokafka floor: `python -m bench.pipeline [--quick] [--kafka-nodes 3]`.
 
-Starts (or reuses) the local broker, runs the floor, then a private worker and sink, publishes
-a simulated day and times it until the worker applied every movement and DuckDB holds every
-row. Human-readable lines first; the last stdout line is one JSON object.
+Starts (or reuses) the local broker, or a local cluster of `--kafka-nodes` nodes, runs the floor,
+then a private worker and sink, publishes a simulated day and times it until the worker applied
+every movement and DuckDB holds every row. Human-readable lines first; the last stdout line is
+one JSON object.
 """
 
 from __future__ import annotations
@@ -12,16 +13,15 @@ import os
 import sys
 import time
 
-from bench import scrape
+from bench import brokers, scrape
+from bench.brokers import BenchBroker
 from bench.cpu import CpuMeter, describe
 from bench.diagnose import byte_lines, slow_commits
 from bench.e2e import Watch, publish, wait_for_snapshot
-from bench.floor import run_floor
+from bench.floor import ACK_PROBES, run_floor
 from bench.result import Measured, git_commit, result_line, run_cli, summary
 from bench.stack import Stack
 from bench.workload import SKUS, STORES, Workload, simulated_day
-from broker import Broker, broker_status, ensure_broker, stop_broker
-from broker.config import read_kafka_version
 from streams.topics import INVENTORY_LEDGER
 
 QUICK_EVENTS = 3_000
@@ -39,17 +39,15 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--skus", type=int, default=SKUS, help="SKUs in the simulated catalogue")
     parser.add_argument("--keep", action="store_true", help="keep topics, temp dir and logs for a post-mortem")
     parser.add_argument("--no-progress", action="store_true", help="no progress bars on stderr")
+    brokers.add_option(parser)
     return parser.parse_args(argv)
 
 
-def measure(stack: Stack, workload: Workload, floor_per_s: float, broker: Broker, progress: bool) -> Measured:
+def measure(stack: Stack, workload: Workload, floor_per_s: float, broker: BenchBroker, progress: bool) -> Measured:
     worker, sink = stack.start()
     print(f"worker pid {worker.proc.pid if worker.proc else '?'} and sink ready; logs in {stack.root / 'logs'}")
     pids = {"worker": worker.proc.pid, "sink": sink.proc.pid, "bench": os.getpid()}  # type: ignore[union-attr]
-    broker_pid = broker.pid or broker_status().pid
-    if broker_pid:
-        pids["broker"] = broker_pid
-    meter = CpuMeter(pids)
+    meter = CpuMeter(pids | broker.pids())
     expected = workload.expected
     t0 = time.monotonic()
     meter.mark("start", t0)
@@ -80,6 +78,7 @@ def measure(stack: Stack, workload: Workload, floor_per_s: float, broker: Broker
         events=expected.events, movements=expected.movements, publish_s=publish_s, worker_s=state.worker_s,
         sink_s=state.sink_s, floor_per_s=floor_per_s, lag_p50_s=lag_p50, lag_p99_s=lag_p99,
         worker_cpu_s=worker_cpu, changelog_bytes_per_movement=per_movement,
+        cores=meter.cores("start", "worker done"),
     )
 
 
@@ -110,9 +109,8 @@ def explain(stack: Stack, worker_log: str, movements: int) -> float | None:
 def run(args: argparse.Namespace) -> dict[str, object]:
     events = args.events or (QUICK_EVENTS if args.quick else DEFAULT_EVENTS)
     progress = not args.no_progress
-    broker = ensure_broker()
-    kafka = "external" if os.environ.get("KAFKA_BOOTSTRAP") and not broker.pid else read_kafka_version()
-    print(f"broker {broker.bootstrap} (Kafka {kafka}, {'started' if broker.started_here else 'reused'})")
+    broker = brokers.start(args.kafka_nodes)
+    print(broker.describe())
     workload = simulated_day(events, args.seed, args.stores, args.skus)
     e = workload.expected
     print(f"workload: {e.events} events ({args.stores} stores, {args.skus} SKUs, seed {args.seed}), "
@@ -120,28 +118,22 @@ def run(args: argparse.Namespace) -> dict[str, object]:
           f"{e.return_lines} return lines")
     stack = Stack.create(broker.bootstrap)
     try:
-        floor = run_floor(stack.settings, stack.prefix, [(k, v) for _, k, v in workload.records], progress)
-        print(f"floor: {floor.records} records in {floor.seconds:.2f} s = {floor.per_s:.0f}/s")
+        floor = run_floor(stack.settings, stack.prefix, [(k, v) for _, k, v in workload.records], progress,
+                          ACK_PROBES)
+        print(floor.describe())
         measured = measure(stack, workload, floor.per_s, broker, progress)
     finally:
         for problem in stack.close(keep=args.keep):
             print(f"clean-up: {problem}", file=sys.stderr)
         if args.keep:
             print(f"kept: topics with prefix {stack.prefix}, app id {stack.env['OMNI_APP_ID']}, files in {stack.root}")
-        release(broker)
-    line = result_line(measured, args.quick and not args.events, kafka, os.cpu_count(), git_commit())
+        broker.release()
+    line = result_line(measured, args.quick and not args.events, broker.kafka, os.cpu_count(), git_commit())
     line["network"] = f"{args.stores} stores, {args.skus} skus"
+    line.update(broker.result_fields() | floor.ack_fields())
     for text in summary(line, measured):
         print(text)
     return line
-
-
-def release(broker: Broker) -> None:
-    if broker.started_here:
-        stop_broker()
-        print("stopped the broker this run started")
-    else:
-        print(f"broker at {broker.bootstrap} left running (not started here); stop it with `python -m broker stop`")
 
 
 def main(argv: list[str] | None = None) -> int:

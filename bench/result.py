@@ -7,7 +7,7 @@ import logging
 import subprocess
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from settings import REPO_ROOT
@@ -32,6 +32,7 @@ class Measured:
     lag_p99_s: float | None = None
     worker_cpu_s: float | None = None  # the worker's CPU seconds until (a): independent of contention
     changelog_bytes_per_movement: float | None = None
+    cores: dict[str, float] = field(default_factory=dict)  # cores each process (and the machine) used until (a)
 
 
 def rate(count: float, seconds: float) -> float:
@@ -64,6 +65,8 @@ def result_line(m: Measured, quick: bool, kafka: str, cpus: int | None, commit: 
     if m.lag_p50_s is not None:
         line["sink_lag_p50_s"] = round(m.lag_p50_s, 2)
         line["sink_lag_p99_s"] = round(m.lag_p99_s or 0.0, 2)
+    if m.cores:
+        line["cores"] = m.cores
     return line
 
 

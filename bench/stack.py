@@ -10,6 +10,7 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from kafka.admin import KafkaAdminClient
 
@@ -31,6 +32,23 @@ def bench_client_env(token: str) -> dict[str, str]:
     return {"OMNI_CLIENT_TOKENS": f"{BENCH_CLIENT}:{token}:operator", "OMNI_HTTP_CLIENT": BENCH_CLIENT,
             "OMNI_HTTP_TOKEN": token, "OMNI_HTTP_RATE_PER_S": str(BENCH_RATE_PER_S),
             "OMNI_PEER_TOKEN": f"peer-{token}"}
+
+
+def one_copy_bytes(described: list[dict[str, Any]], prefixes: tuple[str, ...]) -> dict[str, int]:
+    """Per topic named with one of `prefixes`: the sum over its partitions of the largest replica, so
+    that a topic with three copies on a cluster counts its bytes once, as on one broker."""
+    largest: dict[tuple[str, int], int] = {}
+    for broker in described:
+        for log_dir in broker["log_dirs"]:
+            for topic in log_dir["topics"]:
+                if topic["name"].startswith(prefixes):
+                    for p in topic["partitions"]:
+                        key = (topic["name"], p["partition_index"])
+                        largest[key] = max(largest.get(key, 0), p["partition_size"])
+    sizes: dict[str, int] = {}
+    for (name, _), size in largest.items():
+        sizes[name] = sizes.get(name, 0) + size
+    return sizes
 
 
 @dataclass
@@ -138,21 +156,14 @@ class Stack:
                 os.environ[key] = value
 
     def topic_bytes(self) -> dict[str, int]:
-        """Bytes on the broker's disk per topic of this run (all partitions), via DescribeLogDirs."""
+        """Bytes of one copy of each topic of this run (all partitions), via DescribeLogDirs."""
         s = self.settings
         admin = KafkaAdminClient(bootstrap_servers=s.bootstrap.split(","), **s.security.kafka_python_kwargs())
         try:
             described = admin.describe_log_dirs()
         finally:
             admin.close()
-        sizes: dict[str, int] = {}
-        for broker in described:
-            for log_dir in broker["log_dirs"]:
-                for topic in log_dir["topics"]:
-                    if topic["name"].startswith((self.prefix, s.app_id)):
-                        total = sum(p["partition_size"] for p in topic["partitions"])
-                        sizes[topic["name"]] = sizes.get(topic["name"], 0) + total
-        return sizes
+        return one_copy_bytes(described, (self.prefix, s.app_id))
 
     def delete_topics(self) -> list[str]:
         """Every topic named after this run: its prefix, its app id (changelogs) and the floor's."""

@@ -8,6 +8,7 @@ import pytest
 
 from bench import scrape
 from bench.diagnose import Commits, slow_commits
+from bench.floor import FloorResult
 from bench.result import RESULT_KEYS, Measured, result_line
 from bench.workload import Expected, SimConfig, expected_for, generate
 from streams.orders import OrderCancelled, OrderPickedUp, OrderPlaced, OrderShipped
@@ -112,3 +113,21 @@ def test_slow_commits_are_counted_from_the_worker_log_with_the_longest_runtime()
     ])
     assert slow_commits(log) == Commits(overlapping=2, longest_s=23.0375)
     assert slow_commits("") == Commits(overlapping=0, longest_s=0.0)
+
+
+def test_the_json_line_carries_the_cores_each_process_used_until_the_worker_was_done() -> None:
+    cores = {"worker": 0.9, "broker-1": 0.2, "broker-2": 0.1, "machine": 1.6}
+    m = Measured(events=3000, movements=6000, publish_s=2.0, worker_s=10.0, sink_s=12.0, floor_per_s=6000.0,
+                 cores=cores)
+    assert result_line(m, quick=True, kafka="4.1.1", cpus=2, commit="abc1234")["cores"] == cores
+    without = Measured(events=3000, movements=6000, publish_s=2.0, worker_s=10.0, sink_s=12.0, floor_per_s=6000.0)
+    assert "cores" not in result_line(without, quick=True, kafka="4.1.1", cpus=2, commit="abc1234")
+
+
+def test_the_floor_reports_its_single_acknowledged_writes_as_percentiles_in_ms() -> None:
+    probed = FloorResult(records=3000, seconds=1.5, acks_s=tuple(i / 1000 for i in range(1, 101)))
+    assert probed.ack_fields() == {"produce_ack_p50_ms": 50.5, "produce_ack_p99_ms": 99.0}
+    assert "p50 50.5 ms" in probed.describe() and "2000/s" in probed.describe()
+    unprobed = FloorResult(records=3000, seconds=1.5)
+    assert unprobed.ack_fields() == {"produce_ack_p50_ms": None, "produce_ack_p99_ms": None}
+    assert "acknowledged" not in unprobed.describe()
