@@ -48,7 +48,7 @@ from ops.processes import Service, get_json
 from sim.config import SimConfig
 from streams.codec import decode, encode
 from streams.holds import PlaceHold
-from streams.loyalty import CapturePoints, EarnPoints, HoldPoints, VoidPoints
+from streams.loyalty import EarnPoints
 from streams.stock import StockLine, StockReceived
 from streams.topics import INVENTORY_HOLD_ANSWERS, INVENTORY_MOVEMENTS, LOYALTY_ANSWERS, LOYALTY_COMMANDS
 from tests.conftest import Pipeline, pipeline_on
@@ -62,6 +62,7 @@ from tests.integration.checks import (
     wait_until_sink_caught_up,
 )
 from tests.integration.kafka_io import producer, read_to_end, wait_for
+from tests.integration.test_wallet_crash import commands
 from tests.unit.test_holds_model import Reference
 
 pytestmark = pytest.mark.integration
@@ -210,21 +211,7 @@ def hold_attempts(now: datetime) -> list[PlaceHold]:
 
 
 def wallet_commands(now: datetime) -> list[Any]:
-    rnd = random.Random(16)
-    out: list[Any] = []
-    for round_ in range(WALLET_ROUNDS):
-        for c, customer in enumerate(CUSTOMERS):
-            common = {"occurred_at": now, "source_node": "st-001", "customer_id": customer}
-            out.append(EarnPoints(event_id=f"e-{c}-{round_}", **common, lot_id=f"r-{c}-{round_}:1",
-                                  points=rnd.randint(10, 60), return_window_s=0))
-            request = f"q-{c}-{round_}"
-            out.append(HoldPoints(event_id=f"h-{c}-{round_}", **common, request_id=request,
-                                  points=rnd.randint(20, 90), expires_at=now + timedelta(hours=2), client="till-1"))
-            if rnd.random() < 0.6:
-                out.append(CapturePoints(event_id=f"c-{c}-{round_}", **common, request_id=request))
-            else:
-                out.append(VoidPoints(event_id=f"v-{c}-{round_}", **common, request_id=request, reason="abandoned"))
-    return out
+    return commands(now, CUSTOMERS, rounds=WALLET_ROUNDS, seed=16, hold_for=timedelta(hours=2))
 
 
 @dataclass
@@ -352,6 +339,14 @@ def lags(run: Run) -> tuple[float, float]:
             -1.0 if sink is None else scrape.total(sink, "omnistream_sink_lag_records"))
 
 
+def assert_answered_once(what: str, outcomes: dict[str, set[str]], records: Counter[str]) -> None:
+    """One answer record per command, so one outcome: `outcomes` and `records` by command."""
+    twice = {c: o for c, o in outcomes.items() if len(o) > 1}
+    assert not twice, f"{what} answered two ways: {list(twice.items())[:3]}"
+    repeated = {c: n for c, n in records.items() if n > 1}
+    assert not repeated, f"{what} answered more than once: {list(repeated.items())[:3]}"
+
+
 def assert_holds_decided_once_as_the_model(run: Run) -> None:
     pipe, bootstrap = run.pipeline, run.pipeline.env["KAFKA_BOOTSTRAP"]
     ours = {h.hold_id for h in hold_attempts(datetime.now(UTC))}  # (the day's orders place and commit holds too)
@@ -363,10 +358,7 @@ def assert_holds_decided_once_as_the_model(run: Run) -> None:
             answers[answer.hold_id].add(answer.answer)
             copies[answer.hold_id] += 1
     assert ours <= set(answers), f"{len(ours - set(answers))} holds never answered"
-    twice = {h: a for h, a in answers.items() if len(a) > 1}
-    assert not twice, f"holds answered two ways: {list(twice.items())[:3]}"
-    repeated = {h: n for h, n in copies.items() if n > 1}
-    assert not repeated, f"holds answered more than once: {list(repeated.items())[:3]}"
+    assert_answered_once("holds", answers, copies)
     refs = {sku: Reference(on_hand={HOLD_NODE: 0}) for sku in HOLD_SKUS}
     seen: set[tuple[str, str]] = set()
     records = read_to_end(bootstrap, pipe.prefix + INVENTORY_MOVEMENTS.name)
@@ -421,13 +413,10 @@ def assert_wallets_equal_the_model(run: Run) -> None:
         if answer.customer_id in expected:
             outcomes[answer.command_id].add(answer.status)
             answers[answer.command_id] += 1
-    repeated = {c: n for c, n in answers.items() if n > 1}
-    assert not repeated, f"points commands answered more than once: {list(repeated.items())[:3]}"
-    commands = [c for c in wallet_commands(datetime.now(UTC)) if not isinstance(c, EarnPoints)]
-    missing = [c.event_id for c in commands if c.event_id not in outcomes]
+    points = [c for c in wallet_commands(datetime.now(UTC)) if not isinstance(c, EarnPoints)]
+    missing = [c.event_id for c in points if c.event_id not in outcomes]
     assert not missing, f"{len(missing)} points commands never answered, e.g. {missing[:3]}"
-    twice = {c: s for c, s in outcomes.items() if len(s) > 1}
-    assert not twice, f"points commands answered two ways: {list(twice.items())[:3]}"
+    assert_answered_once("points commands", outcomes, answers)
     entries: dict[str, dict[str, Any]] = {}
     for record in read_to_end(bootstrap, pipe.prefix + "loyalty.ledger-entries"):
         posted = json.loads(record.value)

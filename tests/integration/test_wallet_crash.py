@@ -33,17 +33,19 @@ pytestmark = pytest.mark.integration
 CUSTOMERS = [f"cus-{n:040x}" for n in range(1, 41)]
 
 
-def commands(now: datetime) -> list:  # type: ignore[type-arg]
-    rnd = random.Random(7)
+def commands(now: datetime, customers: list[str] = CUSTOMERS, rounds: int = 6, seed: int = 7,
+             hold_for: timedelta = timedelta(hours=1)) -> list:  # type: ignore[type-arg]
+    """Per round and customer: earn, hold, then capture (60 %) or void; the same list for the same arguments."""
+    rnd = random.Random(seed)
     out = []
-    for round_ in range(6):
-        for c, customer in enumerate(CUSTOMERS):
+    for round_ in range(rounds):
+        for c, customer in enumerate(customers):
             common = {"occurred_at": now, "source_node": "st-001", "customer_id": customer}
             out.append(EarnPoints(event_id=f"e-{c}-{round_}", **common, lot_id=f"r-{c}-{round_}:1",
                                   points=rnd.randint(10, 60), return_window_s=0))
             request = f"q-{c}-{round_}"
             out.append(HoldPoints(event_id=f"h-{c}-{round_}", **common, request_id=request,
-                                  points=rnd.randint(20, 90), expires_at=now + timedelta(hours=1), client="till-1"))
+                                  points=rnd.randint(20, 90), expires_at=now + hold_for, client="till-1"))
             if rnd.random() < 0.6:
                 out.append(CapturePoints(event_id=f"c-{c}-{round_}", **common, request_id=request))
             else:
